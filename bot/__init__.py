@@ -1,0 +1,1 @@
+"""The runtime around aiogram: factory, middlewares, keyboards, texts, notifier."""

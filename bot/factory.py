@@ -1,0 +1,102 @@
+"""Factories for the Bot and the Dispatcher, shared by production and tests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.bot import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+from aiogram.types import BotCommand, BotCommandScopeDefault
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.middlewares import UserMiddleware
+from bot.texts import EN, RU, t
+from payments.ports import Clock
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "tickets", "subscribe", "my", "help", "cancel")
+MAX_RETRY_AFTER_SECONDS = 30
+
+
+class RetryAfterMiddleware(BaseRequestMiddleware):
+    """Honour Telegram's 429 `retry_after` a bounded number of times before giving up."""
+
+    def __init__(self, attempts: int = 3) -> None:
+        """Retry at most `attempts` times per request."""
+        self._attempts = attempts
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        """Send the request, sleeping and retrying when Telegram asks to wait."""
+        for attempt in range(self._attempts + 1):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if attempt == self._attempts or exc.retry_after > MAX_RETRY_AFTER_SECONDS:
+                    raise
+                log.info("telegram asked to wait %ss on %s", exc.retry_after, type(method).__name__)
+                await asyncio.sleep(exc.retry_after)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def create_bot(token: str, api_base: str) -> Bot:
+    """Create the Bot against the Bot API server at `api_base`."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+    session.middleware(RetryAfterMiddleware())
+    return Bot(
+        token,
+        session=session,
+        default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True),
+    )
+
+
+def create_dispatcher(
+    *,
+    routers: list[Router],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    admin_ids: frozenset[int],
+    test_ids: frozenset[str],
+    storage: BaseStorage | None = None,
+    isolation: BaseEventIsolation | None = None,
+    **services: Any,
+) -> Dispatcher:
+    """Create the Dispatcher with the user middleware, the routers and the services as DI."""
+    dispatcher = Dispatcher(
+        storage=storage or MemoryStorage(),
+        events_isolation=isolation or SimpleEventIsolation(),
+        sessionmaker=sessionmaker,
+        clock=clock,
+        **services,
+    )
+    dispatcher.update.outer_middleware(
+        UserMiddleware(sessionmaker, clock, admin_ids=admin_ids, test_ids=test_ids)
+    )
+    dispatcher.include_routers(*routers)
+    dispatcher.startup.register(register_commands)
+    return dispatcher
+
+
+async def register_commands(bot: Bot) -> None:
+    """Register the command list in Russian (default) and English."""
+    # The default list (no language) is Russian; English speakers get their own list.
+    for language_code, lang in ((None, RU), (RU, RU), (EN, EN)):
+        commands = [BotCommand(command=c, description=t(lang, f"cmd_{c}")) for c in COMMANDS]
+        await bot.set_my_commands(
+            commands, scope=BotCommandScopeDefault(), language_code=language_code
+        )

@@ -1,0 +1,329 @@
+"""Typed settings: every key of SPEC §3, read from the environment and `.env`, failing fast."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+# YooKassa's published notification ranges (yookassa.md §4.3).
+YOOKASSA_NETWORKS = (
+    "185.71.76.0/27",
+    "185.71.77.0/27",
+    "77.75.153.0/25",
+    "77.75.156.11/32",
+    "77.75.156.35/32",
+    "77.75.154.128/25",
+    "2a02:5180::/32",
+)
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "your-super-secret-jwt-key-here"}
+MIN_PRODUCTION_SECRET_LENGTH = 32
+_SENSITIVE_SUFFIXES = ("SECRET", "TOKEN", "PASSWORD", "KEY")
+_SENSITIVE_KEYS = {"DATABASE_URL", "REDIS_URL"}
+_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class AppEnv(StrEnum):
+    """Deployment environment."""
+
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class LogFormat(StrEnum):
+    """Log line format."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+class ConfigError(Exception):
+    """Bad configuration: one line that names the key and what is wrong."""
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+def _normalise_database_url(url: str) -> str:
+    """Accept the usual spellings and return an async SQLAlchemy URL."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ValueError(
+            "not a database URL: expected sqlite+aiosqlite:///path or "
+            "postgresql+asyncpg://user:password@host/db"
+        ) from exc
+    driver = parsed.drivername
+    if driver in {"postgres", "postgresql", "postgresql+psycopg2", "postgresql+psycopg"}:
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    elif driver == "sqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    if parsed.drivername not in {"postgresql+asyncpg", "sqlite+aiosqlite"}:
+        raise ValueError(
+            f"unsupported database {driver!r}: use sqlite+aiosqlite:/// or postgresql+asyncpg://"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; see `.env.example` for what each key means."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+    )
+
+    APP_ENV: AppEnv = AppEnv.DEVELOPMENT
+
+    BOT_TOKEN: SecretStr | None = None
+    TELEGRAM_API_BASE: str = "https://api.telegram.org"
+    TELEGRAM_WEBHOOK_URL: str | None = None
+    TELEGRAM_WEBHOOK_SECRET: SecretStr | None = None
+
+    DATABASE_URL: str = "sqlite+aiosqlite:///./data/zooticket.db"
+    REDIS_URL: str | None = None
+
+    HTTP_HOST: str = "127.0.0.1"
+    HTTP_PORT: int = Field(default=8080, ge=0, le=65535)
+    PUBLIC_BASE_URL: str = "http://127.0.0.1:8080"
+
+    YOOKASSA_SHOP_ID: str | None = None
+    YOOKASSA_SECRET_KEY: SecretStr | None = None
+    YOOKASSA_API_URL: str = "https://api.yookassa.ru/v3"
+    YOOKASSA_TRUSTED_NETWORKS: Annotated[list[Network], NoDecode] = Field(
+        default_factory=lambda: [ipaddress.ip_network(n) for n in YOOKASSA_NETWORKS]
+    )
+    YOOKASSA_TIMEOUT_SECONDS: float = Field(default=15.0, gt=0, le=120)
+    TRUSTED_PROXIES: Annotated[list[Network], NoDecode] = Field(default_factory=list)
+
+    JWT_SECRET: SecretStr | None = None
+    JWT_TTL_MINUTES: int = Field(default=60, gt=0, le=60 * 24 * 30)
+    INIT_DATA_MAX_AGE_SECONDS: int = Field(default=86400, gt=0)
+
+    ADMIN_IDS: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    TEST_USER_IDS: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["1272270574"])
+
+    CATALOG_PATH: Path | None = None
+
+    PAYMENT_TTL_MINUTES: int = Field(default=15, gt=0, le=60 * 24)
+    PENDING_PAYMENTS_LIMIT: int = Field(default=10, gt=0)
+    PENDING_PAYMENTS_WINDOW_MINUTES: int = Field(default=5, gt=0)
+    RECEIPT_FALLBACK_EMAIL_DOMAIN: str = "burlive.ru"
+
+    SMTP_HOST: str | None = None
+    SMTP_PORT: int = Field(default=587, gt=0, le=65535)
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: SecretStr | None = None
+    SMTP_FROM: str | None = None
+    SMTP_TLS: bool = True
+
+    TIMEZONE: str = "Europe/Moscow"
+    LOG_LEVEL: str = "INFO"
+    LOG_FORMAT: LogFormat = LogFormat.TEXT
+
+    _jwt_secret_generated: bool = PrivateAttr(default=False)
+
+    @field_validator(
+        "BOT_TOKEN",
+        "TELEGRAM_WEBHOOK_URL",
+        "TELEGRAM_WEBHOOK_SECRET",
+        "REDIS_URL",
+        "YOOKASSA_SHOP_ID",
+        "YOOKASSA_SECRET_KEY",
+        "JWT_SECRET",
+        "CATALOG_PATH",
+        "SMTP_HOST",
+        "SMTP_USER",
+        "SMTP_PASSWORD",
+        "SMTP_FROM",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("BOT_TOKEN")
+    @classmethod
+    def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _TOKEN_RE.match(value.get_secret_value()):
+            raise ValueError("expected a bot token like 123456:ABC-DEF from @BotFather")
+        return value
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        return _normalise_database_url(value)
+
+    @field_validator("TELEGRAM_API_BASE", "PUBLIC_BASE_URL", "YOOKASSA_API_URL")
+    @classmethod
+    def _check_http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"expected an http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("TELEGRAM_WEBHOOK_URL")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"expected an http(s) URL, got {value!r}")
+        return value
+
+    @field_validator("YOOKASSA_TRUSTED_NETWORKS", "TRUSTED_PROXIES", mode="before")
+    @classmethod
+    def _parse_networks(cls, value: Any) -> Any:
+        items = _split_csv(value)
+        if not isinstance(items, list):
+            return items
+        try:
+            return [ipaddress.ip_network(str(item), strict=False) for item in items]
+        except ValueError as exc:
+            raise ValueError(f"expected comma-separated CIDRs: {exc}") from exc
+
+    @field_validator("ADMIN_IDS", "TEST_USER_IDS", mode="before")
+    @classmethod
+    def _parse_ids(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("TIMEZONE")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("LOG_LEVEL")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @field_validator("RECEIPT_FALLBACK_EMAIL_DOMAIN")
+    @classmethod
+    def _check_domain(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", value):
+            raise ValueError(f"expected a mail domain like example.com, got {value!r}")
+        return value.lower()
+
+    @model_validator(mode="after")
+    def _check_pairs(self) -> Settings:
+        if (self.YOOKASSA_SHOP_ID is None) != (self.YOOKASSA_SECRET_KEY is None):
+            missing = "YOOKASSA_SECRET_KEY" if self.YOOKASSA_SECRET_KEY is None else "YOOKASSA_SHOP_ID"
+            raise ValueError(f"{missing}: set both YooKassa credentials or neither")
+        if self.TELEGRAM_WEBHOOK_URL and self.BOT_TOKEN is None:
+            raise ValueError("BOT_TOKEN: webhook mode needs a bot token")
+        if self.CATALOG_PATH is not None and not self.CATALOG_PATH.is_file():
+            raise ValueError(f"CATALOG_PATH: no such file {str(self.CATALOG_PATH)!r}")
+        if self.JWT_SECRET is None and not self.is_production:
+            # Development only: tokens die with the process, which is what a developer expects.
+            self.JWT_SECRET = SecretStr(secrets.token_urlsafe(48))
+            self._jwt_secret_generated = True
+        return self
+
+    # ---- derived values -------------------------------------------------------------------
+
+    @property
+    def is_production(self) -> bool:
+        """Return whether this is a production deployment."""
+        return self.APP_ENV is AppEnv.PRODUCTION
+
+    @property
+    def sandbox(self) -> bool:
+        """Return whether payments run against the embedded sandbox (no credentials)."""
+        return self.YOOKASSA_SHOP_ID is None
+
+    @property
+    def bot_enabled(self) -> bool:
+        """Return whether the Telegram bot part runs."""
+        return self.BOT_TOKEN is not None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """Return the shop time zone."""
+        return ZoneInfo(self.TIMEZONE)
+
+    @property
+    def smtp_enabled(self) -> bool:
+        """Return whether ticket e-mails are sent."""
+        return self.SMTP_HOST is not None
+
+    @property
+    def jwt_secret_generated(self) -> bool:
+        """Return whether JWT_SECRET was drawn at random for this process."""
+        return self._jwt_secret_generated
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Return whether the database is SQLite."""
+        return self.DATABASE_URL.startswith("sqlite")
+
+    def check_production(self) -> None:
+        """Refuse to run production with sandbox payments or missing or placeholder secrets."""
+        if not self.is_production:
+            return
+        if self.BOT_TOKEN is None:
+            raise ConfigError("BOT_TOKEN: required when APP_ENV=production")
+        if self.JWT_SECRET is None:
+            raise ConfigError("JWT_SECRET: required when APP_ENV=production")
+        jwt_secret = self.JWT_SECRET.get_secret_value()
+        if jwt_secret.lower() in PLACEHOLDER_SECRETS or len(jwt_secret) < MIN_PRODUCTION_SECRET_LENGTH:
+            raise ConfigError(
+                f"JWT_SECRET: use a random value of at least {MIN_PRODUCTION_SECRET_LENGTH} "
+                "characters in production"
+            )
+        if self.YOOKASSA_SHOP_ID is None or self.YOOKASSA_SECRET_KEY is None:
+            raise ConfigError(
+                "YOOKASSA_SHOP_ID: required when APP_ENV=production (sandbox payments are refused)"
+            )
+        if self.TELEGRAM_WEBHOOK_URL and self.TELEGRAM_WEBHOOK_SECRET is None:
+            raise ConfigError("TELEGRAM_WEBHOOK_SECRET: required for webhook mode in production")
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """Turn a pydantic error into one line naming the key and what is wrong."""
+    parts = []
+    for error in exc.errors():
+        location = ".".join(str(item) for item in error["loc"] if item != "__root__")
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raw = error.get("input")
+        hidden = location.endswith(_SENSITIVE_SUFFIXES) or location in _SENSITIVE_KEYS
+        shown = "" if hidden else raw
+        hint = f" (got {shown!r})" if isinstance(shown, str | int) and shown != "" else ""
+        if hint and repr(shown) in message:
+            hint = ""
+        parts.append(f"{location}: {message}{hint}" if location else message)
+    return "; ".join(parts)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment, raising ConfigError with a one-line message."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc)) from None
+    settings.check_production()
+    return settings

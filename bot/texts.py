@@ -1,0 +1,142 @@
+"""Every user-facing string, in Russian and English, plus money and date formatting."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from payments.money import human
+
+RU = "ru"
+EN = "en"
+
+_TEXTS: dict[str, tuple[str, str]] = {
+    # --- shell -------------------------------------------------------------------------------
+    "start": (
+        "Здравствуйте, {name}! Это {shop}: билеты в зоопарк и подписки.\n"
+        "Выберите, что вас интересует.",
+        "Hello, {name}! This is {shop}: zoo tickets and subscriptions.\nWhat would you like?",
+    ),
+    "menu": ("Главное меню. Выберите, что вас интересует.", "Main menu. What would you like?"),
+    "btn_tickets": ("🎟 Билеты", "🎟 Tickets"),
+    "btn_subscribe": ("⭐ Подписка", "⭐ Subscription"),
+    "btn_my": ("🧾 Мои покупки", "🧾 My purchases"),
+    "btn_help": ("❓ Помощь", "❓ Help"),
+    "btn_menu": ("⬅️ В меню", "⬅️ Menu"),
+    "help": (
+        "Что умеет бот:\n"
+        "/tickets — купить билеты в зоопарк: дата, время, количество\n"
+        "/subscribe — оформить или продлить подписку\n"
+        "/my — ваши билеты и подписка\n"
+        "/cancel — отменить текущую покупку\n"
+        "/help — эта справка\n\n"
+        "Оплата картой через ЮKassa. Билеты приходят сюда QR-кодами и на e-mail.",
+        "What the bot does:\n"
+        "/tickets — buy zoo tickets: date, time, quantity\n"
+        "/subscribe — start or renew a subscription\n"
+        "/my — your tickets and subscription\n"
+        "/cancel — cancel the current purchase\n"
+        "/help — this help\n\n"
+        "Pay by card through YooKassa. Tickets arrive here as QR codes and by e-mail.",
+    ),
+    "cmd_start": ("Главное меню", "Main menu"),
+    "cmd_tickets": ("Купить билеты", "Buy tickets"),
+    "cmd_subscribe": ("Подписка", "Subscription"),
+    "cmd_my": ("Мои билеты и подписка", "My tickets and subscription"),
+    "cmd_help": ("Помощь", "Help"),
+    "cmd_cancel": ("Отменить покупку", "Cancel the purchase"),
+    "error": (
+        "Что-то пошло не так. Мы уже разбираемся; попробуйте ещё раз чуть позже.",
+        "Something went wrong. We are looking into it; please try again a bit later.",
+    ),
+    "unknown": (
+        "Не понимаю это сообщение. Нажмите /help, чтобы увидеть, что умеет бот.",
+        "I don't understand that message. Send /help to see what the bot can do.",
+    ),
+    "stale_button": (
+        "Эта кнопка устарела. Откройте меню заново: /start",
+        "This button is out of date. Open the menu again: /start",
+    ),
+    "nothing_to_cancel": ("Отменять нечего.", "There is nothing to cancel."),
+    "sandbox_note": (
+        "🧪 Песочница: настоящие деньги не списываются.",
+        "🧪 Sandbox: no real money is charged.",
+    ),
+    "my_empty": (
+        "У вас пока нет билетов и подписки. Загляните в /tickets или /subscribe.",
+        "You have no tickets or subscription yet. Have a look at /tickets or /subscribe.",
+    ),
+    "coming_soon": (
+        "Этот раздел скоро откроется.",
+        "This section opens soon.",
+    ),
+}
+
+
+def lang_of(language_code: str | None) -> str:
+    """Return the interface language for a Telegram language code."""
+    return EN if language_code and language_code.lower().startswith("en") else RU
+
+
+def t(lang: str, key: str, **kwargs: object) -> str:
+    """Return the text for a key in a language, formatted with keyword arguments."""
+    ru, en = _TEXTS[key]
+    template = en if lang == EN else ru
+    return template.format(**kwargs) if kwargs else template
+
+
+def money(amount: Decimal) -> str:
+    """Format an amount in roubles for people: `2 999 ₽`."""
+    return f"{human(amount)} ₽"
+
+
+_MONTHS_RU = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_WEEKDAYS_RU = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
+_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def day(lang: str, value: date) -> str:
+    """Format a date for people: `25 ноября 2026` or `25 November 2026`."""
+    if lang == EN:
+        return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
+    return f"{value.day} {_MONTHS_RU[value.month - 1]} {value.year}"
+
+
+def short_day(lang: str, value: date) -> str:
+    """Format a date for a button: `пт 27.11` or `Fri 27.11`."""
+    names = _WEEKDAYS_EN if lang == EN else _WEEKDAYS_RU
+    return f"{names[value.weekday()]} {value:%d.%m}"
+
+
+def moment(lang: str, value: datetime, tz: ZoneInfo) -> str:
+    """Format an instant in the shop time zone: `25 ноября 2026, 14:05`."""
+    local = value.astimezone(tz)
+    return f"{day(lang, local.date())}, {local:%H:%M}"

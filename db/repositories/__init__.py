@@ -1,0 +1,1 @@
+"""Repositories: take an AsyncSession, may flush, never commit."""

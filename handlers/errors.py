@@ -1,0 +1,51 @@
+"""Last resort: unknown input gets a hint, and any error a polite answer and a log line."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, ErrorEvent, Message
+
+from bot.texts import lang_of, t
+
+router = Router(name=__name__)
+log = logging.getLogger(__name__)
+
+
+@router.message()
+async def on_unknown_message(message: Message) -> None:
+    """Point anything unrecognised at /help."""
+    lang = lang_of(message.from_user.language_code if message.from_user else None)
+    await message.answer(t(lang, "unknown"))
+
+
+@router.callback_query()
+async def on_stale_button(query: CallbackQuery) -> None:
+    """Answer buttons no handler claims (old keyboards) without changing anything."""
+    await query.answer(t(lang_of(query.from_user.language_code), "stale_button"), show_alert=True)
+
+
+@router.error()
+async def on_error(event: ErrorEvent) -> bool:
+    """Log the failure with the update id and answer the user politely."""
+    update = event.update
+    log.error(
+        "update %s failed: %s",
+        update.update_id,
+        type(event.exception).__name__,
+        exc_info=event.exception,
+    )
+    sender = update.message.from_user if update.message else None
+    if update.callback_query:
+        sender = update.callback_query.from_user
+    lang = lang_of(sender.language_code if sender else None)
+    try:
+        if update.callback_query:
+            await update.callback_query.answer(t(lang, "error"), show_alert=True)
+        elif update.message:
+            await update.message.answer(t(lang, "error"))
+    except TelegramAPIError as exc:
+        log.warning("could not tell update %s about the error: %s", update.update_id, exc)
+    return True

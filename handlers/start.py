@@ -1,0 +1,49 @@
+"""The shell: /start, /help and the main menu."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import MenuCb
+from bot.keyboards import back_to_menu, main_menu
+from bot.texts import t
+from payments.catalog import Catalog
+from payments.types import UserInfo
+
+router = Router(name=__name__)
+
+
+@router.message(CommandStart())
+async def cmd_start(message: Message, user: UserInfo, catalog: Catalog) -> None:
+    """Greet the user and show the main menu."""
+    name = user.first_name or ("friend" if user.language == "en" else "друг")
+    await message.answer(
+        t(user.language, "start", name=name, shop=catalog.shop.name),
+        reply_markup=main_menu(user.language),
+    )
+
+
+@router.message(Command("help"))
+async def cmd_help(message: Message, user: UserInfo) -> None:
+    """Explain what the bot does."""
+    await message.answer(t(user.language, "help"), reply_markup=back_to_menu(user.language))
+
+
+@router.callback_query(MenuCb.filter(F.action == "help"))
+async def on_help(query: CallbackQuery, user: UserInfo) -> None:
+    """Show the help in place of the menu."""
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            t(user.language, "help"), reply_markup=back_to_menu(user.language)
+        )
+
+
+@router.callback_query(MenuCb.filter(F.action == "menu"))
+async def on_menu(query: CallbackQuery, user: UserInfo) -> None:
+    """Return to the main menu in place."""
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(t(user.language, "menu"), reply_markup=main_menu(user.language))

@@ -1,0 +1,261 @@
+"""Composition root: settings → database → payments → bot (if a token) → HTTP → scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from aiogram import Bot, Dispatcher
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.factory import create_bot, create_dispatcher
+from bot.settings import ConfigError, Settings, load_settings
+from db.engine import create_engine, create_sessionmaker, describe
+from db.migrate import upgrade
+from handlers import get_routers
+from payments.api.app import create_app
+from payments.catalog import Catalog, CatalogError, load_catalog
+from payments.ports import Clock, SystemClock
+
+log = logging.getLogger("zooticket")
+
+STOP_TIMEOUT_SECONDS = 8.0
+POLLING_RESTART_SECONDS = 5.0
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(settings: Settings) -> None:
+    """Configure the root logger from LOG_LEVEL and LOG_FORMAT."""
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.LOG_FORMAT == "json":
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.LOG_LEVEL)
+    # aiogram logs every handled update at INFO; keep it for DEBUG runs.
+    logging.getLogger("aiogram.event").setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
+
+
+class _Server(uvicorn.Server):
+    """Uvicorn without its own signal handling: main() owns SIGINT and SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Leave signals to the composition root."""
+        yield
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind the HTTP socket up front so a busy port is a clear configuration error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"HTTP_PORT: cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+@dataclass
+class Service:
+    """The running service: every part main() starts and stops."""
+
+    settings: Settings
+    catalog: Catalog
+    clock: Clock
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    app: FastAPI
+    scheduler: AsyncIOScheduler
+    bot: Bot | None = None
+    dispatcher: Dispatcher | None = None
+    _socket: socket.socket | None = None
+    _server: _Server | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def port(self) -> int:
+        """Return the bound HTTP port (useful with HTTP_PORT=0)."""
+        assert self._socket is not None, "service not started"  # noqa: S101
+        return int(self._socket.getsockname()[1])
+
+    @property
+    def base_url(self) -> str:
+        """Return the loopback URL of the HTTP server."""
+        return f"http://{self.settings.HTTP_HOST}:{self.port}"
+
+    async def start(self) -> None:
+        """Start HTTP, then the bot and the scheduler."""
+        self._socket = bind_socket(self.settings.HTTP_HOST, self.settings.HTTP_PORT)
+        config = uvicorn.Config(
+            self.app,
+            log_config=None,
+            access_log=self.settings.LOG_LEVEL == "DEBUG",
+            lifespan="off",
+            timeout_graceful_shutdown=3,
+        )
+        self._server = _Server(config)
+        self._tasks.append(asyncio.create_task(self._server.serve([self._socket]), name="http"))
+        log.info("http: listening on %s", self.base_url)
+        if self.bot is not None and self.dispatcher is not None:
+            self._tasks.append(asyncio.create_task(self._poll(), name="polling"))
+        self.scheduler.start()
+        log.info("scheduler: started with %d jobs", len(self.scheduler.get_jobs()))
+
+    async def _poll(self) -> None:
+        """Run long polling, restarting it if it dies (Telegram down at start, say)."""
+        assert self.bot is not None and self.dispatcher is not None  # noqa: S101
+        while not self._stopping.is_set():
+            try:
+                await self.dispatcher.start_polling(
+                    self.bot, handle_signals=False, close_bot_session=False
+                )
+            except Exception as exc:  # keep the bot alive whatever happened
+                log.warning("bot: polling stopped (%s); retrying shortly", exc)
+            if not self._stopping.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), POLLING_RESTART_SECONDS)
+
+    async def stop(self) -> None:
+        """Stop everything, within a few seconds."""
+        self._stopping.set()
+        if self.dispatcher is not None:
+            with contextlib.suppress(RuntimeError):  # not polling (yet)
+                await self.dispatcher.stop_polling()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._tasks:
+            _done, pending = await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_SECONDS)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self.bot is not None:
+            await self.bot.session.close()
+        if self._socket is not None:
+            self._socket.close()
+        await self.engine.dispose()
+        log.info("stopped")
+
+
+async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
+    """Compose the service from settings: the same wiring for `python main.py` and e2e tests."""
+    clock = clock or SystemClock()
+    catalog = load_catalog(settings.CATALOG_PATH)
+    engine = create_engine(settings.DATABASE_URL)
+    try:
+        await upgrade(engine)
+    except (OSError, SQLAlchemyError) as exc:
+        await engine.dispose()
+        reason = getattr(exc, "orig", None) or exc
+        raise ConfigError(f"DATABASE_URL: cannot open {describe(settings.DATABASE_URL)}: {reason}")
+    log.info("database: %s, schema at head", describe(settings.DATABASE_URL))
+    sessionmaker = create_sessionmaker(engine)
+
+    if settings.sandbox:
+        log.warning(
+            "payments: SANDBOX mode (YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY are unset): no real "
+            "money moves; checkout pages are served under %s/sandbox/checkout/",
+            settings.PUBLIC_BASE_URL,
+        )
+    else:
+        log.info("payments: live YooKassa shop %s via %s", settings.YOOKASSA_SHOP_ID,
+                 settings.YOOKASSA_API_URL)
+    if settings.jwt_secret_generated:
+        log.info("api: JWT_SECRET is unset; using a random secret for this process")
+
+    app = create_app(sandbox=settings.sandbox)
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    service = Service(
+        settings=settings,
+        catalog=catalog,
+        clock=clock,
+        engine=engine,
+        sessionmaker=sessionmaker,
+        app=app,
+        scheduler=scheduler,
+    )
+
+    if settings.BOT_TOKEN is None:
+        log.warning("bot: OFF because BOT_TOKEN is unset; the HTTP API and scheduler still run")
+    else:
+        service.bot = create_bot(settings.BOT_TOKEN.get_secret_value(), settings.TELEGRAM_API_BASE)
+        service.dispatcher = create_dispatcher(
+            routers=get_routers(),
+            sessionmaker=sessionmaker,
+            clock=clock,
+            admin_ids=frozenset(settings.ADMIN_IDS),
+            test_ids=frozenset(settings.TEST_USER_IDS),
+            catalog=catalog,
+            settings=settings,
+        )
+        log.info("bot: ON, long polling through %s", settings.TELEGRAM_API_BASE)
+    return service
+
+
+async def run(settings: Settings) -> None:
+    """Run until SIGINT or SIGTERM, then stop gracefully."""
+    service = await build(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await service.start()
+    try:
+        await stop.wait()
+        log.info("stopping on signal")
+    finally:
+        await service.stop()
+
+
+def main() -> int:
+    """Start the service; print one line and exit 2 on bad configuration."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        return 2
+    setup_logging(settings)
+    try:
+        asyncio.run(run(settings))
+    except (ConfigError, CatalogError) as exc:
+        log.critical("configuration error: %s", exc)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

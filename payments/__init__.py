@@ -1,0 +1,1 @@
+"""Money: catalog, pricing, checkout, fulfilment, the YooKassa gateway, webhook and REST API."""

@@ -1,0 +1,52 @@
+"""The FastAPI application: JSON errors everywhere, routes added by each subsystem's setup()."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from payments.api import health
+
+log = logging.getLogger(__name__)
+
+
+def _error(status: int, message: str, **extra: object) -> JSONResponse:
+    return JSONResponse({"success": False, "message": message, **extra}, status_code=status)
+
+
+def create_app(*, title: str = "zooticket-bot", sandbox: bool = True) -> FastAPI:
+    """Create the app with health routes and JSON error handlers; callers add the rest."""
+    description = "ZooTicket payments API (v1) and BurLive subscription payments API (v2)."
+    if sandbox:
+        description += " SANDBOX MODE: payments go to the embedded YooKassa sandbox."
+    app = FastAPI(title=title, version="1.0.0", description=description)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        response = _error(exc.status_code, str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": ".".join(str(part) for part in err["loc"] if part != "body"),
+                "message": str(err["msg"]).removeprefix("Value error, "),
+            }
+            for err in exc.errors()
+        ]
+        return _error(422, "Validation failed", errors=errors)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return _error(500, "Internal server error")
+
+    health.setup(app)
+    return app

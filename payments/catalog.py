@@ -1,0 +1,198 @@
+"""The catalog: what the shop sells, read from TOML and validated at start."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import time
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from payments.money import MoneyError, parse_money
+from payments.types import Cohort
+
+DEFAULT_CATALOG = "catalog_default.toml"
+_CODE = r"^[a-z][a-z0-9_]{0,31}$"
+_SLOT = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+Code = Annotated[str, Field(pattern=_CODE)]
+
+
+class CatalogError(Exception):
+    """The catalog file is missing or invalid; the message names the field."""
+
+
+def _money(value: Any) -> Decimal:
+    try:
+        amount = parse_money(value if isinstance(value, str) else str(value), strict=True)
+    except MoneyError as exc:
+        raise ValueError(str(exc)) from exc
+    if amount <= 0:
+        raise ValueError("must be greater than 0.00")
+    return amount
+
+
+Money = Annotated[Decimal, BeforeValidator(_money)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Shop(_Model):
+    """Shop-wide settings."""
+
+    name: str = Field(min_length=1, max_length=64)
+    currency: str = "RUB"
+    vat_code: int = Field(default=1, ge=1, le=12)
+    ticket_payment_subject: str = "service"
+    ticket_payment_mode: str = "full_prepayment"
+    plan_payment_subject: str = "service"
+    plan_payment_mode: str = "full_payment"
+    test_price: Money = Decimal("10.00")
+
+    @field_validator("currency")
+    @classmethod
+    def _rub_only(cls, value: str) -> str:
+        if value != "RUB":
+            raise ValueError("only RUB is supported")
+        return value
+
+
+class TicketType(_Model):
+    """A kind of ticket, such as adult or child."""
+
+    code: Code
+    title_ru: str = Field(min_length=1, max_length=64)
+    title_en: str = Field(min_length=1, max_length=64)
+    price: Money
+
+    def title(self, language: str) -> str:
+        """Return the title in the user's language."""
+        return self.title_en if language == "en" else self.title_ru
+
+
+class Tickets(_Model):
+    """Ticket types, time slots and the booking window."""
+
+    slots: list[str] = Field(min_length=1)
+    capacity_per_slot: int = Field(gt=0, le=100_000)
+    bookable_days_ahead: int = Field(ge=0, le=366)
+    closed_weekdays: list[int] = Field(default_factory=list)
+    max_tickets_per_order: int = Field(default=20, gt=0, le=80)
+    types: list[TicketType] = Field(min_length=1)
+
+    @field_validator("slots")
+    @classmethod
+    def _check_slots(cls, value: list[str]) -> list[str]:
+        for slot in value:
+            if not _SLOT.match(slot):
+                raise ValueError(f"slot {slot!r} is not a time like 10:00")
+        if len(set(value)) != len(value):
+            raise ValueError("slots repeat")
+        return sorted(value)
+
+    @field_validator("closed_weekdays")
+    @classmethod
+    def _check_weekdays(cls, value: list[int]) -> list[int]:
+        if any(day < 0 or day > 6 for day in value):  # noqa: PLR2004 - weekday range
+            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
+        if len(set(value)) == 7:  # noqa: PLR2004
+            raise ValueError("every weekday is closed")
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> Tickets:
+        codes = [t.code for t in self.types]
+        if len(set(codes)) != len(codes):
+            raise ValueError("ticket type codes repeat")
+        return self
+
+    def type(self, code: str) -> TicketType | None:
+        """Return the ticket type with this code."""
+        return next((t for t in self.types if t.code == code), None)
+
+    def slot_times(self) -> list[time]:
+        """Return the slots as times of day."""
+        return [time.fromisoformat(slot) for slot in self.slots]
+
+
+class Plan(_Model):
+    """A subscription plan."""
+
+    code: Code
+    days: int = Field(gt=0, le=3660)
+    price: Money
+    title_ru: str = Field(min_length=1, max_length=64)
+    title_en: str = Field(min_length=1, max_length=64)
+
+    def title(self, language: str) -> str:
+        """Return the title in the user's language."""
+        return self.title_en if language == "en" else self.title_ru
+
+
+class Catalog(_Model):
+    """Everything the shop sells."""
+
+    shop: Shop
+    tickets: Tickets
+    plans: list[Plan] = Field(min_length=1)
+    cohort_prices: dict[str, dict[str, Decimal]] = Field(default_factory=dict)
+
+    @field_validator("cohort_prices", mode="before")
+    @classmethod
+    def _parse_cohort_prices(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        parsed: dict[str, dict[str, Decimal]] = {}
+        for cohort, prices in value.items():
+            if cohort not in {c.value for c in Cohort} or cohort == Cohort.TEST:
+                raise ValueError(f"unknown cohort {cohort!r}; use new, returning, active, regular")
+            if not isinstance(prices, dict):
+                raise ValueError(f"cohort_prices.{cohort} must be a table of plan = price")
+            parsed[cohort] = {plan: _money(price) for plan, price in prices.items()}
+        return parsed
+
+    @model_validator(mode="after")
+    def _check_plans(self) -> Catalog:
+        codes = [p.code for p in self.plans]
+        if len(set(codes)) != len(codes):
+            raise ValueError("plan codes repeat")
+        for cohort, prices in self.cohort_prices.items():
+            unknown = set(prices) - set(codes)
+            if unknown:
+                raise ValueError(f"cohort_prices.{cohort}: unknown plan {sorted(unknown)[0]!r}")
+        return self
+
+    def plan(self, code: str) -> Plan | None:
+        """Return the plan with this code."""
+        return next((p for p in self.plans if p.code == code), None)
+
+    def cohort_price(self, cohort: Cohort, plan_code: str) -> Decimal | None:
+        """Return the catalog's price of a plan for a cohort, if it sets one."""
+        return self.cohort_prices.get(cohort.value, {}).get(plan_code)
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    """Load and validate the catalog; the built-in default when no path is given."""
+    source = str(path) if path else f"built-in {DEFAULT_CATALOG}"
+    try:
+        if path is None:
+            text = resources.files("payments").joinpath(DEFAULT_CATALOG).read_text("utf-8")
+        else:
+            text = path.read_text("utf-8")
+        data = tomllib.loads(text)
+    except OSError as exc:
+        raise CatalogError(f"CATALOG_PATH: cannot read {source}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"CATALOG_PATH: {source} is not valid TOML: {exc}") from None
+    try:
+        return Catalog.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise CatalogError(f"CATALOG_PATH: {source}: {where}: {message}") from None

@@ -1,0 +1,119 @@
+"""Enums and frozen dataclasses that cross layer boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class PaymentStatus(StrEnum):
+    """Our payment states; the same words YooKassa uses."""
+
+    PENDING = "pending"
+    WAITING_FOR_CAPTURE = "waiting_for_capture"
+    SUCCEEDED = "succeeded"
+    CANCELED = "canceled"
+
+
+OPEN_STATUSES = (PaymentStatus.PENDING, PaymentStatus.WAITING_FOR_CAPTURE)
+
+
+class PaymentKind(StrEnum):
+    """What a payment buys."""
+
+    TICKETS = "tickets"
+    SUBSCRIPTION = "subscription"
+
+
+class CancelReason(StrEnum):
+    """Why a payment ended canceled (provider reasons are stored as `provider:<reason>`)."""
+
+    EXPIRED = "expired"
+    USER = "user"
+    SUPERSEDED = "superseded"
+    SOLD_OUT = "sold_out"
+    PROVIDER = "provider"
+
+
+class Cohort(StrEnum):
+    """Customer cohort that decides a plan's price."""
+
+    TEST = "test"
+    NEW = "new"
+    RETURNING = "returning"
+    ACTIVE = "active"
+    REGULAR = "regular"
+
+
+class TicketStatus(StrEnum):
+    """Ticket lifecycle."""
+
+    VALID = "valid"
+    USED = "used"
+    REFUNDED = "refunded"
+
+
+class SubscriptionStatus(StrEnum):
+    """Subscription lifecycle."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+
+
+class OrderStatus(StrEnum):
+    """Ticket order lifecycle."""
+
+    PENDING = "pending"
+    PAID = "paid"
+    CANCELED = "canceled"
+    REFUNDED = "refunded"
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    """A customer as the use-cases see them."""
+
+    id: str
+    first_name: str | None
+    language: str
+    email: str | None = None
+    phone: str | None = None
+    is_admin: bool = False
+    is_test: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionInfo:
+    """A user's subscription."""
+
+    user_id: str
+    plan_code: str
+    status: SubscriptionStatus
+    starts_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TicketInfo:
+    """An issued ticket."""
+
+    code: str
+    order_id: str
+    ticket_type: str
+    visit_date: date
+    slot_time: str
+    status: TicketStatus
+    checked_in_at: datetime | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceQuote:
+    """What a user pays for a plan, and why."""
+
+    plan_code: str
+    cohort: Cohort
+    amount: Decimal
+    description: str
