@@ -136,7 +136,8 @@ class Service:
 
     async def _poll(self) -> None:
         """Run long polling, restarting it if it dies (Telegram down at start, say)."""
-        assert self.bot is not None and self.dispatcher is not None  # noqa: S101
+        assert self.bot is not None  # noqa: S101
+        assert self.dispatcher is not None  # noqa: S101
         while not self._stopping.is_set():
             try:
                 await self.dispatcher.start_polling(
@@ -181,7 +182,9 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     except (OSError, SQLAlchemyError) as exc:
         await engine.dispose()
         reason = getattr(exc, "orig", None) or exc
-        raise ConfigError(f"DATABASE_URL: cannot open {describe(settings.DATABASE_URL)}: {reason}")
+        raise ConfigError(
+            f"DATABASE_URL: cannot open {describe(settings.DATABASE_URL)}: {reason}"
+        ) from None
     log.info("database: %s, schema at head", describe(settings.DATABASE_URL))
     sessionmaker = create_sessionmaker(engine)
 
@@ -192,8 +195,11 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             settings.PUBLIC_BASE_URL,
         )
     else:
-        log.info("payments: live YooKassa shop %s via %s", settings.YOOKASSA_SHOP_ID,
-                 settings.YOOKASSA_API_URL)
+        log.info(
+            "payments: live YooKassa shop %s via %s",
+            settings.YOOKASSA_SHOP_ID,
+            settings.YOOKASSA_API_URL,
+        )
     if settings.jwt_secret_generated:
         log.info("api: JWT_SECRET is unset; using a random secret for this process")
 

@@ -48,9 +48,7 @@ class UserMiddleware(BaseMiddleware):
         self._cache_size = cache_size
         self._seen: OrderedDict[Profile, float] = OrderedDict()
 
-    async def __call__(
-        self, handler: Handler, event: TelegramObject, data: dict[str, Any]
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Upsert the sender and hand their UserInfo to filters and handlers."""
         tg_user: User | None = data.get("event_from_user")
         if tg_user is None or tg_user.is_bot:

@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -232,7 +239,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_pairs(self) -> Settings:
         if (self.YOOKASSA_SHOP_ID is None) != (self.YOOKASSA_SECRET_KEY is None):
-            missing = "YOOKASSA_SECRET_KEY" if self.YOOKASSA_SECRET_KEY is None else "YOOKASSA_SHOP_ID"
+            missing = (
+                "YOOKASSA_SECRET_KEY" if self.YOOKASSA_SECRET_KEY is None else "YOOKASSA_SHOP_ID"
+            )
             raise ValueError(f"{missing}: set both YooKassa credentials or neither")
         if self.TELEGRAM_WEBHOOK_URL and self.BOT_TOKEN is None:
             raise ValueError("BOT_TOKEN: webhook mode needs a bot token")
@@ -290,7 +299,10 @@ class Settings(BaseSettings):
         if self.JWT_SECRET is None:
             raise ConfigError("JWT_SECRET: required when APP_ENV=production")
         jwt_secret = self.JWT_SECRET.get_secret_value()
-        if jwt_secret.lower() in PLACEHOLDER_SECRETS or len(jwt_secret) < MIN_PRODUCTION_SECRET_LENGTH:
+        if (
+            jwt_secret.lower() in PLACEHOLDER_SECRETS
+            or len(jwt_secret) < MIN_PRODUCTION_SECRET_LENGTH
+        ):
             raise ConfigError(
                 f"JWT_SECRET: use a random value of at least {MIN_PRODUCTION_SECRET_LENGTH} "
                 "characters in production"

@@ -8,5 +8,5 @@ from handlers import errors, start
 
 
 def get_routers() -> list[Router]:
-    """Return the routers in the order they must be included: errors and fallbacks last."""
-    return [start.router, errors.router]
+    """Build fresh routers, one set per dispatcher, in order: errors and fallbacks last."""
+    return [start.create_router(), errors.create_router()]

@@ -10,24 +10,20 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message
 
 from bot.texts import lang_of, t
 
-router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
-@router.message()
 async def on_unknown_message(message: Message) -> None:
     """Point anything unrecognised at /help."""
     lang = lang_of(message.from_user.language_code if message.from_user else None)
     await message.answer(t(lang, "unknown"))
 
 
-@router.callback_query()
 async def on_stale_button(query: CallbackQuery) -> None:
     """Answer buttons no handler claims (old keyboards) without changing anything."""
     await query.answer(t(lang_of(query.from_user.language_code), "stale_button"), show_alert=True)
 
 
-@router.error()
 async def on_error(event: ErrorEvent) -> bool:
     """Log the failure with the update id and answer the user politely."""
     update = event.update
@@ -49,3 +45,12 @@ async def on_error(event: ErrorEvent) -> bool:
     except TelegramAPIError as exc:
         log.warning("could not tell update %s about the error: %s", update.update_id, exc)
     return True
+
+
+def create_router() -> Router:
+    """Build the fallback router: include it last so it only sees what nobody else claimed."""
+    router = Router(name=__name__)
+    router.message.register(on_unknown_message)
+    router.callback_query.register(on_stale_button)
+    router.error.register(on_error)
+    return router

@@ -12,10 +12,7 @@ from bot.texts import t
 from payments.catalog import Catalog
 from payments.types import UserInfo
 
-router = Router(name=__name__)
 
-
-@router.message(CommandStart())
 async def cmd_start(message: Message, user: UserInfo, catalog: Catalog) -> None:
     """Greet the user and show the main menu."""
     name = user.first_name or ("friend" if user.language == "en" else "друг")
@@ -25,13 +22,11 @@ async def cmd_start(message: Message, user: UserInfo, catalog: Catalog) -> None:
     )
 
 
-@router.message(Command("help"))
 async def cmd_help(message: Message, user: UserInfo) -> None:
     """Explain what the bot does."""
     await message.answer(t(user.language, "help"), reply_markup=back_to_menu(user.language))
 
 
-@router.callback_query(MenuCb.filter(F.action == "help"))
 async def on_help(query: CallbackQuery, user: UserInfo) -> None:
     """Show the help in place of the menu."""
     await query.answer()
@@ -41,9 +36,20 @@ async def on_help(query: CallbackQuery, user: UserInfo) -> None:
         )
 
 
-@router.callback_query(MenuCb.filter(F.action == "menu"))
 async def on_menu(query: CallbackQuery, user: UserInfo) -> None:
     """Return to the main menu in place."""
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(t(user.language, "menu"), reply_markup=main_menu(user.language))
+        await query.message.edit_text(
+            t(user.language, "menu"), reply_markup=main_menu(user.language)
+        )
+
+
+def create_router() -> Router:
+    """Build the shell's router."""
+    router = Router(name=__name__)
+    router.message.register(cmd_start, CommandStart())
+    router.message.register(cmd_help, Command("help"))
+    router.callback_query.register(on_help, MenuCb.filter(F.action == "help"))
+    router.callback_query.register(on_menu, MenuCb.filter(F.action == "menu"))
+    return router

@@ -16,10 +16,10 @@ class MoneyError(ValueError):
 
 def parse_money(value: str | int | Decimal, *, strict: bool = False) -> Decimal:
     """Parse an amount; with strict, require a string with exactly two decimals."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise MoneyError("amounts are strings with two decimals, not floats")
     if strict and not (isinstance(value, str) and _TWO_PLACES.match(value)):
-        raise MoneyError("amount must have exactly two decimal places, like \"2500.00\"")
+        raise MoneyError('amount must have exactly two decimal places, like "2500.00"')
     try:
         amount = Decimal(value)
     except (InvalidOperation, ValueError) as exc:
@@ -52,8 +52,11 @@ def wire(amount: Decimal) -> str:
 def human(amount: Decimal) -> str:
     """Format for people: 2999 or 249.50, grouped with thin spaces."""
     q = quantize(amount)
-    if q == q.to_integral_value():
-        text = f"{int(q):,}"
-    else:
-        text = f"{q:,.2f}"
+    text = f"{int(q):,}" if q == q.to_integral_value() else f"{q:,.2f}"
     return text.replace(",", "\u2009")
+
+
+def plain(amount: Decimal) -> str:
+    """Format as the seed's descriptions do: 2999 or 249.50, no grouping."""
+    q = quantize(amount)
+    return str(int(q)) if q == q.to_integral_value() else f"{q:.2f}"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Protocol
+
+from payments.types import PaymentRequest, ProviderPayment, ProviderRefund
 
 
 class Clock(Protocol):
@@ -20,3 +24,176 @@ class SystemClock:
     def now(self) -> datetime:
         """Return the current aware UTC time."""
         return datetime.now(UTC)
+
+
+class PaymentGateway(Protocol):
+    """The payment provider.
+
+    Contract: every method either returns the provider's current view of the object or raises
+    GatewayUnavailable (no definite answer: safe to try again later with the same key) or
+    GatewayRejected (a definite refusal: do not retry the same request). Calls with the same
+    idempotence key are the same operation.
+    """
+
+    async def create_payment(self, request: PaymentRequest) -> ProviderPayment:
+        """Create a payment."""
+        ...
+
+    async def get_payment(self, provider_id: str) -> ProviderPayment:
+        """Fetch a payment."""
+        ...
+
+    async def capture_payment(
+        self, provider_id: str, amount: Decimal, idempotence_key: str
+    ) -> ProviderPayment:
+        """Capture an authorised payment."""
+        ...
+
+    async def cancel_payment(self, provider_id: str, idempotence_key: str) -> ProviderPayment:
+        """Cancel an authorised payment, releasing the money."""
+        ...
+
+    async def create_refund(
+        self, provider_id: str, amount: Decimal, idempotence_key: str, description: str = ""
+    ) -> ProviderRefund:
+        """Refund a succeeded payment."""
+        ...
+
+    async def get_refund(self, refund_id: str) -> ProviderRefund:
+        """Fetch a refund."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who a message goes to: the user, their language, and the message showing the pay button."""
+
+    user_id: str
+    language: str
+    pay_message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionActivated:
+    """A paid (or granted) period was added to a subscription."""
+
+    recipient: Recipient
+    plan_code: str
+    days: int
+    expires_at: datetime
+    amount: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentCanceled:
+    """A payment ended without money taken (or with it released)."""
+
+    recipient: Recipient
+    payment_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTicket:
+    """One ticket to deliver."""
+
+    code: str
+    ticket_type: str
+    visit_date: date
+    slot_time: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketsIssued:
+    """An order was paid and its tickets issued."""
+
+    recipient: Recipient
+    order_id: str
+    email: str | None
+    tickets: tuple[IssuedTicket, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionReminder:
+    """A subscription ends soon."""
+
+    recipient: Recipient
+    expires_at: datetime
+    days_left: int
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionEnded:
+    """A subscription lapsed."""
+
+    recipient: Recipient
+
+
+class Notifier(Protocol):
+    """Tells customers what happened; failures are logged by the implementation, never raised."""
+
+    async def subscription_activated(self, note: SubscriptionActivated) -> None:
+        """Confirm a subscription period with its new expiry."""
+        ...
+
+    async def payment_canceled(self, note: PaymentCanceled) -> None:
+        """Tell the customer a payment was canceled and why."""
+        ...
+
+    async def tickets_issued(self, note: TicketsIssued) -> None:
+        """Deliver QR tickets in the chat (and by e-mail through the mailer)."""
+        ...
+
+    async def subscription_reminder(self, note: SubscriptionReminder) -> None:
+        """Remind that a subscription ends soon."""
+        ...
+
+    async def subscription_ended(self, note: SubscriptionEnded) -> None:
+        """Say that a subscription has ended."""
+        ...
+
+
+class LogNotifier:
+    """The notifier when the bot is off: it only logs what it would have said."""
+
+    def __init__(self) -> None:
+        """Create the logger."""
+        import logging
+
+        self._log = logging.getLogger("payments.notifier")
+
+    async def subscription_activated(self, note: SubscriptionActivated) -> None:
+        """Log the activation."""
+        self._log.info(
+            "bot off: user %s subscription until %s",
+            note.recipient.user_id,
+            note.expires_at.isoformat(),
+        )
+
+    async def payment_canceled(self, note: PaymentCanceled) -> None:
+        """Log the cancellation."""
+        self._log.info(
+            "bot off: user %s payment %s canceled (%s)",
+            note.recipient.user_id,
+            note.payment_id,
+            note.reason,
+        )
+
+    async def tickets_issued(self, note: TicketsIssued) -> None:
+        """Log the tickets."""
+        self._log.info(
+            "bot off: user %s order %s: %d tickets",
+            note.recipient.user_id,
+            note.order_id,
+            len(note.tickets),
+        )
+
+    async def subscription_reminder(self, note: SubscriptionReminder) -> None:
+        """Log the reminder."""
+        self._log.info(
+            "bot off: user %s subscription ends in %d days", note.recipient.user_id, note.days_left
+        )
+
+    async def subscription_ended(self, note: SubscriptionEnded) -> None:
+        """Log the end."""
+        self._log.info("bot off: user %s subscription ended", note.recipient.user_id)

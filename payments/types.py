@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -117,3 +118,60 @@ class PriceQuote:
     cohort: Cohort
     amount: Decimal
     description: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptLine:
+    """One line of a 54-FZ receipt: the unit price times a quantity."""
+
+    description: str
+    quantity: int
+    unit_price: Decimal
+    vat_code: int
+    payment_subject: str
+    payment_mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRequest:
+    """What we ask YooKassa to create."""
+
+    idempotence_key: str
+    amount: Decimal
+    description: str
+    return_url: str
+    capture: bool
+    metadata: Mapping[str, str]
+    receipt_lines: Sequence[ReceiptLine]
+    receipt_email: str | None = None
+    receipt_phone: str | None = None
+    currency: str = "RUB"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderPayment:
+    """A payment as YooKassa reports it: the only source of truth about money."""
+
+    id: str
+    status: PaymentStatus
+    paid: bool
+    amount: Decimal
+    currency: str
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    confirmation_url: str | None = None
+    payment_method: str | None = None
+    captured_at: datetime | None = None
+    cancellation_party: str | None = None
+    cancellation_reason: str | None = None
+    refunded_amount: Decimal = Decimal("0.00")
+    test: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRefund:
+    """A refund as YooKassa reports it."""
+
+    id: str
+    payment_id: str
+    status: str
+    amount: Decimal

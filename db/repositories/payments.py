@@ -1,0 +1,120 @@
+"""Payments: guarded state transitions, look-ups, events. Statuses are plain strings here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from db.models import Payment, PaymentEvent
+
+OPEN = ("pending", "waiting_for_capture")
+
+
+async def get_payment(session: AsyncSession, payment_id: str) -> Payment | None:
+    """Return our payment by our id."""
+    return await session.get(Payment, payment_id)
+
+
+async def get_by_provider_id(session: AsyncSession, provider_id: str) -> Payment | None:
+    """Return our payment by YooKassa's id."""
+    result = await session.execute(select(Payment).where(Payment.provider_id == provider_id))
+    return result.scalar_one_or_none()
+
+
+async def open_payments_since(
+    session: AsyncSession, user_id: str, since: datetime
+) -> tuple[int, datetime | None]:
+    """Return how many unfinished payments a user started since a moment, and the oldest one."""
+    result = await session.execute(
+        select(func.count(), func.min(Payment.created_at)).where(
+            Payment.user_id == user_id,
+            Payment.status.in_(OPEN),
+            Payment.created_at >= since,
+        )
+    )
+    count, oldest = result.one()
+    if isinstance(oldest, str):  # aggregate results bypass the column type on SQLite
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(count), oldest
+
+
+async def transition(
+    session: AsyncSession,
+    payment_id: str,
+    *,
+    to: str,
+    from_statuses: Sequence[str],
+    revive_reasons: Iterable[str] = (),
+    values: dict[str, Any] | None = None,
+) -> bool:
+    """Move a payment to a status if it is in one of `from_statuses`; return whether it moved.
+
+    One conditional UPDATE: when two workers race, exactly one sees rowcount 1. A canceled
+    payment whose cancel reason is in `revive_reasons` may move too (YooKassa took the money
+    after our timer gave up on it).
+    """
+    condition: ColumnElement[bool] = Payment.status.in_(tuple(from_statuses))
+    revivable = tuple(revive_reasons)
+    if revivable:
+        condition = or_(
+            condition, and_(Payment.status == "canceled", Payment.cancel_reason.in_(revivable))
+        )
+    result = await session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id, condition)
+        .values(status=to, **(values or {}))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def set_fields(session: AsyncSession, payment_id: str, **values: Any) -> None:
+    """Set plain fields of a payment (no status change)."""
+    await session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def add_event(
+    session: AsyncSession,
+    *,
+    payment_id: str | None,
+    provider_id: str | None,
+    source: str,
+    event: str,
+    status_before: str | None = None,
+    status_after: str | None = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime,
+) -> None:
+    """Record an observation or a change of a payment."""
+    session.add(
+        PaymentEvent(
+            payment_id=payment_id,
+            provider_id=provider_id,
+            source=source,
+            event=event,
+            status_before=status_before,
+            status_after=status_after,
+            detail=detail or {},
+            created_at=at,
+        )
+    )
+
+
+async def events_of(session: AsyncSession, payment_id: str) -> list[PaymentEvent]:
+    """Return a payment's events, oldest first."""
+    result = await session.execute(
+        select(PaymentEvent).where(PaymentEvent.payment_id == payment_id).order_by(PaymentEvent.id)
+    )
+    return list(result.scalars())

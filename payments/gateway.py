@@ -1,0 +1,361 @@
+"""YooKassaGateway: the only importer of the `yookassa` SDK.
+
+The SDK is synchronous, sets no network timeout, retries nothing over plain HTTP and turns
+transport failures into AttributeError (yookassa.md §9). So every call runs in a bounded
+thread pool, with a deadline that covers all attempts, and transient failures (timeouts,
+connection errors, 5xx, 429, 202) are retried with backoff and the SAME idempotence key, so a
+retried create can never make a second payment. The SDK's logger is never configured: it would
+log the Authorization header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import requests
+from yookassa import Configuration, Payment, Refund  # noqa: TID251 - this module owns the SDK
+from yookassa.client import ApiClient  # noqa: TID251
+from yookassa.domain.common import RequestObject  # noqa: TID251
+from yookassa.domain.exceptions import (  # noqa: TID251
+    ApiError,
+    InternalServerError,
+    NotFoundError,
+    ResponseProcessingError,
+    TooManyRequestsError,
+)
+
+from payments.money import wire
+from payments.types import (
+    PaymentRequest,
+    PaymentStatus,
+    ProviderPayment,
+    ProviderRefund,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_BACKOFF = (0.3, 1.0, 2.0, 4.0)
+
+
+class GatewayError(Exception):
+    """A YooKassa call failed."""
+
+
+class GatewayUnavailable(GatewayError):
+    """YooKassa did not give a definite answer in time (timeouts, 5xx, 429): safe to retry later."""
+
+
+class GatewayRejected(GatewayError):
+    """YooKassa refused the request (4xx); retrying the same request will not help."""
+
+    def __init__(self, status: int, code: str, description: str, parameter: str | None) -> None:
+        """Keep YooKassa's error code, description and the parameter it blames."""
+        super().__init__(
+            f"{status} {code}: {description}" + (f" ({parameter})" if parameter else "")
+        )
+        self.status = status
+        self.code = code
+        self.description = description
+        self.parameter = parameter
+
+
+class GatewayNotFound(GatewayRejected):
+    """YooKassa does not know the object."""
+
+
+class _TransportError(Exception):
+    """No usable HTTP answer: connection refused, timeout, or a body that is not JSON."""
+
+
+class _DeadlineSession(requests.Session):
+    """A requests session that never waits longer than the call's remaining time."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self._timeout = timeout
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self._timeout)
+        return super().request(*args, **kwargs)
+
+
+# The worker thread's remaining time for the call it is making; set by YooKassaGateway._call.
+_deadline = threading.local()
+
+
+class _Client(ApiClient):  # type: ignore[misc]
+    """The SDK's client with a timeout, no SDK-side retries and honest transport errors."""
+
+    def get_session(self) -> requests.Session:
+        return _DeadlineSession(getattr(_deadline, "timeout", 15.0))
+
+    def request(
+        self,
+        method: str = "",
+        path: str = "",
+        query_params: Any = None,
+        headers: Any = None,
+        body: Any = None,
+    ) -> Any:
+        if isinstance(body, RequestObject):
+            body.validate()
+            body = dict(body)
+        request_headers = self.prepare_request_headers(headers)
+        try:
+            raw = self.execute(body, method, path, query_params, request_headers)
+        except requests.HTTPError as exc:
+            # The SDK calls raise_for_status() while logging: an error answer arrives this way.
+            if exc.response is None:
+                raise _TransportError(type(exc).__name__) from exc
+            raw = exc.response
+        except requests.RequestException as exc:
+            raise _TransportError(type(exc).__name__) from exc
+        try:
+            if raw.status_code != 200:  # noqa: PLR2004 - YooKassa answers 200 on success only
+                self._ApiClient__handle_error(raw)
+            return raw.json()
+        except ValueError as exc:  # a body that is not JSON
+            raise _TransportError(f"HTTP {raw.status_code} without a JSON body") from exc
+
+
+class _Payment(Payment):  # type: ignore[misc]
+    def __init__(self) -> None:
+        self.client = _Client()
+
+
+class _Refund(Refund):  # type: ignore[misc]
+    def __init__(self) -> None:
+        self.client = _Client()
+
+
+def _with_deadline(fn: Callable[[], T], timeout: float) -> T:
+    _deadline.timeout = timeout
+    try:
+        return fn()
+    finally:
+        del _deadline.timeout
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _to_payment(response: Any) -> ProviderPayment:
+    amount = response.amount
+    confirmation = getattr(response, "confirmation", None)
+    method = getattr(response, "payment_method", None)
+    details = getattr(response, "cancellation_details", None)
+    refunded = getattr(response, "refunded_amount", None)
+    metadata = getattr(response, "metadata", None) or {}
+    return ProviderPayment(
+        id=str(response.id),
+        status=PaymentStatus(str(response.status)),
+        paid=bool(response.paid),
+        amount=Decimal(str(amount.value)).quantize(Decimal("0.01")),
+        currency=str(amount.currency),
+        metadata={str(k): str(v) for k, v in metadata.items()},
+        confirmation_url=getattr(confirmation, "confirmation_url", None) if confirmation else None,
+        payment_method=getattr(method, "type", None) if method else None,
+        captured_at=_parse_time(getattr(response, "captured_at", None)),
+        cancellation_party=getattr(details, "party", None) if details else None,
+        cancellation_reason=getattr(details, "reason", None) if details else None,
+        refunded_amount=Decimal(str(refunded.value)).quantize(Decimal("0.01"))
+        if refunded
+        else Decimal("0.00"),
+        test=bool(getattr(response, "test", False)),
+    )
+
+
+def _to_refund(response: Any) -> ProviderRefund:
+    return ProviderRefund(
+        id=str(response.id),
+        payment_id=str(response.payment_id),
+        status=str(response.status),
+        amount=Decimal(str(response.amount.value)).quantize(Decimal("0.01")),
+    )
+
+
+def _receipt(request: PaymentRequest) -> dict[str, Any]:
+    customer = {"email": request.receipt_email} if request.receipt_email else {}
+    if not customer and request.receipt_phone:
+        customer = {"phone": request.receipt_phone.lstrip("+")}
+    return {
+        "customer": customer,
+        "items": [
+            {
+                "description": line.description[:128],
+                "quantity": str(line.quantity),
+                "amount": {"value": wire(line.unit_price), "currency": request.currency},
+                "vat_code": line.vat_code,
+                "payment_subject": line.payment_subject,
+                "payment_mode": line.payment_mode,
+            }
+            for line in request.receipt_lines
+        ],
+    }
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(
+        exc,
+        _TransportError | InternalServerError | TooManyRequestsError | ResponseProcessingError,
+    ):
+        return True
+    code = getattr(exc, "HTTP_CODE", None)
+    return isinstance(exc, ApiError) and isinstance(code, int) and code >= 500  # noqa: PLR2004
+
+
+def _rejected(exc: ApiError) -> GatewayRejected:
+    content = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+    status = int(getattr(exc, "HTTP_CODE", 400) or 400)
+    kind = GatewayNotFound if isinstance(exc, NotFoundError) else GatewayRejected
+    return kind(
+        status,
+        str(content.get("code", "error")),
+        str(content.get("description", "")),
+        content.get("parameter"),
+    )
+
+
+class YooKassaGateway:
+    """Payments and refunds through the official SDK, async, bounded and retried."""
+
+    def __init__(
+        self,
+        *,
+        shop_id: str,
+        secret_key: str,
+        api_url: str,
+        timeout: float = 15.0,
+        backoff: Sequence[float] = DEFAULT_BACKOFF,
+        max_workers: int = 8,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        """Configure the SDK (process-global) and the worker pool."""
+        # configure() resets api_url when the kwarg is missing (yookassa.md §9.1): always pass it.
+        Configuration.configure(shop_id, secret_key, api_url=api_url.rstrip("/"))
+        self._timeout = timeout
+        self._backoff = tuple(backoff)
+        self._sleep = sleep
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="yookassa")
+        self._closed = False
+
+    async def close(self) -> None:
+        """Stop the worker pool without waiting for calls stuck on the network."""
+        self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _call(self, what: str, fn: Callable[[], T]) -> T:
+        """Run fn in the pool until it answers, retrying transient failures."""
+        deadline = time.monotonic() + self._timeout
+        loop = asyncio.get_running_loop()
+        attempt = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise GatewayUnavailable(f"{what}: no answer within {self._timeout:g}s")
+            try:
+                future = loop.run_in_executor(
+                    self._pool, functools.partial(_with_deadline, fn, remaining)
+                )
+                # A second guard in case a thread ignores its socket timeout.
+                return await asyncio.wait_for(future, remaining + 1.0)
+            except TimeoutError:
+                raise GatewayUnavailable(f"{what}: no answer within {self._timeout:g}s") from None
+            except ApiError as exc:
+                if not _is_transient(exc):
+                    raise _rejected(exc) from None
+                reason = f"HTTP {getattr(exc, 'HTTP_CODE', '?')}"
+            except _TransportError as exc:
+                reason = str(exc)
+            except (TypeError, ValueError, AttributeError) as exc:
+                # The SDK refused our parameters, or could not parse YooKassa's answer.
+                raise GatewayRejected(0, "invalid", f"{what}: {exc}", None) from exc
+            except RuntimeError as exc:  # the pool was shut down
+                raise GatewayUnavailable(f"{what}: gateway closed") from exc
+            delay = self._backoff[min(attempt, len(self._backoff) - 1)]
+            attempt += 1
+            if time.monotonic() + delay >= deadline:
+                raise GatewayUnavailable(f"{what}: {reason}; gave up after {attempt} attempts")
+            log.warning("yookassa %s: %s; retry %d in %.1fs", what, reason, attempt, delay)
+            await self._sleep(delay)
+
+    async def create_payment(self, request: PaymentRequest) -> ProviderPayment:
+        """Create a payment; a retry with the same idempotence key returns the same payment."""
+        params: dict[str, Any] = {
+            "amount": {"value": wire(request.amount), "currency": request.currency},
+            "capture": request.capture,
+            "confirmation": {"type": "redirect", "return_url": request.return_url},
+            "description": request.description[:128],
+            "metadata": dict(request.metadata),
+        }
+        if request.receipt_lines:
+            params["receipt"] = _receipt(request)
+
+        def call() -> ProviderPayment:
+            return _to_payment(_Payment.create(params, request.idempotence_key))
+
+        return await self._call("create payment", call)
+
+    async def get_payment(self, provider_id: str) -> ProviderPayment:
+        """Fetch a payment's current state."""
+
+        def call() -> ProviderPayment:
+            return _to_payment(_Payment.find_one(provider_id))
+
+        return await self._call("get payment", call)
+
+    async def capture_payment(
+        self, provider_id: str, amount: Decimal, idempotence_key: str
+    ) -> ProviderPayment:
+        """Capture an authorised two-stage payment in full."""
+        params = {"amount": {"value": wire(amount), "currency": "RUB"}}
+
+        def call() -> ProviderPayment:
+            return _to_payment(_Payment.capture(provider_id, params, idempotence_key))
+
+        return await self._call("capture payment", call)
+
+    async def cancel_payment(self, provider_id: str, idempotence_key: str) -> ProviderPayment:
+        """Cancel an authorised two-stage payment: the money goes back to the customer."""
+
+        def call() -> ProviderPayment:
+            return _to_payment(_Payment.cancel(provider_id, idempotence_key))
+
+        return await self._call("cancel payment", call)
+
+    async def create_refund(
+        self, provider_id: str, amount: Decimal, idempotence_key: str, description: str = ""
+    ) -> ProviderRefund:
+        """Refund all or part of a succeeded payment."""
+        params: dict[str, Any] = {
+            "payment_id": provider_id,
+            "amount": {"value": wire(amount), "currency": "RUB"},
+        }
+        if description:
+            params["description"] = description[:250]
+
+        def call() -> ProviderRefund:
+            return _to_refund(_Refund.create(params, idempotence_key))
+
+        return await self._call("create refund", call)
+
+    async def get_refund(self, refund_id: str) -> ProviderRefund:
+        """Fetch a refund's current state."""
+
+        def call() -> ProviderRefund:
+            return _to_refund(_Refund.find_one(refund_id))
+
+        return await self._call("get refund", call)

@@ -1,0 +1,85 @@
+"""The app composed exactly as main.py composes it, against local Telegram and YooKassa."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from bot.settings import Settings
+from main import Service, build
+from tests.conftest import MovableClock
+from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.fakes.yookassa_api import FakeYooKassa
+
+ADMIN_ID = 900_001
+
+
+@dataclass
+class Shop:
+    """A running service with its fakes."""
+
+    service: Service
+    telegram: FakeTelegramAPI
+    yookassa: FakeYooKassa
+    settings: Settings
+
+
+ShopFactory = Callable[..., Awaitable[Shop]]
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegramAPI]:
+    """Provide the local Bot API server."""
+    async with FakeTelegramAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def yookassa() -> AsyncIterator[FakeYooKassa]:
+    """Provide the local YooKassa API."""
+    async with FakeYooKassa(shop_id="123456", secret_key="test_secret") as fake:
+        fake.redelivery_delays = [0.2, 0.5]
+        yield fake
+
+
+@pytest.fixture
+async def make_shop(
+    make_settings: Callable[..., Settings],
+    telegram: FakeTelegramAPI,
+    yookassa: FakeYooKassa,
+) -> AsyncIterator[ShopFactory]:
+    """Build and start the service; stop it after the test."""
+    started: list[Service] = []
+
+    async def factory(
+        *, sandbox: bool = False, clock: MovableClock | None = None, **overrides: Any
+    ) -> Shop:
+        values: dict[str, Any] = {
+            "BOT_TOKEN": telegram.token,
+            "TELEGRAM_API_BASE": telegram.base_url,
+            "ADMIN_IDS": str(ADMIN_ID),
+            "YOOKASSA_TRUSTED_NETWORKS": "127.0.0.0/8,::1",
+            "YOOKASSA_TIMEOUT_SECONDS": 5,
+        }
+        if not sandbox:
+            values.update(
+                YOOKASSA_SHOP_ID=yookassa.shop_id,
+                YOOKASSA_SECRET_KEY=yookassa.secret_key,
+                YOOKASSA_API_URL=yookassa.api_url,
+            )
+        values.update(overrides)
+        settings = make_settings(**values)
+        service = await build(settings, clock=clock)
+        await service.start()
+        started.append(service)
+        if service.settings.PUBLIC_BASE_URL == "http://127.0.0.1:8080":
+            pass
+        yookassa.notification_url = f"{service.base_url}/api/v2/payments/webhook/yookassa"
+        return Shop(service=service, telegram=telegram, yookassa=yookassa, settings=settings)
+
+    yield factory
+    for service in started:
+        await service.stop()
