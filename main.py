@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import signal
@@ -21,13 +22,23 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot, create_dispatcher
+from bot.notifier import TelegramNotifier
 from bot.settings import ConfigError, Settings, load_settings
 from db.engine import create_engine, create_sessionmaker, describe
 from db.migrate import upgrade
 from handlers import get_routers
+from payments.account import Account
 from payments.api.app import create_app
 from payments.catalog import Catalog, CatalogError, load_catalog
-from payments.ports import Clock, SystemClock
+from payments.checkout import Checkout, CheckoutConfig
+from payments.fulfilment import Fulfilment
+from payments.gateway import YooKassaGateway
+from payments.jobs import Jobs
+from payments.ports import Clock, LogNotifier, Notifier, SystemClock
+from payments.sandbox import SANDBOX_SECRET_KEY, SANDBOX_SHOP_ID, SandboxYooKassa
+from payments.sandbox import setup as sandbox_setup
+from payments.webhook import WEBHOOK_PATH, WebhookHandler
+from payments.webhook import setup as webhook_setup
 
 log = logging.getLogger("zooticket")
 
@@ -98,6 +109,11 @@ class Service:
     sessionmaker: async_sessionmaker[AsyncSession]
     app: FastAPI
     scheduler: AsyncIOScheduler
+    gateway: YooKassaGateway
+    checkout: Checkout
+    fulfilment: Fulfilment
+    jobs: Jobs
+    sandbox: SandboxYooKassa | None = None
     bot: Bot | None = None
     dispatcher: Dispatcher | None = None
     _socket: socket.socket | None = None
@@ -118,7 +134,7 @@ class Service:
 
     async def start(self) -> None:
         """Start HTTP, then the bot and the scheduler."""
-        self._socket = bind_socket(self.settings.HTTP_HOST, self.settings.HTTP_PORT)
+        assert self._socket is not None  # noqa: S101 - bound by build()
         config = uvicorn.Config(
             self.app,
             log_config=None,
@@ -164,12 +180,27 @@ class Service:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if self.sandbox is not None:
+            await self.sandbox.close()
+        await self.gateway.close()
         if self.bot is not None:
             await self.bot.session.close()
         if self._socket is not None:
             self._socket.close()
         await self.engine.dispose()
         log.info("stopped")
+
+
+LOOPBACK = ("127.0.0.0/8", "::1/128")
+
+
+def _internal_base(settings: Settings, port: int) -> str:
+    """Return how this process reaches its own HTTP server."""
+    host = settings.HTTP_HOST
+    if host in {"0.0.0.0", "::", ""}:  # noqa: S104 - we only read the bind address here
+        host = "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{port}"
 
 
 async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
@@ -187,14 +218,41 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         ) from None
     log.info("database: %s, schema at head", describe(settings.DATABASE_URL))
     sessionmaker = create_sessionmaker(engine)
+    sock = bind_socket(settings.HTTP_HOST, settings.HTTP_PORT)
+    internal = _internal_base(settings, int(sock.getsockname()[1]))
+    # An unset PUBLIC_BASE_URL follows the port really bound (HTTP_PORT=0 in tests, say).
+    public = (
+        settings.PUBLIC_BASE_URL if "PUBLIC_BASE_URL" in settings.model_fields_set else internal
+    )
 
+    app = create_app(sandbox=settings.sandbox)
+    trusted = list(settings.YOOKASSA_TRUSTED_NETWORKS)
+    sandbox: SandboxYooKassa | None = None
     if settings.sandbox:
+        sandbox = SandboxYooKassa(public_base_url=public, webhook_url=f"{internal}{WEBHOOK_PATH}")
+        sandbox_setup(app, sandbox)
+        gateway = YooKassaGateway(
+            shop_id=SANDBOX_SHOP_ID,
+            secret_key=SANDBOX_SECRET_KEY,
+            api_url=f"{internal}{SandboxYooKassa.api_path}",
+            timeout=settings.YOOKASSA_TIMEOUT_SECONDS,
+        )
+        # The sandbox notifies from this machine; its payments are re-fetched like any other.
+        trusted += [ipaddress.ip_network(net) for net in LOOPBACK]
         log.warning(
             "payments: SANDBOX mode (YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY are unset): no real "
             "money moves; checkout pages are served under %s/sandbox/checkout/",
-            settings.PUBLIC_BASE_URL,
+            public,
         )
     else:
+        assert settings.YOOKASSA_SHOP_ID is not None  # noqa: S101 - not sandbox
+        assert settings.YOOKASSA_SECRET_KEY is not None  # noqa: S101
+        gateway = YooKassaGateway(
+            shop_id=settings.YOOKASSA_SHOP_ID,
+            secret_key=settings.YOOKASSA_SECRET_KEY.get_secret_value(),
+            api_url=settings.YOOKASSA_API_URL,
+            timeout=settings.YOOKASSA_TIMEOUT_SECONDS,
+        )
         log.info(
             "payments: live YooKassa shop %s via %s",
             settings.YOOKASSA_SHOP_ID,
@@ -203,8 +261,58 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     if settings.jwt_secret_generated:
         log.info("api: JWT_SECRET is unset; using a random secret for this process")
 
-    app = create_app(sandbox=settings.sandbox)
+    bot: Bot | None = None
+    notifier: Notifier = LogNotifier()
+    if settings.BOT_TOKEN is not None:
+        bot = create_bot(settings.BOT_TOKEN.get_secret_value(), settings.TELEGRAM_API_BASE)
+        notifier = TelegramNotifier(
+            bot=bot, catalog=catalog, tz=settings.tz, sessionmaker=sessionmaker
+        )
+    checkout = Checkout(
+        sessionmaker=sessionmaker,
+        gateway=gateway,
+        catalog=catalog,
+        clock=clock,
+        config=CheckoutConfig(
+            sandbox=settings.sandbox,
+            ttl_minutes=settings.PAYMENT_TTL_MINUTES,
+            pending_limit=settings.PENDING_PAYMENTS_LIMIT,
+            pending_window_minutes=settings.PENDING_PAYMENTS_WINDOW_MINUTES,
+            fallback_email_domain=settings.RECEIPT_FALLBACK_EMAIL_DOMAIN,
+            test_user_ids=frozenset(settings.TEST_USER_IDS),
+        ),
+    )
+    fulfilment = Fulfilment(
+        sessionmaker=sessionmaker, gateway=gateway, notifier=notifier, catalog=catalog, clock=clock
+    )
+    account = Account(sessionmaker=sessionmaker, clock=clock)
+    jobs = Jobs(
+        sessionmaker=sessionmaker,
+        gateway=gateway,
+        fulfilment=fulfilment,
+        notifier=notifier,
+        clock=clock,
+    )
+    webhook_setup(
+        app,
+        WebhookHandler(
+            gateway=gateway,
+            fulfilment=fulfilment,
+            trusted_networks=trusted,
+            trusted_proxies=settings.TRUSTED_PROXIES,
+        ),
+    )
     scheduler = AsyncIOScheduler(timezone="UTC")
+    for job, seconds in (
+        (jobs.expire, 30),
+        (jobs.reconcile, 60),
+        (jobs.lapse, 300),
+        (jobs.remind, 600),
+    ):
+        scheduler.add_job(
+            job, "interval", seconds=seconds, id=job.__name__, coalesce=True, max_instances=1
+        )
+
     service = Service(
         settings=settings,
         catalog=catalog,
@@ -213,12 +321,17 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         sessionmaker=sessionmaker,
         app=app,
         scheduler=scheduler,
+        gateway=gateway,
+        checkout=checkout,
+        fulfilment=fulfilment,
+        jobs=jobs,
+        sandbox=sandbox,
+        bot=bot,
+        _socket=sock,
     )
-
-    if settings.BOT_TOKEN is None:
+    if bot is None:
         log.warning("bot: OFF because BOT_TOKEN is unset; the HTTP API and scheduler still run")
     else:
-        service.bot = create_bot(settings.BOT_TOKEN.get_secret_value(), settings.TELEGRAM_API_BASE)
         service.dispatcher = create_dispatcher(
             routers=get_routers(),
             sessionmaker=sessionmaker,
@@ -227,6 +340,8 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             test_ids=frozenset(settings.TEST_USER_IDS),
             catalog=catalog,
             settings=settings,
+            checkout=checkout,
+            account=account,
         )
         log.info("bot: ON, long polling through %s", settings.TELEGRAM_API_BASE)
     return service

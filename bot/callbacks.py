@@ -9,3 +9,15 @@ class MenuCb(CallbackData, prefix="m"):
     """Main menu buttons: tickets, subscribe, my, help, menu."""
 
     action: str
+
+
+class PlanCb(CallbackData, prefix="pl"):
+    """Choose a subscription plan."""
+
+    code: str
+
+
+class PayCancelCb(CallbackData, prefix="pc"):
+    """Cancel a pending payment from its pay message."""
+
+    payment_id: str

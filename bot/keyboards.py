@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import MenuCb
+from bot.callbacks import MenuCb, PayCancelCb, PlanCb
 from bot.texts import t
 
 
@@ -29,5 +29,30 @@ def back_to_menu(lang: str) -> InlineKeyboardMarkup:
                     text=t(lang, "btn_menu"), callback_data=MenuCb(action="menu").pack()
                 )
             ]
+        ]
+    )
+
+
+def plans(lang: str, buttons: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """Build one button per plan (text, plan code) and a way back to the menu."""
+    builder = InlineKeyboardBuilder()
+    for text, code in buttons:
+        builder.button(text=text, callback_data=PlanCb(code=code))
+    builder.button(text=t(lang, "btn_menu"), callback_data=MenuCb(action="menu"))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def pay(lang: str, url: str, price: str, payment_id: str) -> InlineKeyboardMarkup:
+    """Build the pay button (a URL to YooKassa) and the cancel button."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=t(lang, "btn_pay", price=price), url=url)],
+            [
+                InlineKeyboardButton(
+                    text=t(lang, "btn_cancel"),
+                    callback_data=PayCancelCb(payment_id=payment_id).pack(),
+                )
+            ],
         ]
     )

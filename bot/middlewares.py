@@ -15,16 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.texts import lang_of
 from db.repositories.users import Profile, upsert_user
 from payments.ports import Clock
+from payments.pricing import is_test_user
 from payments.types import UserInfo
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
-
-
-def is_test_user(user_id: str, test_ids: frozenset[str]) -> bool:
-    """Return whether a user is a test user (seed rule: listed, or the id contains `test`)."""
-    return user_id in test_ids or "test" in user_id.lower()
 
 
 class UserMiddleware(BaseMiddleware):

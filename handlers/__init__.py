@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import errors, start
+from handlers import errors, my, start, subscribe
 
 
 def get_routers() -> list[Router]:
     """Build fresh routers, one set per dispatcher, in order: errors and fallbacks last."""
-    return [start.create_router(), errors.create_router()]
+    return [
+        start.create_router(),
+        subscribe.create_router(),
+        my.create_router(),
+        errors.create_router(),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -158,8 +159,6 @@ class LogNotifier:
 
     def __init__(self) -> None:
         """Create the logger."""
-        import logging
-
         self._log = logging.getLogger("payments.notifier")
 
     async def subscription_activated(self, note: SubscriptionActivated) -> None:

@@ -25,6 +25,11 @@ class CustomerFacts:
     has_paid: bool
 
 
+def is_test_user(user_id: str, test_ids: frozenset[str]) -> bool:
+    """Return whether a user is a test user (seed rule: listed, or the id contains `test`)."""
+    return user_id in test_ids or "test" in user_id.lower()
+
+
 def cohort_of(facts: CustomerFacts) -> Cohort:
     """Return the cohort: test, active, returning, regular (paid before) or new."""
     if facts.is_test:

@@ -56,7 +56,6 @@ def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
         values: dict[str, Any] = {
             "DATABASE_URL": database_url,
             "HTTP_PORT": 0,
-            "PUBLIC_BASE_URL": "http://127.0.0.1:8080",
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)

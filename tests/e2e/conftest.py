@@ -75,8 +75,6 @@ async def make_shop(
         service = await build(settings, clock=clock)
         await service.start()
         started.append(service)
-        if service.settings.PUBLIC_BASE_URL == "http://127.0.0.1:8080":
-            pass
         yookassa.notification_url = f"{service.base_url}/api/v2/payments/webhook/yookassa"
         return Shop(service=service, telegram=telegram, yookassa=yookassa, settings=settings)
 

@@ -1,0 +1,118 @@
+"""TelegramNotifier: the Notifier port of payments/, spoken in the customer's language."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.texts import day, t
+from db.repositories.users import mark_blocked
+from payments.catalog import Catalog
+from payments.ports import (
+    PaymentCanceled,
+    Recipient,
+    SubscriptionActivated,
+    SubscriptionEnded,
+    SubscriptionReminder,
+    TicketsIssued,
+)
+
+log = logging.getLogger(__name__)
+
+
+def chat_id_of(user_id: str) -> int | None:
+    """Return the Telegram chat of a user, or None for API-only users such as `test_user_1`."""
+    return int(user_id) if user_id.isdigit() else None
+
+
+class TelegramNotifier:
+    """Send payment news to customers; Telegram failures are logged, never raised."""
+
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        catalog: Catalog,
+        tz: ZoneInfo,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        """Keep the bot, the catalog for titles, the shop time zone and the database."""
+        self._bot = bot
+        self._catalog = catalog
+        self._tz = tz
+        self._sessionmaker = sessionmaker
+
+    async def _send(self, recipient: Recipient, text: str, **kwargs: Any) -> bool:
+        chat_id = chat_id_of(recipient.user_id)
+        if chat_id is None:
+            return False
+        try:
+            await self._bot.send_message(chat_id, text, **kwargs)
+        except TelegramForbiddenError:
+            log.info("user %s blocked the bot; marked", recipient.user_id)
+            async with self._sessionmaker.begin() as session:
+                await mark_blocked(session, recipient.user_id)
+            return False
+        except TelegramAPIError as exc:
+            log.warning("could not message user %s: %s", recipient.user_id, exc)
+            return False
+        return True
+
+    async def _close_pay_message(self, recipient: Recipient, text: str) -> None:
+        """Replace the pay button message, so an old button cannot be pressed again."""
+        chat_id = chat_id_of(recipient.user_id)
+        if chat_id is None or recipient.pay_message_id is None:
+            return
+        try:
+            await self._bot.edit_message_text(
+                text=text, chat_id=chat_id, message_id=recipient.pay_message_id
+            )
+        except TelegramBadRequest as exc:
+            log.debug("pay message of user %s not edited: %s", recipient.user_id, exc)
+        except TelegramAPIError as exc:
+            log.warning("pay message of user %s not edited: %s", recipient.user_id, exc)
+
+    def _plan_title(self, code: str, lang: str) -> str:
+        plan = self._catalog.plan(code)
+        return plan.title(lang) if plan else code
+
+    async def subscription_activated(self, note: SubscriptionActivated) -> None:
+        """Close the pay message and confirm the new expiry date."""
+        lang = note.recipient.language
+        date = day(lang, note.expires_at.astimezone(self._tz).date())
+        if note.amount is None:
+            await self._send(
+                note.recipient, t(lang, "subscription_granted", days=note.days, date=date)
+            )
+            return
+        plan = self._plan_title(note.plan_code, lang)
+        await self._close_pay_message(note.recipient, t(lang, "pay_message_paid", description=plan))
+        await self._send(note.recipient, t(lang, "subscription_paid", plan=plan, date=date))
+
+    async def payment_canceled(self, note: PaymentCanceled) -> None:
+        """Close the pay message and say why the payment ended."""
+        lang = note.recipient.language
+        await self._close_pay_message(note.recipient, t(lang, "pay_message_canceled"))
+        if note.reason == "user":
+            return
+        key = "payment_expired" if note.reason == "expired" else "payment_canceled"
+        await self._send(note.recipient, t(lang, key))
+
+    async def tickets_issued(self, note: TicketsIssued) -> None:
+        """Deliver tickets (built with the ticket journey)."""
+        raise NotImplementedError
+
+    async def subscription_reminder(self, note: SubscriptionReminder) -> None:
+        """Remind about the coming expiry."""
+        lang = note.recipient.language
+        date = day(lang, note.expires_at.astimezone(self._tz).date())
+        await self._send(note.recipient, t(lang, "reminder", date=date))
+
+    async def subscription_ended(self, note: SubscriptionEnded) -> None:
+        """Say the subscription ended."""
+        await self._send(note.recipient, t(note.recipient.language, "subscription_ended"))

@@ -1,0 +1,150 @@
+"""The subscription journey: plans at this user's prices, the pay button, cancel."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot import keyboards
+from bot.callbacks import MenuCb, PayCancelCb, PlanCb
+from bot.settings import Settings
+from bot.texts import day, money, t
+from payments.account import Account
+from payments.catalog import Catalog
+from payments.checkout import Checkout, CheckoutResult, ProviderDown, TooManyPending, UnknownProduct
+from payments.types import Cohort, SubscriptionStatus, UserInfo
+
+log = logging.getLogger(__name__)
+
+
+async def _plans_view(
+    user: UserInfo, checkout: Checkout, account: Account, catalog: Catalog, settings: Settings
+) -> tuple[str, InlineKeyboardMarkup]:
+    lang = user.language
+    quotes = await checkout.quote_plans(user.id)
+    lines = [t(lang, "plans_title", shop=catalog.shop.name)]
+    summary = await account.summary(user.id)
+    sub = summary.subscription
+    if sub is not None and sub.status is SubscriptionStatus.ACTIVE:
+        lines.append(
+            t(lang, "plans_active", date=day(lang, sub.expires_at.astimezone(settings.tz).date()))
+        )
+    if quotes and quotes[0].cohort is Cohort.TEST:
+        lines.append(t(lang, "plans_test", price=money(quotes[0].amount)))
+    if settings.sandbox:
+        lines.append(t(lang, "sandbox_note"))
+    buttons = []
+    for quote in quotes:
+        plan = catalog.plan(quote.plan_code)
+        title = plan.title(lang).capitalize() if plan else quote.plan_code
+        buttons.append(
+            (t(lang, "plan_button", title=title, price=money(quote.amount)), quote.plan_code)
+        )
+    return "\n\n".join(lines), keyboards.plans(lang, buttons)
+
+
+async def cmd_subscribe(
+    message: Message,
+    user: UserInfo,
+    checkout: Checkout,
+    account: Account,
+    catalog: Catalog,
+    settings: Settings,
+) -> None:
+    """Show the plans with this user's prices."""
+    text, markup = await _plans_view(user, checkout, account, catalog, settings)
+    await message.answer(text, reply_markup=markup)
+
+
+async def on_menu_subscribe(
+    query: CallbackQuery,
+    user: UserInfo,
+    checkout: Checkout,
+    account: Account,
+    catalog: Catalog,
+    settings: Settings,
+) -> None:
+    """Show the plans in place of the menu."""
+    await query.answer()
+    text, markup = await _plans_view(user, checkout, account, catalog, settings)
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=markup)
+
+
+def _pay_text(lang: str, result: CheckoutResult, settings: Settings) -> str:
+    text = t(
+        lang,
+        "pay_summary",
+        description=result.description,
+        price=money(result.amount),
+        minutes=settings.PAYMENT_TTL_MINUTES,
+    )
+    return f"{text}\n\n{t(lang, 'sandbox_note')}" if settings.sandbox else text
+
+
+async def on_plan(
+    query: CallbackQuery,
+    callback_data: PlanCb,
+    user: UserInfo,
+    bot: Bot,
+    checkout: Checkout,
+    settings: Settings,
+) -> None:
+    """Start a payment for the chosen plan and turn the message into its pay button."""
+    lang = user.language
+    me = await bot.me()
+    try:
+        result = await checkout.start_subscription(
+            user.id, callback_data.code, return_url=f"https://t.me/{me.username}"
+        )
+    except TooManyPending as exc:
+        await query.answer(
+            t(lang, "too_many_pending", minutes=max(1, exc.retry_after // 60)), show_alert=True
+        )
+        return
+    except ProviderDown:
+        await query.answer(t(lang, "provider_down"), show_alert=True)
+        return
+    except UnknownProduct:
+        await query.answer(t(lang, "unknown_plan"), show_alert=True)
+        return
+    await query.answer()
+    markup = keyboards.pay(lang, result.confirmation_url, money(result.amount), result.payment_id)
+    if isinstance(query.message, Message):
+        edited = await query.message.edit_text(
+            _pay_text(lang, result, settings), reply_markup=markup
+        )
+        message_id = edited.message_id if isinstance(edited, Message) else query.message.message_id
+    else:
+        sent = await bot.send_message(
+            int(user.id), _pay_text(lang, result, settings), reply_markup=markup
+        )
+        message_id = sent.message_id
+    await checkout.attach_message(result.payment_id, message_id)
+
+
+async def on_pay_cancel(
+    query: CallbackQuery, callback_data: PayCancelCb, user: UserInfo, checkout: Checkout
+) -> None:
+    """Cancel a pending payment from its pay message."""
+    lang = user.language
+    canceled = await checkout.cancel_by_user(callback_data.payment_id, user.id)
+    if not canceled:
+        await query.answer(t(lang, "payment_already_final"), show_alert=True)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(t(lang, "payment_canceled_by_user"))
+
+
+def create_router() -> Router:
+    """Build the subscription journey's router."""
+    router = Router(name=__name__)
+    router.message.register(cmd_subscribe, Command("subscribe"))
+    router.callback_query.register(on_menu_subscribe, MenuCb.filter(F.action == "subscribe"))
+    router.callback_query.register(on_plan, PlanCb.filter())
+    router.callback_query.register(on_pay_cancel, PayCancelCb.filter())
+    return router

@@ -1,0 +1,395 @@
+"""Start a payment: tx 1 writes the pending row, YooKassa answers with no transaction open, tx 2
+stores the confirmation URL. A failure at YooKassa cancels the row, so nothing is left half-done.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import CohortPrice, Payment, User
+from db.repositories import payments as payments_repo
+from db.repositories.subscriptions import customer_facts
+from payments.catalog import Catalog, Plan
+from payments.gateway import GatewayError, GatewayUnavailable
+from payments.ports import Clock, PaymentGateway
+from payments.pricing import (
+    CustomerFacts,
+    cohort_of,
+    is_test_user,
+    plan_description,
+    plan_price,
+)
+from payments.types import (
+    Cohort,
+    PaymentKind,
+    PaymentRequest,
+    PaymentStatus,
+    PriceQuote,
+    ReceiptLine,
+)
+
+log = logging.getLogger(__name__)
+
+PAYMENT_ID_DIGITS = 10
+
+
+class CheckoutError(Exception):
+    """A checkout that cannot go ahead; the message is for logs, callers map the type."""
+
+
+class TooManyPending(CheckoutError):
+    """The user has too many unfinished payments in the window."""
+
+    def __init__(self, retry_after: int) -> None:
+        """Keep how many seconds until the oldest unfinished payment leaves the window."""
+        super().__init__(f"too many unfinished payments; retry in {retry_after}s")
+        self.retry_after = retry_after
+
+
+class UnknownProduct(CheckoutError):
+    """The plan or ticket type is not in the catalog."""
+
+
+class ProviderDown(CheckoutError):
+    """YooKassa could not create the payment; our row was canceled."""
+
+
+class UnknownUser(CheckoutError):
+    """The buyer is not a known user."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutConfig:
+    """Checkout settings taken from Settings by the composition root."""
+
+    sandbox: bool
+    ttl_minutes: int
+    pending_limit: int
+    pending_window_minutes: int
+    fallback_email_domain: str
+    test_user_ids: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutResult:
+    """A payment waiting for the customer."""
+
+    payment_id: str
+    provider_id: str
+    confirmation_url: str
+    amount: Decimal
+    description: str
+    expires_at: datetime
+    is_test: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What tx 1 decided: the row is written, the request is ready for YooKassa."""
+
+    payment_id: str
+    request: PaymentRequest
+    expires_at: datetime
+    is_test: bool
+
+
+def new_payment_id() -> str:
+    """Return a fresh payment id: `ZT_` and ten random digits."""
+    return f"ZT_{secrets.randbelow(10**PAYMENT_ID_DIGITS):0{PAYMENT_ID_DIGITS}d}"
+
+
+class Checkout:
+    """Start subscription (and ticket) payments."""
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        gateway: PaymentGateway,
+        catalog: Catalog,
+        clock: Clock,
+        config: CheckoutConfig,
+    ) -> None:
+        """Keep the collaborators."""
+        self._sessionmaker = sessionmaker
+        self._gateway = gateway
+        self._catalog = catalog
+        self._clock = clock
+        self._config = config
+
+    # ---- prices -------------------------------------------------------------------------
+
+    async def _cohort(self, session: AsyncSession, user_id: str) -> Cohort:
+        active, had, paid = await customer_facts(session, user_id, self._clock.now())
+        facts = CustomerFacts(
+            is_test=is_test_user(user_id, self._config.test_user_ids),
+            has_active_subscription=active,
+            had_subscription=had,
+            has_paid=paid,
+        )
+        return cohort_of(facts)
+
+    async def _quote(self, session: AsyncSession, user_id: str, plan: Plan) -> PriceQuote:
+        cohort = await self._cohort(session, user_id)
+        overrides = await price_overrides(session)
+        amount = plan_price(self._catalog, plan, cohort, overrides)
+        description = plan_description(
+            self._catalog.shop.name,
+            plan,
+            amount,
+            is_test=cohort is Cohort.TEST,
+            sandbox=self._config.sandbox,
+        )
+        return PriceQuote(plan.code, cohort, amount, description)
+
+    async def quote_plans(self, user_id: str) -> list[PriceQuote]:
+        """Return every plan with this user's price."""
+        async with self._sessionmaker() as session:
+            return [await self._quote(session, user_id, plan) for plan in self._catalog.plans]
+
+    # ---- the shared flow ----------------------------------------------------------------
+
+    async def _check_pending_limit(self, session: AsyncSession, user_id: str) -> None:
+        now = self._clock.now()
+        window = timedelta(minutes=self._config.pending_window_minutes)
+        count, oldest = await payments_repo.open_payments_since(session, user_id, now - window)
+        if count >= self._config.pending_limit:
+            retry_after = max(1, int(((oldest or now) + window - now).total_seconds()) + 1)
+            raise TooManyPending(retry_after)
+
+    async def _lock_user(self, session: AsyncSession, user_id: str) -> User:
+        # Serialises one user's checkouts on PostgreSQL, so the pending limit cannot be raced;
+        # SQLite's BEGIN IMMEDIATE already serialises every writer.
+        result = await session.execute(select(User).where(User.id == user_id).with_for_update())
+        user = result.scalar_one_or_none()
+        if user is None:
+            raise UnknownUser(user_id)
+        return user
+
+    def receipt_contact(
+        self, user: User, email: str | None, phone: str | None
+    ) -> tuple[str | None, str | None]:
+        """Pick the receipt contact: e-mail, else phone, else `<user_id>@<fallback domain>`."""
+        email = email or user.email
+        phone = phone or user.phone
+        if email:
+            return email, None
+        if phone:
+            return None, phone
+        return f"{user.id}@{self._config.fallback_email_domain}", None
+
+    async def run(
+        self, user_id: str, prepare: Callable[[AsyncSession, User, str], Awaitable[Draft]]
+    ) -> CheckoutResult:
+        """Run tx 1 (`prepare` writes the pending row), call YooKassa, then run tx 2."""
+        for attempt in range(3):
+            payment_id = new_payment_id()
+            try:
+                async with self._sessionmaker.begin() as session:
+                    user = await self._lock_user(session, user_id)
+                    await self._check_pending_limit(session, user_id)
+                    draft = await prepare(session, user, payment_id)
+                break
+            except IntegrityError:
+                # Ten random digits collided with an existing id; draw again.
+                if attempt == 2:  # noqa: PLR2004
+                    raise
+        try:
+            remote = await self._gateway.create_payment(draft.request)
+        except GatewayError as exc:
+            reason = (
+                "provider:unavailable" if isinstance(exc, GatewayUnavailable) else "provider:error"
+            )
+            log.warning("payment %s: YooKassa refused or failed: %s", payment_id, exc)
+            await self._abandon(payment_id, reason, str(exc))
+            raise ProviderDown(str(exc)) from exc
+        now = self._clock.now()
+        async with self._sessionmaker.begin() as session:
+            await payments_repo.set_fields(
+                session,
+                payment_id,
+                provider_id=remote.id,
+                confirmation_url=remote.confirmation_url,
+                updated_at=now,
+            )
+            payments_repo.add_event(
+                session,
+                payment_id=payment_id,
+                provider_id=remote.id,
+                source="checkout",
+                event="provider_created",
+                status_after=remote.status.value,
+                at=now,
+            )
+        log.info("payment %s created at YooKassa as %s", payment_id, remote.id)
+        return CheckoutResult(
+            payment_id=payment_id,
+            provider_id=remote.id,
+            confirmation_url=remote.confirmation_url or "",
+            amount=draft.request.amount,
+            description=draft.request.description,
+            expires_at=draft.expires_at,
+            is_test=draft.is_test,
+        )
+
+    async def _abandon(self, payment_id: str, reason: str, detail: str) -> None:
+        """Cancel our row after YooKassa failed, releasing whatever tx 1 held."""
+        now = self._clock.now()
+        async with self._sessionmaker.begin() as session:
+            moved = await payments_repo.transition(
+                session,
+                payment_id,
+                to=PaymentStatus.CANCELED,
+                from_statuses=[PaymentStatus.PENDING],
+                values={"cancel_reason": reason, "updated_at": now},
+            )
+            if moved:
+                await self.on_abandoned(session, payment_id)
+            payments_repo.add_event(
+                session,
+                payment_id=payment_id,
+                provider_id=None,
+                source="checkout",
+                event="provider_failed",
+                status_before=PaymentStatus.PENDING,
+                status_after=PaymentStatus.CANCELED,
+                detail={"error": detail[:500]},
+                at=now,
+            )
+
+    async def on_abandoned(self, session: AsyncSession, payment_id: str) -> None:
+        """Undo what tx 1 reserved for a payment YooKassa never created (seats, for tickets)."""
+
+    # ---- subscriptions ------------------------------------------------------------------
+
+    async def start_subscription(
+        self,
+        user_id: str,
+        plan_code: str,
+        *,
+        return_url: str,
+        source: str = "bot",
+        email: str | None = None,
+        phone: str | None = None,
+    ) -> CheckoutResult:
+        """Start a one-stage (`capture: true`) payment for a plan at this user's price."""
+        plan = self._catalog.plan(plan_code)
+        if plan is None:
+            raise UnknownProduct(f"unknown plan {plan_code!r}")
+
+        async def prepare(session: AsyncSession, user: User, payment_id: str) -> Draft:
+            quote = await self._quote(session, user.id, plan)
+            now = self._clock.now()
+            expires_at = now + timedelta(minutes=self._config.ttl_minutes)
+            receipt_email, receipt_phone = self.receipt_contact(user, email, phone)
+            is_test = quote.cohort is Cohort.TEST
+            session.add(
+                Payment(
+                    id=payment_id,
+                    idempotence_key=payment_id,
+                    kind=PaymentKind.SUBSCRIPTION,
+                    user_id=user.id,
+                    plan_code=plan.code,
+                    cohort=quote.cohort.value,
+                    amount=quote.amount,
+                    refunded_amount=Decimal("0.00"),
+                    status=PaymentStatus.PENDING,
+                    is_test=is_test,
+                    description=quote.description,
+                    return_url=return_url,
+                    customer_email=email or user.email,
+                    customer_phone=phone or user.phone,
+                    source=source,
+                    extra={"qr_codes_issued": False, "tickets_activated": False},
+                    created_at=now,
+                    updated_at=now,
+                    expires_at=expires_at,
+                )
+            )
+            payments_repo.add_event(
+                session,
+                payment_id=payment_id,
+                provider_id=None,
+                source=source,
+                event="created",
+                status_after=PaymentStatus.PENDING,
+                detail={"plan": plan.code, "cohort": quote.cohort.value},
+                at=now,
+            )
+            await session.flush()
+            request = PaymentRequest(
+                idempotence_key=payment_id,
+                amount=quote.amount,
+                description=quote.description,
+                return_url=return_url,
+                capture=True,
+                metadata={
+                    "payment_id": payment_id,
+                    "userId": user.id,
+                    "product": plan.code,
+                    "kind": PaymentKind.SUBSCRIPTION.value,
+                },
+                receipt_lines=[
+                    ReceiptLine(
+                        description=quote.description,
+                        quantity=1,
+                        unit_price=quote.amount,
+                        vat_code=self._catalog.shop.vat_code,
+                        payment_subject=self._catalog.shop.plan_payment_subject,
+                        payment_mode=self._catalog.shop.plan_payment_mode,
+                    )
+                ],
+                receipt_email=receipt_email,
+                receipt_phone=receipt_phone,
+            )
+            return Draft(payment_id, request, expires_at, is_test)
+
+        return await self.run(user_id, prepare)
+
+    async def attach_message(self, payment_id: str, message_id: int) -> None:
+        """Remember the chat message with the pay button, so later news can edit it."""
+        async with self._sessionmaker.begin() as session:
+            await payments_repo.set_fields(session, payment_id, chat_message_id=message_id)
+
+    async def cancel_by_user(self, payment_id: str, user_id: str) -> bool:
+        """Cancel a user's own pending payment; return whether it was still pending."""
+        now = self._clock.now()
+        async with self._sessionmaker.begin() as session:
+            payment = await payments_repo.get_payment(session, payment_id)
+            if payment is None or payment.user_id != user_id:
+                return False
+            moved = await payments_repo.transition(
+                session,
+                payment_id,
+                to=PaymentStatus.CANCELED,
+                from_statuses=[PaymentStatus.PENDING],
+                values={"cancel_reason": "user", "updated_at": now},
+            )
+            if moved:
+                await self.on_abandoned(session, payment_id)
+                payments_repo.add_event(
+                    session,
+                    payment_id=payment_id,
+                    provider_id=payment.provider_id,
+                    source="user",
+                    event="canceled_by_user",
+                    status_before=PaymentStatus.PENDING,
+                    status_after=PaymentStatus.CANCELED,
+                    at=now,
+                )
+            return moved
+
+
+async def price_overrides(session: AsyncSession) -> dict[tuple[str, str], Decimal]:
+    """Return the admins' price overrides by (cohort, plan)."""
+    result = await session.execute(select(CohortPrice))
+    return {(row.cohort, row.plan_code): row.amount for row in result.scalars()}

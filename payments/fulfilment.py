@@ -1,0 +1,342 @@
+"""Apply what YooKassa says about a payment: one conditional transition, effects exactly once.
+
+Whoever sees a payment first (webhook, reconciler, status endpoint, expiry sweep) calls
+`Fulfilment.apply` with the payment as fetched from YooKassa. The transition is a single
+conditional UPDATE; only the caller whose UPDATE moved the row runs the effects (subscription
+days, tickets), in the same transaction. Messages go out after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import Payment, User
+from db.repositories import payments as payments_repo
+from db.repositories.subscriptions import extend_subscription
+from payments.catalog import Catalog
+from payments.gateway import GatewayError, GatewayNotFound, GatewayUnavailable
+from payments.ports import (
+    Clock,
+    Notifier,
+    PaymentCanceled,
+    PaymentGateway,
+    Recipient,
+    SubscriptionActivated,
+)
+from payments.types import CancelReason, PaymentKind, PaymentStatus, ProviderPayment
+
+log = logging.getLogger(__name__)
+
+OPEN = (PaymentStatus.PENDING, PaymentStatus.WAITING_FOR_CAPTURE)
+# YooKassa's word beats our timer: a payment we gave up on (expired, or canceled by the user
+# while the checkout page stayed open) that YooKassa then authorised or charged is honoured.
+REVIVABLE = (CancelReason.EXPIRED.value, CancelReason.USER.value)
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+class Outcome(StrEnum):
+    """What applying a provider payment did."""
+
+    APPLIED = "applied"  # this call moved the payment and ran its effects
+    ALREADY = "already"  # someone else already did
+    WAITING = "waiting"  # nothing to do yet (still pending at YooKassa)
+    UNKNOWN = "unknown"  # not one of ours
+    MISMATCH = "mismatch"  # YooKassa's amount, currency or metadata disagree with ours: ignored
+    RETRY = "retry"  # YooKassa could not be asked; try again later
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The result of `apply`: what happened and the payment's status afterwards."""
+
+    outcome: Outcome
+    payment_id: str | None = None
+    status: PaymentStatus | None = None
+
+
+def recipient_of(payment: Payment, user: User | None) -> Recipient:
+    """Address a message about a payment to its user."""
+    return Recipient(
+        user_id=payment.user_id,
+        language=user.language if user else "ru",
+        pay_message_id=payment.chat_message_id,
+    )
+
+
+class Fulfilment:
+    """Turn YooKassa's view of a payment into our state, once."""
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        gateway: PaymentGateway,
+        notifier: Notifier,
+        catalog: Catalog,
+        clock: Clock,
+    ) -> None:
+        """Keep the collaborators."""
+        self._sessionmaker = sessionmaker
+        self._gateway = gateway
+        self._notifier = notifier
+        self._catalog = catalog
+        self._clock = clock
+
+    async def refresh(self, payment_id: str, *, source: str) -> Applied:
+        """Ask YooKassa about one of our payments and apply the answer."""
+        async with self._sessionmaker() as session:
+            payment = await payments_repo.get_payment(session, payment_id)
+        if payment is None:
+            return Applied(Outcome.UNKNOWN)
+        if payment.provider_id is None:
+            return Applied(Outcome.WAITING, payment.id, PaymentStatus(payment.status))
+        try:
+            remote = await self._gateway.get_payment(payment.provider_id)
+        except GatewayNotFound:
+            log.warning("payment %s: YooKassa does not know %s", payment.id, payment.provider_id)
+            return Applied(Outcome.UNKNOWN, payment.id, PaymentStatus(payment.status))
+        except GatewayError as exc:
+            log.warning("payment %s: cannot ask YooKassa: %s", payment.id, exc)
+            return Applied(Outcome.RETRY, payment.id, PaymentStatus(payment.status))
+        return await self.apply(remote, source=source)
+
+    async def apply(self, remote: ProviderPayment, *, source: str) -> Applied:
+        """Apply a payment as fetched from YooKassa (never as a webhook body claims it)."""
+        payment = await self._find(remote)
+        if payment is None:
+            log.info("YooKassa payment %s is not ours; ignored", remote.id)
+            return Applied(Outcome.UNKNOWN)
+        problem = self._disagreement(payment, remote)
+        if problem:
+            log.error("payment %s: YooKassa %s disagrees: %s", payment.id, remote.id, problem)
+            await self._record(payment, remote, source, f"mismatch:{remote.status}", problem)
+            return Applied(Outcome.MISMATCH, payment.id, PaymentStatus(payment.status))
+        if remote.status is PaymentStatus.PENDING:
+            return Applied(Outcome.WAITING, payment.id, PaymentStatus(payment.status))
+        if remote.status is PaymentStatus.WAITING_FOR_CAPTURE:
+            return await self._authorised(payment, remote, source)
+        if remote.status is PaymentStatus.SUCCEEDED:
+            return await self._succeeded(payment, remote, source)
+        return await self._canceled(payment, remote, source)
+
+    # ---- look-up and checks -------------------------------------------------------------
+
+    async def _find(self, remote: ProviderPayment) -> Payment | None:
+        async with self._sessionmaker() as session:
+            payment = await payments_repo.get_by_provider_id(session, remote.id)
+            if payment is not None:
+                return payment
+            ours = remote.metadata.get("payment_id")
+            if not ours:
+                return None
+            payment = await payments_repo.get_payment(session, ours)
+        if payment is None or payment.provider_id not in (None, remote.id):
+            return None
+        # We crashed between creating it at YooKassa and storing its id: adopt it now.
+        async with self._sessionmaker.begin() as session:
+            await payments_repo.set_fields(session, payment.id, provider_id=remote.id)
+        payment.provider_id = remote.id
+        return payment
+
+    @staticmethod
+    def _disagreement(payment: Payment, remote: ProviderPayment) -> str | None:
+        if remote.amount != payment.amount:
+            return f"amount {remote.amount} != ours {payment.amount}"
+        if remote.currency != payment.currency:
+            return f"currency {remote.currency} != ours {payment.currency}"
+        claimed = remote.metadata.get("payment_id")
+        if claimed and claimed != payment.id:
+            return f"metadata payment_id {claimed} != ours {payment.id}"
+        return None
+
+    async def _record(
+        self, payment: Payment, remote: ProviderPayment, source: str, event: str, note: str = ""
+    ) -> None:
+        async with self._sessionmaker.begin() as session:
+            payments_repo.add_event(
+                session,
+                payment_id=payment.id,
+                provider_id=remote.id,
+                source=source,
+                event=event,
+                status_before=payment.status,
+                status_after=payment.status,
+                detail={"note": note} if note else {},
+                at=self._clock.now(),
+            )
+
+    # ---- transitions --------------------------------------------------------------------
+
+    async def _authorised(self, payment: Payment, remote: ProviderPayment, source: str) -> Applied:
+        """Money is authorised (two-stage): capture it if we can deliver, release it if not."""
+        if payment.status == PaymentStatus.SUCCEEDED:
+            await self._record(payment, remote, source, "late:waiting_for_capture")
+            return Applied(Outcome.ALREADY, payment.id, PaymentStatus.SUCCEEDED)
+        now = self._clock.now()
+        async with self._sessionmaker.begin() as session:
+            moved = await payments_repo.transition(
+                session,
+                payment.id,
+                to=PaymentStatus.WAITING_FOR_CAPTURE,
+                from_statuses=[PaymentStatus.PENDING],
+                revive_reasons=REVIVABLE,
+                values={"updated_at": now, "cancel_reason": None},
+            )
+            current = await payments_repo.get_payment(session, payment.id)
+            assert current is not None  # noqa: S101 - the row exists, we just read it
+            deliverable = current.status == PaymentStatus.WAITING_FOR_CAPTURE and (
+                await self.reserve_for_capture(session, current)
+            )
+            payments_repo.add_event(
+                session,
+                payment_id=payment.id,
+                provider_id=remote.id,
+                source=source,
+                event="waiting_for_capture",
+                status_before=payment.status,
+                status_after=current.status,
+                detail={"moved": moved, "deliverable": deliverable},
+                at=now,
+            )
+        key_base = payment.idempotence_key
+        try:
+            if deliverable:
+                result = await self._gateway.capture_payment(
+                    remote.id, payment.amount, f"{key_base}-capture"
+                )
+            else:
+                result = await self._gateway.cancel_payment(remote.id, f"{key_base}-cancel")
+        except GatewayUnavailable as exc:
+            log.warning("payment %s: capture/cancel not answered: %s", payment.id, exc)
+            return Applied(Outcome.RETRY, payment.id, PaymentStatus.WAITING_FOR_CAPTURE)
+        except GatewayError as exc:
+            # Already captured or canceled by a racing worker: read the truth and apply it.
+            log.info("payment %s: capture/cancel refused (%s); re-reading", payment.id, exc)
+            try:
+                result = await self._gateway.get_payment(remote.id)
+            except GatewayError:
+                return Applied(Outcome.RETRY, payment.id, PaymentStatus.WAITING_FOR_CAPTURE)
+            if result.status is PaymentStatus.WAITING_FOR_CAPTURE:
+                return Applied(Outcome.RETRY, payment.id, PaymentStatus.WAITING_FOR_CAPTURE)
+        return await self.apply(result, source=source)
+
+    async def _succeeded(self, payment: Payment, remote: ProviderPayment, source: str) -> Applied:
+        now = self._clock.now()
+        after_commit: list[AfterCommit] = []
+        async with self._sessionmaker.begin() as session:
+            moved = await payments_repo.transition(
+                session,
+                payment.id,
+                to=PaymentStatus.SUCCEEDED,
+                from_statuses=OPEN,
+                revive_reasons=REVIVABLE,
+                values={
+                    "updated_at": now,
+                    "captured_at": remote.captured_at or now,
+                    "payment_method": remote.payment_method,
+                    "fulfilled_at": now,
+                    "cancel_reason": None,
+                },
+            )
+            payments_repo.add_event(
+                session,
+                payment_id=payment.id,
+                provider_id=remote.id,
+                source=source,
+                event="succeeded" if moved else "repeat:succeeded",
+                status_before=payment.status,
+                status_after=PaymentStatus.SUCCEEDED if moved else payment.status,
+                at=now,
+            )
+            if moved:
+                user = await session.get(User, payment.user_id)
+                if user is not None and user.first_paid_at is None and not payment.is_test:
+                    user.first_paid_at = now
+                after_commit.append(await self.deliver(session, payment, user))
+        if not moved:
+            return Applied(Outcome.ALREADY, payment.id, PaymentStatus(payment.status))
+        log.info("payment %s succeeded (%s); fulfilled", payment.id, source)
+        for send in after_commit:
+            await self._after_commit(payment.id, send)
+        return Applied(Outcome.APPLIED, payment.id, PaymentStatus.SUCCEEDED)
+
+    async def _canceled(self, payment: Payment, remote: ProviderPayment, source: str) -> Applied:
+        now = self._clock.now()
+        reason = f"{CancelReason.PROVIDER.value}:{remote.cancellation_reason or 'unknown'}"
+        async with self._sessionmaker.begin() as session:
+            moved = await payments_repo.transition(
+                session,
+                payment.id,
+                to=PaymentStatus.CANCELED,
+                from_statuses=OPEN,
+                values={"updated_at": now, "cancel_reason": reason},
+            )
+            payments_repo.add_event(
+                session,
+                payment_id=payment.id,
+                provider_id=remote.id,
+                source=source,
+                event="canceled" if moved else "repeat:canceled",
+                status_before=payment.status,
+                status_after=PaymentStatus.CANCELED if moved else payment.status,
+                detail={"reason": reason},
+                at=now,
+            )
+            if moved:
+                await self.release(session, payment)
+                user = await session.get(User, payment.user_id)
+        if not moved:
+            return Applied(Outcome.ALREADY, payment.id, PaymentStatus(payment.status))
+        note = PaymentCanceled(recipient_of(payment, user), payment.id, reason)
+        await self._after_commit(payment.id, lambda: self._notifier.payment_canceled(note))
+        return Applied(Outcome.APPLIED, payment.id, PaymentStatus.CANCELED)
+
+    async def _after_commit(self, payment_id: str, send: AfterCommit) -> None:
+        try:
+            await send()
+        except Exception:
+            # The state is committed; a lost message must not undo it or fail the webhook.
+            log.exception("payment %s: notifying the customer failed", payment_id)
+            return
+        async with self._sessionmaker.begin() as session:
+            await payments_repo.set_fields(session, payment_id, notified_at=self._clock.now())
+
+    # ---- effects by kind ----------------------------------------------------------------
+
+    async def deliver(
+        self, session: AsyncSession, payment: Payment, user: User | None
+    ) -> AfterCommit:
+        """Run the effects of a succeeded payment inside its transaction; return the message."""
+        if payment.kind == PaymentKind.SUBSCRIPTION:
+            plan = self._catalog.plan(payment.plan_code or "")
+            days = plan.days if plan else 30
+            extension = await extend_subscription(
+                session,
+                user_id=payment.user_id,
+                plan_code=payment.plan_code or "",
+                days=days,
+                now=self._clock.now(),
+                payment_id=payment.id,
+            )
+            note = SubscriptionActivated(
+                recipient=recipient_of(payment, user),
+                plan_code=payment.plan_code or "",
+                days=days,
+                expires_at=extension.expires_at,
+                amount=payment.amount,
+            )
+            return lambda: self._notifier.subscription_activated(note)
+        raise NotImplementedError(f"no delivery for {payment.kind} payments yet")
+
+    async def reserve_for_capture(self, session: AsyncSession, payment: Payment) -> bool:
+        """Return whether an authorised payment can be delivered (seats for tickets)."""
+        return payment.kind == PaymentKind.SUBSCRIPTION
+
+    async def release(self, session: AsyncSession, payment: Payment) -> None:
+        """Give back what a canceled payment held (seats for tickets)."""

@@ -1,0 +1,217 @@
+"""Scheduled sweeps: reconcile, expire, remind, lapse. Each is set-based and safe to run twice.
+
+Every state change inside a sweep is the same conditional UPDATE the webhook uses, so two
+instances running the same sweep at once cannot double anything: the loser's UPDATE matches
+no row.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import Payment, Subscription, User
+from db.repositories import payments as payments_repo
+from payments.fulfilment import Fulfilment, Outcome
+from payments.gateway import GatewayError, GatewayNotFound
+from payments.ports import (
+    Clock,
+    Notifier,
+    PaymentGateway,
+    Recipient,
+    SubscriptionEnded,
+    SubscriptionReminder,
+)
+from payments.types import CancelReason, PaymentStatus
+
+log = logging.getLogger(__name__)
+
+RECONCILE_AFTER = timedelta(minutes=3)
+BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    """How many rows a sweep looked at and how many it changed."""
+
+    seen: int
+    changed: int
+
+
+class Jobs:
+    """The periodic work of the shop."""
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        gateway: PaymentGateway,
+        fulfilment: Fulfilment,
+        notifier: Notifier,
+        clock: Clock,
+    ) -> None:
+        """Keep the collaborators."""
+        self._sessionmaker = sessionmaker
+        self._gateway = gateway
+        self._fulfilment = fulfilment
+        self._notifier = notifier
+        self._clock = clock
+
+    async def reconcile(self) -> SweepReport:
+        """Ask YooKassa about open payments older than a few minutes; apply what it says.
+
+        A notification that never arrived still ends in a delivered purchase this way.
+        """
+        cutoff = self._clock.now() - RECONCILE_AFTER
+        async with self._sessionmaker() as session:
+            result = await session.execute(
+                select(Payment.id)
+                .where(
+                    Payment.status.in_(payments_repo.OPEN),
+                    Payment.provider_id.is_not(None),
+                    Payment.created_at <= cutoff,
+                )
+                .order_by(Payment.created_at)
+                .limit(BATCH)
+            )
+            ids = list(result.scalars())
+        changed = 0
+        for payment_id in ids:
+            applied = await self._fulfilment.refresh(payment_id, source="reconciler")
+            changed += applied.outcome is Outcome.APPLIED
+        if changed:
+            log.info("reconcile: %d of %d open payments moved on", changed, len(ids))
+        return SweepReport(len(ids), changed)
+
+    async def expire(self) -> SweepReport:
+        """Cancel pending payments past their TTL, asking YooKassa first so no paid one expires."""
+        now = self._clock.now()
+        async with self._sessionmaker() as session:
+            result = await session.execute(
+                select(Payment.id, Payment.provider_id)
+                .where(Payment.status == PaymentStatus.PENDING, Payment.expires_at <= now)
+                .order_by(Payment.expires_at)
+                .limit(BATCH)
+            )
+            rows = list(result.all())
+        changed = 0
+        for payment_id, provider_id in rows:
+            if provider_id is not None:
+                try:
+                    remote = await self._gateway.get_payment(provider_id)
+                except GatewayNotFound:
+                    remote = None
+                except GatewayError as exc:
+                    log.warning("expire: cannot ask YooKassa about %s (%s); later", payment_id, exc)
+                    continue
+                if remote is not None and remote.status is not PaymentStatus.PENDING:
+                    applied = await self._fulfilment.apply(remote, source="expiry")
+                    changed += applied.outcome is Outcome.APPLIED
+                    continue
+            changed += await self._expire_one(payment_id)
+        if changed:
+            log.info("expire: %d of %d overdue payments settled", changed, len(rows))
+        return SweepReport(len(rows), changed)
+
+    async def _expire_one(self, payment_id: str) -> bool:
+        now = self._clock.now()
+        async with self._sessionmaker.begin() as session:
+            moved = await payments_repo.transition(
+                session,
+                payment_id,
+                to=PaymentStatus.CANCELED,
+                from_statuses=[PaymentStatus.PENDING],
+                values={"cancel_reason": CancelReason.EXPIRED.value, "updated_at": now},
+            )
+            if moved:
+                payment = await payments_repo.get_payment(session, payment_id)
+                assert payment is not None  # noqa: S101 - it just moved
+                await self._fulfilment.release(session, payment)
+                payments_repo.add_event(
+                    session,
+                    payment_id=payment_id,
+                    provider_id=payment.provider_id,
+                    source="expiry",
+                    event="expired",
+                    status_before=PaymentStatus.PENDING,
+                    status_after=PaymentStatus.CANCELED,
+                    at=now,
+                )
+        return moved
+
+    async def remind(self) -> SweepReport:
+        """Remind subscribers 3 days and 1 day before expiry, each reminder once per expiry."""
+        now = self._clock.now()
+        seen = changed = 0
+        for days, column in ((1, Subscription.reminded_1d_for), (3, Subscription.reminded_3d_for)):
+            lower = now + timedelta(days=1) if days > 1 else now
+            upper = now + timedelta(days=days)
+            async with self._sessionmaker() as session:
+                result = await session.execute(
+                    select(Subscription.id, Subscription.user_id, Subscription.expires_at, User)
+                    .join(User, User.id == Subscription.user_id)
+                    .where(
+                        Subscription.status == "active",
+                        Subscription.expires_at > lower,
+                        Subscription.expires_at <= upper,
+                        or_(column.is_(None), column != Subscription.expires_at),
+                    )
+                    .limit(BATCH)
+                )
+                due = list(result.all())
+            seen += len(due)
+            for sub_id, user_id, expires_at, user in due:
+                async with self._sessionmaker.begin() as session:
+                    claimed = await session.execute(
+                        update(Subscription)
+                        .where(
+                            Subscription.id == sub_id,
+                            Subscription.expires_at == expires_at,
+                            or_(column.is_(None), column != expires_at),
+                        )
+                        .values({column.key: expires_at})
+                        .execution_options(synchronize_session=False)
+                    )
+                if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                    continue
+                changed += 1
+                note = SubscriptionReminder(Recipient(user_id, user.language), expires_at, days)
+                await self._safely(self._notifier.subscription_reminder(note))
+        return SweepReport(seen, changed)
+
+    async def lapse(self) -> SweepReport:
+        """End subscriptions whose time is up and tell their owners."""
+        now = self._clock.now()
+        async with self._sessionmaker.begin() as session:
+            result = await session.execute(
+                update(Subscription)
+                .where(and_(Subscription.status == "active", Subscription.expires_at <= now))
+                .values(status="expired", updated_at=now)
+                .returning(Subscription.user_id)
+                .execution_options(synchronize_session=False)
+            )
+            ended = list(result.scalars())
+            languages: dict[str, str] = {}
+            if ended:
+                users = await session.execute(
+                    select(User.id, User.language).where(User.id.in_(ended))
+                )
+                languages = dict(users.all())
+        for user_id in ended:
+            note = SubscriptionEnded(Recipient(user_id, languages.get(user_id, "ru")))
+            await self._safely(self._notifier.subscription_ended(note))
+        if ended:
+            log.info("lapse: %d subscriptions ended", len(ended))
+        return SweepReport(len(ended), len(ended))
+
+    @staticmethod
+    async def _safely(send: Awaitable[None]) -> None:
+        try:
+            await send
+        except Exception:
+            log.exception("a scheduled message could not be sent")

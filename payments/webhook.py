@@ -1,0 +1,166 @@
+"""YooKassa notifications: trusted peers only, read the id, re-fetch, act on what YooKassa says.
+
+Status codes are deliberate: 200 once handled, for payments that are not ours and for anything
+already applied; 403 for callers outside YooKassa's networks; 400 for bodies that are not a
+notification; 503 only when we want YooKassa to deliver again (we could not ask it, or our
+database failed).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from payments.fulfilment import Fulfilment, Outcome
+from payments.gateway import GatewayError, GatewayNotFound
+from payments.ports import PaymentGateway
+
+log = logging.getLogger(__name__)
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+MAX_BODY_BYTES = 256 * 1024
+PROVIDER_ID_LENGTH = 36
+WEBHOOK_PATH = "/api/v2/payments/webhook/yookassa"
+
+
+def _address(text: str) -> IPAddress | None:
+    try:
+        address = ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _within(address: IPAddress, networks: Sequence[Network]) -> bool:
+    return any(address.version == net.version and address in net for net in networks)
+
+
+def client_address(
+    peer: str | None, forwarded_for: str | None, trusted_proxies: Sequence[Network]
+) -> IPAddress | None:
+    """Return the caller's address, believing X-Forwarded-For only from our own proxies.
+
+    Walk the chain from the right: every hop added by a trusted proxy is skipped, and the
+    first address that is not one of our proxies is the caller. A client can prepend anything
+    it likes to the header, so nothing left of that point is ever believed.
+    """
+    address = _address(peer) if peer else None
+    if address is None or not forwarded_for or not _within(address, trusted_proxies):
+        return address
+    for hop in reversed(forwarded_for.split(",")):
+        hop_address = _address(hop)
+        if hop_address is None:
+            return None
+        if not _within(hop_address, trusted_proxies):
+            return hop_address
+    return address
+
+
+class WebhookHandler:
+    """Verify and handle one YooKassa notification."""
+
+    def __init__(
+        self,
+        *,
+        gateway: PaymentGateway,
+        fulfilment: Fulfilment,
+        trusted_networks: Sequence[Network],
+        trusted_proxies: Sequence[Network],
+    ) -> None:
+        """Keep the collaborators and the allow-lists."""
+        self._gateway = gateway
+        self._fulfilment = fulfilment
+        self._trusted = list(trusted_networks)
+        self._proxies = list(trusted_proxies)
+
+    async def handle(self, request: Request) -> JSONResponse:
+        """Answer a notification with a status code YooKassa understands."""
+        peer = request.client.host if request.client else None
+        caller = client_address(peer, request.headers.get("x-forwarded-for"), self._proxies)
+        if caller is None or not _within(caller, self._trusted):
+            log.warning("webhook: refused a call from %s", caller or peer)
+            return JSONResponse({"success": False, "message": "Forbidden"}, status_code=403)
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return JSONResponse({"success": False, "message": "Body too large"}, status_code=413)
+        parsed = _parse(body)
+        if parsed is None:
+            return JSONResponse(
+                {"success": False, "message": "Not a YooKassa notification"}, status_code=400
+            )
+        event, object_id = parsed
+        if not event.startswith("payment."):
+            # Refunds are reconciled by the admin flow; other events are not ours to act on.
+            log.info("webhook: %s for %s acknowledged", event, object_id)
+            return JSONResponse({"success": True})
+        try:
+            remote = await self._gateway.get_payment(object_id)
+        except GatewayNotFound:
+            log.info("webhook: %s %s is unknown to YooKassa; ignored", event, object_id)
+            return JSONResponse({"success": True, "message": "unknown payment"})
+        except GatewayError as exc:
+            log.warning(
+                "webhook: cannot fetch %s from YooKassa (%s); asking for a retry", object_id, exc
+            )
+            return _retry()
+        try:
+            applied = await self._fulfilment.apply(remote, source="webhook")
+        except SQLAlchemyError:
+            log.exception("webhook: database error on %s; asking for a retry", object_id)
+            return _retry()
+        if applied.outcome is Outcome.RETRY:
+            return _retry()
+        return JSONResponse({"success": True, "result": applied.outcome.value})
+
+
+def _retry() -> JSONResponse:
+    return JSONResponse({"success": False, "message": "Try again later"}, status_code=503)
+
+
+def _parse(body: bytes) -> tuple[str, str] | None:
+    """Return (event, object id) of a notification body, or None for anything else."""
+    try:
+        data: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("type") != "notification":
+        return None
+    event, obj = data.get("event"), data.get("object")
+    if not isinstance(event, str) or not isinstance(obj, dict):
+        return None
+    object_id = obj.get("id")
+    if not isinstance(object_id, str) or len(object_id) != PROVIDER_ID_LENGTH:
+        return None
+    if not all(c.isalnum() or c == "-" for c in object_id):
+        return None
+    return event, object_id
+
+
+def setup(app: FastAPI, handler: WebhookHandler) -> None:
+    """Add `POST /api/v2/payments/webhook/yookassa`."""
+    router = APIRouter(tags=["webhooks"])
+
+    @router.post(
+        WEBHOOK_PATH,
+        summary="YooKassa HTTP notification",
+        description=(
+            "Accepted only from YooKassa's networks. The body is never trusted: the payment is "
+            "fetched from YooKassa and its state applied. 200 when handled or not ours, 503 to "
+            "ask for a redelivery."
+        ),
+        responses={400: {"description": "Not a notification"}, 403: {"description": "Untrusted"}},
+    )
+    async def yookassa_webhook(request: Request) -> JSONResponse:
+        return await handler.handle(request)
+
+    app.include_router(router)
