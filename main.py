@@ -34,9 +34,11 @@ from payments.checkout import Checkout, CheckoutConfig
 from payments.fulfilment import Fulfilment
 from payments.gateway import YooKassaGateway
 from payments.jobs import Jobs
-from payments.ports import Clock, LogNotifier, Notifier, SystemClock
+from payments.mailer import NoMailer, SmtpConfig, SmtpMailer
+from payments.ports import Clock, LogNotifier, Mailer, Notifier, SystemClock
 from payments.sandbox import SANDBOX_SECRET_KEY, SANDBOX_SHOP_ID, SandboxYooKassa
 from payments.sandbox import setup as sandbox_setup
+from payments.tickets import Availability, TicketRules
 from payments.webhook import WEBHOOK_PATH, WebhookHandler
 from payments.webhook import setup as webhook_setup
 
@@ -268,7 +270,25 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         notifier = TelegramNotifier(
             bot=bot, catalog=catalog, tz=settings.tz, sessionmaker=sessionmaker
         )
+    mailer: Mailer = NoMailer()
+    if settings.SMTP_HOST is not None:
+        mailer = SmtpMailer(
+            SmtpConfig(
+                host=settings.SMTP_HOST,
+                port=settings.SMTP_PORT,
+                sender=settings.SMTP_FROM or f"tickets@{settings.RECEIPT_FALLBACK_EMAIL_DOMAIN}",
+                user=settings.SMTP_USER,
+                password=settings.SMTP_PASSWORD.get_secret_value()
+                if settings.SMTP_PASSWORD
+                else None,
+                starttls=settings.SMTP_TLS,
+            )
+        )
+        log.info("e-mail: tickets are sent through %s:%s", settings.SMTP_HOST, settings.SMTP_PORT)
+    else:
+        log.info("e-mail: off (SMTP_HOST is unset); tickets arrive in the chat only")
     checkout = Checkout(
+        tz=settings.tz,
         sessionmaker=sessionmaker,
         gateway=gateway,
         catalog=catalog,
@@ -283,9 +303,14 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         ),
     )
     fulfilment = Fulfilment(
-        sessionmaker=sessionmaker, gateway=gateway, notifier=notifier, catalog=catalog, clock=clock
+        sessionmaker=sessionmaker,
+        gateway=gateway,
+        notifier=notifier,
+        mailer=mailer,
+        catalog=catalog,
+        clock=clock,
     )
-    account = Account(sessionmaker=sessionmaker, clock=clock)
+    account = Account(sessionmaker=sessionmaker, clock=clock, tz=settings.tz)
     jobs = Jobs(
         sessionmaker=sessionmaker,
         gateway=gateway,
@@ -308,6 +333,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         (jobs.reconcile, 60),
         (jobs.lapse, 300),
         (jobs.remind, 600),
+        (jobs.recheck_abandoned, 600),
     ):
         scheduler.add_job(
             job, "interval", seconds=seconds, id=job.__name__, coalesce=True, max_instances=1
@@ -342,6 +368,9 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             settings=settings,
             checkout=checkout,
             account=account,
+            rules=TicketRules(catalog, settings.tz),
+            notifier=notifier,
+            availability=Availability(sessionmaker=sessionmaker, catalog=catalog),
         )
         log.info("bot: ON, long polling through %s", settings.TELEGRAM_API_BASE)
     return service

@@ -21,3 +21,40 @@ class PayCancelCb(CallbackData, prefix="pc"):
     """Cancel a pending payment from its pay message."""
 
     payment_id: str
+
+
+class TDateCb(CallbackData, prefix="td"):
+    """Pick a visit date (YYYYMMDD)."""
+
+    d: str
+
+
+class TPageCb(CallbackData, prefix="tp"):
+    """Show another page of dates."""
+
+    page: int
+
+
+class TSlotCb(CallbackData, prefix="ts"):
+    """Pick a time slot (HHMM: the separator ':' cannot appear in callback data)."""
+
+    slot: str
+
+
+class TQtyCb(CallbackData, prefix="tq"):
+    """Change a ticket type's quantity by delta."""
+
+    code: str
+    delta: int
+
+
+class TNavCb(CallbackData, prefix="tn"):
+    """Move through the ticket journey: back, next, skip_email, pay, cancel."""
+
+    action: str
+
+
+class TicketQrCb(CallbackData, prefix="qr"):
+    """Show a ticket's QR again."""
+
+    ticket_id: int

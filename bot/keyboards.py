@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import MenuCb, PayCancelCb, PlanCb
-from bot.texts import t
+from bot.callbacks import (
+    MenuCb,
+    PayCancelCb,
+    PlanCb,
+    TDateCb,
+    TicketQrCb,
+    TNavCb,
+    TPageCb,
+    TQtyCb,
+    TSlotCb,
+)
+from bot.texts import short_day, t
 
 
 def main_menu(lang: str) -> InlineKeyboardMarkup:
@@ -56,3 +68,82 @@ def pay(lang: str, url: str, price: str, payment_id: str) -> InlineKeyboardMarku
             ],
         ]
     )
+
+
+DATES_PER_PAGE = 12
+
+
+def dates(lang: str, days: list[date], page: int) -> InlineKeyboardMarkup:
+    """Build the date picker: three dates a row, a page at a time."""
+    builder = InlineKeyboardBuilder()
+    chunk = days[page * DATES_PER_PAGE : (page + 1) * DATES_PER_PAGE]
+    for value in chunk:
+        builder.button(text=short_day(lang, value), callback_data=TDateCb(d=f"{value:%Y%m%d}"))
+    sizes = [3] * ((len(chunk) + 2) // 3)
+    more = (page + 1) * DATES_PER_PAGE < len(days)
+    if page > 0:
+        builder.button(text=t(lang, "btn_back"), callback_data=TPageCb(page=page - 1))
+    if more:
+        builder.button(text=t(lang, "btn_more_dates"), callback_data=TPageCb(page=page + 1))
+    nav = int(page > 0) + int(more)
+    builder.button(text=t(lang, "btn_cancel"), callback_data=TNavCb(action="cancel"))
+    builder.adjust(*sizes, *([nav] if nav else []), 1)
+    return builder.as_markup()
+
+
+def slots(lang: str, seats: list[tuple[str, int]]) -> InlineKeyboardMarkup:
+    """Build the slot picker: each slot with its free seats (sold-out slots say so)."""
+    builder = InlineKeyboardBuilder()
+    for slot, left in seats:
+        key = "slot_button" if left > 0 else "slot_sold_out"
+        builder.button(
+            text=t(lang, key, time=slot, left=left),
+            callback_data=TSlotCb(slot=slot.replace(":", "")),
+        )
+    builder.button(text=t(lang, "btn_back"), callback_data=TNavCb(action="back"))
+    builder.button(text=t(lang, "btn_cancel"), callback_data=TNavCb(action="cancel"))
+    builder.adjust(*([2] * ((len(seats) + 1) // 2)), 2)
+    return builder.as_markup()
+
+
+def quantities(lang: str, rows: list[tuple[str, str, int]]) -> InlineKeyboardMarkup:
+    """Build − qty + rows per ticket type (code, title, quantity), then back, next, cancel."""
+    builder = InlineKeyboardBuilder()
+    for code, title, qty in rows:
+        builder.button(text="−", callback_data=TQtyCb(code=code, delta=-1))
+        builder.button(text=f"{title}: {qty}", callback_data=TQtyCb(code=code, delta=0))
+        builder.button(text="+", callback_data=TQtyCb(code=code, delta=1))
+    builder.button(text=t(lang, "btn_back"), callback_data=TNavCb(action="back"))
+    builder.button(text=t(lang, "btn_next"), callback_data=TNavCb(action="next"))
+    builder.button(text=t(lang, "btn_cancel"), callback_data=TNavCb(action="cancel"))
+    builder.adjust(*([3] * len(rows)), 2, 1)
+    return builder.as_markup()
+
+
+def email_step(lang: str) -> InlineKeyboardMarkup:
+    """Build the e-mail step's buttons: skip, back, cancel."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t(lang, "btn_skip_email"), callback_data=TNavCb(action="skip_email"))
+    builder.button(text=t(lang, "btn_back"), callback_data=TNavCb(action="back"))
+    builder.button(text=t(lang, "btn_cancel"), callback_data=TNavCb(action="cancel"))
+    builder.adjust(1, 2)
+    return builder.as_markup()
+
+
+def summary(lang: str) -> InlineKeyboardMarkup:
+    """Build the summary's buttons: to payment, back, cancel."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t(lang, "btn_to_payment"), callback_data=TNavCb(action="pay"))
+    builder.button(text=t(lang, "btn_back"), callback_data=TNavCb(action="back"))
+    builder.button(text=t(lang, "btn_cancel"), callback_data=TNavCb(action="cancel"))
+    builder.adjust(1, 2)
+    return builder.as_markup()
+
+
+def ticket_buttons(rows: list[tuple[str, int]]) -> InlineKeyboardMarkup:
+    """Build one "show QR" button per ticket (text, ticket id)."""
+    builder = InlineKeyboardBuilder()
+    for text, ticket_id in rows:
+        builder.button(text=text, callback_data=TicketQrCb(ticket_id=ticket_id))
+    builder.adjust(1)
+    return builder.as_markup()

@@ -8,12 +8,15 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import BufferedInputFile, InputMediaPhoto
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.texts import day, t
 from db.repositories.users import mark_blocked
 from payments.catalog import Catalog
+from payments.checkout import ticket_title
 from payments.ports import (
+    IssuedTicket,
     PaymentCanceled,
     Recipient,
     SubscriptionActivated,
@@ -21,8 +24,11 @@ from payments.ports import (
     SubscriptionReminder,
     TicketsIssued,
 )
+from payments.qr import qr_png
 
 log = logging.getLogger(__name__)
+
+MEDIA_GROUP_LIMIT = 10
 
 
 def chat_id_of(user_id: str) -> int | None:
@@ -100,12 +106,64 @@ class TelegramNotifier:
         await self._close_pay_message(note.recipient, t(lang, "pay_message_canceled"))
         if note.reason == "user":
             return
-        key = "payment_expired" if note.reason == "expired" else "payment_canceled"
+        key = {"expired": "payment_expired", "sold_out": "tickets_sold_out_refund"}.get(
+            note.reason, "payment_canceled"
+        )
         await self._send(note.recipient, t(lang, key))
 
     async def tickets_issued(self, note: TicketsIssued) -> None:
-        """Deliver tickets (built with the ticket journey)."""
-        raise NotImplementedError
+        """Close the pay message, confirm the order and send every ticket's QR in one album."""
+        recipient = note.recipient
+        chat_id = chat_id_of(recipient.user_id)
+        if chat_id is None or not note.tickets:
+            return
+        lang = recipient.language
+        first = note.tickets[0]
+        when = {"date": day(lang, first.visit_date), "time": first.slot_time}
+        await self._close_pay_message(
+            recipient, t(lang, "pay_message_paid", description=note.order_id)
+        )
+        sent = await self._send(
+            recipient,
+            t(lang, "tickets_paid", order_id=note.order_id, count=len(note.tickets), **when),
+        )
+        if not sent:
+            return
+        photos = [
+            InputMediaPhoto(
+                media=BufferedInputFile(qr_png(ticket.code), f"ticket-{ticket.code}.png"),
+                caption=self.ticket_caption(lang, ticket),
+            )
+            for ticket in note.tickets
+        ]
+        try:
+            for start in range(0, len(photos), MEDIA_GROUP_LIMIT):
+                chunk = photos[start : start + MEDIA_GROUP_LIMIT]
+                if len(chunk) == 1:
+                    await self._bot.send_photo(chat_id, chunk[0].media, caption=chunk[0].caption)
+                else:
+                    await self._bot.send_media_group(chat_id, list(chunk))
+        except TelegramAPIError as exc:
+            log.warning("QR tickets of order %s not delivered in chat: %s", note.order_id, exc)
+
+    def ticket_caption(self, lang: str, ticket: IssuedTicket) -> str:
+        """Caption a ticket's QR: type, date, time and the code the gate checks."""
+        return t(
+            lang,
+            "ticket_caption",
+            title=ticket_title(self._catalog, ticket.ticket_type, lang),
+            date=f"{ticket.visit_date:%d.%m.%Y}",
+            time=ticket.slot_time,
+            code=ticket.code,
+        )
+
+    async def send_ticket(self, user_id: str, lang: str, ticket: IssuedTicket) -> None:
+        """Send one ticket's QR again (from /my)."""
+        chat_id = chat_id_of(user_id)
+        if chat_id is None:
+            return
+        photo = BufferedInputFile(qr_png(ticket.code), f"ticket-{ticket.code}.png")
+        await self._bot.send_photo(chat_id, photo, caption=self.ticket_caption(lang, ticket))
 
     async def subscription_reminder(self, note: SubscriptionReminder) -> None:
         """Remind about the coming expiry."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import errors, my, start, subscribe
+from handlers import errors, my, start, subscribe, tickets
 
 
 def get_routers() -> list[Router]:
@@ -12,6 +12,7 @@ def get_routers() -> list[Router]:
     return [
         start.create_router(),
         subscribe.create_router(),
+        tickets.create_router(),
         my.create_router(),
         errors.create_router(),
     ]

@@ -10,12 +10,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import CohortPrice, Payment, User
+from db.models import CohortPrice, Order, OrderItem, Payment, User
+from db.repositories import inventory
 from db.repositories import payments as payments_repo
 from db.repositories.subscriptions import customer_facts
 from payments.catalog import Catalog, Plan
@@ -25,11 +27,14 @@ from payments.pricing import (
     CustomerFacts,
     cohort_of,
     is_test_user,
+    mark,
     plan_description,
     plan_price,
 )
+from payments.tickets import ValidOrder
 from payments.types import (
     Cohort,
+    OrderStatus,
     PaymentKind,
     PaymentRequest,
     PaymentStatus,
@@ -67,6 +72,15 @@ class UnknownUser(CheckoutError):
     """The buyer is not a known user."""
 
 
+class SoldOut(CheckoutError):
+    """The slot has fewer free seats than the order needs."""
+
+    def __init__(self, seats_left: int) -> None:
+        """Keep how many seats are still free."""
+        super().__init__(f"sold out; {seats_left} seats left")
+        self.seats_left = seats_left
+
+
 @dataclass(frozen=True, slots=True)
 class CheckoutConfig:
     """Checkout settings taken from Settings by the composition root."""
@@ -90,6 +104,14 @@ class CheckoutResult:
     description: str
     expires_at: datetime
     is_test: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TicketCheckoutResult:
+    """A ticket payment waiting for the customer, and its order."""
+
+    result: CheckoutResult
+    order_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +140,10 @@ class Checkout:
         catalog: Catalog,
         clock: Clock,
         config: CheckoutConfig,
+        tz: ZoneInfo,
     ) -> None:
         """Keep the collaborators."""
+        self._tz = tz
         self._sessionmaker = sessionmaker
         self._gateway = gateway
         self._catalog = catalog
@@ -267,7 +291,10 @@ class Checkout:
             )
 
     async def on_abandoned(self, session: AsyncSession, payment_id: str) -> None:
-        """Undo what tx 1 reserved for a payment YooKassa never created (seats, for tickets)."""
+        """Give back the seats of a ticket payment that will not be paid."""
+        payment = await payments_repo.get_payment(session, payment_id)
+        if payment is not None:
+            await release_order_seats(session, payment)
 
     # ---- subscriptions ------------------------------------------------------------------
 
@@ -355,6 +382,150 @@ class Checkout:
 
         return await self.run(user_id, prepare)
 
+    # ---- tickets ------------------------------------------------------------------------
+
+    async def start_tickets(
+        self,
+        user_id: str,
+        order: ValidOrder,
+        *,
+        return_url: str,
+        source: str = "bot",
+        email: str | None = None,
+        phone: str | None = None,
+        session_id: str | None = None,
+        cancel_url: str | None = None,
+        description: str | None = None,
+    ) -> TicketCheckoutResult:
+        """Hold the seats and start a two-stage (`capture: false`) payment for an order."""
+        tickets = self._catalog.tickets
+        shop = self._catalog.shop
+        order_ids: list[str] = []
+
+        async def prepare(session: AsyncSession, user: User, payment_id: str) -> Draft:
+            now = self._clock.now()
+            is_test = is_test_user(user.id, self._config.test_user_ids)
+            held = await inventory.hold_seats(
+                session, order.visit_date, order.slot_time, order.seats, tickets.capacity_per_slot
+            )
+            if not held:
+                seats = await inventory.seats_on(session, order.visit_date)
+                slot = seats.get(order.slot_time)
+                raise SoldOut(slot.left if slot else 0)
+            number = await inventory.next_order_number(session, now.astimezone(self._tz))
+            order_id = f"ZT-{now.astimezone(self._tz):%Y%m%d}-{number:03d}"
+            order_ids.append(order_id)
+            amount = shop.test_price if is_test else order.total
+            base = description or f"Билеты в зоопарк на {order.visit_date:%d.%m.%Y}"
+            text = mark(base, is_test=is_test, sandbox=self._config.sandbox)
+            expires_at = now + timedelta(minutes=self._config.ttl_minutes)
+            receipt_email, receipt_phone = self.receipt_contact(user, email, phone)
+            session.add(
+                Order(
+                    id=order_id,
+                    user_id=user.id,
+                    visit_date=order.visit_date,
+                    slot_time=order.slot_time,
+                    seats=order.seats,
+                    seats_held=True,
+                    total=amount,
+                    email=email,
+                    phone=phone,
+                    status=OrderStatus.PENDING,
+                    created_at=now,
+                    items=[
+                        OrderItem(
+                            ticket_type=line.ticket_type,
+                            quantity=line.quantity,
+                            unit_price=line.unit_price,
+                            visit_date=order.visit_date,
+                            visit_time=order.slot_time,
+                        )
+                        for line in order.lines
+                    ],
+                )
+            )
+            await session.flush()
+            session.add(
+                Payment(
+                    id=payment_id,
+                    idempotence_key=payment_id,
+                    kind=PaymentKind.TICKETS,
+                    user_id=user.id,
+                    order_id=order_id,
+                    amount=amount,
+                    refunded_amount=Decimal("0.00"),
+                    status=PaymentStatus.PENDING,
+                    is_test=is_test,
+                    description=text,
+                    return_url=return_url,
+                    cancel_url=cancel_url,
+                    session_id=session_id,
+                    customer_email=email,
+                    customer_phone=phone,
+                    source=source,
+                    extra={"qr_codes_issued": False, "tickets_activated": False},
+                    created_at=now,
+                    updated_at=now,
+                    expires_at=expires_at,
+                )
+            )
+            payments_repo.add_event(
+                session,
+                payment_id=payment_id,
+                provider_id=None,
+                source=source,
+                event="created",
+                status_after=PaymentStatus.PENDING,
+                detail={"order_id": order_id, "seats": order.seats},
+                at=now,
+            )
+            await session.flush()
+            if is_test:
+                lines = [
+                    ReceiptLine(
+                        text,
+                        1,
+                        amount,
+                        shop.vat_code,
+                        shop.ticket_payment_subject,
+                        shop.ticket_payment_mode,
+                    )
+                ]
+            else:
+                lines = [
+                    ReceiptLine(
+                        description=f"{ticket_title(self._catalog, line.ticket_type)}, "
+                        f"{order.visit_date:%d.%m.%Y} {order.slot_time}",
+                        quantity=line.quantity,
+                        unit_price=line.unit_price,
+                        vat_code=shop.vat_code,
+                        payment_subject=shop.ticket_payment_subject,
+                        payment_mode=shop.ticket_payment_mode,
+                    )
+                    for line in order.lines
+                ]
+            request = PaymentRequest(
+                idempotence_key=payment_id,
+                amount=amount,
+                description=text,
+                return_url=return_url,
+                capture=False,
+                metadata={
+                    "payment_id": payment_id,
+                    "userId": user.id,
+                    "order_id": order_id,
+                    "kind": PaymentKind.TICKETS.value,
+                },
+                receipt_lines=lines,
+                receipt_email=receipt_email,
+                receipt_phone=receipt_phone,
+            )
+            return Draft(payment_id, request, expires_at, is_test)
+
+        result = await self.run(user_id, prepare)
+        return TicketCheckoutResult(result=result, order_id=order_ids[-1])
+
     async def attach_message(self, payment_id: str, message_id: int) -> None:
         """Remember the chat message with the pay button, so later news can edit it."""
         async with self._sessionmaker.begin() as session:
@@ -387,6 +558,28 @@ class Checkout:
                     at=now,
                 )
             return moved
+
+
+def ticket_title(catalog: Catalog, code: str, language: str = "ru") -> str:
+    """Return a ticket type's title."""
+    ticket_type = catalog.tickets.type(code)
+    return ticket_type.title(language) if ticket_type else code
+
+
+async def release_order_seats(session: AsyncSession, payment: Payment) -> None:
+    """Give back a canceled order's seats, once: the `seats_held` flag flips atomically."""
+    if payment.order_id is None:
+        return
+    result = await session.execute(
+        update(Order)
+        .where(Order.id == payment.order_id, Order.seats_held.is_(True))
+        .values(seats_held=False, status=OrderStatus.CANCELED)
+        .returning(Order.visit_date, Order.slot_time, Order.seats)
+        .execution_options(synchronize_session=False)
+    )
+    row = result.one_or_none()
+    if row is not None:
+        await inventory.release_seats(session, row.visit_date, row.slot_time, row.seats)
 
 
 async def price_overrides(session: AsyncSession) -> dict[tuple[str, str], Decimal]:

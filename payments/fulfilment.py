@@ -13,22 +13,37 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Payment, User
+from db.models import Order, Payment, Ticket, User
+from db.repositories import inventory
 from db.repositories import payments as payments_repo
 from db.repositories.subscriptions import extend_subscription
 from payments.catalog import Catalog
+from payments.checkout import release_order_seats, ticket_title
 from payments.gateway import GatewayError, GatewayNotFound, GatewayUnavailable
+from payments.mailer import Attachment
 from payments.ports import (
     Clock,
+    IssuedTicket,
+    Mailer,
     Notifier,
     PaymentCanceled,
     PaymentGateway,
     Recipient,
     SubscriptionActivated,
+    TicketsIssued,
 )
-from payments.types import CancelReason, PaymentKind, PaymentStatus, ProviderPayment
+from payments.qr import new_ticket_code, qr_png
+from payments.types import (
+    CancelReason,
+    OrderStatus,
+    PaymentKind,
+    PaymentStatus,
+    ProviderPayment,
+    TicketStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +93,12 @@ class Fulfilment:
         sessionmaker: async_sessionmaker[AsyncSession],
         gateway: PaymentGateway,
         notifier: Notifier,
+        mailer: Mailer,
         catalog: Catalog,
         clock: Clock,
     ) -> None:
         """Keep the collaborators."""
+        self._mailer = mailer
         self._sessionmaker = sessionmaker
         self._gateway = gateway
         self._notifier = notifier
@@ -224,6 +241,9 @@ class Fulfilment:
                 return Applied(Outcome.RETRY, payment.id, PaymentStatus.WAITING_FOR_CAPTURE)
             if result.status is PaymentStatus.WAITING_FOR_CAPTURE:
                 return Applied(Outcome.RETRY, payment.id, PaymentStatus.WAITING_FOR_CAPTURE)
+        if not deliverable and result.status is PaymentStatus.CANCELED:
+            # We released the money because the seats are gone: say so, not "declined".
+            return await self._canceled(payment, result, source, reason=CancelReason.SOLD_OUT.value)
         return await self.apply(result, source=source)
 
     async def _succeeded(self, payment: Payment, remote: ProviderPayment, source: str) -> Applied:
@@ -259,16 +279,22 @@ class Fulfilment:
                 if user is not None and user.first_paid_at is None and not payment.is_test:
                     user.first_paid_at = now
                 after_commit.append(await self.deliver(session, payment, user))
+            else:
+                current = await self._status(session, payment.id)
         if not moved:
-            return Applied(Outcome.ALREADY, payment.id, PaymentStatus(payment.status))
+            return Applied(Outcome.ALREADY, payment.id, current)
         log.info("payment %s succeeded (%s); fulfilled", payment.id, source)
         for send in after_commit:
             await self._after_commit(payment.id, send)
         return Applied(Outcome.APPLIED, payment.id, PaymentStatus.SUCCEEDED)
 
-    async def _canceled(self, payment: Payment, remote: ProviderPayment, source: str) -> Applied:
+    async def _canceled(
+        self, payment: Payment, remote: ProviderPayment, source: str, reason: str | None = None
+    ) -> Applied:
         now = self._clock.now()
-        reason = f"{CancelReason.PROVIDER.value}:{remote.cancellation_reason or 'unknown'}"
+        reason = (
+            reason or f"{CancelReason.PROVIDER.value}:{remote.cancellation_reason or 'unknown'}"
+        )
         async with self._sessionmaker.begin() as session:
             moved = await payments_repo.transition(
                 session,
@@ -291,11 +317,19 @@ class Fulfilment:
             if moved:
                 await self.release(session, payment)
                 user = await session.get(User, payment.user_id)
+            else:
+                current = await self._status(session, payment.id)
         if not moved:
-            return Applied(Outcome.ALREADY, payment.id, PaymentStatus(payment.status))
+            return Applied(Outcome.ALREADY, payment.id, current)
         note = PaymentCanceled(recipient_of(payment, user), payment.id, reason)
         await self._after_commit(payment.id, lambda: self._notifier.payment_canceled(note))
         return Applied(Outcome.APPLIED, payment.id, PaymentStatus.CANCELED)
+
+    @staticmethod
+    async def _status(session: AsyncSession, payment_id: str) -> PaymentStatus:
+        """Read a payment's status as committed now (another worker may have just moved it)."""
+        result = await session.execute(select(Payment.status).where(Payment.id == payment_id))
+        return PaymentStatus(result.scalar_one())
 
     async def _after_commit(self, payment_id: str, send: AfterCommit) -> None:
         try:
@@ -332,11 +366,98 @@ class Fulfilment:
                 amount=payment.amount,
             )
             return lambda: self._notifier.subscription_activated(note)
-        raise NotImplementedError(f"no delivery for {payment.kind} payments yet")
+        return await self._issue_tickets(session, payment, user)
+
+    async def _issue_tickets(
+        self, session: AsyncSession, payment: Payment, user: User | None
+    ) -> AfterCommit:
+        """Issue one ticket per admitted person and mark the order paid."""
+        order = await session.get(Order, payment.order_id)
+        assert order is not None  # noqa: S101 - a ticket payment always has its order
+        now = self._clock.now()
+        issued: list[IssuedTicket] = []
+        for item in order.items:
+            for _ in range(item.quantity):
+                code = new_ticket_code()
+                session.add(
+                    Ticket(
+                        code=code,
+                        order_id=order.id,
+                        payment_id=payment.id,
+                        user_id=payment.user_id,
+                        ticket_type=item.ticket_type,
+                        visit_date=order.visit_date,
+                        slot_time=order.slot_time,
+                        status=TicketStatus.VALID,
+                        created_at=now,
+                    )
+                )
+                issued.append(
+                    IssuedTicket(code, item.ticket_type, order.visit_date, order.slot_time)
+                )
+        order.status = OrderStatus.PAID
+        order.seats_held = True
+        await payments_repo.set_fields(
+            session, payment.id, extra={**(payment.extra or {}), "qr_codes_issued": True}
+        )
+        note = TicketsIssued(
+            recipient=recipient_of(payment, user),
+            order_id=order.id,
+            email=order.email,
+            tickets=tuple(issued),
+        )
+
+        async def send() -> None:
+            await self._notifier.tickets_issued(note)
+            if note.email:
+                await self._tickets_mail(note)
+
+        return send
+
+    async def _tickets_mail(self, note: TicketsIssued) -> None:
+        lines = [
+            f"{ticket_title(self._catalog, t.ticket_type)}, {t.visit_date:%d.%m.%Y} {t.slot_time}: "
+            f"{t.code}"
+            for t in note.tickets
+        ]
+        body = (
+            f"Заказ {note.order_id}. Ваши билеты — во вложении: покажите QR-код на входе.\n\n"
+            + "\n".join(lines)
+            + f"\n\n{self._catalog.shop.name}"
+        )
+        attachments = [
+            Attachment(f"ticket-{index}-{t.code}.png", qr_png(t.code))
+            for index, t in enumerate(note.tickets, start=1)
+        ]
+        await self._mailer.send(
+            note.email or "",
+            f"{self._catalog.shop.name}: билеты, заказ {note.order_id}",
+            body,
+            attachments,
+        )
 
     async def reserve_for_capture(self, session: AsyncSession, payment: Payment) -> bool:
-        """Return whether an authorised payment can be delivered (seats for tickets)."""
-        return payment.kind == PaymentKind.SUBSCRIPTION
+        """Return whether an authorised payment can be delivered: its seats are (re-)held."""
+        if payment.kind == PaymentKind.SUBSCRIPTION:
+            return True
+        order = await session.get(Order, payment.order_id)
+        if order is None:
+            return False
+        if order.seats_held:
+            return True
+        # The hold was released (expired or canceled); take the seats again if still free.
+        held = await inventory.hold_seats(
+            session,
+            order.visit_date,
+            order.slot_time,
+            order.seats,
+            self._catalog.tickets.capacity_per_slot,
+        )
+        if held:
+            order.seats_held = True
+            order.status = OrderStatus.PENDING
+        return held
 
     async def release(self, session: AsyncSession, payment: Payment) -> None:
-        """Give back what a canceled payment held (seats for tickets)."""
+        """Give back what a canceled payment held: its order's seats."""
+        await release_order_seats(session, payment)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, Subscription, User
 from db.repositories import payments as payments_repo
-from payments.fulfilment import Fulfilment, Outcome
+from payments.fulfilment import REVIVABLE, Fulfilment, Outcome
 from payments.gateway import GatewayError, GatewayNotFound
 from payments.ports import (
     Clock,
@@ -32,6 +32,7 @@ from payments.types import CancelReason, PaymentStatus
 log = logging.getLogger(__name__)
 
 RECONCILE_AFTER = timedelta(minutes=3)
+RECHECK_WINDOW = timedelta(minutes=90)
 BATCH = 500
 
 
@@ -86,6 +87,35 @@ class Jobs:
             changed += applied.outcome is Outcome.APPLIED
         if changed:
             log.info("reconcile: %d of %d open payments moved on", changed, len(ids))
+        return SweepReport(len(ids), changed)
+
+    async def recheck_abandoned(self) -> SweepReport:
+        """Ask again about payments we gave up on (expired, canceled by the user) lately.
+
+        The customer may still pay on a checkout page left open; if that notification is lost
+        too, this is the only way the money turns into a delivered purchase. YooKassa drops
+        unpaid payments after about an hour, so a window of 90 minutes covers them.
+        """
+        now = self._clock.now()
+        async with self._sessionmaker() as session:
+            result = await session.execute(
+                select(Payment.id)
+                .where(
+                    Payment.status == PaymentStatus.CANCELED,
+                    Payment.cancel_reason.in_(REVIVABLE),
+                    Payment.provider_id.is_not(None),
+                    Payment.updated_at >= now - RECHECK_WINDOW,
+                )
+                .order_by(Payment.updated_at)
+                .limit(BATCH)
+            )
+            ids = list(result.scalars())
+        changed = 0
+        for payment_id in ids:
+            applied = await self._fulfilment.refresh(payment_id, source="recheck")
+            changed += applied.outcome is Outcome.APPLIED
+        if changed:
+            log.info("recheck: %d abandoned payments were paid after all", changed)
         return SweepReport(len(ids), changed)
 
     async def expire(self) -> SweepReport:

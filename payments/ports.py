@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from payments.mailer import Attachment
 from payments.types import PaymentRequest, ProviderPayment, ProviderRefund
 
 
@@ -151,6 +153,16 @@ class Notifier(Protocol):
 
     async def subscription_ended(self, note: SubscriptionEnded) -> None:
         """Say that a subscription has ended."""
+        ...
+
+
+class Mailer(Protocol):
+    """Sends e-mail; returns whether the message was accepted, never raises."""
+
+    async def send(
+        self, to: str, subject: str, body: str, attachments: Sequence[Attachment] = ()
+    ) -> bool:
+        """Send one message."""
         ...
 
 

@@ -28,6 +28,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 MAX_BODY_BYTES = 256 * 1024
 PROVIDER_ID_LENGTH = 36
+_ID_CHARS = frozenset("0123456789abcdefABCDEF-")
 WEBHOOK_PATH = "/api/v2/payments/webhook/yookassa"
 
 
@@ -131,7 +132,8 @@ def _parse(body: bytes) -> tuple[str, str] | None:
     """Return (event, object id) of a notification body, or None for anything else."""
     try:
         data: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: a body of a few thousand nested brackets, a cheap way to crash parsers.
         return None
     if not isinstance(data, dict) or data.get("type") != "notification":
         return None
@@ -141,7 +143,7 @@ def _parse(body: bytes) -> tuple[str, str] | None:
     object_id = obj.get("id")
     if not isinstance(object_id, str) or len(object_id) != PROVIDER_ID_LENGTH:
         return None
-    if not all(c.isalnum() or c == "-" for c in object_id):
+    if not all(c in _ID_CHARS for c in object_id):
         return None
     return event, object_id
 

@@ -30,6 +30,10 @@ class MovableClock:
         """Return the current test time."""
         return self._now
 
+    def set(self, moment: datetime) -> None:
+        """Jump to a moment."""
+        self._now = moment
+
     def advance(self, **delta: float) -> datetime:
         """Move time forward by a timedelta's keyword arguments."""
         self._now += timedelta(**delta)

@@ -318,6 +318,24 @@ class FakeUser:
             f"{available}; reply keyboard: {keyboard.button_texts()}"
         )
 
+    async def press_data(self, callback_data: str, text: str = "old button") -> int | str:
+        """Press a callback button that an older keyboard carried (on the newest bot message)."""
+        messages = self.chat.bot_messages
+        assert messages, "the bot has sent nothing to press on"
+        button = {"text": text, "callback_data": callback_data}
+        return await self._press_inline(messages[-1], button)
+
+    async def press_in_row(self, row_text: str, button_text: str) -> int | str:
+        """Press `button_text` in the row of the newest keyboard that has a button containing
+        `row_text` (for keyboards that repeat labels, like − and + per ticket type)."""
+        for msg in reversed(self.chat.bot_messages):
+            for row in msg.buttons:
+                if any(row_text in str(b.get("text", "")) for b in row):
+                    button = next((b for b in row if b.get("text") == button_text), None)
+                    if button is not None:
+                        return await self._press_inline(msg, button)
+        raise AssertionError(f"no row with {row_text!r} and a {button_text!r} button")
+
     async def _press_inline(self, msg: ChatMessage, button: JSONDict) -> int | str:
         if "callback_data" in button:
             query_id = self._fake.register_query(self.user_id, self.chat.id)

@@ -1,0 +1,137 @@
+"""Slot inventory: seats held with one conditional UPDATE, correct on SQLite and PostgreSQL.
+
+`hold` is `UPDATE slot_inventory SET held = held + n WHERE … AND held + n <= capacity`. On
+SQLite every writer runs under BEGIN IMMEDIATE, so holds are serial. On PostgreSQL the UPDATE
+locks the row; a concurrent UPDATE waits for it and then re-checks its WHERE clause against the
+committed row (READ COMMITTED), so two buyers of the last seat cannot both succeed. The CHECK
+constraint `held <= capacity` is the backstop if anyone ever writes around this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import OrderCounter, SlotInventory
+from db.repositories.dialect import insert_for
+
+
+@dataclass(frozen=True, slots=True)
+class SlotSeats:
+    """Seats of one slot."""
+
+    slot_time: str
+    capacity: int
+    held: int
+
+    @property
+    def left(self) -> int:
+        """Return the seats still free."""
+        return max(0, self.capacity - self.held)
+
+
+async def ensure_slot(
+    session: AsyncSession, visit_date: date, slot_time: str, default_capacity: int
+) -> None:
+    """Create the slot's row with the catalog capacity unless it exists."""
+    await session.execute(
+        insert_for(session, SlotInventory)
+        .values(
+            visit_date=visit_date,
+            slot_time=slot_time,
+            capacity=default_capacity,
+            held=0,
+            capacity_overridden=False,
+        )
+        .on_conflict_do_nothing(index_elements=[SlotInventory.visit_date, SlotInventory.slot_time])
+    )
+
+
+async def hold_seats(
+    session: AsyncSession, visit_date: date, slot_time: str, seats: int, default_capacity: int
+) -> bool:
+    """Hold seats if they are free; return whether they were held."""
+    await ensure_slot(session, visit_date, slot_time, default_capacity)
+    result = await session.execute(
+        update(SlotInventory)
+        .where(
+            SlotInventory.visit_date == visit_date,
+            SlotInventory.slot_time == slot_time,
+            SlotInventory.held + seats <= SlotInventory.capacity,
+        )
+        .values(held=SlotInventory.held + seats)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def release_seats(
+    session: AsyncSession, visit_date: date, slot_time: str, seats: int
+) -> bool:
+    """Give seats back; return whether the slot had them to give."""
+    result = await session.execute(
+        update(SlotInventory)
+        .where(
+            SlotInventory.visit_date == visit_date,
+            SlotInventory.slot_time == slot_time,
+            SlotInventory.held >= seats,
+        )
+        .values(held=SlotInventory.held - seats)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def seats_on(session: AsyncSession, visit_date: date) -> dict[str, SlotSeats]:
+    """Return the stored seats of every slot of a date that has a row."""
+    result = await session.execute(
+        select(SlotInventory).where(SlotInventory.visit_date == visit_date)
+    )
+    return {
+        row.slot_time: SlotSeats(row.slot_time, row.capacity, row.held) for row in result.scalars()
+    }
+
+
+async def set_capacity(
+    session: AsyncSession, visit_date: date, slot_time: str, capacity: int, default_capacity: int
+) -> tuple[bool, int]:
+    """Set a slot's capacity unless it is below the seats taken; return (done, seats taken)."""
+    await ensure_slot(session, visit_date, slot_time, default_capacity)
+    result = await session.execute(
+        update(SlotInventory)
+        .where(
+            SlotInventory.visit_date == visit_date,
+            SlotInventory.slot_time == slot_time,
+            SlotInventory.held <= capacity,
+        )
+        .values(capacity=capacity, capacity_overridden=True)
+        .execution_options(synchronize_session=False)
+    )
+    held = (
+        await session.execute(
+            select(SlotInventory.held).where(
+                SlotInventory.visit_date == visit_date, SlotInventory.slot_time == slot_time
+            )
+        )
+    ).scalar_one()
+    return bool(result.rowcount == 1), int(held)  # type: ignore[attr-defined]
+
+
+async def next_order_number(session: AsyncSession, day: datetime) -> int:
+    """Return the next order number of a day (1, 2, …), atomically."""
+    key = day.strftime("%Y%m%d")
+    await session.execute(
+        insert_for(session, OrderCounter)
+        .values(day=key, last=0)
+        .on_conflict_do_nothing(index_elements=[OrderCounter.day])
+    )
+    result = await session.execute(
+        update(OrderCounter)
+        .where(OrderCounter.day == key)
+        .values(last=OrderCounter.last + 1)
+        .returning(OrderCounter.last)
+    )
+    return int(result.scalar_one())

@@ -1,0 +1,27 @@
+"""QR images of ticket codes: what the gate scans is exactly the ticket code."""
+
+from __future__ import annotations
+
+import io
+import secrets
+
+import qrcode
+from qrcode.constants import ERROR_CORRECT_M
+
+TICKET_CODE_BYTES = 15
+
+
+def new_ticket_code() -> str:
+    """Return an unguessable ticket code (120 random bits, URL-safe, 20 characters)."""
+    return secrets.token_urlsafe(TICKET_CODE_BYTES)
+
+
+def qr_png(text: str, *, box_size: int = 10) -> bytes:
+    """Render text as a QR code PNG."""
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=box_size, border=4)
+    code.add_data(text)
+    code.make(fit=True)
+    image = code.make_image(fill_color="black", back_color="white")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -1,0 +1,274 @@
+"""Tickets end to end: the journey in the chat, two-stage payment, QR tickets, e-mail."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from urllib.parse import parse_qs, urlparse
+
+import zxingcpp
+from PIL import Image
+from sqlalchemy import select, update
+
+from bot.texts import short_day
+from db.models import Order, Payment, SlotInventory, Ticket
+from tests.e2e.conftest import MailBox, Shop, ShopFactory
+from tests.fakes.telegram_api import ChatMessage, FakeUser
+
+
+def _visit_day(shop: Shop, days: int = 1) -> date:
+    return datetime.now(UTC).astimezone(shop.settings.tz).date() + timedelta(days=days)
+
+
+def _decode(png: bytes) -> str:
+    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert len(results) == 1
+    return str(results[0].text)
+
+
+async def _choose(
+    user: FakeUser,
+    shop: Shop,
+    *,
+    adults: int,
+    children: int = 0,
+    slot: str = "10:00",
+    days: int = 1,
+) -> None:
+    """Walk the journey up to the e-mail step."""
+    await user.send("/tickets")
+    await user.wait_reply()
+    await user.press(short_day("ru", _visit_day(shop, days)))
+    await user.wait_reply()
+    await user.press(slot, contains=True)
+    await user.wait_reply()
+    for _ in range(adults):
+        await user.press_in_row("Взрослый", "+")
+        await user.wait_reply()
+    for _ in range(children):
+        await user.press_in_row("Детский", "+")
+        await user.wait_reply()
+    await user.press("Далее ➡️")
+    await user.wait_reply()
+
+
+async def _to_payment(user: FakeUser, email: str | None) -> ChatMessage:
+    if email:
+        await user.send(email)
+    else:
+        await user.press("Пропустить")
+    await user.wait_for(lambda m: "Проверьте заказ" in (m.text or ""))
+    await user.press("💳 Перейти к оплате")
+    return await user.wait_for(
+        lambda m: any("💳 Оплатить" in b for b in m.button_texts()), timeout=10
+    )
+
+
+async def _pay_id(user: FakeUser, message: ChatMessage) -> str:
+    url = await user.press(next(b for b in message.button_texts() if b.startswith("💳")), message)
+    assert isinstance(url, str)
+    return parse_qs(urlparse(url).query)["orderId"][0]
+
+
+async def _held(shop: Shop, visit: date, slot: str = "10:00") -> int:
+    async with shop.service.sessionmaker() as session:
+        row = (
+            await session.execute(
+                select(SlotInventory).where(
+                    SlotInventory.visit_date == visit, SlotInventory.slot_time == slot
+                )
+            )
+        ).scalar_one_or_none()
+    return row.held if row else 0
+
+
+async def test_visitor_buys_three_tickets_and_gets_qr_in_chat_and_mail(
+    make_shop: ShopFactory, smtp_server: tuple[int, MailBox]
+) -> None:
+    port, mailbox = smtp_server
+    shop = await make_shop(
+        SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_TLS=False, SMTP_FROM="zoo@example.com"
+    )
+    user = shop.telegram.user(4001, first_name="Ольга")
+    await _choose(user, shop, adults=2, children=1)
+    pay_message = await _to_payment(user, "olga@example.com")
+    assert "2 500 ₽" in (pay_message.text or "").replace("\u2009", " ")
+    provider_id = await _pay_id(user, pay_message)
+    sent = next(r.body for r in shop.yookassa.requests if r.path.endswith("/payments"))
+    assert sent["capture"] is False
+    lines = {(Decimal(str(i["quantity"])), i["amount"]["value"]) for i in sent["receipt"]["items"]}
+    assert lines == {(Decimal(2), "1000.00"), (Decimal(1), "500.00")}
+    assert sent["receipt"]["customer"] == {"email": "olga@example.com"}
+    visit = _visit_day(shop)
+    assert await _held(shop, visit) == 3
+
+    await shop.yookassa.pay(provider_id)
+    done = await user.wait_for(lambda m: "✅ Оплата получена" in (m.text or ""), timeout=10)
+    assert "ZT-" in (done.text or "")
+    await user.wait_for(lambda m: bool(m.photos), timeout=10)
+    await asyncio.sleep(0.2)
+
+    remote = shop.yookassa.payments[provider_id]
+    assert remote["status"] == "succeeded"
+    assert remote["amount"]["value"] == "2500.00"
+    photos = [m for m in user.messages if m.photos]
+    assert len(photos) == 3
+    decoded = sorted(_decode(m.photos[-1]) for m in photos)
+    async with shop.service.sessionmaker() as session:
+        tickets = (await session.execute(select(Ticket))).scalars().all()
+        payment = (await session.execute(select(Payment))).scalar_one()
+        order = (await session.execute(select(Order))).scalar_one()
+    assert sorted(t.code for t in tickets) == decoded
+    assert sorted(t.ticket_type for t in tickets) == ["adult", "adult", "child"]
+    assert payment.status == "succeeded"
+    assert payment.extra["qr_codes_issued"] is True
+    assert order.status == "paid"
+    assert order.id.startswith("ZT-") and len(order.id) == len("ZT-20261125-001")
+    assert await _held(shop, visit) == 3
+
+    for _ in range(50):
+        if mailbox.messages:
+            break
+        await asyncio.sleep(0.05)
+    assert len(mailbox.messages) == 1
+    mail = mailbox.messages[0]
+    assert mail["To"] == "olga@example.com"
+    attachments = list(mail.iter_attachments())
+    assert len(attachments) == 3
+    mailed = sorted(_decode(a.get_content()) for a in attachments)
+    assert mailed == decoded
+
+    await user.send("/my")
+    my = await user.wait_reply()
+    assert "Ваши билеты" in (my.text or "")
+    qr_buttons = [b for b in my.button_texts() if b.startswith("🔳")]
+    assert len(qr_buttons) == 3
+    await user.press(qr_buttons[0])
+    again = await user.wait_for(lambda m: bool(m.photos) and m.message_id > photos[-1].message_id)
+    assert _decode(again.photos[-1]) in decoded
+
+
+async def test_unpaid_hold_expires_and_frees_the_seats(make_shop: ShopFactory) -> None:
+    shop = await make_shop()
+    user = shop.telegram.user(4002)
+    await _choose(user, shop, adults=2)
+    await _pay_id(user, await _to_payment(user, None))
+    visit = _visit_day(shop)
+    assert await _held(shop, visit) == 2
+    async with shop.service.sessionmaker.begin() as session:
+        await session.execute(
+            update(Payment).values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
+    report = await shop.service.jobs.expire()
+    assert report.changed == 1
+    assert await _held(shop, visit) == 0
+    async with shop.service.sessionmaker() as session:
+        payment = (await session.execute(select(Payment))).scalar_one()
+    assert (payment.status, payment.cancel_reason) == ("canceled", "expired")
+
+
+async def test_payment_after_expiry_with_seats_sold_is_canceled_not_captured(
+    make_shop: ShopFactory,
+) -> None:
+    shop = await make_shop()
+    visit = _visit_day(shop, 2)
+    late = shop.telegram.user(4003)
+    await _choose(late, shop, adults=2, days=2)
+    provider_id = await _pay_id(late, await _to_payment(late, None))
+    async with shop.service.sessionmaker.begin() as session:
+        await session.execute(
+            update(Payment).values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
+    await shop.service.jobs.expire()
+    async with shop.service.sessionmaker.begin() as session:
+        await session.execute(
+            update(SlotInventory)
+            .where(SlotInventory.visit_date == visit)
+            .values(capacity=SlotInventory.held + 2)
+        )
+    quick = shop.telegram.user(4004)
+    await _choose(quick, shop, adults=2, days=2)
+    quick_id = await _pay_id(quick, await _to_payment(quick, None))
+    assert await _held(shop, visit) == 2
+
+    await shop.yookassa.pay(provider_id)
+    told = await late.wait_for(
+        lambda m: "места на это время закончились" in (m.text or ""), timeout=10
+    )
+    assert "деньги" in (told.text or "")
+    remote = shop.yookassa.payments[provider_id]
+    assert remote["status"] == "canceled"
+    assert not any(r.path.endswith(f"{provider_id}/capture") for r in shop.yookassa.requests)
+    async with shop.service.sessionmaker() as session:
+        ours = (
+            await session.execute(select(Payment).where(Payment.provider_id == provider_id))
+        ).scalar_one()
+        issued = (await session.execute(select(Ticket))).scalars().all()
+    assert (ours.status, ours.cancel_reason) == ("canceled", "sold_out")
+    assert issued == []
+    assert await _held(shop, visit) == 2
+
+    await shop.yookassa.pay(quick_id)
+    await quick.wait_for(lambda m: "✅ Оплата получена" in (m.text or ""), timeout=10)
+    assert await _held(shop, visit) == 2
+
+
+async def test_bad_input_gets_a_clear_answer_and_changes_nothing(make_shop: ShopFactory) -> None:
+    shop = await make_shop()
+    user = shop.telegram.user(4005)
+    await user.send("/tickets")
+    picker = await user.wait_reply()
+    # A date button from an old keyboard: yesterday.
+    yesterday = _visit_day(shop, -1)
+    await user.press_data(f"td:{yesterday:%Y%m%d}")
+    answer = await user.wait_callback_answer()
+    assert answer.text and "недоступна" in answer.text
+    assert user.last_message.text == picker.text
+
+    await user.press(short_day("ru", _visit_day(shop)))
+    await user.wait_reply()
+    await user.press("10:00", contains=True)
+    await user.wait_reply()
+    await user.press_in_row("Взрослый", "−")
+    answer = await user.wait_callback_answer()
+    assert answer.text and "Меньше нуля" in answer.text
+    await user.press("Далее ➡️")
+    answer = await user.wait_callback_answer()
+    assert answer.text and "хотя бы один" in answer.text
+    await user.press_in_row("Взрослый", "+")
+    await user.wait_reply()
+    await user.press("Далее ➡️")
+    await user.wait_reply()
+    await user.send("not-an-email@")
+    reply = await user.wait_reply()
+    assert reply.text and "не похоже на e-mail" in reply.text
+    await user.press("✖️ Отменить")
+    canceled = await user.wait_reply()
+    assert canceled.text and "отменена" in canceled.text
+    # The journey message was edited in place: no keyboard with + is left in the chat.
+    assert not any("+" in m.button_texts() for m in user.chat.bot_messages)
+    await user.press_data("tq:adult:1", "+")
+    answer = await user.wait_callback_answer()
+    assert answer.text and "устарела" in answer.text
+    async with shop.service.sessionmaker() as session:
+        assert (await session.execute(select(Payment))).scalars().all() == []
+        assert (await session.execute(select(SlotInventory))).scalars().all() == []
+
+
+async def test_cancel_releases_the_hold_at_once(make_shop: ShopFactory) -> None:
+    shop = await make_shop()
+    user = shop.telegram.user(4006)
+    await _choose(user, shop, adults=3)
+    await _to_payment(user, None)
+    visit = _visit_day(shop)
+    assert await _held(shop, visit) == 3
+    await user.send("/cancel")
+    reply = await user.wait_reply()
+    assert reply.text and "места освобождены" in reply.text
+    assert await _held(shop, visit) == 0
+    async with shop.service.sessionmaker() as session:
+        payment = (await session.execute(select(Payment))).scalar_one()
+    assert (payment.status, payment.cancel_reason) == ("canceled", "user")
+    assert payment.amount == Decimal("3000.00")

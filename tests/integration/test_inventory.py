@@ -1,0 +1,120 @@
+"""Seat holds under concurrency: one conditional UPDATE never oversells.
+
+The same test runs on PostgreSQL when TEST_DATABASE_URL is set (the integration run of
+`make test`): there each UPDATE takes the row lock, a waiting UPDATE re-checks
+`held + n <= capacity` against the committed row, so the losers match no row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import SlotInventory, User
+from db.repositories.inventory import hold_seats, release_seats, set_capacity
+from payments.catalog import load_catalog
+from payments.checkout import Checkout, CheckoutConfig, SoldOut
+from payments.tickets import TicketRules
+from payments.types import PaymentRequest, PaymentStatus, ProviderPayment
+from tests.conftest import MovableClock
+
+VISIT = date(2030, 6, 1)
+
+
+async def _held(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    async with sessionmaker() as session:
+        row = (await session.execute(select(SlotInventory))).scalar_one()
+    return row.held
+
+
+async def test_twenty_buyers_for_five_seats(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker.begin() as session:
+        assert await hold_seats(session, VISIT, "10:00", 95, default_capacity=100)
+
+    async def buy_one() -> bool:
+        async with sessionmaker.begin() as session:
+            return await hold_seats(session, VISIT, "10:00", 1, default_capacity=100)
+
+    results = await asyncio.gather(*(buy_one() for _ in range(20)))
+    assert results.count(True) == 5
+    assert await _held(sessionmaker) == 100
+
+
+async def test_release_gives_seats_back_and_never_below_zero(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        assert await hold_seats(session, VISIT, "12:00", 3, default_capacity=3)
+        assert not await hold_seats(session, VISIT, "12:00", 1, default_capacity=3)
+        assert await release_seats(session, VISIT, "12:00", 2)
+        assert not await release_seats(session, VISIT, "12:00", 5)
+        assert await hold_seats(session, VISIT, "12:00", 2, default_capacity=3)
+
+
+async def test_capacity_cannot_go_below_seats_taken(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        await hold_seats(session, VISIT, "14:00", 7, default_capacity=100)
+        assert await set_capacity(session, VISIT, "14:00", 6, default_capacity=100) == (False, 7)
+        assert await set_capacity(session, VISIT, "14:00", 7, default_capacity=100) == (True, 7)
+        assert not await hold_seats(session, VISIT, "14:00", 1, default_capacity=100)
+
+
+async def test_concurrent_checkouts_never_oversell(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: MovableClock
+) -> None:
+    """20 customers start a one-ticket checkout for the last 5 seats: 5 get a pay button."""
+    catalog = load_catalog()
+    tz = ZoneInfo("Europe/Moscow")
+    async with sessionmaker.begin() as session:
+        session.add_all(User(id=str(5000 + i), first_name="u", language="ru") for i in range(20))
+        await hold_seats(session, VISIT, "10:00", 95, default_capacity=100)
+
+    class Gateway:
+        """Answers creates like YooKassa and counts them; checkout uses nothing else."""
+
+        def __init__(self) -> None:
+            self.created = 0
+
+        async def create_payment(self, request: PaymentRequest) -> ProviderPayment:
+            self.created += 1
+            await asyncio.sleep(0)
+            return ProviderPayment(
+                id=f"{self.created:08x}-000f-5000-8000-000000000000",
+                status=PaymentStatus.PENDING,
+                paid=False,
+                amount=Decimal("1000.00"),
+                currency="RUB",
+                confirmation_url="https://yoomoney.ru/checkout",
+            )
+
+    gateway = Gateway()
+    checkout = Checkout(
+        sessionmaker=sessionmaker,
+        gateway=gateway,  # type: ignore[arg-type]
+        catalog=catalog,
+        clock=clock,
+        tz=tz,
+        config=CheckoutConfig(False, 15, 10, 5, "burlive.ru", frozenset()),
+    )
+    rules = TicketRules(catalog, tz)
+    clock.set(datetime(2030, 5, 20, 9, 0, tzinfo=UTC))
+    order = rules.validate(VISIT, "10:00", {"adult": 1}, clock.now())
+
+    async def attempt(user_id: str) -> bool:
+        try:
+            await checkout.start_tickets(user_id, order, return_url="https://t.me/x")
+        except SoldOut:
+            return False
+        return True
+
+    results = await asyncio.gather(*(attempt(str(5000 + i)) for i in range(20)))
+    assert results.count(True) == 5
+    assert gateway.created == 5
+    assert await _held(sessionmaker) == 100
