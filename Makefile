@@ -6,7 +6,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 
-.PHONY: install install-runtime run test lint fmt typecheck migrate bench clean
+.PHONY: install install-runtime run test test-sqlite lint fmt typecheck migrate bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,10 +41,16 @@ fmt: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint typecheck  ## format check, lint, strict types, the whole suite with coverage
+test: lint typecheck  ## format check, lint, strict types, the suite on SQLite, then on PostgreSQL + Redis
 	$(BIN)/coverage erase
-	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)/coverage run -p -m pytest $(PYTEST_ARGS)
+	scripts/with-services.sh $(BIN)/coverage run -p -m pytest tests/integration tests/e2e \
+		-m "not sqlite_only" $(PYTEST_ARGS)
+	$(BIN)/coverage combine -q
 	$(BIN)/coverage report
+
+test-sqlite: lint typecheck  ## the suite on SQLite only (quicker)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage htmlcov

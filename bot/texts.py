@@ -67,10 +67,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "У вас пока нет билетов и подписки. Загляните в /tickets или /subscribe.",
         "You have no tickets or subscription yet. Have a look at /tickets or /subscribe.",
     ),
-    "coming_soon": (
-        "Этот раздел скоро откроется.",
-        "This section opens soon.",
-    ),
     # --- subscription ------------------------------------------------------------------------
     "plans_title": (
         "Подписка {shop}. Выберите тариф:",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -46,10 +49,60 @@ def clock() -> MovableClock:
     return MovableClock()
 
 
+TEMPLATE = "zt_template"
+
+
+def _admin_dsn() -> str:
+    assert POSTGRES_URL is not None
+    return POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def _with_database(name: str) -> str:
+    assert POSTGRES_URL is not None
+    return f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
+
+
+async def _create_template() -> None:
+    connection = await asyncpg.connect(_admin_dsn())
+    try:
+        await connection.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
+        await connection.execute(f"CREATE DATABASE {TEMPLATE}")
+    finally:
+        await connection.close()
+    engine = create_engine(_with_database(TEMPLATE))
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> str | None:
+    """Migrate a template database once per run; each test copies it (PostgreSQL run only)."""
+    if POSTGRES_URL is None:
+        return None
+    asyncio.run(_create_template())
+    return TEMPLATE
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """Provide a database URL: a fresh SQLite file per test."""
-    return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+async def database_url(tmp_path: Path, postgres_template: str | None) -> AsyncIterator[str]:
+    """Provide a fresh database per test: a SQLite file, or a copy of the PostgreSQL template."""
+    if postgres_template is None:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    name = f"zt_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_admin_dsn())
+    try:
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {postgres_template}")
+    finally:
+        await admin.close()
+    yield _with_database(name)
+    admin = await asyncpg.connect(_admin_dsn())
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
 
 
 @pytest.fixture

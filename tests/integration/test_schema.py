@@ -27,6 +27,7 @@ async def test_migrations_match_the_models(engine: AsyncEngine) -> None:
         assert await connection.run_sync(_diff) == []
 
 
+@pytest.mark.sqlite_only
 async def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         assert (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
