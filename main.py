@@ -7,6 +7,7 @@ import contextlib
 import ipaddress
 import json
 import logging
+import secrets
 import signal
 import socket
 import sys
@@ -29,6 +30,9 @@ from db.migrate import upgrade
 from handlers import get_routers
 from payments.account import Account
 from payments.api.app import create_app
+from payments.api.auth import Tokens
+from payments.api.context import ApiContext
+from payments.api.routes import setup as api_setup
 from payments.catalog import Catalog, CatalogError, load_catalog
 from payments.checkout import Checkout, CheckoutConfig
 from payments.fulfilment import Fulfilment
@@ -38,6 +42,7 @@ from payments.mailer import NoMailer, SmtpConfig, SmtpMailer
 from payments.ports import Clock, LogNotifier, Mailer, Notifier, SystemClock
 from payments.sandbox import SANDBOX_SECRET_KEY, SANDBOX_SHOP_ID, SandboxYooKassa
 from payments.sandbox import setup as sandbox_setup
+from payments.sessions import Sessions
 from payments.tickets import Availability, TicketRules
 from payments.webhook import WEBHOOK_PATH, WebhookHandler
 from payments.webhook import setup as webhook_setup
@@ -317,6 +322,28 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         fulfilment=fulfilment,
         notifier=notifier,
         clock=clock,
+    )
+    api_setup(
+        app,
+        ApiContext(
+            sessionmaker=sessionmaker,
+            checkout=checkout,
+            fulfilment=fulfilment,
+            sessions=Sessions(
+                sessionmaker=sessionmaker, gateway=gateway, catalog=catalog, clock=clock
+            ),
+            rules=TicketRules(catalog, settings.tz),
+            catalog=catalog,
+            clock=clock,
+            tokens=Tokens(settings.JWT_SECRET.get_secret_value(), settings.JWT_TTL_MINUTES)
+            if settings.JWT_SECRET
+            else Tokens(secrets.token_urlsafe(48), settings.JWT_TTL_MINUTES),
+            bot_token=settings.BOT_TOKEN.get_secret_value() if settings.BOT_TOKEN else None,
+            init_data_max_age=settings.INIT_DATA_MAX_AGE_SECONDS,
+            admin_ids=frozenset(settings.ADMIN_IDS),
+            test_user_ids=frozenset(settings.TEST_USER_IDS),
+            allow_test_users=not settings.is_production,
+        ),
     )
     webhook_setup(
         app,

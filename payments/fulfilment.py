@@ -127,8 +127,7 @@ class Fulfilment:
         """Apply a payment as fetched from YooKassa (never as a webhook body claims it)."""
         payment = await self._find(remote)
         if payment is None:
-            log.info("YooKassa payment %s is not ours; ignored", remote.id)
-            return Applied(Outcome.UNKNOWN)
+            return await self._not_current(remote, source)
         problem = self._disagreement(payment, remote)
         if problem:
             log.error("payment %s: YooKassa %s disagrees: %s", payment.id, remote.id, problem)
@@ -160,6 +159,29 @@ class Fulfilment:
             await payments_repo.set_fields(session, payment.id, provider_id=remote.id)
         payment.provider_id = remote.id
         return payment
+
+    async def _not_current(self, remote: ProviderPayment, source: str) -> Applied:
+        """Handle a YooKassa payment that is not (or no longer) the one behind our payment.
+
+        A payment whose amount an admin changed was replaced at YooKassa; its old link stays
+        payable there, so an authorisation of the old one is canceled: the money goes back.
+        """
+        ours = remote.metadata.get("payment_id")
+        async with self._sessionmaker() as session:
+            payment = await payments_repo.get_payment(session, ours) if ours else None
+        superseded = (payment.extra or {}).get("superseded", []) if payment else []
+        if payment is None or remote.id not in superseded:
+            log.info("YooKassa payment %s is not ours; ignored", remote.id)
+            return Applied(Outcome.UNKNOWN)
+        if remote.status is PaymentStatus.WAITING_FOR_CAPTURE:
+            try:
+                await self._gateway.cancel_payment(remote.id, f"{remote.id}-superseded")
+            except GatewayError as exc:
+                log.warning("superseded payment %s not canceled yet: %s", remote.id, exc)
+                return Applied(Outcome.RETRY, payment.id, PaymentStatus(payment.status))
+            await self._record(payment, remote, source, "superseded:canceled")
+            log.info("superseded YooKassa payment %s of %s canceled", remote.id, payment.id)
+        return Applied(Outcome.ALREADY, payment.id, PaymentStatus(payment.status))
 
     @staticmethod
     def _disagreement(payment: Payment, remote: ProviderPayment) -> str | None:

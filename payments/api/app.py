@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from payments.api import health
+from payments.api.errors import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,13 @@ def create_app(*, title: str = "zooticket-bot", sandbox: bool = True) -> FastAPI
             for err in exc.errors()
         ]
         return _error(422, "Validation failed", errors=errors)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        response = JSONResponse(exc.body(), status_code=exc.status)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

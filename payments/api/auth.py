@@ -1,0 +1,174 @@
+"""Authentication: Telegram Mini App init data → short-lived JWT; Bearer tokens on the API."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from payments.api.errors import ApiError
+
+ISSUER = "zooticket-bot"
+ALGORITHM = "HS256"
+ROLE_ADMIN = "admin"
+ROLE_USER = "user"
+MAX_INIT_DATA_LENGTH = 4096
+
+
+class InitDataError(ValueError):
+    """Init data that does not prove a Telegram user."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebAppUser:
+    """The Telegram user the init data vouches for."""
+
+    id: int
+    first_name: str | None
+    last_name: str | None
+    username: str | None
+    language_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling the API."""
+
+    user_id: str
+    is_admin: bool
+
+
+def verify_init_data(
+    init_data: str, bot_token: str, max_age_seconds: int, now: datetime
+) -> WebAppUser:
+    """Check Mini App init data: HMAC-SHA256 with the `WebAppData` key, and `auth_date` freshness.
+
+    data_check_string is every field but `hash`, sorted, `key=value` joined by newlines
+    (`signature` stays in). See telegram.md §7.1.
+    """
+    if not init_data or len(init_data) > MAX_INIT_DATA_LENGTH:
+        raise InitDataError("init data is missing or too long")
+    try:
+        pairs = parse_qsl(init_data, keep_blank_values=True, strict_parsing=True)
+    except ValueError as exc:
+        raise InitDataError("init data is not a query string") from exc
+    fields = dict(pairs)
+    if len(fields) != len(pairs):
+        raise InitDataError("init data repeats a field")
+    received = fields.pop("hash", None)
+    if not received:
+        raise InitDataError("init data has no hash")
+    check = "\n".join(f"{key}={value}" for key, value in sorted(fields.items()))
+    secret = hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
+    expected = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, received.lower()):
+        raise InitDataError("init data signature does not match this bot")
+    try:
+        auth_date = int(fields["auth_date"])
+    except (KeyError, ValueError) as exc:
+        raise InitDataError("init data has no valid auth_date") from exc
+    age = now.timestamp() - auth_date
+    if age > max_age_seconds or age < -60:  # noqa: PLR2004 - a minute of clock skew
+        raise InitDataError("init data is too old")
+    try:
+        user: Any = json.loads(fields["user"])
+    except (KeyError, ValueError) as exc:
+        raise InitDataError("init data has no user") from exc
+    if not isinstance(user, dict) or not isinstance(user.get("id"), int) or user["id"] <= 0:
+        raise InitDataError("init data has no user id")
+    return WebAppUser(
+        id=user["id"],
+        first_name=_text(user.get("first_name")),
+        last_name=_text(user.get("last_name")),
+        username=_text(user.get("username")),
+        language_code=_text(user.get("language_code")),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value[:128] if isinstance(value, str) else None
+
+
+def sign_init_data(fields: dict[str, str], bot_token: str) -> str:
+    """Sign init data as Telegram does (for tests and local Mini App development)."""
+    check = "\n".join(f"{key}={value}" for key, value in sorted(fields.items()))
+    secret = hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
+    digest = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
+    return urlencode({**fields, "hash": digest})
+
+
+class Tokens:
+    """Issue and check the API's JWTs."""
+
+    def __init__(self, secret: str, ttl_minutes: int) -> None:
+        """Keep the HMAC secret and the lifetime."""
+        self._secret = secret
+        self._ttl = timedelta(minutes=ttl_minutes)
+
+    def issue(self, user_id: str, *, is_admin: bool, now: datetime) -> str:
+        """Return a token for a user."""
+        claims = {
+            "sub": user_id,
+            "role": ROLE_ADMIN if is_admin else ROLE_USER,
+            "iss": ISSUER,
+            "iat": int(now.timestamp()),
+            "exp": int((now + self._ttl).timestamp()),
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def check(self, token: str) -> Principal:
+        """Return the principal of a valid token; raise ApiError(401) otherwise."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
+                options={"require": ["sub", "exp", "iat", "iss"]},
+            )
+        except jwt.PyJWTError:
+            raise ApiError(401, "Invalid or expired token") from None
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject:
+            raise ApiError(401, "Invalid or expired token")
+        return Principal(user_id=subject, is_admin=claims.get("role") == ROLE_ADMIN)
+
+
+_bearer = HTTPBearer(auto_error=False, description="JWT from /api/v2/auth/verify")
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Return the caller from the Bearer token (401 without a valid one)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiError(401, "Authorization: Bearer <token> is required")
+    return _tokens(request).check(credentials.credentials)
+
+
+def _tokens(request: Request) -> Tokens:
+    tokens: Tokens = request.app.state.api.tokens
+    return tokens
+
+
+async def optional_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """Return the caller if a valid token was sent (401 for an invalid one), else None."""
+    if credentials is None:
+        return None
+    return _tokens(request).check(credentials.credentials)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]

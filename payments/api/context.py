@@ -1,0 +1,49 @@
+"""What the API routes need, kept on `app.state.api` by `setup()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from payments.api.auth import Tokens
+from payments.catalog import Catalog
+from payments.checkout import Checkout
+from payments.fulfilment import Fulfilment
+from payments.ports import Clock
+from payments.sessions import Sessions
+from payments.tickets import TicketRules
+
+
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    """Services and settings of the REST API."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    checkout: Checkout
+    fulfilment: Fulfilment
+    sessions: Sessions
+    rules: TicketRules
+    catalog: Catalog
+    clock: Clock
+    tokens: Tokens
+    bot_token: str | None
+    init_data_max_age: int
+    admin_ids: frozenset[int]
+    test_user_ids: frozenset[str]
+    allow_test_users: bool
+
+
+def context(request: Request) -> ApiContext:
+    """Return the API context of the app serving a request."""
+    api: ApiContext = request.app.state.api
+    return api
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Format an instant as the seeds do: `2024-10-25T10:15:00Z`."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
