@@ -43,14 +43,14 @@ fmt: $(DEV_STAMP)
 
 test: lint typecheck  ## format check, lint, strict types, the suite on SQLite, then on PostgreSQL + Redis
 	$(BIN)/coverage erase
-	$(BIN)/coverage run -p -m pytest $(PYTEST_ARGS)
+	$(BIN)/coverage run -p -m pytest -m "not services" $(PYTEST_ARGS)
 	scripts/with-services.sh $(BIN)/coverage run -p -m pytest tests/integration tests/e2e \
 		-m "not sqlite_only" $(PYTEST_ARGS)
 	$(BIN)/coverage combine -q
 	$(BIN)/coverage report
 
 test-sqlite: lint typecheck  ## the suite on SQLite only (quicker)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not services" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage htmlcov

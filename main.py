@@ -17,6 +17,8 @@ from typing import Any
 
 import uvicorn
 from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.redis import RedisStorage
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,6 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.factory import create_bot, create_dispatcher
 from bot.notifier import TelegramNotifier
 from bot.settings import ConfigError, Settings, load_settings
+from bot.webhook import TelegramWebhook, UpdateLedger, webhook_path
+from bot.webhook import register as register_webhook
+from bot.webhook import setup as telegram_webhook_setup
 from db.engine import create_engine, create_sessionmaker, describe
 from db.migrate import upgrade
 from handlers import get_routers
@@ -123,6 +128,8 @@ class Service:
     sandbox: SandboxYooKassa | None = None
     bot: Bot | None = None
     dispatcher: Dispatcher | None = None
+    webhook: TelegramWebhook | None = None
+    storage: BaseStorage | None = None
     _socket: socket.socket | None = None
     _server: _Server | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -153,9 +160,26 @@ class Service:
         self._tasks.append(asyncio.create_task(self._server.serve([self._socket]), name="http"))
         log.info("http: listening on %s", self.base_url)
         if self.bot is not None and self.dispatcher is not None:
-            self._tasks.append(asyncio.create_task(self._poll(), name="polling"))
+            if self.webhook is None:
+                self._tasks.append(asyncio.create_task(self._poll(), name="polling"))
+            else:
+                await self._start_webhook()
         self.scheduler.start()
         log.info("scheduler: started with %d jobs", len(self.scheduler.get_jobs()))
+
+    async def _start_webhook(self) -> None:
+        """Run the startup hooks and point Telegram at this service (each instance may do it)."""
+        assert self.bot is not None  # noqa: S101
+        assert self.dispatcher is not None  # noqa: S101
+        url = self.settings.TELEGRAM_WEBHOOK_URL or ""
+        secret = self.settings.TELEGRAM_WEBHOOK_SECRET
+        try:
+            await self.dispatcher.emit_startup(bot=self.bot, dispatcher=self.dispatcher)
+            await register_webhook(
+                self.bot, self.dispatcher, url, secret.get_secret_value() if secret else None
+            )
+        except Exception as exc:  # Telegram unreachable at start: updates arrive once it is back
+            log.warning("bot: could not register the webhook yet (%s)", exc)
 
     async def _poll(self) -> None:
         """Run long polling, restarting it if it dies (Telegram down at start, say)."""
@@ -175,9 +199,11 @@ class Service:
     async def stop(self) -> None:
         """Stop everything, within a few seconds."""
         self._stopping.set()
-        if self.dispatcher is not None:
+        if self.dispatcher is not None and self.webhook is None:
             with contextlib.suppress(RuntimeError):  # not polling (yet)
                 await self.dispatcher.stop_polling()
+        if self.webhook is not None:
+            await self.webhook.drain()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self._server is not None:
@@ -192,6 +218,8 @@ class Service:
         await self.gateway.close()
         if self.bot is not None:
             await self.bot.session.close()
+        if self.storage is not None:
+            await self.storage.close()
         if self._socket is not None:
             self._socket.close()
         await self.engine.dispose()
@@ -385,7 +413,17 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     if bot is None:
         log.warning("bot: OFF because BOT_TOKEN is unset; the HTTP API and scheduler still run")
     else:
+        isolation: BaseEventIsolation | None = None
+        if settings.REDIS_URL:
+            redis_storage = RedisStorage.from_url(
+                settings.REDIS_URL, key_builder=DefaultKeyBuilder(with_bot_id=True)
+            )
+            service.storage = redis_storage
+            isolation = redis_storage.create_isolation()
+            log.info("bot: FSM state in Redis, with per-user event isolation across instances")
         service.dispatcher = create_dispatcher(
+            storage=service.storage,
+            isolation=isolation,
             routers=get_routers(),
             sessionmaker=sessionmaker,
             clock=clock,
@@ -399,7 +437,22 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             notifier=notifier,
             availability=Availability(sessionmaker=sessionmaker, catalog=catalog),
         )
-        log.info("bot: ON, long polling through %s", settings.TELEGRAM_API_BASE)
+        if settings.TELEGRAM_WEBHOOK_URL:
+            secret = settings.TELEGRAM_WEBHOOK_SECRET
+            redis = service.storage.redis if isinstance(service.storage, RedisStorage) else None
+            service.webhook = TelegramWebhook(
+                dispatcher=service.dispatcher,
+                bot=bot,
+                secret=secret.get_secret_value() if secret else None,
+                ledger=UpdateLedger(redis, bot.id),
+            )
+            path = webhook_path(settings.TELEGRAM_WEBHOOK_URL)
+            telegram_webhook_setup(app, service.webhook, path)
+            log.info(
+                "bot: ON, webhook mode at %s (served on %s)", settings.TELEGRAM_WEBHOOK_URL, path
+            )
+        else:
+            log.info("bot: ON, long polling through %s", settings.TELEGRAM_API_BASE)
     return service
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from redis.asyncio import Redis
 
 from bot.settings import Settings
 from main import Service, build
@@ -20,6 +22,8 @@ from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.yookassa_api import FakeYooKassa
 
 ADMIN_ID = 900_001
+# The PostgreSQL run also gives a Redis: the bot's FSM state then lives there, as in production.
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
 @dataclass
@@ -50,6 +54,17 @@ async def yookassa() -> AsyncIterator[FakeYooKassa]:
         yield fake
 
 
+@pytest.fixture(autouse=True)
+async def _clean_redis() -> None:
+    """Start every test with an empty Redis (FSM state and update ledger)."""
+    if REDIS_URL:
+        client = Redis.from_url(REDIS_URL)
+        try:
+            await client.flushdb()
+        finally:
+            await client.aclose()
+
+
 @pytest.fixture
 async def make_shop(
     make_settings: Callable[..., Settings],
@@ -75,6 +90,8 @@ async def make_shop(
                 YOOKASSA_SECRET_KEY=yookassa.secret_key,
                 YOOKASSA_API_URL=yookassa.api_url,
             )
+        if REDIS_URL and "REDIS_URL" not in overrides:
+            values["REDIS_URL"] = REDIS_URL
         values.update(overrides)
         settings = make_settings(**values)
         service = await build(settings, clock=clock)
