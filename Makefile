@@ -52,5 +52,8 @@ test: lint typecheck  ## format check, lint, strict types, the suite on SQLite, 
 test-sqlite: lint typecheck  ## the suite on SQLite only (quicker)
 	$(BIN)/python -m pytest -m "not services" $(PYTEST_ARGS)
 
+bench: $(DEV_STAMP)  ## measure throughput, latency, the expiry sweep and memory; prints a table
+	scripts/with-services.sh $(BIN)/python scripts/bench.py
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage htmlcov

@@ -24,6 +24,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.broadcast import Broadcasts
 from bot.factory import create_bot, create_dispatcher
 from bot.notifier import TelegramNotifier
 from bot.settings import ConfigError, Settings, load_settings
@@ -32,8 +33,10 @@ from bot.webhook import register as register_webhook
 from bot.webhook import setup as telegram_webhook_setup
 from db.engine import create_engine, create_sessionmaker, describe
 from db.migrate import upgrade
+from db.reader import Reader
 from handlers import get_routers
 from payments.account import Account
+from payments.admin import AdminConsole
 from payments.api.app import create_app
 from payments.api.auth import Tokens
 from payments.api.context import ApiContext
@@ -44,7 +47,7 @@ from payments.fulfilment import Fulfilment
 from payments.gateway import YooKassaGateway
 from payments.jobs import Jobs
 from payments.mailer import NoMailer, SmtpConfig, SmtpMailer
-from payments.ports import Clock, LogNotifier, Mailer, Notifier, SystemClock
+from payments.ports import Clock, CustomerNotifier, LogNotifier, Mailer, SystemClock
 from payments.sandbox import SANDBOX_SECRET_KEY, SANDBOX_SHOP_ID, SandboxYooKassa
 from payments.sandbox import setup as sandbox_setup
 from payments.sessions import Sessions
@@ -119,6 +122,7 @@ class Service:
     clock: Clock
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    reader: Reader
     app: FastAPI
     scheduler: AsyncIOScheduler
     gateway: YooKassaGateway
@@ -222,6 +226,7 @@ class Service:
             await self.storage.close()
         if self._socket is not None:
             self._socket.close()
+        self.reader.close()
         await self.engine.dispose()
         log.info("stopped")
 
@@ -253,6 +258,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         ) from None
     log.info("database: %s, schema at head", describe(settings.DATABASE_URL))
     sessionmaker = create_sessionmaker(engine)
+    reader = Reader(engine)
     sock = bind_socket(settings.HTTP_HOST, settings.HTTP_PORT)
     internal = _internal_base(settings, int(sock.getsockname()[1]))
     # An unset PUBLIC_BASE_URL follows the port really bound (HTTP_PORT=0 in tests, say).
@@ -297,7 +303,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         log.info("api: JWT_SECRET is unset; using a random secret for this process")
 
     bot: Bot | None = None
-    notifier: Notifier = LogNotifier()
+    notifier: CustomerNotifier = LogNotifier()
     if settings.BOT_TOKEN is not None:
         bot = create_bot(settings.BOT_TOKEN.get_secret_value(), settings.TELEGRAM_API_BASE)
         notifier = TelegramNotifier(
@@ -342,8 +348,18 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         mailer=mailer,
         catalog=catalog,
         clock=clock,
+        reader=reader,
     )
-    account = Account(sessionmaker=sessionmaker, clock=clock, tz=settings.tz)
+    account = Account(sessionmaker=sessionmaker, reader=reader, clock=clock, tz=settings.tz)
+    admin = AdminConsole(
+        sessionmaker=sessionmaker,
+        gateway=gateway,
+        notifier=notifier,
+        catalog=catalog,
+        clock=clock,
+        tz=settings.tz,
+        test_user_ids=frozenset(settings.TEST_USER_IDS),
+    )
     jobs = Jobs(
         sessionmaker=sessionmaker,
         gateway=gateway,
@@ -380,6 +396,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             fulfilment=fulfilment,
             trusted_networks=trusted,
             trusted_proxies=settings.TRUSTED_PROXIES,
+            refunds=admin,
         ),
     )
     scheduler = AsyncIOScheduler(timezone="UTC")
@@ -400,6 +417,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         clock=clock,
         engine=engine,
         sessionmaker=sessionmaker,
+        reader=reader,
         app=app,
         scheduler=scheduler,
         gateway=gateway,
@@ -435,7 +453,9 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             account=account,
             rules=TicketRules(catalog, settings.tz),
             notifier=notifier,
-            availability=Availability(sessionmaker=sessionmaker, catalog=catalog),
+            availability=Availability(reader=reader, catalog=catalog),
+            admin=admin,
+            broadcasts=Broadcasts(bot=bot, admin=admin),
         )
         if settings.TELEGRAM_WEBHOOK_URL:
             secret = settings.TELEGRAM_WEBHOOK_SECRET

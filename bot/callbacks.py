@@ -58,3 +58,16 @@ class TicketQrCb(CallbackData, prefix="qr"):
     """Show a ticket's QR again."""
 
     ticket_id: int
+
+
+class AdminCb(CallbackData, prefix="adm"):
+    """Admin menu buttons: stats, prices, export, help."""
+
+    action: str
+
+
+class BroadcastCb(CallbackData, prefix="bc"):
+    """Broadcast buttons (send, cancel, stop) of a draft, named by its audit row id."""
+
+    action: str
+    id: int

@@ -8,6 +8,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
+    AdminCb,
+    BroadcastCb,
     MenuCb,
     PayCancelCb,
     PlanCb,
@@ -146,4 +148,37 @@ def ticket_buttons(rows: list[tuple[str, int]]) -> InlineKeyboardMarkup:
     for text, ticket_id in rows:
         builder.button(text=text, callback_data=TicketQrCb(ticket_id=ticket_id))
     builder.adjust(1)
+    return builder.as_markup()
+
+
+def admin_menu(lang: str) -> InlineKeyboardMarkup:
+    """Build the admin menu: figures, prices, export, help on the commands with arguments."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t(lang, "adm_btn_stats"), callback_data=AdminCb(action="stats"))
+    builder.button(text=t(lang, "adm_btn_prices"), callback_data=AdminCb(action="prices"))
+    builder.button(text=t(lang, "adm_btn_export"), callback_data=AdminCb(action="export"))
+    builder.button(text=t(lang, "adm_btn_help"), callback_data=AdminCb(action="help"))
+    builder.adjust(2, 2)
+    return builder.as_markup()
+
+
+def broadcast_confirm(lang: str, draft_id: int) -> InlineKeyboardMarkup:
+    """Build the broadcast confirmation: send, cancel."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=t(lang, "adm_bc_btn_send"), callback_data=BroadcastCb(action="send", id=draft_id)
+    )
+    builder.button(
+        text=t(lang, "adm_bc_btn_cancel"), callback_data=BroadcastCb(action="cancel", id=draft_id)
+    )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def broadcast_stop(lang: str, draft_id: int) -> InlineKeyboardMarkup:
+    """Build the stop button of a running broadcast."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=t(lang, "adm_bc_btn_stop"), callback_data=BroadcastCb(action="stop", id=draft_id)
+    )
     return builder.as_markup()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -13,7 +14,7 @@ from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.texts import lang_of
-from db.repositories.users import Profile, upsert_user
+from db.repositories.users import Profile, upsert_users
 from payments.ports import Clock
 from payments.pricing import is_test_user
 from payments.types import UserInfo
@@ -21,6 +22,47 @@ from payments.types import UserInfo
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class UserWriter:
+    """Group commit of user upserts: every update waits for its own row, not for a lone write.
+
+    Updates arrive in bursts (a getUpdates batch, a webhook burst). Each one enqueues its
+    profile and awaits a future; one task writes everything queued so far in a single
+    executemany transaction and resolves the futures. Under load that is one commit for dozens
+    of updates instead of one each; alone, an update waits for one event-loop turn.
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        """Keep the database and the clock."""
+        self._sessionmaker = sessionmaker
+        self._clock = clock
+        self._queue: list[tuple[Profile, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def write(self, profile: Profile) -> None:
+        """Return once the profile is committed."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((profile, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        await future
+
+    async def _drain(self) -> None:
+        await asyncio.sleep(0)  # let the rest of the burst enqueue first
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                async with self._sessionmaker.begin() as session:
+                    await upsert_users(session, [p for p, _ in batch], self._clock.now())
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
 
 
 class UserMiddleware(BaseMiddleware):
@@ -36,8 +78,7 @@ class UserMiddleware(BaseMiddleware):
         cache_size: int = 50_000,
     ) -> None:
         """Keep what the middleware needs; the cache saves a write per update for regulars."""
-        self._sessionmaker = sessionmaker
-        self._clock = clock
+        self._writer = UserWriter(sessionmaker, clock)
         self._admin_ids = admin_ids
         self._test_ids = test_ids
         self._cache_seconds = cache_seconds
@@ -57,8 +98,7 @@ class UserMiddleware(BaseMiddleware):
             language=lang_of(tg_user.language_code),
         )
         if self._stale(profile):
-            async with self._sessionmaker.begin() as session:
-                await upsert_user(session, profile, self._clock.now())
+            await self._writer.write(profile)
             self._remember(profile)
         data["user"] = UserInfo(
             id=profile.id,

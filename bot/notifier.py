@@ -11,7 +11,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramFor
 from aiogram.types import BufferedInputFile, InputMediaPhoto
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.texts import day, t
+from bot.texts import day, money, t
 from db.repositories.users import mark_blocked
 from payments.catalog import Catalog
 from payments.checkout import ticket_title
@@ -19,6 +19,7 @@ from payments.ports import (
     IssuedTicket,
     PaymentCanceled,
     Recipient,
+    RefundMade,
     SubscriptionActivated,
     SubscriptionEnded,
     SubscriptionReminder,
@@ -174,3 +175,19 @@ class TelegramNotifier:
     async def subscription_ended(self, note: SubscriptionEnded) -> None:
         """Say the subscription ended."""
         await self._send(note.recipient, t(note.recipient.language, "subscription_ended"))
+
+    async def refund_made(self, note: RefundMade) -> None:
+        """Say how much comes back and what it changed: the tickets or the subscription."""
+        lang = note.recipient.language
+        amount = money(note.amount)
+        if note.kind == "tickets":
+            key = "refund_tickets_full" if note.full else "refund_tickets_partial"
+            text = t(lang, key, amount=amount, order_id=note.order_id or note.payment_id)
+        elif note.subscription_ended:
+            text = t(lang, "refund_subscription_ended", amount=amount)
+        elif note.expires_at is not None:
+            date = day(lang, note.expires_at.astimezone(self._tz).date())
+            text = t(lang, "refund_subscription", amount=amount, date=date)
+        else:
+            text = t(lang, "refund_plain", amount=amount)
+        await self._send(note.recipient, text)

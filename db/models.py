@@ -247,7 +247,6 @@ class Payment(Base):
     # Chat message that shows the pay button, so the bot can edit it when the payment moves on.
     chat_message_id: Mapped[int | None] = mapped_column(BigInteger)
     fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import errors, my, start, subscribe, tickets
+from handlers import admin, errors, my, start, subscribe, tickets
 
 
 def get_routers() -> list[Router]:
-    """Build fresh routers, one set per dispatcher, in order: errors and fallbacks last."""
+    """Build fresh routers, one set per dispatcher, in order: errors and fallbacks last.
+
+    The admin router comes before the journeys: their state handlers take any text (the ticket
+    journey's e-mail step), and an admin mid-journey must still reach the console.
+    """
     return [
         start.create_router(),
+        admin.create_router(),
         subscribe.create_router(),
         tickets.create_router(),
         my.create_router(),

@@ -113,17 +113,14 @@ async def on_plan(
         return
     await query.answer()
     markup = keyboards.pay(lang, result.confirmation_url, money(result.amount), result.payment_id)
+    text = _pay_text(lang, result, settings)
     if isinstance(query.message, Message):
-        edited = await query.message.edit_text(
-            _pay_text(lang, result, settings), reply_markup=markup
-        )
-        message_id = edited.message_id if isinstance(edited, Message) else query.message.message_id
+        # Remember the message before showing the button: a fast payment must find it.
+        await checkout.attach_message(result.payment_id, query.message.message_id)
+        await query.message.edit_text(text, reply_markup=markup)
     else:
-        sent = await bot.send_message(
-            int(user.id), _pay_text(lang, result, settings), reply_markup=markup
-        )
-        message_id = sent.message_id
-    await checkout.attach_message(result.payment_id, message_id)
+        sent = await bot.send_message(int(user.id), text, reply_markup=markup)
+        await checkout.attach_message(result.payment_id, sent.message_id)
 
 
 async def on_pay_cancel(

@@ -375,14 +375,15 @@ async def _pay(
     )
     if settings.sandbox:
         text += f"\n\n{t(lang, 'sandbox_note')}"
+    message_id = (await journey.state.get_data()).get("msg_id")
+    if message_id is not None:
+        # Remember the message before showing the button: a fast payment must find it.
+        await checkout.attach_message(result.payment_id, int(message_id))
+    await journey.state.set_state(TicketFlow.paying)
+    await journey.state.update_data(payment_id=result.payment_id)
     await journey.show(
         text, keyboards.pay(lang, result.confirmation_url, money(result.amount), result.payment_id)
     )
-    message_id = (await journey.state.get_data()).get("msg_id")
-    await journey.state.set_state(TicketFlow.paying)
-    await journey.state.update_data(payment_id=result.payment_id)
-    if message_id is not None:
-        await checkout.attach_message(result.payment_id, int(message_id))
 
 
 async def on_email(message: Message, state: FSMContext, **deps: Any) -> None:

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Ticket
-from db.repositories.subscriptions import get_subscription
+from db.models import Subscription, Ticket, User
+from db.reader import Reader
 from payments.ports import Clock
 from payments.types import SubscriptionInfo, SubscriptionStatus
 
@@ -54,10 +54,16 @@ class Account:
     """Read a customer's purchases."""
 
     def __init__(
-        self, *, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, tz: ZoneInfo
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        reader: Reader,
+        clock: Clock,
+        tz: ZoneInfo,
     ) -> None:
         """Keep the database, the clock and the shop time zone."""
         self._sessionmaker = sessionmaker
+        self._reader = reader
         self._clock = clock
         self._tz = tz
 
@@ -72,15 +78,18 @@ class Account:
     async def summary(self, user_id: str) -> AccountSummary:
         """Return the user's subscription (a lapsed one shows as expired) and coming tickets."""
         today = self._clock.now().astimezone(self._tz).date()
-        async with self._sessionmaker() as session:
-            row = await get_subscription(session, user_id)
-            result = await session.execute(
-                select(Ticket)
-                .where(Ticket.user_id == user_id, Ticket.visit_date >= today)
-                .order_by(Ticket.visit_date, Ticket.slot_time, Ticket.id)
-                .limit(MAX_LISTED_TICKETS)
-            )
-            tickets = tuple(_view(ticket) for ticket in result.scalars())
+        # One statement for both: this screen is opened often, and every round trip counts.
+        rows = await self._reader.all(
+            select(Subscription, Ticket)
+            .select_from(User)
+            .outerjoin(Subscription, Subscription.user_id == User.id)
+            .outerjoin(Ticket, and_(Ticket.user_id == User.id, Ticket.visit_date >= today))
+            .where(User.id == user_id)
+            .order_by(Ticket.visit_date, Ticket.slot_time, Ticket.id)
+            .limit(MAX_LISTED_TICKETS)
+        )
+        row = rows[0][0] if rows else None
+        tickets = tuple(_view(r[1]) for r in rows if r[1] is not None)
         subscription = None
         if row is not None and row.expires_at > row.starts_at:
             running = row.status == "active" and row.expires_at > self._clock.now()

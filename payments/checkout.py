@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -568,18 +569,24 @@ def ticket_title(catalog: Catalog, code: str, language: str = "ru") -> str:
 
 async def release_order_seats(session: AsyncSession, payment: Payment) -> None:
     """Give back a canceled order's seats, once: the `seats_held` flag flips atomically."""
-    if payment.order_id is None:
-        return
+    if payment.order_id is not None:
+        await release_orders(session, [payment.order_id])
+
+
+async def release_orders(session: AsyncSession, order_ids: Sequence[str]) -> None:
+    """Cancel orders and give back their seats, one UPDATE per slot; each order only once."""
     result = await session.execute(
         update(Order)
-        .where(Order.id == payment.order_id, Order.seats_held.is_(True))
+        .where(Order.id.in_(list(order_ids)), Order.seats_held.is_(True))
         .values(seats_held=False, status=OrderStatus.CANCELED)
         .returning(Order.visit_date, Order.slot_time, Order.seats)
         .execution_options(synchronize_session=False)
     )
-    row = result.one_or_none()
-    if row is not None:
-        await inventory.release_seats(session, row.visit_date, row.slot_time, row.seats)
+    seats: Counter[tuple[date, str]] = Counter()
+    for row in result.all():
+        seats[(row.visit_date, row.slot_time)] += row.seats
+    for (visit_date, slot_time), count in seats.items():
+        await inventory.release_seats(session, visit_date, slot_time, count)
 
 
 async def price_overrides(session: AsyncSession) -> dict[tuple[str, str], Decimal]:

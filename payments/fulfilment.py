@@ -13,10 +13,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.models import Order, Payment, Ticket, User
+from db.reader import Reader
 from db.repositories import inventory
 from db.repositories import payments as payments_repo
 from db.repositories.subscriptions import extend_subscription
@@ -84,6 +85,12 @@ def recipient_of(payment: Payment, user: User | None) -> Recipient:
     )
 
 
+def _engine_of(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    bind = sessionmaker.kw["bind"]
+    assert isinstance(bind, AsyncEngine)  # noqa: S101 - our sessionmakers bind an engine
+    return bind
+
+
 class Fulfilment:
     """Turn YooKassa's view of a payment into our state, once."""
 
@@ -96,8 +103,10 @@ class Fulfilment:
         mailer: Mailer,
         catalog: Catalog,
         clock: Clock,
+        reader: Reader | None = None,
     ) -> None:
-        """Keep the collaborators."""
+        """Keep the collaborators (reads go through `reader`, the engine's by default)."""
+        self._reader = reader or Reader(_engine_of(sessionmaker))
         self._mailer = mailer
         self._sessionmaker = sessionmaker
         self._gateway = gateway
@@ -144,14 +153,15 @@ class Fulfilment:
     # ---- look-up and checks -------------------------------------------------------------
 
     async def _find(self, remote: ProviderPayment) -> Payment | None:
-        async with self._sessionmaker() as session:
-            payment = await payments_repo.get_by_provider_id(session, remote.id)
-            if payment is not None:
-                return payment
-            ours = remote.metadata.get("payment_id")
-            if not ours:
-                return None
-            payment = await payments_repo.get_payment(session, ours)
+        ours = remote.metadata.get("payment_id") or ""
+        rows = await self._reader.all(
+            select(Payment).where(or_(Payment.provider_id == remote.id, Payment.id == ours))
+        )
+        found: list[Payment] = [row[0] for row in rows]
+        payment = next((p for p in found if p.provider_id == remote.id), None)
+        if payment is not None:
+            return payment
+        payment = next((p for p in found if p.id == ours), None)
         if payment is None or payment.provider_id not in (None, remote.id):
             return None
         # We crashed between creating it at YooKassa and storing its id: adopt it now.
@@ -354,14 +364,12 @@ class Fulfilment:
         return PaymentStatus(result.scalar_one())
 
     async def _after_commit(self, payment_id: str, send: AfterCommit) -> None:
+        """Send the customer's messages once the state is committed; never undo the state."""
         try:
             await send()
         except Exception:
             # The state is committed; a lost message must not undo it or fail the webhook.
             log.exception("payment %s: notifying the customer failed", payment_id)
-            return
-        async with self._sessionmaker.begin() as session:
-            await payments_repo.set_fields(session, payment_id, notified_at=self._clock.now())
 
     # ---- effects by kind ----------------------------------------------------------------
 

@@ -309,6 +309,32 @@ class YooKassaGateway:
 
         return await self._call("create payment", call)
 
+    async def list_payments(
+        self, status: PaymentStatus, created_since: datetime, limit: int = 10_000
+    ) -> list[ProviderPayment]:
+        """List payments in a status created since a moment (all pages, up to a limit)."""
+        found: list[ProviderPayment] = []
+        cursor: str | None = None
+        while len(found) < limit:
+            params: dict[str, Any] = {
+                "status": status.value,
+                "created_at.gte": created_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "limit": 100,
+            }
+            if cursor:
+                params["cursor"] = cursor
+
+            def call(query: dict[str, Any] = params) -> tuple[list[ProviderPayment], str | None]:
+                page = _Payment.list(query)
+                items = [_to_payment(item) for item in (page.items or [])]
+                return items, getattr(page, "next_cursor", None) or None
+
+            items, cursor = await self._call("list payments", call)
+            found.extend(items)
+            if not cursor:
+                break
+        return found
+
     async def get_payment(self, provider_id: str) -> ProviderPayment:
         """Fetch a payment's current state."""
 

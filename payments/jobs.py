@@ -12,13 +12,14 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Payment, Subscription, User
+from db.models import Payment, PaymentEvent, Subscription, User
 from db.repositories import payments as payments_repo
+from payments.checkout import release_orders
 from payments.fulfilment import REVIVABLE, Fulfilment, Outcome
-from payments.gateway import GatewayError, GatewayNotFound
+from payments.gateway import GatewayError
 from payments.ports import (
     Clock,
     Notifier,
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 RECONCILE_AFTER = timedelta(minutes=3)
 RECHECK_WINDOW = timedelta(minutes=90)
 BATCH = 500
+EXPIRE_CHUNK = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,60 +121,86 @@ class Jobs:
         return SweepReport(len(ids), changed)
 
     async def expire(self) -> SweepReport:
-        """Cancel pending payments past their TTL, asking YooKassa first so no paid one expires."""
+        """Cancel pending payments past their TTL and release their seats, set-based.
+
+        YooKassa is asked first, once per sweep rather than once per payment: the payments it
+        has authorised or charged since the oldest overdue one are listed, and those are
+        fulfilled instead. Everything else that is overdue is canceled in chunks of one
+        conditional UPDATE each, and the seats of their orders go back in one UPDATE per slot.
+        If YooKassa cannot be asked, nothing expires this time.
+        """
         now = self._clock.now()
         async with self._sessionmaker() as session:
             result = await session.execute(
-                select(Payment.id, Payment.provider_id)
-                .where(Payment.status == PaymentStatus.PENDING, Payment.expires_at <= now)
-                .order_by(Payment.expires_at)
-                .limit(BATCH)
+                select(Payment.id, Payment.provider_id, Payment.created_at).where(
+                    Payment.status == PaymentStatus.PENDING, Payment.expires_at <= now
+                )
             )
-            rows = list(result.all())
+            overdue = list(result.all())
+        if not overdue:
+            return SweepReport(0, 0)
+        oldest = min(row.created_at for row in overdue) - timedelta(minutes=1)
+        try:
+            paid = [
+                remote
+                for status in (PaymentStatus.WAITING_FOR_CAPTURE, PaymentStatus.SUCCEEDED)
+                for remote in await self._gateway.list_payments(status, oldest)
+            ]
+        except GatewayError as exc:
+            log.warning("expire: cannot ask YooKassa (%s); nothing expires this time", exc)
+            return SweepReport(len(overdue), 0)
+        paid_ids = {remote.id for remote in paid}
         changed = 0
-        for payment_id, provider_id in rows:
-            if provider_id is not None:
-                try:
-                    remote = await self._gateway.get_payment(provider_id)
-                except GatewayNotFound:
-                    remote = None
-                except GatewayError as exc:
-                    log.warning("expire: cannot ask YooKassa about %s (%s); later", payment_id, exc)
-                    continue
-                if remote is not None and remote.status is not PaymentStatus.PENDING:
-                    applied = await self._fulfilment.apply(remote, source="expiry")
-                    changed += applied.outcome is Outcome.APPLIED
-                    continue
-            changed += await self._expire_one(payment_id)
+        ours = {row.provider_id for row in overdue if row.provider_id}
+        for remote in paid:
+            if remote.id in ours:
+                applied = await self._fulfilment.apply(remote, source="expiry")
+                changed += applied.outcome is Outcome.APPLIED
+        to_expire = [row.id for row in overdue if row.provider_id not in paid_ids]
+        for start in range(0, len(to_expire), EXPIRE_CHUNK):
+            changed += await self._expire_chunk(to_expire[start : start + EXPIRE_CHUNK])
         if changed:
-            log.info("expire: %d of %d overdue payments settled", changed, len(rows))
-        return SweepReport(len(rows), changed)
+            log.info("expire: %d of %d overdue payments settled", changed, len(overdue))
+        return SweepReport(len(overdue), changed)
 
-    async def _expire_one(self, payment_id: str) -> bool:
+    async def _expire_chunk(self, ids: list[str]) -> int:
+        """Cancel a chunk of overdue payments that are still pending; release their seats."""
         now = self._clock.now()
         async with self._sessionmaker.begin() as session:
-            moved = await payments_repo.transition(
-                session,
-                payment_id,
-                to=PaymentStatus.CANCELED,
-                from_statuses=[PaymentStatus.PENDING],
-                values={"cancel_reason": CancelReason.EXPIRED.value, "updated_at": now},
-            )
-            if moved:
-                payment = await payments_repo.get_payment(session, payment_id)
-                assert payment is not None  # noqa: S101 - it just moved
-                await self._fulfilment.release(session, payment)
-                payments_repo.add_event(
-                    session,
-                    payment_id=payment_id,
-                    provider_id=payment.provider_id,
-                    source="expiry",
-                    event="expired",
-                    status_before=PaymentStatus.PENDING,
-                    status_after=PaymentStatus.CANCELED,
-                    at=now,
+            result = await session.execute(
+                update(Payment)
+                .where(Payment.id.in_(ids), Payment.status == PaymentStatus.PENDING)
+                .values(
+                    status=PaymentStatus.CANCELED,
+                    cancel_reason=CancelReason.EXPIRED.value,
+                    updated_at=now,
                 )
-        return moved
+                .returning(Payment.id, Payment.provider_id, Payment.order_id)
+                .execution_options(synchronize_session=False)
+            )
+            expired = list(result.all())
+            if not expired:
+                return 0
+            order_ids = [row.order_id for row in expired if row.order_id]
+            if order_ids:
+                await release_orders(session, order_ids)
+            await session.execute(
+                insert(PaymentEvent),
+                [
+                    {
+                        "payment_id": row.id,
+                        "provider_id": row.provider_id,
+                        "source": "expiry",
+                        "event": "expired",
+                        "status_before": PaymentStatus.PENDING.value,
+                        "status_after": PaymentStatus.CANCELED.value,
+                        "detail": {},
+                        "created_at": now,
+                    }
+                    for row in expired
+                ],
+            )
+        return len(expired)
 
     async def remind(self) -> SweepReport:
         """Remind subscribers 3 days and 1 day before expiry, each reminder once per expiry."""

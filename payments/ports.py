@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from payments.mailer import Attachment
-from payments.types import PaymentRequest, ProviderPayment, ProviderRefund
+from payments.types import PaymentRequest, PaymentStatus, ProviderPayment, ProviderRefund
 
 
 class Clock(Protocol):
@@ -44,6 +44,12 @@ class PaymentGateway(Protocol):
 
     async def get_payment(self, provider_id: str) -> ProviderPayment:
         """Fetch a payment."""
+        ...
+
+    async def list_payments(
+        self, status: PaymentStatus, created_since: datetime, limit: int = 10_000
+    ) -> list[ProviderPayment]:
+        """List payments in a status created since a moment."""
         ...
 
     async def capture_payment(
@@ -132,6 +138,21 @@ class SubscriptionEnded:
     recipient: Recipient
 
 
+@dataclass(frozen=True, slots=True)
+class RefundMade:
+    """Money went back to a customer: all or part of a payment, and what that changed."""
+
+    recipient: Recipient
+    payment_id: str
+    kind: str
+    amount: Decimal
+    full: bool
+    order_id: str | None = None
+    tickets_refunded: int = 0
+    expires_at: datetime | None = None
+    subscription_ended: bool = False
+
+
 class Notifier(Protocol):
     """Tells customers what happened; failures are logged by the implementation, never raised."""
 
@@ -154,6 +175,22 @@ class Notifier(Protocol):
     async def subscription_ended(self, note: SubscriptionEnded) -> None:
         """Say that a subscription has ended."""
         ...
+
+
+class RefundNotifier(Protocol):
+    """Tells customers about refunds; failures are logged by the implementation, never raised."""
+
+    async def refund_made(self, note: RefundMade) -> None:
+        """Say how much comes back and what happened to the tickets or the subscription."""
+        ...
+
+
+class CustomerNotifier(Notifier, RefundNotifier, Protocol):
+    """Every message to customers: payments, tickets, subscriptions and refunds.
+
+    Kept apart from Notifier so that notifiers which never see refunds (the sweeps' and
+    fulfilment's collaborators, their test doubles) need not implement refund_made.
+    """
 
 
 class Mailer(Protocol):
@@ -208,3 +245,13 @@ class LogNotifier:
     async def subscription_ended(self, note: SubscriptionEnded) -> None:
         """Log the end."""
         self._log.info("bot off: user %s subscription ended", note.recipient.user_id)
+
+    async def refund_made(self, note: RefundMade) -> None:
+        """Log the refund."""
+        self._log.info(
+            "bot off: user %s refunded %s on payment %s (full: %s)",
+            note.recipient.user_id,
+            note.amount,
+            note.payment_id,
+            note.full,
+        )

@@ -368,6 +368,36 @@ class SandboxYooKassa:
         self._return_urls[payment_id] = return_url
         return copy.deepcopy(payment)
 
+    def _list_payments(self, request: Request, _raw: Any) -> JSON:
+        """List payments, newest first, filtered by status and created_at.gte (cursor paging)."""
+        query = request.query_params
+        items = [self._lookup(pid) for pid in list(self.payments)]
+        found = [copy.deepcopy(p) for p in items if p is not None]
+        if "status" in query:
+            found = [p for p in found if p["status"] == query["status"]]
+        since = query.get("created_at.gte")
+        if since:
+            try:
+                bound = datetime.fromisoformat(since.replace("Z", "+00:00"))
+            except ValueError:
+                raise _bad("Invalid date", "created_at.gte") from None
+            found = [
+                p
+                for p in found
+                if datetime.fromisoformat(p["created_at"].replace("Z", "+00:00")) >= bound
+            ]
+        found.reverse()
+        try:
+            limit = min(100, max(1, int(query.get("limit", "10"))))
+            start = int(query.get("cursor", "0"))
+        except ValueError:
+            raise _bad("Invalid request parameter", "limit") from None
+        page = found[start : start + limit]
+        body: JSON = {"type": "list", "items": page}
+        if start + limit < len(found):
+            body["next_cursor"] = str(start + limit)
+        return body
+
     def _get_payment(self, request: Request, _raw: Any) -> JSON:
         """``GET /payments/{id}``."""
         return copy.deepcopy(self._find(request.path_params["payment_id"]))
@@ -661,6 +691,7 @@ def setup(app: FastAPI, sandbox: SandboxYooKassa) -> None:
     api = sandbox.api_path
     routes: list[tuple[str, _Handler, str, bool]] = [
         ("/payments", sandbox._create_payment, "POST", True),
+        ("/payments", sandbox._list_payments, "GET", False),
         ("/payments/{payment_id}", sandbox._get_payment, "GET", False),
         ("/payments/{payment_id}/capture", sandbox._capture_payment, "POST", True),
         ("/payments/{payment_id}/cancel", sandbox._cancel_payment, "POST", True),

@@ -8,9 +8,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select
 
-from db.repositories.inventory import SlotSeats, seats_on
+from db.models import SlotInventory
+from db.reader import Reader
+from db.repositories.inventory import SlotSeats
 from payments.catalog import Catalog
 
 
@@ -143,15 +145,19 @@ class TicketRules:
 class Availability:
     """Free seats per slot, read from the inventory with the catalog's default capacity."""
 
-    def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession], catalog: Catalog) -> None:
-        """Keep the database and the catalog."""
-        self._sessionmaker = sessionmaker
+    def __init__(self, *, reader: Reader, catalog: Catalog) -> None:
+        """Keep the database reader and the catalog."""
+        self._reader = reader
         self._catalog = catalog
 
     async def seats(self, visit_date: date) -> list[SlotSeats]:
         """Return every slot of a date with its capacity and seats taken."""
-        async with self._sessionmaker() as session:
-            stored = await seats_on(session, visit_date)
+        rows = await self._reader.all(
+            select(SlotInventory).where(SlotInventory.visit_date == visit_date)
+        )
+        stored = {
+            row.slot_time: SlotSeats(row.slot_time, row.capacity, row.held) for (row,) in rows
+        }
         default = self._catalog.tickets.capacity_per_slot
         return [
             stored.get(slot, SlotSeats(slot, default, 0)) for slot in self._catalog.tickets.slots

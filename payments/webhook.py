@@ -12,15 +12,17 @@ import ipaddress
 import json
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from payments.admin import RefundApplied
 from payments.fulfilment import Fulfilment, Outcome
 from payments.gateway import GatewayError, GatewayNotFound
 from payments.ports import PaymentGateway
+from payments.types import ProviderRefund
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,14 @@ def _address(text: str) -> IPAddress | None:
 
 def _within(address: IPAddress, networks: Sequence[Network]) -> bool:
     return any(address.version == net.version and address in net for net in networks)
+
+
+class RefundApplier(Protocol):
+    """Applies a refund as fetched from YooKassa, once (the admin console implements it)."""
+
+    async def apply_refund(self, remote: ProviderRefund, *, source: str) -> RefundApplied:
+        """Apply the refund and say what that did."""
+        ...
 
 
 def client_address(
@@ -77,10 +87,12 @@ class WebhookHandler:
         fulfilment: Fulfilment,
         trusted_networks: Sequence[Network],
         trusted_proxies: Sequence[Network],
+        refunds: RefundApplier | None = None,
     ) -> None:
         """Keep the collaborators and the allow-lists."""
         self._gateway = gateway
         self._fulfilment = fulfilment
+        self._refunds = refunds
         self._trusted = list(trusted_networks)
         self._proxies = list(trusted_proxies)
 
@@ -100,8 +112,9 @@ class WebhookHandler:
                 {"success": False, "message": "Not a YooKassa notification"}, status_code=400
             )
         event, object_id = parsed
+        if event.startswith("refund.") and self._refunds is not None:
+            return await self._refund(event, object_id, self._refunds)
         if not event.startswith("payment."):
-            # Refunds are reconciled by the admin flow; other events are not ours to act on.
             log.info("webhook: %s for %s acknowledged", event, object_id)
             return JSONResponse({"success": True})
         try:
@@ -120,6 +133,23 @@ class WebhookHandler:
             log.exception("webhook: database error on %s; asking for a retry", object_id)
             return _retry()
         if applied.outcome is Outcome.RETRY:
+            return _retry()
+        return JSONResponse({"success": True, "result": applied.outcome.value})
+
+    async def _refund(self, event: str, refund_id: str, refunds: RefundApplier) -> JSONResponse:
+        """Re-fetch a refund and apply what YooKassa says about it (idempotent)."""
+        try:
+            remote = await self._gateway.get_refund(refund_id)
+        except GatewayNotFound:
+            log.info("webhook: %s %s is unknown to YooKassa; ignored", event, refund_id)
+            return JSONResponse({"success": True, "message": "unknown refund"})
+        except GatewayError as exc:
+            log.warning("webhook: cannot fetch refund %s (%s); asking for a retry", refund_id, exc)
+            return _retry()
+        try:
+            applied = await refunds.apply_refund(remote, source="webhook")
+        except SQLAlchemyError:
+            log.exception("webhook: database error on refund %s; asking for a retry", refund_id)
             return _retry()
         return JSONResponse({"success": True, "result": applied.outcome.value})
 

@@ -10,7 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 def insert_for(session: AsyncSession, table: Any) -> Any:
     """Return an INSERT construct with `on_conflict_do_*` for the session's database."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
+    return insert_for_dialect(session.get_bind().dialect.name, table)
+
+
+def insert_for_dialect(dialect: str, table: Any) -> Any:
+    """Return an INSERT construct with `on_conflict_do_*` for a dialect name."""
+    if dialect == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)

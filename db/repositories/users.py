@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import User
-from db.repositories.dialect import insert_for
+from db.repositories.dialect import insert_for_dialect
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,16 +26,18 @@ class Profile:
     language: str
 
 
-async def upsert_user(session: AsyncSession, profile: Profile, now: datetime) -> bool:
-    """Insert or refresh a user from their profile; return whether the row is new."""
-    stmt = insert_for(session, User).values(
-        id=profile.id,
-        first_name=profile.first_name,
-        last_name=profile.last_name,
-        username=profile.username,
-        language=profile.language,
-        created_at=now,
-        last_seen_at=now,
+@functools.cache
+def _upsert_statement(dialect: str, returning: bool) -> Any:
+    """Build the upsert once per dialect: constructing ON CONFLICT … excluded is costly."""
+    table = insert_for_dialect(dialect, User)
+    stmt = table.values(
+        id=bindparam("id"),
+        first_name=bindparam("first_name"),
+        last_name=bindparam("last_name"),
+        username=bindparam("username"),
+        language=bindparam("language"),
+        created_at=bindparam("now", type_=User.__table__.c.created_at.type),
+        last_seen_at=bindparam("now", type_=User.__table__.c.last_seen_at.type),
         is_blocked=False,
         onboarding_completed=False,
     )
@@ -46,9 +51,50 @@ async def upsert_user(session: AsyncSession, profile: Profile, now: datetime) ->
             "last_seen_at": stmt.excluded.last_seen_at,
             "is_blocked": False,
         },
-    ).returning(User.created_at)
-    created_at = (await session.execute(stmt)).scalar_one()
-    return bool(created_at == now)
+    )
+    return stmt.returning(User.created_at) if returning else stmt
+
+
+async def upsert_user(
+    session: AsyncSession, profile: Profile, now: datetime, *, want_new: bool = True
+) -> bool:
+    """Insert or refresh a user from their profile; return whether the row is new.
+
+    With want_new=False the statement returns nothing (one round trip less) and the result
+    is always False.
+    """
+    dialect = session.get_bind().dialect.name
+    params = {
+        "id": profile.id,
+        "first_name": profile.first_name,
+        "last_name": profile.last_name,
+        "username": profile.username,
+        "language": profile.language,
+        "now": now,
+    }
+    result = await session.execute(_upsert_statement(dialect, want_new), params)
+    if not want_new:
+        return False
+    return bool(result.scalar_one() == now)
+
+
+async def upsert_users(session: AsyncSession, profiles: Sequence[Profile], now: datetime) -> None:
+    """Insert or refresh many users in one executemany (no RETURNING)."""
+    dialect = session.get_bind().dialect.name
+    await session.execute(
+        _upsert_statement(dialect, False),
+        [
+            {
+                "id": p.id,
+                "first_name": p.first_name,
+                "last_name": p.last_name,
+                "username": p.username,
+                "language": p.language,
+                "now": now,
+            }
+            for p in profiles
+        ],
+    )
 
 
 async def get_user(session: AsyncSession, user_id: str) -> User | None:

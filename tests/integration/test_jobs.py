@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, PaymentEvent, Subscription, SubscriptionPeriod, User
+from db.reader import Reader
 from db.repositories.subscriptions import extend_subscription
 from payments.account import Account
 from payments.catalog import load_catalog
@@ -230,6 +231,11 @@ def asked_about(world: World, provider_id: str) -> int:
     return sum(1 for r in world.fake.requests if r.method == "GET" and r.path == path)
 
 
+def listed(world: World) -> int:
+    """How many times we asked YooKassa for a list of payments."""
+    return sum(1 for r in world.fake.requests if r.method == "GET" and r.path == "/v3/payments")
+
+
 async def assert_delivered_once(world: World, result: CheckoutResult, user_id: str) -> None:
     """The payment succeeded and bought exactly one month, confirmed by exactly one message."""
     payment = await stored(world, result.payment_id)
@@ -266,7 +272,7 @@ async def test_expire_cancels_an_overdue_payment_still_pending_at_yookassa(world
     assert report == SweepReport(seen=1, changed=1)
     payment = await stored(world, result.payment_id)
     assert (payment.status, payment.cancel_reason) == ("canceled", "expired")
-    assert asked_about(world, result.provider_id) == 1
+    assert listed(world) == 2  # authorised and succeeded payments, asked once each
     assert world.fake.payments[result.provider_id]["status"] == "pending"
     assert await subscription_of(world, "3001") is None
     assert await period_count(world) == 0
@@ -307,6 +313,18 @@ async def test_expire_twice_changes_nothing_the_second_time(world: World) -> Non
     assert await period_count(world) == 1
     assert len(world.notifier.activated) == 1
     assert world.notifier.total() == 1
+
+
+async def test_expire_waits_when_yookassa_cannot_be_asked(world: World) -> None:
+    await add_user(world, "3001")
+    result = await buy_monthly(world, "3001")
+    world.clock.advance(minutes=16)
+    world.fake.fail_next(n=10_000, status=500, method="GET")
+
+    report = await world.jobs.expire()
+
+    assert report == SweepReport(seen=1, changed=0)
+    assert (await stored(world, result.payment_id)).status == "pending"
 
 
 async def test_expire_leaves_a_payment_within_its_ttl_alone(world: World) -> None:
@@ -578,7 +596,8 @@ async def test_lapse_ends_an_overdue_subscription_once(world: World) -> None:
     assert world.notifier.ended == [SubscriptionEnded(Recipient("3001", "en"))]
     assert world.notifier.total() == 1
 
-    account = Account(sessionmaker=world.sessionmaker, clock=world.clock, tz=SHOP_TZ)
+    reader = Reader(world.sessionmaker.kw["bind"])
+    account = Account(sessionmaker=world.sessionmaker, reader=reader, clock=world.clock, tz=SHOP_TZ)
     summary = (await account.summary("3001")).subscription
     assert summary is not None
     assert (summary.status, summary.expires_at) == (SubscriptionStatus.EXPIRED, ending)

@@ -1,0 +1,72 @@
+"""Tickets: check-in and refund as conditional UPDATEs, look-ups by code and payment."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Order, Ticket
+
+
+async def by_code(session: AsyncSession, code: str) -> Ticket | None:
+    """Return a ticket by the code its QR carries, read afresh."""
+    result = await session.execute(
+        select(Ticket).where(Ticket.code == code).execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def check_in(
+    session: AsyncSession, code: str, *, visit_date: date, now: datetime, by: int
+) -> bool:
+    """Mark a valid ticket of `visit_date` used; return whether this call did it."""
+    result = await session.execute(
+        update(Ticket)
+        .where(Ticket.code == code, Ticket.status == "valid", Ticket.visit_date == visit_date)
+        .values(status="used", checked_in_at=now, checked_in_by=by)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def refund_valid(session: AsyncSession, payment_id: str) -> int:
+    """Mark every still-valid ticket of a payment refunded; return how many moved."""
+    result = await session.execute(
+        update(Ticket)
+        .where(Ticket.payment_id == payment_id, Ticket.status == "valid")
+        .values(status="refunded")
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def of_payment(session: AsyncSession, payment_id: str) -> list[Ticket]:
+    """Return a payment's tickets in issue order."""
+    result = await session.execute(
+        select(Ticket)
+        .where(Ticket.payment_id == payment_id)
+        .order_by(Ticket.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(result.scalars())
+
+
+async def close_refunded_order(session: AsyncSession, order_id: str) -> bool:
+    """Mark an order refunded; return whether it still held seats (its hold ends here, once)."""
+    flipped = await session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.seats_held.is_(True))
+        .values(seats_held=False, status="refunded")
+        .execution_options(synchronize_session=False)
+    )
+    if flipped.rowcount == 1:  # type: ignore[attr-defined]
+        return True
+    await session.execute(
+        update(Order)
+        .where(Order.id == order_id)
+        .values(status="refunded")
+        .execution_options(synchronize_session=False)
+    )
+    return False

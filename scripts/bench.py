@@ -1,0 +1,473 @@
+"""make bench: how fast the shop is, each figure beside a reference measured in the same run.
+
+Run with `make bench` (it provides PostgreSQL through scripts/with-services.sh). Everything talks
+to local servers on loopback: the fake Telegram Bot API and the fake YooKassa from tests/fakes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from aiogram import Dispatcher, Router
+from aiogram.types import Message
+from fastapi import FastAPI
+from sqlalchemy import insert
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.factory import create_bot  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from db.engine import create_engine, create_sessionmaker  # noqa: E402
+from db.migrate import upgrade  # noqa: E402
+from db.models import Payment, User  # noqa: E402
+from db.repositories.inventory import hold_seats  # noqa: E402
+from main import Service, build  # noqa: E402
+from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
+from tests.fakes.yookassa_api import FakeYooKassa  # noqa: E402
+
+BOT_UPDATES = 2000
+NOTIFICATIONS = 400
+NOTIFY_CONCURRENCY = 16
+HOLD_BUYERS = 50
+HOLDS_EACH = 20
+SWEEP_ROWS = 100_000
+FSM_USERS = 10_000
+ROUNDS = 3
+JSON_HEADERS = {"Content-Type": "application/json"}
+CPUINFO = Path("/proc/cpuinfo").read_text("utf-8").splitlines()
+SHOP, SECRET = "1", "bench-secret"  # noqa: S105 - the local fake's credentials
+
+
+@dataclass
+class Row:
+    """One line of the result table."""
+
+    name: str
+    value: str
+    reference: str
+    ratio: str = ""
+
+
+def rss_mb() -> float:
+    """Return this process's resident memory in MiB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def settings_for(tmp: Path, **overrides: Any) -> Settings:
+    """Settings of a benchmark service on a fresh SQLite file."""
+    values: dict[str, Any] = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
+        "HTTP_PORT": 0,
+        "LOG_LEVEL": "WARNING",
+        "YOOKASSA_TRUSTED_NETWORKS": "127.0.0.0/8",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+async def wait_until(check: Callable[[], bool], seconds: float) -> None:
+    """Wait until check() holds (poll every 5 ms)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("benchmark did not finish in time")
+        await asyncio.sleep(0.005)
+
+
+# ---- 1. bot updates per second ---------------------------------------------------------
+
+
+async def feed(fake: FakeTelegramAPI, count: int, first_user: int) -> float:
+    """Queue `count` /my messages from distinct users; return seconds until all are answered."""
+    before = len(fake.calls("sendMessage"))
+    users = [fake.user(first_user + i, first_name="Bench") for i in range(count)]
+    started = time.perf_counter()
+    for user in users:
+        await user.send("/my")
+    await wait_until(lambda: len(fake.calls("sendMessage")) - before >= count, 120)
+    return time.perf_counter() - started
+
+
+async def whole_stack_rate(tmp: Path) -> float:
+    """Updates per second through the composed service."""
+    async with FakeTelegramAPI(validate_html=False) as fake:
+        folder = Path(tempfile.mkdtemp(dir=tmp))
+        settings = settings_for(folder, BOT_TOKEN=fake.token, TELEGRAM_API_BASE=fake.base_url)
+        service = await build(settings)
+        await service.start()
+        try:
+            await feed(fake, 50, 1)  # warm up
+            return BOT_UPDATES / await feed(fake, BOT_UPDATES, 100_000)
+        finally:
+            await service.stop()
+
+
+async def echo_rate() -> float:
+    """Updates per second through a bare aiogram echo bot on the same fake."""
+    async with FakeTelegramAPI(validate_html=False) as fake:
+        bot = create_bot(fake.token, fake.base_url)
+        router = Router()
+
+        @router.message()
+        async def echo(message: Message) -> None:
+            await message.answer(message.text or "")
+
+        dispatcher = Dispatcher()
+        dispatcher.include_router(router)
+        task = asyncio.create_task(
+            dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
+        )
+        try:
+            await feed(fake, 50, 1)
+            return BOT_UPDATES / await feed(fake, BOT_UPDATES, 100_000)
+        finally:
+            await dispatcher.stop_polling()
+            await task
+            await bot.session.close()
+
+
+async def bench_bot(tmp: Path) -> Row:
+    """The whole stack (user upsert, a read, sendMessage) against a bare echo bot.
+
+    Rounds alternate and the best of each side counts, so a burst of other load on the
+    machine during one round does not decide the ratio.
+    """
+    whole = bare = 0.0
+    for _ in range(ROUNDS):
+        whole = max(whole, await whole_stack_rate(tmp))
+        bare = max(bare, await echo_rate())
+    return Row(
+        "bot updates/s, whole stack vs bare echo bot",
+        f"{whole:,.0f}/s",
+        f"{bare:,.0f}/s",
+        f"{whole / bare:.0%} (goal ≥ 60%)",
+    )
+
+
+# ---- 2. webhook notifications per second ------------------------------------------------
+
+
+async def load(url: str, bodies: list[bytes], concurrency: int) -> tuple[float, list[float]]:
+    """POST bodies with a fixed concurrency; return (seconds, latencies)."""
+    queue = list(reversed(bodies))
+    latencies: list[float] = []
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=concurrency)) as c:
+
+        async def worker() -> None:
+            while queue:
+                body = queue.pop()
+                began = time.perf_counter()
+                answer = await c.post(
+                    url, content=body, headers={"Content-Type": "application/json"}
+                )
+                latencies.append(time.perf_counter() - began)
+                if answer.status_code != 200:  # noqa: PLR2004
+                    raise RuntimeError(f"webhook answered {answer.status_code}: {answer.text}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started, latencies
+
+
+def pct(values: list[float], share: float) -> float:
+    """Return a percentile in milliseconds."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
+
+
+async def bench_webhook(tmp: Path) -> list[Row]:
+    """Notifications through peer check, re-fetch and fulfilment, against a bare endpoint."""
+    (tmp / "hook").mkdir()
+    async with FakeYooKassa(shop_id=SHOP, secret_key=SECRET) as yookassa:
+        settings = settings_for(
+            tmp / "hook",
+            YOOKASSA_SHOP_ID=SHOP,
+            YOOKASSA_SECRET_KEY=SECRET,
+            YOOKASSA_API_URL=yookassa.api_url,
+        )
+        service = await build(settings)
+        await service.start()
+        try:
+            bodies = await paid_notifications(service, yookassa, NOTIFICATIONS)
+            seconds, latencies = await load(
+                f"{service.base_url}/api/v2/payments/webhook/yookassa", bodies, NOTIFY_CONCURRENCY
+            )
+        finally:
+            await service.stop()
+    whole = len(bodies) / seconds
+
+    app = FastAPI()
+
+    @app.post("/hook")
+    async def hook() -> dict[str, bool]:
+        return {"success": True}
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
+    task = asyncio.create_task(server.serve([sock]))
+    await wait_until(lambda: server.started, 10)
+    try:
+        bare_seconds, bare_latencies = await load(
+            f"http://127.0.0.1:{sock.getsockname()[1]}/hook", bodies, NOTIFY_CONCURRENCY
+        )
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+    bare = len(bodies) / bare_seconds
+    return [
+        Row(
+            "webhook notifications/s (verify, re-fetch, fulfil) vs bare FastAPI endpoint",
+            f"{whole:,.0f}/s",
+            f"{bare:,.0f}/s",
+            f"{whole / bare:.0%} (goal ≥ 30%)",
+        ),
+        Row(
+            "webhook latency p50 / p99",
+            f"{pct(latencies, 0.5):.1f} / {pct(latencies, 0.99):.1f} ms",
+            f"{pct(bare_latencies, 0.5):.1f} / {pct(bare_latencies, 0.99):.1f} ms",
+        ),
+    ]
+
+
+async def paid_notifications(service: Service, yookassa: FakeYooKassa, count: int) -> list[bytes]:
+    """Create and pay `count` subscription payments (notifications lost); return their bodies."""
+    async with service.sessionmaker.begin() as session:
+        session.add_all(
+            User(id=str(500_000 + i), first_name="N", language="ru") for i in range(count)
+        )
+    yookassa.lose_notifications(count)
+    bodies = []
+    results = []
+    for start in range(0, count, 25):
+        batch = range(start, min(count, start + 25))
+        results += await asyncio.gather(
+            *(
+                service.checkout.start_subscription(
+                    str(500_000 + i), "monthly", return_url="https://t.me/x"
+                )
+                for i in batch
+            )
+        )
+    for result in results:
+        await yookassa.pay(result.provider_id)
+        bodies.append(
+            f'{{"type":"notification","event":"payment.succeeded","object":'
+            f'{{"id":"{result.provider_id}","status":"succeeded"}}}}'.encode()
+        )
+    return bodies
+
+
+# ---- 3. seat holds per second -----------------------------------------------------------
+
+
+async def bench_holds(url: str) -> float:
+    """50 concurrent buyers each hold one seat 20 times on one slot; return holds per second."""
+    engine = create_engine(url, pool_size=HOLD_BUYERS)
+    await upgrade(engine)
+    sessionmaker = create_sessionmaker(engine)
+    visit = date(2031, 1, 1) + timedelta(days=int(time.time()) % 300)
+    capacity = HOLD_BUYERS * HOLDS_EACH
+
+    async def buyer() -> int:
+        held = 0
+        for _ in range(HOLDS_EACH):
+            async with sessionmaker.begin() as session:
+                held += await hold_seats(session, visit, "10:00", 1, default_capacity=capacity)
+        return held
+
+    started = time.perf_counter()
+    total = sum(await asyncio.gather(*(buyer() for _ in range(HOLD_BUYERS))))
+    seconds = time.perf_counter() - started
+    await engine.dispose()
+    if total != capacity:
+        raise RuntimeError(f"{total} holds of {capacity}")
+    return total / seconds
+
+
+# ---- 4. the expiry sweep ----------------------------------------------------------------
+
+
+async def bench_sweep(tmp: Path) -> float:
+    """Expire 100 000 overdue pending payments on SQLite; return seconds."""
+    (tmp / "sweep").mkdir()
+    async with FakeYooKassa(shop_id=SHOP, secret_key=SECRET) as yookassa:
+        settings = settings_for(
+            tmp / "sweep",
+            YOOKASSA_SHOP_ID=SHOP,
+            YOOKASSA_SECRET_KEY=SECRET,
+            YOOKASSA_API_URL=yookassa.api_url,
+        )
+        service = await build(settings)
+        try:
+            past = datetime.now(UTC) - timedelta(hours=1)
+            async with service.sessionmaker.begin() as session:
+                await session.execute(
+                    insert(User),
+                    [{"id": "9", "first_name": "S", "language": "ru", "created_at": past}],
+                )
+                rows = [
+                    {
+                        "id": f"ZT_{i:010d}",
+                        "idempotence_key": f"ZT_{i:010d}",
+                        "provider_id": f"{i:08x}-000f-5000-8000-000000000000",
+                        "kind": "subscription",
+                        "user_id": "9",
+                        "plan_code": "monthly",
+                        "amount": Decimal("299.00"),
+                        "refunded_amount": Decimal("0.00"),
+                        "status": "pending",
+                        "is_test": False,
+                        "description": "bench",
+                        "source": "bench",
+                        "extra": {},
+                        "created_at": past,
+                        "updated_at": past,
+                        "expires_at": past,
+                        "currency": "RUB",
+                    }
+                    for i in range(SWEEP_ROWS)
+                ]
+                for start in range(0, SWEEP_ROWS, 10_000):
+                    await session.execute(insert(Payment), rows[start : start + 10_000])
+            started = time.perf_counter()
+            report = await service.jobs.expire()
+            seconds = time.perf_counter() - started
+        finally:
+            await service.stop()
+    if report.changed != SWEEP_ROWS:
+        raise RuntimeError(f"sweep changed {report.changed} of {SWEEP_ROWS}")
+    return seconds
+
+
+# ---- 5. memory with users in FSM state --------------------------------------------------
+
+
+async def bench_memory(tmp: Path) -> tuple[float, float]:
+    """RSS of a running service before and after 10 000 users enter the ticket journey."""
+    (tmp / "mem").mkdir()
+    async with FakeTelegramAPI() as fake:
+        settings = settings_for(tmp / "mem", BOT_TOKEN=fake.token, TELEGRAM_API_BASE=fake.base_url)
+        service = await build(settings)
+        await service.start()
+        try:
+            gc.collect()
+            before = rss_mb()
+            if service.dispatcher is None or service.bot is None:
+                raise RuntimeError("the bot is not on")
+            for i in range(FSM_USERS):
+                context = service.dispatcher.fsm.get_context(
+                    service.bot, 1_000_000 + i, 1_000_000 + i
+                )
+                await context.set_state("TicketFlow:quantities")
+                await context.set_data(
+                    {
+                        "msg_id": 1000 + i,
+                        "date": "2031-01-01",
+                        "slot": "10:00",
+                        "qty": {"adult": 2, "child": 1},
+                    }
+                )
+            gc.collect()
+            after = rss_mb()
+        finally:
+            await service.stop()
+    return before, after
+
+
+async def memory_in_fresh_process() -> tuple[float, float]:
+    """Measure memory in a new interpreter, so the other benchmarks' garbage does not count."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--memory", stdout=asyncio.subprocess.PIPE
+    )
+    output, _ = await process.communicate()
+    before, after = output.decode().split()
+    return float(before), float(after)
+
+
+async def memory_main() -> None:
+    """Print idle and loaded RSS of a service (the --memory mode)."""
+    with tempfile.TemporaryDirectory() as folder:
+        before, after = await bench_memory(Path(folder))
+    sys.stdout.write(f"{before} {after}\n")
+
+
+async def timed(name: str, job: Awaitable[Any]) -> Any:
+    """Run a part and say so on stderr."""
+    sys.stderr.write(f"bench: {name}…\n")
+    return await job
+
+
+async def main() -> None:
+    """Run every benchmark and print the table."""
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        rows.append(await timed("bot", bench_bot(tmp)))
+        rows += await timed("webhook", bench_webhook(tmp))
+        sqlite_holds = await timed(
+            "holds (SQLite)", bench_holds(f"sqlite+aiosqlite:///{tmp / 'holds.db'}")
+        )
+        pg_url = os.environ.get("TEST_DATABASE_URL")
+        pg_holds = await timed("holds (PostgreSQL)", bench_holds(pg_url)) if pg_url else None
+        rows.append(
+            Row(
+                f"seat holds/s, {HOLD_BUYERS} concurrent buyers on one slot",
+                f"SQLite {sqlite_holds:,.0f}/s",
+                f"PostgreSQL {pg_holds:,.0f}/s" if pg_holds else "PostgreSQL: not run",
+            )
+        )
+        sweep = await timed("sweep", bench_sweep(tmp))
+        rows.append(
+            Row(
+                f"expiry sweep of {SWEEP_ROWS:,} pending payments (SQLite)",
+                f"{sweep:.2f} s",
+                "goal < 5 s",
+            )
+        )
+        before, after = await timed("memory", memory_in_fresh_process())
+        rows.append(
+            Row(
+                f"resident memory, service idle → {FSM_USERS:,} users in FSM state",
+                f"{after:,.0f} MiB",
+                f"idle {before:,.0f} MiB",
+                f"+{(after - before) * 1024 / FSM_USERS:.1f} KiB/user",
+            )
+        )
+    width = max(len(r.name) for r in rows)
+    lines = [
+        f"{'measure':<{width}} | {'value':>18} | {'reference':>22} | ratio",
+        "-" * (width + 70),
+    ]
+    lines += [f"{r.name:<{width}} | {r.value:>18} | {r.reference:>22} | {r.ratio}" for r in rows]
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in CPUINFO if line.startswith("model name")),
+        "unknown CPU",
+    )
+    lines.append(f"machine: {os.cpu_count()} cores, {cpu}, Python {sys.version.split()[0]}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    asyncio.run(memory_main() if "--memory" in sys.argv else main())
