@@ -374,7 +374,11 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             checkout=checkout,
             fulfilment=fulfilment,
             sessions=Sessions(
-                sessionmaker=sessionmaker, gateway=gateway, catalog=catalog, clock=clock
+                sessionmaker=sessionmaker,
+                gateway=gateway,
+                catalog=catalog,
+                clock=clock,
+                fallback_email_domain=settings.RECEIPT_FALLBACK_EMAIL_DOMAIN,
             ),
             rules=TicketRules(catalog, settings.tz),
             catalog=catalog,

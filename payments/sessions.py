@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import Order, Payment, Ticket
 from db.repositories import payments as payments_repo
 from payments.catalog import Catalog
-from payments.gateway import GatewayError
+from payments.gateway import GatewayError, GatewayRejected
 from payments.ports import Clock, PaymentGateway
 from payments.types import PaymentKind, PaymentRequest, PaymentStatus, ReceiptLine
 
@@ -48,6 +48,10 @@ class BadMetadata(SessionError):
         """Keep the offending key."""
         super().__init__(message)
         self.key = key
+
+
+class Conflict(SessionError):
+    """Someone else changed the payment at the same moment."""
 
 
 class ProviderFailed(SessionError):
@@ -91,8 +95,10 @@ class Sessions:
         gateway: PaymentGateway,
         catalog: Catalog,
         clock: Clock,
+        fallback_email_domain: str = "burlive.ru",
     ) -> None:
-        """Keep the collaborators."""
+        """Keep the collaborators and the receipt fallback domain."""
+        self._fallback_email_domain = fallback_email_domain
         self._sessionmaker = sessionmaker
         self._gateway = gateway
         self._catalog = catalog
@@ -185,7 +191,7 @@ class Sessions:
                 raise NotAllowed("only an admin can change the amount")
             if payment.kind != PaymentKind.TICKETS:
                 raise NotUpdatable("a subscription's amount is set by its plan")
-            await self._replace_amount(payment, amount, description)
+            await self._replace_amount(payment, amount, description, email=email, phone=phone)
             changed.append("amount")
         now = self._clock.now()
         async with self._sessionmaker.begin() as session:
@@ -234,17 +240,26 @@ class Sessions:
         return view, changed
 
     async def _replace_amount(
-        self, payment: Payment, amount: Decimal, description: str | None
+        self,
+        payment: Payment,
+        amount: Decimal,
+        description: str | None,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
     ) -> None:
-        """Create a new YooKassa payment for the new amount and point ours at it."""
+        """Create a new YooKassa payment for the new amount and point ours at it.
+
+        The receipt goes to the contact the same request sets, if it sets one.
+        """
         superseded = list((payment.extra or {}).get("superseded", []))
         key = f"{payment.id}-r{len(superseded) + 1}"
         text = description or payment.description
         shop = self._catalog.shop
-        email = payment.customer_email
-        phone = payment.customer_phone
+        email = email if email is not None else payment.customer_email
+        phone = phone if phone is not None else payment.customer_phone
         if not email and not phone:
-            email = f"{payment.user_id}@burlive.ru"
+            email = f"{payment.user_id}@{self._fallback_email_domain}"
         request = PaymentRequest(
             idempotence_key=key,
             amount=amount,
@@ -272,6 +287,11 @@ class Sessions:
         )
         try:
             remote = await self._gateway.create_payment(request)
+        except GatewayRejected as exc:
+            if exc.parameter == "Idempotence-Key":
+                # Another admin is replacing this payment with the same key right now.
+                raise Conflict("the amount is being changed by someone else") from exc
+            raise ProviderFailed(str(exc)) from exc
         except GatewayError as exc:
             raise ProviderFailed(str(exc)) from exc
         now = self._clock.now()

@@ -26,6 +26,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "No valid token"},
     422: {"model": ErrorOut, "description": "Validation failed; `errors` names the fields"},
 }
+# FastAPI answers 400 (not 422) to a body that is not UTF-8.
+BAD_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The body cannot be read (not UTF-8)"},
+}
 PAID = {PaymentStatus.SUCCEEDED.value, PaymentStatus.WAITING_FOR_CAPTURE.value}
 
 router = APIRouter(prefix="/api/v2", tags=["BurLive /api/v2"])
@@ -82,6 +86,7 @@ async def verify(request: Request, api: Ctx) -> AuthOut:
     responses={
         403: {"model": ErrorOut, "description": "Not in development and not an admin"},
         **ERRORS,
+        **BAD_BODY,
     },
     summary="Create a test user (10 ₽ prices) and return its token",
     description="Available in development, or with an admin token. The id must contain "
@@ -110,6 +115,7 @@ async def create_test_user(body: TestUserIn, principal: OptionalPrincipal, api: 
     response_model=CreateOut,
     responses={
         **ERRORS,
+        **BAD_BODY,
         429: {"model": ErrorOut, "description": "Too many unfinished payments; see Retry-After"},
         503: {"model": ErrorOut, "description": "YooKassa did not answer; nothing was charged"},
     },

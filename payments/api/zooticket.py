@@ -28,6 +28,7 @@ from payments.checkout import ProviderDown, SoldOut, TooManyPending, UnknownUser
 from payments.money import parse_money, wire
 from payments.sessions import (
     BadMetadata,
+    Conflict,
     NotAllowed,
     NotFound,
     NotUpdatable,
@@ -45,6 +46,8 @@ COMMON: dict[int | str, dict[str, Any]] = {
 }
 UPDATE_ERRORS: dict[int | str, dict[str, Any]] = {
     **COMMON,
+    409: {"model": ErrorOut, "description": "Someone else is changing the payment"},
+    503: {"model": ErrorOut, "description": "YooKassa did not answer; nothing was changed"},
     400: {"model": ErrorOut, "description": "The payment cannot be changed in its status"},
     403: {"model": ErrorOut, "description": "Only an admin may change the amount"},
 }
@@ -114,6 +117,7 @@ def _quantities(body: SessionIn, api: ApiContext) -> dict[str, int]:
     response_model=SessionEnvelope,
     responses={
         **COMMON,
+        400: {"model": ErrorOut, "description": "The body cannot be read (not UTF-8)"},
         409: {"model": ErrorOut, "description": "Not enough free seats in that slot"},
         429: {"model": ErrorOut, "description": "Too many unfinished payments; see Retry-After"},
         503: {"model": ErrorOut, "description": "YooKassa did not answer; nothing was charged"},
@@ -235,6 +239,8 @@ async def _update(
         raise invalid(
             f"metadata.{exc.key}" if exc.key != "metadata" else "metadata", str(exc)
         ) from None
+    except Conflict as exc:
+        raise ApiError(409, f"Cannot update the payment: {exc}") from None
     except ProviderFailed:
         raise ApiError(503, "The payment service is not answering; nothing was changed") from None
     out = _out(view)
