@@ -320,38 +320,25 @@ class Checkout:
             expires_at = now + timedelta(minutes=self._config.ttl_minutes)
             receipt_email, receipt_phone = self.receipt_contact(user, email, phone)
             is_test = quote.cohort is Cohort.TEST
-            session.add(
+            add_pending_payment(
+                session,
                 Payment(
                     id=payment_id,
-                    idempotence_key=payment_id,
                     kind=PaymentKind.SUBSCRIPTION,
                     user_id=user.id,
                     plan_code=plan.code,
                     cohort=quote.cohort.value,
                     amount=quote.amount,
-                    refunded_amount=Decimal("0.00"),
-                    status=PaymentStatus.PENDING,
                     is_test=is_test,
                     description=quote.description,
                     return_url=return_url,
                     customer_email=email or user.email,
                     customer_phone=phone or user.phone,
                     source=source,
-                    extra={"qr_codes_issued": False, "tickets_activated": False},
-                    created_at=now,
-                    updated_at=now,
                     expires_at=expires_at,
-                )
-            )
-            payments_repo.add_event(
-                session,
-                payment_id=payment_id,
-                provider_id=None,
-                source=source,
-                event="created",
-                status_after=PaymentStatus.PENDING,
+                ),
+                now=now,
                 detail={"plan": plan.code, "cohort": quote.cohort.value},
-                at=now,
             )
             await session.flush()
             request = PaymentRequest(
@@ -447,16 +434,14 @@ class Checkout:
                 )
             )
             await session.flush()
-            session.add(
+            add_pending_payment(
+                session,
                 Payment(
                     id=payment_id,
-                    idempotence_key=payment_id,
                     kind=PaymentKind.TICKETS,
                     user_id=user.id,
                     order_id=order_id,
                     amount=amount,
-                    refunded_amount=Decimal("0.00"),
-                    status=PaymentStatus.PENDING,
                     is_test=is_test,
                     description=text,
                     return_url=return_url,
@@ -465,21 +450,10 @@ class Checkout:
                     customer_email=email,
                     customer_phone=phone,
                     source=source,
-                    extra={"qr_codes_issued": False, "tickets_activated": False},
-                    created_at=now,
-                    updated_at=now,
                     expires_at=expires_at,
-                )
-            )
-            payments_repo.add_event(
-                session,
-                payment_id=payment_id,
-                provider_id=None,
-                source=source,
-                event="created",
-                status_after=PaymentStatus.PENDING,
+                ),
+                now=now,
                 detail={"order_id": order_id, "seats": order.seats},
-                at=now,
             )
             await session.flush()
             if is_test:
@@ -559,6 +533,28 @@ class Checkout:
                     at=now,
                 )
             return moved
+
+
+def add_pending_payment(
+    session: AsyncSession, payment: Payment, *, now: datetime, detail: dict[str, object]
+) -> None:
+    """Add a new pending payment (our id is its idempotence key) and its "created" event."""
+    payment.idempotence_key = payment.id
+    payment.status = PaymentStatus.PENDING
+    payment.refunded_amount = Decimal("0.00")
+    payment.extra = {"qr_codes_issued": False, "tickets_activated": False}
+    payment.created_at = payment.updated_at = now
+    session.add(payment)
+    payments_repo.add_event(
+        session,
+        payment_id=payment.id,
+        provider_id=None,
+        source=payment.source,
+        event="created",
+        status_after=PaymentStatus.PENDING,
+        detail=detail,
+        at=now,
+    )
 
 
 def ticket_title(catalog: Catalog, code: str, language: str = "ru") -> str:

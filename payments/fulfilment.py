@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Order, Payment, Ticket, User
 from db.reader import Reader
@@ -85,12 +85,6 @@ def recipient_of(payment: Payment, user: User | None) -> Recipient:
     )
 
 
-def _engine_of(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncEngine:
-    bind = sessionmaker.kw["bind"]
-    assert isinstance(bind, AsyncEngine)  # noqa: S101 - our sessionmakers bind an engine
-    return bind
-
-
 class Fulfilment:
     """Turn YooKassa's view of a payment into our state, once."""
 
@@ -103,10 +97,10 @@ class Fulfilment:
         mailer: Mailer,
         catalog: Catalog,
         clock: Clock,
-        reader: Reader | None = None,
+        reader: Reader,
     ) -> None:
-        """Keep the collaborators (reads go through `reader`, the engine's by default)."""
-        self._reader = reader or Reader(_engine_of(sessionmaker))
+        """Keep the collaborators; reads go through `reader`."""
+        self._reader = reader
         self._mailer = mailer
         self._sessionmaker = sessionmaker
         self._gateway = gateway

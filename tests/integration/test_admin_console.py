@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Order, Payment, Refund, Subscription, Ticket, User
+from db.reader import Reader
 from payments.admin import AdminConsole, RefundOutcome, Refusal
 from payments.catalog import load_catalog
 from payments.checkout import Checkout, CheckoutConfig
@@ -114,6 +115,7 @@ async def console(
                 test_user_ids=frozenset(),
             ),
         )
+        reader = Reader(sessionmaker.kw["bind"])
         fulfilment = Fulfilment(
             sessionmaker=sessionmaker,
             gateway=gateway,
@@ -121,6 +123,7 @@ async def console(
             mailer=NoMail(),
             catalog=catalog,
             clock=clock,
+            reader=reader,
         )
         admin = AdminConsole(
             sessionmaker=sessionmaker,
@@ -134,6 +137,7 @@ async def console(
         try:
             yield Console(fake, gateway, sessionmaker, clock, notifier, checkout, fulfilment, admin)
         finally:
+            reader.close()
             await gateway.close()
 
 

@@ -144,6 +144,7 @@ async def world(
             test_user_ids=frozenset(),
         ),
     )
+    reader = Reader(sessionmaker.kw["bind"])
     fulfilment = Fulfilment(
         sessionmaker=sessionmaker,
         gateway=gateway,
@@ -151,6 +152,7 @@ async def world(
         mailer=mailer,
         catalog=catalog,
         clock=clock,
+        reader=reader,
     )
     jobs = Jobs(
         sessionmaker=sessionmaker,
@@ -172,6 +174,7 @@ async def world(
             jobs=jobs,
         )
     finally:
+        reader.close()
         await gateway.close()
 
 
