@@ -13,12 +13,13 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextR
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.isolation import ForgetfulEventIsolation
 from bot.middlewares import UserMiddleware
 from bot.texts import EN, RU, t
 from payments.ports import Clock
@@ -79,7 +80,7 @@ def create_dispatcher(
     """Create the Dispatcher with the user middleware, the routers and the services as DI."""
     dispatcher = Dispatcher(
         storage=storage or MemoryStorage(),
-        events_isolation=isolation or SimpleEventIsolation(),
+        events_isolation=isolation or ForgetfulEventIsolation(),
         sessionmaker=sessionmaker,
         clock=clock,
         **services,
