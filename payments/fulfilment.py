@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Order, Payment, Ticket, User
@@ -76,12 +76,10 @@ class Applied:
     status: PaymentStatus | None = None
 
 
-def recipient_of(payment: Payment, user: User | None) -> Recipient:
+def recipient_of(payment: Payment, language: str) -> Recipient:
     """Address a message about a payment to its user."""
     return Recipient(
-        user_id=payment.user_id,
-        language=user.language if user else "ru",
-        pay_message_id=payment.chat_message_id,
+        user_id=payment.user_id, language=language, pay_message_id=payment.chat_message_id
     )
 
 
@@ -273,6 +271,7 @@ class Fulfilment:
         return await self.apply(result, source=source)
 
     async def _succeeded(self, payment: Payment, remote: ProviderPayment, source: str) -> Applied:
+        language = await self._language(payment.user_id)  # read before taking the write lock
         now = self._clock.now()
         after_commit: list[AfterCommit] = []
         async with self._sessionmaker.begin() as session:
@@ -301,10 +300,14 @@ class Fulfilment:
                 at=now,
             )
             if moved:
-                user = await session.get(User, payment.user_id)
-                if user is not None and user.first_paid_at is None and not payment.is_test:
-                    user.first_paid_at = now
-                after_commit.append(await self.deliver(session, payment, user))
+                if not payment.is_test:
+                    await session.execute(
+                        update(User)
+                        .where(User.id == payment.user_id, User.first_paid_at.is_(None))
+                        .values(first_paid_at=now)
+                        .execution_options(synchronize_session=False)
+                    )
+                after_commit.append(await self.deliver(session, payment, language))
             else:
                 current = await self._status(session, payment.id)
         if not moved:
@@ -342,14 +345,19 @@ class Fulfilment:
             )
             if moved:
                 await self.release(session, payment)
-                user = await session.get(User, payment.user_id)
             else:
                 current = await self._status(session, payment.id)
         if not moved:
             return Applied(Outcome.ALREADY, payment.id, current)
-        note = PaymentCanceled(recipient_of(payment, user), payment.id, reason)
+        language = await self._language(payment.user_id)
+        note = PaymentCanceled(recipient_of(payment, language), payment.id, reason)
         await self._after_commit(payment.id, lambda: self._notifier.payment_canceled(note))
         return Applied(Outcome.APPLIED, payment.id, PaymentStatus.CANCELED)
+
+    async def _language(self, user_id: str) -> str:
+        """Read a user's language outside the write transaction."""
+        rows = await self._reader.all(select(User.language).where(User.id == user_id))
+        return str(rows[0][0]) if rows else "ru"
 
     @staticmethod
     async def _status(session: AsyncSession, payment_id: str) -> PaymentStatus:
@@ -367,9 +375,7 @@ class Fulfilment:
 
     # ---- effects by kind ----------------------------------------------------------------
 
-    async def deliver(
-        self, session: AsyncSession, payment: Payment, user: User | None
-    ) -> AfterCommit:
+    async def deliver(self, session: AsyncSession, payment: Payment, language: str) -> AfterCommit:
         """Run the effects of a succeeded payment inside its transaction; return the message."""
         if payment.kind == PaymentKind.SUBSCRIPTION:
             plan = self._catalog.plan(payment.plan_code or "")
@@ -383,17 +389,17 @@ class Fulfilment:
                 payment_id=payment.id,
             )
             note = SubscriptionActivated(
-                recipient=recipient_of(payment, user),
+                recipient=recipient_of(payment, language),
                 plan_code=payment.plan_code or "",
                 days=days,
                 expires_at=extension.expires_at,
                 amount=payment.amount,
             )
             return lambda: self._notifier.subscription_activated(note)
-        return await self._issue_tickets(session, payment, user)
+        return await self._issue_tickets(session, payment, language)
 
     async def _issue_tickets(
-        self, session: AsyncSession, payment: Payment, user: User | None
+        self, session: AsyncSession, payment: Payment, language: str
     ) -> AfterCommit:
         """Issue one ticket per admitted person and mark the order paid."""
         order = await session.get(Order, payment.order_id)
@@ -425,7 +431,7 @@ class Fulfilment:
             session, payment.id, extra={**(payment.extra or {}), "qr_codes_issued": True}
         )
         note = TicketsIssued(
-            recipient=recipient_of(payment, user),
+            recipient=recipient_of(payment, language),
             order_id=order.id,
             email=order.email,
             tickets=tuple(issued),

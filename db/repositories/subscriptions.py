@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Subscription, SubscriptionPeriod, User
-from db.repositories.dialect import insert_for
+from db.repositories.dialect import insert_for_dialect
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +22,21 @@ class Extension:
     starts_at: datetime
     expires_at: datetime
     period_start: datetime
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Any:
+    stmt = insert_for_dialect(dialect, Subscription).values(
+        user_id=bindparam("user_id"),
+        plan_code=bindparam("plan_code"),
+        status="expired",
+        starts_at=bindparam("now", type_=Subscription.__table__.c.starts_at.type),
+        expires_at=bindparam("now", type_=Subscription.__table__.c.expires_at.type),
+        updated_at=bindparam("now", type_=Subscription.__table__.c.updated_at.type),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[Subscription.user_id], set_={"updated_at": stmt.excluded.updated_at}
+    ).returning(Subscription)
 
 
 async def get_subscription(session: AsyncSession, user_id: str) -> Subscription | None:
@@ -44,22 +61,14 @@ async def extend_subscription(
     one user never lose each other's days. The unique payment_id of the period row is the last
     guard against applying one payment twice.
     """
-    await session.execute(
-        insert_for(session, Subscription)
-        .values(
-            user_id=user_id,
-            plan_code=plan_code,
-            status="expired",
-            starts_at=now,
-            expires_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=[Subscription.user_id])
+    # One statement creates the row or takes the existing one, locked for this transaction
+    # (ON CONFLICT DO UPDATE locks the row on PostgreSQL; SQLite writers are serial).
+    result = await session.scalars(
+        _claim_statement(session.get_bind().dialect.name),
+        {"user_id": user_id, "plan_code": plan_code, "now": now},
+        execution_options={"populate_existing": True},
     )
-    result = await session.execute(
-        select(Subscription).where(Subscription.user_id == user_id).with_for_update()
-    )
-    subscription = result.scalar_one()
+    subscription = result.one()
     running = subscription.status == "active" and subscription.expires_at > now
     period_start = subscription.expires_at if running else now
     period_end = period_start + timedelta(days=days)
