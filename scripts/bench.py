@@ -7,7 +7,9 @@ to local servers on loopback: the fake Telegram Bot API and the fake YooKassa fr
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
+import json
 import os
 import socket
 import sys
@@ -396,65 +398,83 @@ async def bench_memory(tmp: Path) -> tuple[float, float]:
     return before, after
 
 
-async def memory_in_fresh_process() -> tuple[float, float]:
-    """Measure memory in a new interpreter, so the other benchmarks' garbage does not count."""
+async def holds_rows(tmp: Path) -> list[Row]:
+    """Seat holds on SQLite and, when the services run gives one, PostgreSQL."""
+    sqlite_holds = await bench_holds(f"sqlite+aiosqlite:///{tmp / 'holds.db'}")
+    pg_url = os.environ.get("TEST_DATABASE_URL")
+    pg_holds = await bench_holds(pg_url) if pg_url else None
+    return [
+        Row(
+            f"seat holds/s, {HOLD_BUYERS} concurrent buyers on one slot",
+            f"SQLite {sqlite_holds:,.0f}/s",
+            f"PostgreSQL {pg_holds:,.0f}/s" if pg_holds else "PostgreSQL: not run",
+        )
+    ]
+
+
+async def sweep_rows(tmp: Path) -> list[Row]:
+    """The expiry sweep."""
+    seconds = await bench_sweep(tmp)
+    return [
+        Row(
+            f"expiry sweep of {SWEEP_ROWS:,} pending payments (SQLite)",
+            f"{seconds:.2f} s",
+            "goal < 5 s",
+        )
+    ]
+
+
+async def memory_rows(tmp: Path) -> list[Row]:
+    """Resident memory idle and with users in FSM state."""
+    before, after = await bench_memory(tmp)
+    return [
+        Row(
+            f"resident memory, service idle → {FSM_USERS:,} users in FSM state",
+            f"{after:,.0f} MiB",
+            f"idle {before:,.0f} MiB",
+            f"+{(after - before) * 1024 / FSM_USERS:.1f} KiB/user",
+        )
+    ]
+
+
+async def bot_rows(tmp: Path) -> list[Row]:
+    """The bot throughput row."""
+    return [await bench_bot(tmp)]
+
+
+PARTS: dict[str, Callable[[Path], Awaitable[list[Row]]]] = {
+    "bot": bot_rows,
+    "webhook": bench_webhook,
+    "holds": holds_rows,
+    "sweep": sweep_rows,
+    "memory": memory_rows,
+}
+
+
+async def part_in_fresh_process(name: str) -> list[Row]:
+    """Run one part in a new interpreter, so no part inherits another's threads or garbage."""
+    sys.stderr.write(f"bench: {name}…\n")
     process = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--memory", stdout=asyncio.subprocess.PIPE
+        sys.executable, __file__, "--part", name, stdout=asyncio.subprocess.PIPE
     )
     output, _ = await process.communicate()
-    before, after = output.decode().split()
-    return float(before), float(after)
+    if process.returncode != 0:
+        raise RuntimeError(f"bench part {name} failed")
+    return [Row(**row) for row in json.loads(output)]
 
 
-async def memory_main() -> None:
-    """Print idle and loaded RSS of a service (the --memory mode)."""
+async def part_main(name: str) -> None:
+    """Print one part's rows as JSON (the --part mode)."""
     with tempfile.TemporaryDirectory() as folder:
-        before, after = await bench_memory(Path(folder))
-    sys.stdout.write(f"{before} {after}\n")
-
-
-async def timed(name: str, job: Awaitable[Any]) -> Any:
-    """Run a part and say so on stderr."""
-    sys.stderr.write(f"bench: {name}…\n")
-    return await job
+        rows = await PARTS[name](Path(folder))
+    sys.stdout.write(json.dumps([dataclasses.asdict(row) for row in rows]))
 
 
 async def main() -> None:
-    """Run every benchmark and print the table."""
+    """Run every part, each in its own process, and print the table."""
     rows: list[Row] = []
-    with tempfile.TemporaryDirectory() as folder:
-        tmp = Path(folder)
-        rows.append(await timed("bot", bench_bot(tmp)))
-        rows += await timed("webhook", bench_webhook(tmp))
-        sqlite_holds = await timed(
-            "holds (SQLite)", bench_holds(f"sqlite+aiosqlite:///{tmp / 'holds.db'}")
-        )
-        pg_url = os.environ.get("TEST_DATABASE_URL")
-        pg_holds = await timed("holds (PostgreSQL)", bench_holds(pg_url)) if pg_url else None
-        rows.append(
-            Row(
-                f"seat holds/s, {HOLD_BUYERS} concurrent buyers on one slot",
-                f"SQLite {sqlite_holds:,.0f}/s",
-                f"PostgreSQL {pg_holds:,.0f}/s" if pg_holds else "PostgreSQL: not run",
-            )
-        )
-        sweep = await timed("sweep", bench_sweep(tmp))
-        rows.append(
-            Row(
-                f"expiry sweep of {SWEEP_ROWS:,} pending payments (SQLite)",
-                f"{sweep:.2f} s",
-                "goal < 5 s",
-            )
-        )
-        before, after = await timed("memory", memory_in_fresh_process())
-        rows.append(
-            Row(
-                f"resident memory, service idle → {FSM_USERS:,} users in FSM state",
-                f"{after:,.0f} MiB",
-                f"idle {before:,.0f} MiB",
-                f"+{(after - before) * 1024 / FSM_USERS:.1f} KiB/user",
-            )
-        )
+    for name in PARTS:
+        rows += await part_in_fresh_process(name)
     width = max(len(r.name) for r in rows)
     lines = [
         f"{'measure':<{width}} | {'value':>18} | {'reference':>22} | ratio",
@@ -470,4 +490,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(memory_main() if "--memory" in sys.argv else main())
+    asyncio.run(part_main(sys.argv[2]) if "--part" in sys.argv else main())
