@@ -11,9 +11,9 @@ from db.models import User
 from db.repositories.users import Profile, get_user, upsert_user
 from payments.api.auth import CurrentPrincipal, InitDataError, OptionalPrincipal, verify_init_data
 from payments.api.context import ApiContext, context
-from payments.api.errors import ApiError, invalid
+from payments.api.errors import ApiError, checkout_failure, invalid
 from payments.api.schemas import AuthOut, CreateIn, CreateOut, ErrorOut, StatusOut, TestUserIn
-from payments.checkout import ProviderDown, TooManyPending, UnknownProduct, UnknownUser
+from payments.checkout import CheckoutError, UnknownProduct
 from payments.fulfilment import Outcome
 from payments.pricing import is_test_user
 from payments.sessions import NotFound
@@ -134,16 +134,8 @@ async def create_payment(body: CreateIn, principal: CurrentPrincipal, api: Ctx) 
     except UnknownProduct:
         plans = ", ".join(p.code for p in api.catalog.plans)
         raise invalid("product", f"unknown product; use one of {plans}") from None
-    except UnknownUser:
-        raise ApiError(401, "The token's user is unknown; sign in again") from None
-    except TooManyPending as exc:
-        raise ApiError(
-            429,
-            "Too many unfinished payments; pay or wait for one to expire",
-            headers={"Retry-After": str(exc.retry_after)},
-        ) from None
-    except ProviderDown:
-        raise ApiError(503, "The payment service is not answering; nothing was charged") from None
+    except CheckoutError as exc:
+        raise checkout_failure(exc) from None
     return CreateOut(paymentUrl=result.confirmation_url, paymentId=result.provider_id)
 
 

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from payments.checkout import (
+    CheckoutError,
+    ProviderDown,
+    SoldOut,
+    TooManyPending,
+    UnknownUser,
+)
+
 
 class ApiError(Exception):
     """An error answer with a status code, a message and, for 422, the failing fields."""
@@ -29,6 +37,23 @@ class ApiError(Exception):
         if self.errors is not None:
             body["errors"] = self.errors
         return body
+
+
+def checkout_failure(exc: CheckoutError) -> ApiError:
+    """Map a checkout that could not go ahead to the answer every payment route gives."""
+    if isinstance(exc, SoldOut):
+        return ApiError(409, f"Not enough free seats: {exc.seats_left} left")
+    if isinstance(exc, TooManyPending):
+        return ApiError(
+            429,
+            "Too many unfinished payments; pay or wait for one to expire",
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+    if isinstance(exc, ProviderDown):
+        return ApiError(503, "The payment service is not answering; nothing was charged")
+    if isinstance(exc, UnknownUser):
+        return ApiError(401, "The token's user is unknown; sign in again")
+    return ApiError(400, str(exc))
 
 
 def invalid(field: str, message: str) -> ApiError:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from payments.api.auth import CurrentPrincipal
 from payments.api.context import ApiContext, context, iso
-from payments.api.errors import ApiError, invalid
+from payments.api.errors import ApiError, checkout_failure, invalid
 from payments.api.schemas import (
     Amount,
     DeletedEnvelope,
@@ -24,7 +24,7 @@ from payments.api.schemas import (
     SessionIn,
     SessionOut,
 )
-from payments.checkout import ProviderDown, SoldOut, TooManyPending, UnknownUser
+from payments.checkout import CheckoutError
 from payments.money import parse_money, wire
 from payments.sessions import (
     BadMetadata,
@@ -160,18 +160,8 @@ async def create_session(body: SessionIn, principal: CurrentPrincipal, api: Ctx)
             session_id=body.session_id,
             description=body.description,
         )
-    except SoldOut as exc:
-        raise ApiError(409, f"Not enough free seats: {exc.seats_left} left") from None
-    except UnknownUser:
-        raise ApiError(401, "The token's user is unknown; sign in again") from None
-    except TooManyPending as exc:
-        raise ApiError(
-            429,
-            "Too many unfinished payments; pay or wait for one to expire",
-            headers={"Retry-After": str(exc.retry_after)},
-        ) from None
-    except ProviderDown:
-        raise ApiError(503, "The payment service is not answering; nothing was charged") from None
+    except CheckoutError as exc:
+        raise checkout_failure(exc) from None
     result = started.result
     envelope = SessionEnvelope(
         message="Payment session created successfully",
