@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from db.sqlite_loop import connector
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
@@ -31,10 +33,11 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
     engine = create_async_engine(
         url,
         echo=echo,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        # Statements run on the event loop itself; see db/sqlite_loop.py for why and how.
+        async_creator=connector(parsed, SQLITE_BUSY_TIMEOUT_MS / 1000),
         # SQLite has one writer at a time anyway: one connection makes writers queue on the
-        # pool, in asyncio, instead of in SQLite's busy handler, which sleeps up to 100 ms a
-        # turn. Reads go through db.reader on their own connections.
+        # pool, in asyncio, instead of retrying on a locked database. Reads go through
+        # db.reader on their own connection.
         pool_size=1,
         max_overflow=0,
     )
@@ -47,16 +50,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     pysqlite's implicit BEGIN is DEFERRED: a transaction that reads and then writes fails with
     "database is locked" when another writer got in between, and busy_timeout cannot help.
-    Taking the write lock up front makes writers queue on busy_timeout instead.
+    Taking the write lock up front makes a writer wait for the lock (db.sqlite_loop retries
+    BEGIN without blocking the loop) instead. The connection is opened in autocommit mode
+    (isolation_level None), so pysqlite issues no BEGIN of its own.
     """
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

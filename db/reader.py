@@ -1,18 +1,15 @@
 """Read-only queries by the cheapest path each database has.
 
-aiosqlite moves every cursor call to its worker thread and back, several round trips per
-statement; for the screens customers open most (/my, the slot picker) that dominated the
-cost of an update. On SQLite a read therefore runs whole in a small thread pool on a plain
-pysqlite connection (WAL lets it read beside the writer). On PostgreSQL asyncpg is already
-cheap, so reads use the async engine.
+The screens customers open most (/my, the slot picker) and the lookup at the start of every
+payment notification read one or two indexed rows. On SQLite such a read runs in place on the
+event loop, on a plain pysqlite connection of its own (WAL lets it read beside the writer, and
+it never waits for the writer): cheaper than handing it to any thread, see db/sqlite_loop.py.
+On PostgreSQL asyncpg is already cheap, so reads use the async engine.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -23,8 +20,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql import Executable
 
 from db.engine import SQLITE_BUSY_TIMEOUT_MS
-
-READ_THREADS = 4
+from db.sqlite_loop import retry_busy
 
 
 class Reader:
@@ -34,25 +30,23 @@ class Reader:
         """Use the async engine, or a pysqlite twin of it for SQLite."""
         self._engine = engine
         self._sync: Engine | None = None
-        self._pool: ThreadPoolExecutor | None = None
         url = engine.url
         if url.get_backend_name() == "sqlite":
+            # One connection is enough: a read runs to its end before the loop does anything else.
             self._sync = create_engine(
                 make_url(url).set(drivername="sqlite"),
-                pool_size=READ_THREADS,
+                pool_size=1,
                 max_overflow=0,
-                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                connect_args={"check_same_thread": False, "timeout": 0},
             )
             event.listen(self._sync, "connect", _read_pragmas)
-            self._pool = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="db-read")
 
     async def all(self, statement: Executable) -> Sequence[Any]:
         """Return every row of a SELECT."""
-        if self._sync is None or self._pool is None:
+        if self._sync is None:
             async with AsyncSession(self._engine, expire_on_commit=False) as session:
                 return (await session.execute(statement)).all()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, functools.partial(self._run, statement))
+        return await retry_busy(lambda: self._run(statement), SQLITE_BUSY_TIMEOUT_MS / 1000)
 
     def _run(self, statement: Executable) -> Sequence[Any]:
         assert self._sync is not None  # noqa: S101 - SQLite only
@@ -60,15 +54,12 @@ class Reader:
             return session.execute(statement).all()
 
     def close(self) -> None:
-        """Release the pysqlite connections and threads."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False)
+        """Release the pysqlite connection."""
         if self._sync is not None:
             self._sync.dispose()
 
 
 def _read_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA query_only=ON")
     cursor.close()
