@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import ipaddress
 import json
 import logging
@@ -480,6 +481,20 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     return service
 
 
+def settle_heap() -> None:
+    """Move everything alive after start-up out of the garbage collector's sight.
+
+    The libraries leave about 320 000 objects behind at import (aiogram's models and their
+    pydantic schemas, SQLAlchemy's mappers), and every full collection walked all of them:
+    `make bench` measured that as a quarter of the cost of a bot update. They live as long as
+    the process does, so `gc.freeze()` after one collection keeps full collections to the
+    objects made while serving. The entry point calls this once; tests, which build many
+    services in one process, do not.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 async def run(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then stop gracefully."""
     service = await build(settings)
@@ -488,6 +503,7 @@ async def run(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await service.start()
+    settle_heap()
     try:
         await stop.wait()
         log.info("stopping on signal")

@@ -9,7 +9,7 @@ On PostgreSQL asyncpg is already cheap, so reads use the async engine.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -42,16 +42,34 @@ class Reader:
             event.listen(self._sync, "connect", _read_pragmas)
 
     async def all(self, statement: Executable) -> Sequence[Any]:
-        """Return every row of a SELECT."""
+        """Return every row of a SELECT, with mapped objects where it selects entities."""
         if self._sync is None:
             async with AsyncSession(self._engine, expire_on_commit=False) as session:
                 return (await session.execute(statement)).all()
-        return await retry_busy(lambda: self._run(statement), SQLITE_BUSY_TIMEOUT_MS / 1000)
+        return await retry_busy(lambda: self._objects(statement), SQLITE_BUSY_TIMEOUT_MS / 1000)
 
-    def _run(self, statement: Executable) -> Sequence[Any]:
+    async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
+        """Return the rows of a SELECT of columns, without the ORM session (cheaper).
+
+        Meant for statements built once with bind parameters: building a statement costs
+        more than running it.
+        """
+        if self._sync is None:
+            async with self._engine.connect() as connection:
+                return (await connection.execute(statement, params)).all()
+        return await retry_busy(
+            lambda: self._columns(statement, params), SQLITE_BUSY_TIMEOUT_MS / 1000
+        )
+
+    def _objects(self, statement: Executable) -> Sequence[Any]:
         assert self._sync is not None  # noqa: S101 - SQLite only
         with Session(self._sync) as session:
             return session.execute(statement).all()
+
+    def _columns(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
+        assert self._sync is not None  # noqa: S101 - SQLite only
+        with self._sync.connect() as connection:
+            return connection.execute(statement, params).all()
 
     def close(self) -> None:
         """Release the pysqlite connection."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Subscription, Ticket, User
@@ -36,6 +36,38 @@ class AccountSummary:
 
     subscription: SubscriptionInfo | None
     tickets: tuple[TicketView, ...] = ()
+
+
+# The columns of a TicketView, in its field order.
+TICKET_COLUMNS = (
+    Ticket.id,
+    Ticket.code,
+    Ticket.order_id,
+    Ticket.ticket_type,
+    Ticket.visit_date,
+    Ticket.slot_time,
+    Ticket.status,
+)
+
+
+# A customer's subscription and coming tickets in one statement, built once: this screen is
+# opened often, and building the statement (or mapped objects per row) cost more than running it.
+SUMMARY = (
+    select(
+        Subscription.user_id,
+        Subscription.plan_code,
+        Subscription.status.label("sub_status"),
+        Subscription.starts_at,
+        Subscription.expires_at,
+        *TICKET_COLUMNS,
+    )
+    .select_from(User)
+    .outerjoin(Subscription, Subscription.user_id == User.id)
+    .outerjoin(Ticket, and_(Ticket.user_id == User.id, Ticket.visit_date >= bindparam("today")))
+    .where(User.id == bindparam("user_id"))
+    .order_by(Ticket.visit_date, Ticket.slot_time, Ticket.id)
+    .limit(MAX_LISTED_TICKETS)
+)
 
 
 def _view(ticket: Ticket) -> TicketView:
@@ -78,26 +110,17 @@ class Account:
     async def summary(self, user_id: str) -> AccountSummary:
         """Return the user's subscription (a lapsed one shows as expired) and coming tickets."""
         today = self._clock.now().astimezone(self._tz).date()
-        # One statement for both: this screen is opened often, and every round trip counts.
-        rows = await self._reader.all(
-            select(Subscription, Ticket)
-            .select_from(User)
-            .outerjoin(Subscription, Subscription.user_id == User.id)
-            .outerjoin(Ticket, and_(Ticket.user_id == User.id, Ticket.visit_date >= today))
-            .where(User.id == user_id)
-            .order_by(Ticket.visit_date, Ticket.slot_time, Ticket.id)
-            .limit(MAX_LISTED_TICKETS)
-        )
-        row = rows[0][0] if rows else None
-        tickets = tuple(_view(r[1]) for r in rows if r[1] is not None)
+        rows = await self._reader.rows(SUMMARY, {"user_id": user_id, "today": today})
+        tickets = tuple(TicketView(*row[5:]) for row in rows if row.id is not None)
         subscription = None
-        if row is not None and row.expires_at > row.starts_at:
-            running = row.status == "active" and row.expires_at > self._clock.now()
+        sub = rows[0] if rows else None
+        if sub is not None and sub.user_id is not None and sub.expires_at > sub.starts_at:
+            running = sub.sub_status == "active" and sub.expires_at > self._clock.now()
             subscription = SubscriptionInfo(
-                user_id=row.user_id,
-                plan_code=row.plan_code,
+                user_id=sub.user_id,
+                plan_code=sub.plan_code,
                 status=SubscriptionStatus.ACTIVE if running else SubscriptionStatus.EXPIRED,
-                starts_at=row.starts_at,
-                expires_at=row.expires_at,
+                starts_at=sub.starts_at,
+                expires_at=sub.expires_at,
             )
         return AccountSummary(subscription=subscription, tickets=tickets)
