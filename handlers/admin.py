@@ -752,6 +752,27 @@ def create_router() -> Router:
     refusals.callback_query.register(on_refused_button, AdminCb.filter())
     refusals.callback_query.register(on_refused_button, BroadcastCb.filter())
 
+    # Nearly every update is not for the console: one cheap look at the command or the button
+    # sends it past both routers and their dozen command filters at once.
     router = Router(name=__name__)
+    router.message.filter(_admin_command)
+    router.callback_query.filter(_admin_button)
     router.include_routers(console, refusals)
     return router
+
+
+ADMIN_BUTTON_PREFIXES = frozenset({AdminCb.__prefix__, BroadcastCb.__prefix__})
+
+
+def _admin_command(message: Message) -> bool:
+    """Whether a message is one of the admin commands (as aiogram's Command would parse it)."""
+    text = message.text or message.caption or ""
+    if not text.startswith("/"):
+        return False
+    first = text.split(maxsplit=1)[0]
+    return first[1:].split("@", 1)[0] in ADMIN_COMMANDS
+
+
+def _admin_button(query: CallbackQuery) -> bool:
+    """Whether a button press carries admin callback data."""
+    return (query.data or "").split(AdminCb.__separator__, 1)[0] in ADMIN_BUTTON_PREFIXES

@@ -10,10 +10,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from aiogram.types import Chat, Message, MessageEntity
+from aiogram.types import CallbackQuery, Chat, Message, MessageEntity, User
 
+from bot.callbacks import AdminCb, BroadcastCb, MenuCb
 from bot.texts import _TEXTS, EN, RU, t
 from handlers.admin import (
+    ADMIN_COMMANDS,
+    _admin_button,
+    _admin_command,
     broadcast_text,
     parse_clock,
     parse_count,
@@ -295,3 +299,36 @@ async def test_the_chart_is_a_png_drawn_without_pyplot_state() -> None:
     )
     assert first.startswith(b"\x89PNG\r\n\x1a\n")
     assert first == second
+
+
+def _text(text: str | None, caption: str | None = None) -> Message:
+    return Message(
+        message_id=1,
+        date=datetime.now(UTC),
+        chat=Chat(id=1, type="private"),
+        text=text,
+        caption=caption,
+    )
+
+
+def test_the_console_gate_lets_every_admin_command_through_and_nothing_else() -> None:
+    # The gate only skips routers; it must never hide a command aiogram's Command would take.
+    for command in ADMIN_COMMANDS:
+        for text in (f"/{command}", f"/{command} 12 extra", f"/{command}@ZooBot arg"):
+            assert _admin_command(_text(text)), text
+    assert _admin_command(_text(None, caption="/stats"))
+    for text in ("/my", "/start", "stats", "/", "/ stats", "", "/statsx", "hello /stats"):
+        assert not _admin_command(_text(text)), text
+    assert not _admin_command(_text(None))
+
+
+def test_the_console_gate_knows_admin_buttons() -> None:
+    def press(data: str | None) -> CallbackQuery:
+        return CallbackQuery(
+            id="1", from_user=User(id=1, is_bot=False, first_name="A"), chat_instance="c", data=data
+        )
+
+    assert _admin_button(press(AdminCb(action="stats").pack()))
+    assert _admin_button(press(BroadcastCb(action="send", id=7).pack()))
+    for data in (MenuCb(action="my").pack(), "admin", "", None, "adm"):
+        assert _admin_button(press(data)) is (data == "adm"), data
