@@ -20,8 +20,17 @@ from db.sqlite_loop import connector
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
-    """Create the engine; for SQLite also create the file's folder and set the pragmas."""
+def create_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = 10,
+    busy_timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000,
+) -> AsyncEngine:
+    """Create the engine; for SQLite also create the file's folder and set the pragmas.
+
+    `busy_timeout` is how long (seconds) a SQLite statement waits for another process's lock.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(
@@ -34,7 +43,7 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         url,
         echo=echo,
         # Statements run on the event loop itself; see db/sqlite_loop.py for why and how.
-        async_creator=connector(parsed, SQLITE_BUSY_TIMEOUT_MS / 1000),
+        async_creator=connector(parsed, busy_timeout),
         # SQLite has one writer at a time anyway: one connection makes writers queue on the
         # pool, in asyncio, instead of retrying on a locked database. Reads go through
         # db.reader on their own connection.

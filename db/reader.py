@@ -9,10 +9,11 @@ On PostgreSQL asyncpg is already cheap, so reads use the async engine.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql import Executable
 
 from db.engine import SQLITE_BUSY_TIMEOUT_MS
-from db.sqlite_loop import retry_busy
+from db.sqlite_loop import is_busy, retry_busy
 
 
 class Reader:
@@ -30,6 +31,7 @@ class Reader:
         """Use the async engine, or a pysqlite twin of it for SQLite."""
         self._engine = engine
         self._sync: Engine | None = None
+        self._connection: Connection | None = None
         url = engine.url
         if url.get_backend_name() == "sqlite":
             # One connection is enough: a read runs to its end before the loop does anything else.
@@ -38,6 +40,7 @@ class Reader:
                 pool_size=1,
                 max_overflow=0,
                 connect_args={"check_same_thread": False, "timeout": 0},
+                isolation_level="AUTOCOMMIT",
             )
             event.listen(self._sync, "connect", _read_pragmas)
 
@@ -62,17 +65,39 @@ class Reader:
         )
 
     def _objects(self, statement: Executable) -> Sequence[Any]:
-        assert self._sync is not None  # noqa: S101 - SQLite only
-        with Session(self._sync) as session:
+        with self._connected() as connection, Session(connection) as session:
             return session.execute(statement).all()
 
     def _columns(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
-        assert self._sync is not None  # noqa: S101 - SQLite only
-        with self._sync.connect() as connection:
+        with self._connected() as connection:
             return connection.execute(statement, params).all()
+
+    @contextmanager
+    def _connected(self) -> Iterator[Connection]:
+        """Lend the one connection, which stays checked out between reads.
+
+        Checking a connection out of the pool and back per read cost as much as the read. It is
+        in autocommit mode, so no read transaction outlives its statement (a long one would stop
+        WAL checkpoints). A read that fails for any reason other than a busy database drops it.
+        """
+        if self._connection is None:
+            assert self._sync is not None  # noqa: S101 - SQLite only
+            self._connection = self._sync.connect()
+        try:
+            yield self._connection
+        except Exception as error:
+            if not is_busy(error):
+                self._drop()
+            raise
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def close(self) -> None:
         """Release the pysqlite connection."""
+        self._drop()
         if self._sync is not None:
             self._sync.dispose()
 

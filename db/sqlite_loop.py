@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, Self, TypeVar
 
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 T = TypeVar("T")
 
@@ -33,8 +34,14 @@ FIRST_BACKOFF = 0.001
 LONGEST_BACKOFF = 0.05
 
 
-def is_busy(error: sqlite3.OperationalError) -> bool:
-    """Tell whether an error means another connection holds the lock (worth a retry)."""
+def is_busy(error: Exception) -> bool:
+    """Tell whether an error means another connection holds the lock (worth a retry).
+
+    Takes pysqlite's error or SQLAlchemy's wrapper around it.
+    """
+    error = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
     code = getattr(error, "sqlite_errorcode", None)
     if code is not None:
         return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
@@ -51,7 +58,7 @@ async def retry_busy(call: Callable[[], T], patience: float) -> T:
     while True:
         try:
             return call()
-        except sqlite3.OperationalError as error:
+        except (sqlite3.OperationalError, OperationalError) as error:
             if not is_busy(error):
                 raise
             now = time.monotonic()

@@ -7,6 +7,7 @@ no row.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -159,6 +160,7 @@ class Jobs:
         to_expire = [row.id for row in overdue if row.provider_id not in paid_ids]
         for start in range(0, len(to_expire), EXPIRE_CHUNK):
             changed += await self._expire_chunk(to_expire[start : start + EXPIRE_CHUNK])
+            await asyncio.sleep(0)  # SQLite runs on the loop: let updates in between chunks
         if changed:
             log.info("expire: %d of %d overdue payments settled", changed, len(overdue))
         return SweepReport(len(overdue), changed)
