@@ -10,14 +10,15 @@ from handlers import admin, errors, my, start, subscribe, tickets
 def get_routers() -> list[Router]:
     """Build fresh routers, one set per dispatcher, in order: errors and fallbacks last.
 
-    The admin router comes before the journeys: their state handlers take any text (the ticket
-    journey's e-mail step), and an admin mid-journey must still reach the console.
+    Routers whose handlers only answer commands and buttons come before the ticket journey,
+    whose e-mail step takes any text: a customer who types /my or an admin who types /stats
+    halfway through the journey gets that command, not "this is not an e-mail".
     """
     return [
         start.create_router(),
         admin.create_router(),
         subscribe.create_router(),
-        tickets.create_router(),
         my.create_router(),
+        tickets.create_router(),
         errors.create_router(),
     ]

@@ -244,6 +244,15 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(make_shop: Shop
     await user.send("not-an-email@")
     reply = await user.wait_reply()
     assert reply.text and "не похоже на e-mail" in reply.text
+    # Commands still work at the e-mail step (none is taken for an address)...
+    await user.send("/my")
+    mine = await user.wait_reply()
+    assert mine.text and "не похоже на e-mail" not in mine.text
+    assert "⬅️ В меню" in mine.button_texts()
+    # ...and the journey still waits for the address.
+    await user.send("still-not-an-email")
+    reply = await user.wait_reply()
+    assert reply.text and "не похоже на e-mail" in reply.text
     await user.press("✖️ Отменить")
     canceled = await user.wait_reply()
     assert canceled.text and "отменена" in canceled.text
