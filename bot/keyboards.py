@@ -34,16 +34,13 @@ def main_menu(lang: str) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+MENU_DATA = MenuCb(action="menu").pack()
+
+
 def back_to_menu(lang: str) -> InlineKeyboardMarkup:
     """Build a single button that returns to the main menu."""
     return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=t(lang, "btn_menu"), callback_data=MenuCb(action="menu").pack()
-                )
-            ]
-        ]
+        inline_keyboard=[[InlineKeyboardButton(text=t(lang, "btn_menu"), callback_data=MENU_DATA)]]
     )
 
 
@@ -142,13 +139,16 @@ def summary(lang: str) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def ticket_buttons(rows: list[tuple[str, int]]) -> InlineKeyboardMarkup:
-    """Build one "show QR" button per ticket (text, ticket id)."""
-    builder = InlineKeyboardBuilder()
-    for text, ticket_id in rows:
-        builder.button(text=text, callback_data=TicketQrCb(ticket_id=ticket_id))
-    builder.adjust(1)
-    return builder.as_markup()
+def my_purchases(lang: str, tickets: list[tuple[str, int]]) -> InlineKeyboardMarkup:
+    """Build one "show QR" button per ticket (text, ticket id), then the way back to the menu.
+
+    Built directly rather than through InlineKeyboardBuilder: /my is the screen opened most.
+    """
+    rows = [
+        [InlineKeyboardButton(text=text, callback_data=TicketQrCb(ticket_id=ticket_id).pack())]
+        for text, ticket_id in tickets
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, *back_to_menu(lang).inline_keyboard])
 
 
 def admin_menu(lang: str) -> InlineKeyboardMarkup:

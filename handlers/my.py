@@ -48,8 +48,7 @@ async def _my_view(
             if ticket.status == "valid":
                 buttons.append((t(lang, "btn_show_qr", n=number, title=title, **when), ticket.id))
         parts.append("\n".join(lines))
-    markup = keyboards.ticket_buttons(buttons)
-    markup.inline_keyboard.extend(keyboards.back_to_menu(lang).inline_keyboard)
+    markup = keyboards.my_purchases(lang, buttons)
     if not parts:
         return t(lang, "my_empty"), markup
     return "\n\n".join(parts), markup
