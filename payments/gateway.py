@@ -77,27 +77,38 @@ class _TransportError(Exception):
     """No usable HTTP answer: connection refused, timeout, or a body that is not JSON."""
 
 
-class _DeadlineSession(requests.Session):
-    """A requests session that never waits longer than the call's remaining time."""
+class _KeptSession(requests.Session):
+    """A requests session per worker thread, kept between calls.
 
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self._timeout = timeout
+    The SDK opens a new session, and so a new connection and TLS handshake, for every call,
+    and closes it afterwards. Keeping one per thread reuses the connection to YooKassa; a
+    connection YooKassa dropped meanwhile is a transport error that `_call` retries with the
+    same idempotence key. Each request waits no longer than its call's remaining time.
+    """
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self._timeout)
+        kwargs.setdefault("timeout", getattr(_deadline, "timeout", 15.0))
         return super().request(*args, **kwargs)
+
+    def close(self) -> None:
+        """Keep the connections: the SDK calls this after every request."""
 
 
 # The worker thread's remaining time for the call it is making; set by YooKassaGateway._call.
 _deadline = threading.local()
+# The worker thread's kept session.
+_sessions = threading.local()
 
 
 class _Client(ApiClient):  # type: ignore[misc]
-    """The SDK's client with a timeout, no SDK-side retries and honest transport errors."""
+    """The SDK's client with a timeout, kept connections, no SDK-side retries and honest
+    transport errors."""
 
     def get_session(self) -> requests.Session:
-        return _DeadlineSession(getattr(_deadline, "timeout", 15.0))
+        session: _KeptSession | None = getattr(_sessions, "session", None)
+        if session is None:
+            session = _sessions.session = _KeptSession()
+        return session
 
     def request(
         self,

@@ -64,6 +64,7 @@ class RecordedRequest(NamedTuple):
     path: str
     idempotence_key: str | None
     body: Any
+    peer: Any = None  # the client's (host, port): one per TCP connection
 
 
 class NotificationRecord(NamedTuple):
@@ -318,7 +319,8 @@ class FakeYooKassa:
             except ValueError:
                 parse_failed = True
         key = request.headers.get("Idempotence-Key")
-        self.requests.append(RecordedRequest(request.method, request.path, key, body))
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        self.requests.append(RecordedRequest(request.method, request.path, key, body, peer))
         try:
             status, payload = self._process(request, key, body, parse_failed=parse_failed)
         except _ApiError as exc:

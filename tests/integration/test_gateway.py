@@ -62,6 +62,19 @@ async def test_create_and_fetch(yookassa: FakeYooKassa) -> None:
         await gateway.close()
 
 
+async def test_calls_reuse_the_connection_to_yookassa(yookassa: FakeYooKassa) -> None:
+    # The SDK alone opens (and against the real API, TLS-handshakes) a connection per call.
+    gateway = _gateway(yookassa)
+    try:
+        created = await gateway.create_payment(_request())
+        for _ in range(5):
+            assert (await gateway.get_payment(created.id)).id == created.id
+    finally:
+        await gateway.close()
+    assert len(yookassa.requests) == 6
+    assert len({r.peer for r in yookassa.requests}) <= 2  # one per worker thread used
+
+
 async def test_500_then_200_creates_one_payment_with_the_same_key(yookassa: FakeYooKassa) -> None:
     gateway = _gateway(yookassa)
     yookassa.fail_next(n=1, status=500)
