@@ -13,7 +13,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, PaymentEvent, Subscription, User
@@ -37,6 +37,16 @@ RECONCILE_AFTER = timedelta(minutes=3)
 RECHECK_WINDOW = timedelta(minutes=90)
 BATCH = 500
 EXPIRE_CHUNK = 2000
+EVENT_COLUMNS = (
+    "payment_id",
+    "provider_id",
+    "source",
+    "event",
+    "status_before",
+    "status_after",
+    "detail",
+    "created_at",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,21 +196,22 @@ class Jobs:
             order_ids = [row.order_id for row in expired if row.order_id]
             if order_ids:
                 await release_orders(session, order_ids)
+            # The audit rows are made by the database from the rows just canceled: one
+            # statement, no per-row work in Python (it was half the sweep's time).
             await session.execute(
-                insert(PaymentEvent),
-                [
-                    {
-                        "payment_id": row.id,
-                        "provider_id": row.provider_id,
-                        "source": "expiry",
-                        "event": "expired",
-                        "status_before": PaymentStatus.PENDING.value,
-                        "status_after": PaymentStatus.CANCELED.value,
-                        "detail": {},
-                        "created_at": now,
-                    }
-                    for row in expired
-                ],
+                insert(PaymentEvent).from_select(
+                    EVENT_COLUMNS,
+                    select(
+                        Payment.id,
+                        Payment.provider_id,
+                        literal("expiry", PaymentEvent.source.type),
+                        literal("expired", PaymentEvent.event.type),
+                        literal(PaymentStatus.PENDING.value, PaymentEvent.status_before.type),
+                        literal(PaymentStatus.CANCELED.value, PaymentEvent.status_after.type),
+                        literal({}, PaymentEvent.detail.type),
+                        literal(now, PaymentEvent.created_at.type),
+                    ).where(Payment.id.in_([row.id for row in expired])),
+                )
             )
         return len(expired)
 

@@ -275,6 +275,21 @@ async def test_expire_cancels_an_overdue_payment_still_pending_at_yookassa(world
     assert report == SweepReport(seen=1, changed=1)
     payment = await stored(world, result.payment_id)
     assert (payment.status, payment.cancel_reason) == ("canceled", "expired")
+    async with world.sessionmaker() as session:
+        audit = (
+            await session.execute(
+                select(PaymentEvent).where(
+                    PaymentEvent.payment_id == result.payment_id, PaymentEvent.event == "expired"
+                )
+            )
+        ).scalar_one()
+    assert (audit.source, audit.status_before, audit.status_after) == (
+        "expiry",
+        "pending",
+        "canceled",
+    )
+    assert (audit.provider_id, audit.detail) == (result.provider_id, {})
+    assert audit.created_at == world.clock.now()
     assert listed(world) == 2  # authorised and succeeded payments, asked once each
     assert world.fake.payments[result.provider_id]["status"] == "pending"
     assert await subscription_of(world, "3001") is None
