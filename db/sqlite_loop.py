@@ -40,12 +40,10 @@ def is_busy(error: Exception) -> bool:
     Takes pysqlite's error or SQLAlchemy's wrapper around it.
     """
     error = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
-    if not isinstance(error, sqlite3.OperationalError):
-        return False
-    code = getattr(error, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-    return "locked" in str(error) or "busy" in str(error)
+    return (
+        isinstance(error, sqlite3.OperationalError)
+        and error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+    )
 
 
 async def retry_busy(call: Callable[[], T], patience: float) -> T:

@@ -101,8 +101,10 @@ _sessions = threading.local()
 
 
 class _Client(ApiClient):  # type: ignore[misc]
-    """The SDK's client with a timeout, kept connections, no SDK-side retries and honest
-    transport errors."""
+    """The SDK's client: kept connections, a timeout, honest transport errors.
+
+    No SDK-side retries: `YooKassaGateway._call` retries, with the same idempotence key.
+    """
 
     def get_session(self) -> requests.Session:
         session: _KeptSession | None = getattr(_sessions, "session", None)

@@ -89,6 +89,13 @@ def settings_for(tmp: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
+def paying_settings(tmp: Path, yookassa: FakeYooKassa) -> Settings:
+    """Settings of a benchmark service that takes payments through the local YooKassa."""
+    return settings_for(
+        tmp, YOOKASSA_SHOP_ID=SHOP, YOOKASSA_SECRET_KEY=SECRET, YOOKASSA_API_URL=yookassa.api_url
+    )
+
+
 async def wait_until(check: Callable[[], bool], seconds: float) -> None:
     """Wait until check() holds (poll every 5 ms)."""
     deadline = time.monotonic() + seconds
@@ -240,13 +247,7 @@ async def bench_webhook(tmp: Path) -> list[Row]:
     latencies: list[float] = []
     bare_latencies: list[float] = []
     async with FakeYooKassa(shop_id=SHOP, secret_key=SECRET) as yookassa, bare_endpoint() as bare:
-        settings = settings_for(
-            tmp / "hook",
-            YOOKASSA_SHOP_ID=SHOP,
-            YOOKASSA_SECRET_KEY=SECRET,
-            YOOKASSA_API_URL=yookassa.api_url,
-        )
-        service = await build(settings)
+        service = await build(paying_settings(tmp / "hook", yookassa))
         await service.start()
         settle_heap()
         try:
@@ -346,13 +347,7 @@ async def bench_sweep(tmp: Path) -> float:
     """Expire 100 000 overdue pending payments on SQLite; return seconds."""
     (tmp / "sweep").mkdir()
     async with FakeYooKassa(shop_id=SHOP, secret_key=SECRET) as yookassa:
-        settings = settings_for(
-            tmp / "sweep",
-            YOOKASSA_SHOP_ID=SHOP,
-            YOOKASSA_SECRET_KEY=SECRET,
-            YOOKASSA_API_URL=yookassa.api_url,
-        )
-        service = await build(settings)
+        service = await build(paying_settings(tmp / "sweep", yookassa))
         try:
             past = datetime.now(UTC) - timedelta(hours=1)
             async with service.sessionmaker.begin() as session:
