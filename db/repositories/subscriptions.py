@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Subscription, SubscriptionPeriod, User
@@ -24,19 +24,45 @@ class Extension:
     period_start: datetime
 
 
+_SUBSCRIPTIONS = cast(Table, Subscription.__table__)
+_PERIODS = cast(Table, SubscriptionPeriod.__table__)
+_WHEN = _SUBSCRIPTIONS.c.starts_at.type
+
+
 @functools.cache
 def _claim_statement(dialect: str) -> Any:
-    stmt = insert_for_dialect(dialect, Subscription).values(
+    stmt = insert_for_dialect(dialect, _SUBSCRIPTIONS).values(
         user_id=bindparam("user_id"),
         plan_code=bindparam("plan_code"),
         status="expired",
-        starts_at=bindparam("now", type_=Subscription.__table__.c.starts_at.type),
-        expires_at=bindparam("now", type_=Subscription.__table__.c.expires_at.type),
-        updated_at=bindparam("now", type_=Subscription.__table__.c.updated_at.type),
+        starts_at=bindparam("now", type_=_WHEN),
+        expires_at=bindparam("now", type_=_WHEN),
+        updated_at=bindparam("now", type_=_WHEN),
     )
     return stmt.on_conflict_do_update(
-        index_elements=[Subscription.user_id], set_={"updated_at": stmt.excluded.updated_at}
-    ).returning(Subscription)
+        index_elements=[_SUBSCRIPTIONS.c.user_id], set_={"updated_at": stmt.excluded.updated_at}
+    ).returning(
+        _SUBSCRIPTIONS.c.id,
+        _SUBSCRIPTIONS.c.status,
+        _SUBSCRIPTIONS.c.starts_at,
+        _SUBSCRIPTIONS.c.expires_at,
+    )
+
+
+# Core statements built once: fulfilment runs them for every paid subscription, and the ORM
+# unit of work around two plain writes cost more than the writes.
+_EXTEND = (
+    update(_SUBSCRIPTIONS)
+    .where(_SUBSCRIPTIONS.c.id == bindparam("subscription_id"))
+    .values(
+        status="active",
+        plan_code=bindparam("new_plan"),
+        starts_at=bindparam("new_start", type_=_WHEN),
+        expires_at=bindparam("new_expiry", type_=_WHEN),
+        updated_at=bindparam("at", type_=_WHEN),
+    )
+)
+_ADD_PERIOD = insert(_PERIODS)
 
 
 async def get_subscription(session: AsyncSession, user_id: str) -> Subscription | None:
@@ -63,35 +89,39 @@ async def extend_subscription(
     """
     # One statement creates the row or takes the existing one, locked for this transaction
     # (ON CONFLICT DO UPDATE locks the row on PostgreSQL; SQLite writers are serial).
-    result = await session.scalars(
+    result = await session.execute(
         _claim_statement(session.get_bind().dialect.name),
         {"user_id": user_id, "plan_code": plan_code, "now": now},
-        execution_options={"populate_existing": True},
     )
-    subscription = result.one()
-    running = subscription.status == "active" and subscription.expires_at > now
-    period_start = subscription.expires_at if running else now
+    claimed = result.one()
+    running = claimed.status == "active" and claimed.expires_at > now
+    period_start = claimed.expires_at if running else now
     period_end = period_start + timedelta(days=days)
-    if not running:
-        subscription.starts_at = now
-    subscription.status = "active"
-    subscription.plan_code = plan_code
-    subscription.expires_at = period_end
-    subscription.updated_at = now
-    session.add(
-        SubscriptionPeriod(
-            subscription_id=subscription.id,
-            payment_id=payment_id,
-            granted_by=granted_by,
-            plan_code=plan_code,
-            days=days,
-            starts_at=period_start,
-            ends_at=period_end,
-            created_at=now,
-        )
+    starts_at = claimed.starts_at if running else now
+    await session.execute(
+        _EXTEND,
+        {
+            "subscription_id": claimed.id,
+            "new_plan": plan_code,
+            "new_start": starts_at,
+            "new_expiry": period_end,
+            "at": now,
+        },
     )
-    await session.flush()
-    return Extension(subscription.id, subscription.starts_at, period_end, period_start)
+    await session.execute(
+        _ADD_PERIOD,
+        {
+            "subscription_id": claimed.id,
+            "payment_id": payment_id,
+            "granted_by": granted_by,
+            "plan_code": plan_code,
+            "days": days,
+            "starts_at": period_start,
+            "ends_at": period_end,
+            "created_at": now,
+        },
+    )
+    return Extension(claimed.id, starts_at, period_end, period_start)
 
 
 async def customer_facts(
