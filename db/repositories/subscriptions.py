@@ -83,7 +83,7 @@ async def extend_subscription(
 ) -> Extension:
     """Add days from the later of now and the current expiry; one period row per payment.
 
-    The row is created if missing (ON CONFLICT DO NOTHING) and then locked, so two payments of
+    The row is created if missing (ON CONFLICT DO UPDATE) and then locked, so two payments of
     one user never lose each other's days. The unique payment_id of the period row is the last
     guard against applying one payment twice.
     """
