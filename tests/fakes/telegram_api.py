@@ -463,6 +463,8 @@ class FakeTelegramAPI:
         self.validate_html = validate_html
         self.base_url = ""
         self.requests: list[tuple[str, Params]] = []
+        self.request_times: list[float] = []  # time.monotonic() of each entry of `requests`
+        self.errors: list[tuple[str, int, JSONDict]] = []  # (method, error_code, parameters)
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}
         self.files: dict[str, StoredFile] = {}
         self.webhook_url: str | None = None
@@ -661,13 +663,18 @@ class FakeTelegramAPI:
         entry = self._methods.get(method.lower())
         name = entry[0] if entry else method
         self.requests.append((name, params))
+        self.request_times.append(time.monotonic())
         self._requests_signal.notify()
-        if TOKEN_RE.match(token or self.token) is None:
-            raise FakeApiError(401, "Unauthorized")
-        if entry is None:
-            raise FakeApiError(404, "Not Found: method not found")
-        self._check_injected(name, params)
-        return await entry[1](params)
+        try:
+            if TOKEN_RE.match(token or self.token) is None:
+                raise FakeApiError(401, "Unauthorized")
+            if entry is None:
+                raise FakeApiError(404, "Not Found: method not found")
+            self._check_injected(name, params)
+            return await entry[1](params)
+        except FakeApiError as error:
+            self.errors.append((name, error.error_code, dict(error.parameters)))
+            raise
 
     def _check_injected(self, method: str, params: Params) -> None:
         for failure in self._failures:

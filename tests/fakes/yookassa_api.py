@@ -17,7 +17,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from types import TracebackType
@@ -124,6 +124,18 @@ class _FailRule:
 
 
 @dataclass
+class Hold:
+    """Answers held back until a test releases them: `arrived` is set when one is held."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    remaining: int
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
 class _Stored:
     fingerprint: tuple[str, str, Any]
     status: int
@@ -209,6 +221,7 @@ class FakeYooKassa:
         self._slow_seconds = 0.0
         self._slow_remaining: int | None = None
         self._lose = 0
+        self._holds: list[Hold] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -304,6 +317,36 @@ class FakeYooKassa:
         self._slow_seconds = seconds
         self._slow_remaining = n
 
+    def hold(
+        self, method: str, path: str, *, query: Mapping[str, str] | None = None, n: int = 1
+    ) -> Hold:
+        """Hold the answers to the next n matching requests (already processed, so the answer is
+        what YooKassa saw on arrival) until ``release`` is set; ``arrived`` tells one is held."""
+        held = Hold(method.upper(), path, dict(query or {}), n)
+        self._holds.append(held)
+        return held
+
+    async def _maybe_hold(self, request: web.Request) -> None:
+        for held in self._holds:
+            if held.method != request.method or held.path != request.path:
+                continue
+            if any(request.query.get(k) != v for k, v in held.query.items()):
+                continue
+            held.remaining -= 1
+            if held.remaining <= 0:
+                self._holds.remove(held)
+            held.arrived.set()
+            waits = [
+                asyncio.ensure_future(held.release.wait()),
+                asyncio.ensure_future(self._closing.wait()),
+            ]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for wait in waits:
+                    wait.cancel()
+            return
+
     def lose_notifications(self, n: int = 1) -> None:
         """Silently drop the next n notifications (no delivery attempt at all)."""
         self._lose += n
@@ -325,6 +368,7 @@ class FakeYooKassa:
             status, payload = self._process(request, key, body, parse_failed=parse_failed)
         except _ApiError as exc:
             status, payload = exc.status, exc.body()
+        await self._maybe_hold(request)
         await self._maybe_slow()
         return web.json_response(payload, status=status)
 

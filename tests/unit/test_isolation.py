@@ -40,3 +40,46 @@ async def test_locks_are_forgotten_even_when_the_handler_fails() -> None:
         except RuntimeError:
             pass
     assert len(isolation) == 0
+
+
+async def test_two_users_handlers_overlap_while_one_users_wait_for_each_other() -> None:
+    # Each of two users' handlers waits for an event only the other user's handler sets: with
+    # one lock for everybody neither could finish, so finishing proves they overlapped.
+    isolation = ForgetfulEventIsolation()
+    seen = {1: asyncio.Event(), 2: asyncio.Event()}
+
+    async def handler(user: int, other: int) -> None:
+        async with isolation.lock(_key(user)):
+            seen[user].set()
+            await seen[other].wait()
+
+    async with asyncio.timeout(2):
+        await asyncio.gather(handler(1, 2), handler(2, 1))
+
+    # The same user's second update does not start before the first has finished.
+    first_inside = asyncio.Event()
+    release_first = asyncio.Event()
+    order: list[str] = []
+
+    async def first() -> None:
+        async with isolation.lock(_key(1)):
+            order.append("first in")
+            first_inside.set()
+            await release_first.wait()
+            order.append("first out")
+
+    async def second() -> None:
+        async with isolation.lock(_key(1)):
+            order.append("second in")
+
+    first_task = asyncio.create_task(first())
+    await first_inside.wait()
+    second_task = asyncio.create_task(second())
+    # The second update is now queued on user 1's lock, and user 2 still gets through.
+    async with asyncio.timeout(2):
+        async with isolation.lock(_key(2)):
+            order.append("other user")
+    release_first.set()
+    await asyncio.gather(first_task, second_task)
+    assert order == ["first in", "other user", "first out", "second in"]
+    assert len(isolation) == 0
