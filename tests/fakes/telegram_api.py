@@ -464,7 +464,8 @@ class FakeTelegramAPI:
         self.base_url = ""
         self.requests: list[tuple[str, Params]] = []
         self.request_times: list[float] = []  # time.monotonic() of each entry of `requests`
-        self.errors: list[tuple[str, int, JSONDict]] = []  # (method, error_code, parameters)
+        # index in `requests` → the error it was answered with: (error_code, parameters)
+        self.refusals: dict[int, tuple[int, JSONDict]] = {}
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}
         self.files: dict[str, StoredFile] = {}
         self.webhook_url: str | None = None
@@ -664,6 +665,7 @@ class FakeTelegramAPI:
         name = entry[0] if entry else method
         self.requests.append((name, params))
         self.request_times.append(time.monotonic())
+        index = len(self.requests) - 1
         self._requests_signal.notify()
         try:
             if TOKEN_RE.match(token or self.token) is None:
@@ -673,7 +675,7 @@ class FakeTelegramAPI:
             self._check_injected(name, params)
             return await entry[1](params)
         except FakeApiError as error:
-            self.errors.append((name, error.error_code, dict(error.parameters)))
+            self.refusals[index] = (error.error_code, dict(error.parameters))
             raise
 
     def _check_injected(self, method: str, params: Params) -> None:
