@@ -249,6 +249,11 @@ class SandboxYooKassa:
             self._cancel(payment, "payment_network", "general_decline")
         return copy.deepcopy(payment)
 
+    async def wait_deliveries(self) -> None:
+        """Wait until every notification delivery under way has ended (delivered or given up)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def close(self) -> None:
         """Cancel pending notification deliveries and close the HTTP client."""
         for task in list(self._tasks):

@@ -203,6 +203,13 @@ async def _eventually(check: Callable[[], Awaitable[bool]]) -> None:
     raise AssertionError("the condition did not hold within 10 s")
 
 
+def _deliveries(shop: Shop, provider_id: str) -> list[tuple[str, int | None]]:
+    """The notifications YooKassa delivered about a payment and how our webhook answered."""
+    return [
+        (n.event, n.http_status) for n in shop.yookassa.notifications if n.object_id == provider_id
+    ]
+
+
 async def _count(shop: Shop, query: Any) -> int:
     async with shop.service.sessionmaker() as session:
         return int((await session.execute(query)).scalar_one())
@@ -557,7 +564,10 @@ async def test_lost_ticket_notification_is_captured_by_status_once(
         "/api/v2/payments/status", params={"paymentId": payment_id}, headers=_auth(token)
     )
     assert status.json() == {"status": "succeeded", "paid": True}
-    await asyncio.sleep(0.3)
+    # The capture made YooKassa notify payment.succeeded: once our webhook has answered it,
+    # everything that notification could have done is done.
+    await shop.yookassa.wait_notifications()
+    assert _deliveries(shop, provider_id) == [("payment.succeeded", 200)]
     assert await _tickets(shop, order_id) == 2
     captures = [r for r in shop.yookassa.requests if r.path.endswith(f"{provider_id}/capture")]
     assert len(captures) == 1
@@ -970,7 +980,12 @@ async def test_admin_put_replaces_the_amount_and_the_old_link_cannot_be_paid(
         return bool(shop.yookassa.payments[old["id"]]["status"] == "canceled")
 
     await _eventually(old_canceled)
-    await asyncio.sleep(0.3)
+    # Both notifications of the old payment answered: nothing more can come of them.
+    await shop.yookassa.wait_notifications()
+    assert sorted(_deliveries(shop, old["id"])) == [
+        ("payment.canceled", 200),
+        ("payment.waiting_for_capture", 200),
+    ]
     assert shop.yookassa.payments[old["id"]]["status"] == "canceled"
     assert not [r for r in shop.yookassa.requests if r.path.endswith(f"{old['id']}/capture")]
     still = await _get(client, alice, payment_id)

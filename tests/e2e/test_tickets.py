@@ -108,7 +108,10 @@ async def test_visitor_buys_three_tickets_and_gets_qr_in_chat_and_mail(
     done = await user.wait_for(lambda m: "✅ Оплата получена" in (m.text or ""), timeout=10)
     assert "ZT-" in (done.text or "")
     await user.wait_for(lambda m: bool(m.photos), timeout=10)
-    await asyncio.sleep(0.2)
+    # Every notification (authorised, then captured) answered: nothing more is on its way.
+    await shop.yookassa.wait_notifications()
+    answered = [(n.event, n.http_status) for n in shop.yookassa.notifications]
+    assert sorted(answered) == [("payment.succeeded", 200), ("payment.waiting_for_capture", 200)]
 
     remote = shop.yookassa.payments[provider_id]
     assert remote["status"] == "succeeded"
