@@ -38,6 +38,7 @@ from db.reader import Reader
 from handlers import get_routers
 from payments.account import Account
 from payments.admin import AdminConsole
+from payments.api.access_log import ACCESS_LOGGER, hide_auth_queries
 from payments.api.app import create_app
 from payments.api.auth import Tokens
 from payments.api.context import ApiContext
@@ -154,10 +155,14 @@ class Service:
     async def start(self) -> None:
         """Start HTTP, then the bot and the scheduler."""
         assert self._socket is not None  # noqa: S101 - bound by build()
+        access_log = self.settings.LOG_LEVEL == "DEBUG"
+        hide_auth_queries()
+        if access_log:  # a Config without it (an earlier service in this process) cut it off
+            logging.getLogger(ACCESS_LOGGER).propagate = True
         config = uvicorn.Config(
             self.app,
             log_config=None,
-            access_log=self.settings.LOG_LEVEL == "DEBUG",
+            access_log=access_log,
             lifespan="off",
             timeout_graceful_shutdown=3,
         )
@@ -267,7 +272,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         settings.PUBLIC_BASE_URL if "PUBLIC_BASE_URL" in settings.model_fields_set else internal
     )
 
-    app = create_app(sandbox=settings.sandbox)
+    app = create_app(sandbox=settings.sandbox, docs=settings.api_docs)
     trusted = list(settings.YOOKASSA_TRUSTED_NETWORKS)
     sandbox: SandboxYooKassa | None = None
     if settings.sandbox:
@@ -391,7 +396,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             init_data_max_age=settings.INIT_DATA_MAX_AGE_SECONDS,
             admin_ids=frozenset(settings.ADMIN_IDS),
             test_user_ids=frozenset(settings.TEST_USER_IDS),
-            allow_test_users=not settings.is_production,
+            allow_test_users=settings.sandbox,
         ),
     )
     webhook_setup(

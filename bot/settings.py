@@ -125,6 +125,8 @@ class Settings(BaseSettings):
     JWT_SECRET: SecretStr | None = None
     JWT_TTL_MINUTES: int = Field(default=60, gt=0, le=60 * 24 * 30)
     INIT_DATA_MAX_AGE_SECONDS: int = Field(default=86400, gt=0)
+    # /docs, /redoc and /openapi.json; unset = on in development, off in production.
+    API_DOCS_ENABLED: bool | None = None
 
     ADMIN_IDS: Annotated[list[int], NoDecode] = Field(default_factory=list)
     TEST_USER_IDS: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["1272270574"])
@@ -162,6 +164,7 @@ class Settings(BaseSettings):
         "SMTP_USER",
         "SMTP_PASSWORD",
         "SMTP_FROM",
+        "API_DOCS_ENABLED",
         mode="before",
     )
     @classmethod
@@ -264,6 +267,13 @@ class Settings(BaseSettings):
     def sandbox(self) -> bool:
         """Return whether payments run against the embedded sandbox (no credentials)."""
         return self.YOOKASSA_SHOP_ID is None
+
+    @property
+    def api_docs(self) -> bool:
+        """Return whether the API serves /docs, /redoc and /openapi.json."""
+        if self.API_DOCS_ENABLED is None:
+            return not self.is_production
+        return self.API_DOCS_ENABLED
 
     @property
     def bot_enabled(self) -> bool:
