@@ -38,7 +38,6 @@ from db.reader import Reader
 from handlers import get_routers
 from payments.account import Account
 from payments.admin import AdminConsole
-from payments.api.access_log import ACCESS_LOGGER, hide_auth_queries
 from payments.api.app import create_app
 from payments.api.auth import Tokens
 from payments.api.context import ApiContext
@@ -48,6 +47,7 @@ from payments.checkout import Checkout, CheckoutConfig
 from payments.fulfilment import Fulfilment
 from payments.gateway import YooKassaGateway
 from payments.jobs import Jobs
+from payments.log_filters import ACCESS_LOGGER, RedactSecrets, hide_auth_queries
 from payments.mailer import NoMailer, SmtpConfig, SmtpMailer
 from payments.ports import Clock, CustomerNotifier, LogNotifier, Mailer, SystemClock
 from payments.sandbox import SANDBOX_SECRET_KEY, SANDBOX_SHOP_ID, SandboxYooKassa
@@ -72,7 +72,7 @@ class _JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -83,6 +83,7 @@ def setup_logging(settings: Settings) -> None:
         handler.setFormatter(_JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets(settings.secret_values()))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.LOG_LEVEL)

@@ -300,6 +300,25 @@ class Settings(BaseSettings):
         """Return whether the database is SQLite."""
         return self.DATABASE_URL.startswith("sqlite")
 
+    def secret_values(self) -> list[str]:
+        """Return the configured secrets and passwords, for masking in logs."""
+        values = [
+            secret.get_secret_value()
+            for secret in (
+                self.BOT_TOKEN,
+                self.TELEGRAM_WEBHOOK_SECRET,
+                self.YOOKASSA_SECRET_KEY,
+                self.JWT_SECRET,
+                self.SMTP_PASSWORD,
+            )
+            if secret is not None
+        ]
+        for url in (self.DATABASE_URL, self.REDIS_URL):
+            password = make_url(url).password if url else None
+            if password:
+                values.append(str(password))
+        return values
+
     def check_production(self) -> None:
         """Refuse to run production with sandbox payments or missing or placeholder secrets."""
         if not self.is_production:
