@@ -47,6 +47,7 @@ from payments.checkout import Checkout, CheckoutConfig
 from payments.fulfilment import Fulfilment
 from payments.gateway import YooKassaGateway
 from payments.jobs import Jobs
+from payments.log_filters import ACCESS_LOGGER, RedactSecrets, hide_auth_queries
 from payments.mailer import NoMailer, SmtpConfig, SmtpMailer
 from payments.ports import Clock, CustomerNotifier, LogNotifier, Mailer, SystemClock
 from payments.sandbox import SANDBOX_SECRET_KEY, SANDBOX_SHOP_ID, SandboxYooKassa
@@ -71,7 +72,7 @@ class _JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -82,6 +83,7 @@ def setup_logging(settings: Settings) -> None:
         handler.setFormatter(_JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets(settings.secret_values()))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.LOG_LEVEL)
@@ -154,10 +156,14 @@ class Service:
     async def start(self) -> None:
         """Start HTTP, then the bot and the scheduler."""
         assert self._socket is not None  # noqa: S101 - bound by build()
+        access_log = self.settings.LOG_LEVEL == "DEBUG"
+        hide_auth_queries()
+        if access_log:  # a Config without it (an earlier service in this process) cut it off
+            logging.getLogger(ACCESS_LOGGER).propagate = True
         config = uvicorn.Config(
             self.app,
             log_config=None,
-            access_log=self.settings.LOG_LEVEL == "DEBUG",
+            access_log=access_log,
             lifespan="off",
             timeout_graceful_shutdown=3,
         )
@@ -267,7 +273,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         settings.PUBLIC_BASE_URL if "PUBLIC_BASE_URL" in settings.model_fields_set else internal
     )
 
-    app = create_app(sandbox=settings.sandbox)
+    app = create_app(sandbox=settings.sandbox, docs=settings.api_docs)
     trusted = list(settings.YOOKASSA_TRUSTED_NETWORKS)
     sandbox: SandboxYooKassa | None = None
     if settings.sandbox:
@@ -391,7 +397,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             init_data_max_age=settings.INIT_DATA_MAX_AGE_SECONDS,
             admin_ids=frozenset(settings.ADMIN_IDS),
             test_user_ids=frozenset(settings.TEST_USER_IDS),
-            allow_test_users=not settings.is_production,
+            allow_test_users=settings.sandbox,
         ),
     )
     webhook_setup(

@@ -125,6 +125,8 @@ class Settings(BaseSettings):
     JWT_SECRET: SecretStr | None = None
     JWT_TTL_MINUTES: int = Field(default=60, gt=0, le=60 * 24 * 30)
     INIT_DATA_MAX_AGE_SECONDS: int = Field(default=86400, gt=0)
+    # /docs, /redoc and /openapi.json; unset = on in development, off in production.
+    API_DOCS_ENABLED: bool | None = None
 
     ADMIN_IDS: Annotated[list[int], NoDecode] = Field(default_factory=list)
     TEST_USER_IDS: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["1272270574"])
@@ -162,6 +164,7 @@ class Settings(BaseSettings):
         "SMTP_USER",
         "SMTP_PASSWORD",
         "SMTP_FROM",
+        "API_DOCS_ENABLED",
         mode="before",
     )
     @classmethod
@@ -266,6 +269,13 @@ class Settings(BaseSettings):
         return self.YOOKASSA_SHOP_ID is None
 
     @property
+    def api_docs(self) -> bool:
+        """Return whether the API serves /docs, /redoc and /openapi.json."""
+        if self.API_DOCS_ENABLED is None:
+            return not self.is_production
+        return self.API_DOCS_ENABLED
+
+    @property
     def bot_enabled(self) -> bool:
         """Return whether the Telegram bot part runs."""
         return self.BOT_TOKEN is not None
@@ -289,6 +299,25 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         """Return whether the database is SQLite."""
         return self.DATABASE_URL.startswith("sqlite")
+
+    def secret_values(self) -> list[str]:
+        """Return the configured secrets and passwords, for masking in logs."""
+        values = [
+            secret.get_secret_value()
+            for secret in (
+                self.BOT_TOKEN,
+                self.TELEGRAM_WEBHOOK_SECRET,
+                self.YOOKASSA_SECRET_KEY,
+                self.JWT_SECRET,
+                self.SMTP_PASSWORD,
+            )
+            if secret is not None
+        ]
+        for url in (self.DATABASE_URL, self.REDIS_URL):
+            password = make_url(url).password if url else None
+            if password:
+                values.append(str(password))
+        return values
 
     def check_production(self) -> None:
         """Refuse to run production with sandbox payments or missing or placeholder secrets."""

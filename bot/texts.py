@@ -572,6 +572,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "⛔ Билет на другой день: {date}, {time}.",
         "⛔ The ticket is for another day: {date}, {time}.",
     ),
+    "adm_no_ticket_test": (
+        "⛔ Это тестовый билет: его купил тестовый пользователь, по нему не пропускают.",
+        "⛔ This is a test ticket, bought by a test user: it does not let anyone in.",
+    ),
     "adm_no_export_days": ("Период — от 1 до {max} дней.", "The period is 1 to {max} days."),
 }
 

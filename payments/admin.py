@@ -1474,6 +1474,8 @@ class AdminConsole:
             ticket = await tickets_repo.by_code(session, code) if code else None
             if ticket is None:
                 refusal = Refusal("ticket_not_found", "no such ticket", code=code)
+            elif await tickets_repo.is_test(session, ticket):
+                refusal = Refusal("ticket_test", "a test ticket", code=ticket.code)
             elif not done:
                 refusal = self._check_in_refusal(ticket)
             else:

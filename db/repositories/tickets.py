@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Order, Ticket
+from db.models import Order, Payment, Ticket
 
 
 async def by_code(session: AsyncSession, code: str) -> Ticket | None:
@@ -21,14 +21,30 @@ async def by_code(session: AsyncSession, code: str) -> Ticket | None:
 async def check_in(
     session: AsyncSession, code: str, *, visit_date: date, now: datetime, by: int
 ) -> bool:
-    """Mark a valid ticket of `visit_date` used; return whether this call did it."""
+    """Mark a valid ticket of `visit_date` used; return whether this call did it.
+
+    A test ticket (bought by a test user for 10.00) never lets anyone in: its payment's
+    `is_test` is part of the condition.
+    """
+    real_payments = select(Payment.id).where(Payment.is_test.is_(False))
     result = await session.execute(
         update(Ticket)
-        .where(Ticket.code == code, Ticket.status == "valid", Ticket.visit_date == visit_date)
+        .where(
+            Ticket.code == code,
+            Ticket.status == "valid",
+            Ticket.visit_date == visit_date,
+            Ticket.payment_id.in_(real_payments),
+        )
         .values(status="used", checked_in_at=now, checked_in_by=by)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def is_test(session: AsyncSession, ticket: Ticket) -> bool:
+    """Return whether a ticket was bought by a test user (its payment is a test payment)."""
+    flag = await session.scalar(select(Payment.is_test).where(Payment.id == ticket.payment_id))
+    return bool(flag)
 
 
 async def refund_valid(session: AsyncSession, payment_id: str) -> int:

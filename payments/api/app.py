@@ -19,12 +19,23 @@ def _error(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse({"success": False, "message": message, **extra}, status_code=status)
 
 
-def create_app(*, title: str = "zooticket-bot", sandbox: bool = True) -> FastAPI:
-    """Create the app with health routes and JSON error handlers; callers add the rest."""
+def create_app(*, title: str = "zooticket-bot", sandbox: bool = True, docs: bool = True) -> FastAPI:
+    """Create the app with health routes and JSON error handlers; callers add the rest.
+
+    Without `docs` there is no /docs, /redoc or /openapi.json (404): a production shop does not
+    hand strangers a map of its API unless API_DOCS_ENABLED says so.
+    """
     description = "ZooTicket payments API (v1) and BurLive subscription payments API (v2)."
     if sandbox:
         description += " SANDBOX MODE: payments go to the embedded YooKassa sandbox."
-    app = FastAPI(title=title, version="1.0.0", description=description)
+    app = FastAPI(
+        title=title,
+        version="1.0.0",
+        description=description,
+        openapi_url="/openapi.json" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+    )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

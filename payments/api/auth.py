@@ -21,6 +21,11 @@ ALGORITHM = "HS256"
 ROLE_ADMIN = "admin"
 ROLE_USER = "user"
 MAX_INIT_DATA_LENGTH = 4096
+# Telegram's Mini App convention for sending init data to a backend (telegram.md §7.1).
+INIT_DATA_SCHEME = "tma"
+INIT_DATA_FIELD = "initData"
+# Form fields that may carry it: ours, and aiogram's web_app example's `_auth`.
+INIT_DATA_FORM_FIELDS = (INIT_DATA_FIELD, "_auth")
 
 
 class InitDataError(ValueError):
@@ -105,6 +110,58 @@ def sign_init_data(fields: dict[str, str], bot_token: str) -> str:
     return urlencode({**fields, "hash": digest})
 
 
+async def submitted_init_data(request: Request) -> str:
+    """Return the init data a sign-in request carries, wherever the client put it.
+
+    `Authorization: tma <initData>` first (the Mini App convention), then a POST body (JSON
+    `{"initData": ...}`, a form field `initData` or `_auth`, or a form body that is the init
+    data itself), then, for GET only, the query string as the seed sends it. The query string
+    is the one place that reaches access logs, which is why the other two exist.
+    """
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == INIT_DATA_SCHEME:
+        return value.strip()
+    if request.method != "POST":
+        return request.url.query
+    body = await request.body()
+    if not body:
+        return ""
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        raise ApiError(400, "The body is not UTF-8") from None
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return _json_init_data(text)
+    if media_type in {"", "application/x-www-form-urlencoded", "text/plain"}:
+        try:
+            fields = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
+        except ValueError:
+            fields = []
+        named = [value for key, value in fields if key in INIT_DATA_FORM_FIELDS]
+        return named[0] if len(named) == 1 else text
+    raise ApiError(
+        415,
+        'Send the init data as JSON {"initData": ...}, as a form, '
+        "or in Authorization: tma <initData>",
+    )
+
+
+def _json_init_data(text: str) -> str:
+    try:
+        payload: Any = json.loads(text)
+    except ValueError:
+        payload = None
+    value = payload.get(INIT_DATA_FIELD) if isinstance(payload, dict) else None
+    if not isinstance(value, str):
+        raise ApiError(
+            422,
+            "Validation failed",
+            errors=[{"field": INIT_DATA_FIELD, "message": "the Mini App's initData string"}],
+        )
+    return value
+
+
 class Tokens:
     """Issue and check the API's JWTs."""
 
@@ -145,6 +202,21 @@ class Tokens:
 _bearer = HTTPBearer(auto_error=False, description="JWT from /api/v2/auth/verify")
 
 
+def _principal(request: Request, token: str) -> Principal:
+    """Check the token, then the admin role against today's ADMIN_IDS, not the issuing day's.
+
+    A token says "admin" for as long as it lives; someone removed from ADMIN_IDS since must not
+    keep acting as one until it expires.
+    """
+    principal = _tokens(request).check(token)
+    if principal.is_admin:
+        admin_ids: frozenset[int] = request.app.state.api.admin_ids
+        still_admin = principal.user_id.isdigit() and int(principal.user_id) in admin_ids
+        if not still_admin:
+            return Principal(user_id=principal.user_id, is_admin=False)
+    return principal
+
+
 async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -152,7 +224,7 @@ async def current_principal(
     """Return the caller from the Bearer token (401 without a valid one)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "Authorization: Bearer <token> is required")
-    return _tokens(request).check(credentials.credentials)
+    return _principal(request, credentials.credentials)
 
 
 def _tokens(request: Request) -> Tokens:
@@ -167,7 +239,7 @@ async def optional_principal(
     """Return the caller if a valid token was sent (401 for an invalid one), else None."""
     if credentials is None:
         return None
-    return _tokens(request).check(credentials.credentials)
+    return _principal(request, credentials.credentials)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

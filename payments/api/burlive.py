@@ -9,7 +9,14 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 
 from db.models import User
 from db.repositories.users import Profile, get_user, upsert_user
-from payments.api.auth import CurrentPrincipal, InitDataError, OptionalPrincipal, verify_init_data
+from payments.api.auth import (
+    INIT_DATA_FIELD,
+    CurrentPrincipal,
+    InitDataError,
+    OptionalPrincipal,
+    submitted_init_data,
+    verify_init_data,
+)
 from payments.api.context import ApiContext, context
 from payments.api.errors import ApiError, checkout_failure, invalid
 from payments.api.schemas import AuthOut, CreateIn, CreateOut, ErrorOut, StatusOut, TestUserIn
@@ -35,8 +42,8 @@ PAID = {PaymentStatus.SUCCEEDED.value, PaymentStatus.WAITING_FOR_CAPTURE.value}
 router = APIRouter(prefix="/api/v2", tags=["BurLive /api/v2"])
 
 
-def _auth_answer(api: ApiContext, user: User, *, is_new: bool) -> AuthOut:
-    is_admin = user.id.isdigit() and int(user.id) in api.admin_ids
+def _auth_answer(api: ApiContext, user: User, *, is_new: bool, may_admin: bool = True) -> AuthOut:
+    is_admin = may_admin and user.id.isdigit() and int(user.id) in api.admin_ids
     return AuthOut(
         userId=user.id,
         isFirstOpen=is_new,
@@ -45,25 +52,79 @@ def _auth_answer(api: ApiContext, user: User, *, is_new: bool) -> AuthOut:
     )
 
 
+VERIFY_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Init data missing, invalid or too old"},
+}
+_INIT_DATA_BODY = {
+    "type": "object",
+    "properties": {
+        INIT_DATA_FIELD: {
+            "type": "string",
+            "description": "The Mini App's `Telegram.WebApp.initData`, as it is",
+        }
+    },
+    "required": [INIT_DATA_FIELD],
+}
+_TMA_HEADER = {
+    "name": "Authorization",
+    "in": "header",
+    "required": False,
+    "description": "`tma <initData>`, the Mini App convention; keeps the init data out of URLs",
+    "schema": {"type": "string"},
+}
+VERIFY_DESCRIPTION = (
+    "The Mini App's `initData` goes in `Authorization: tma <initData>` (preferred), in a POST "
+    "body, or, as the seed sends it, as the query string of a GET. The HMAC is checked with the "
+    "bot token and `auth_date` must be recent. `onboardingCompleted` is true once the user has "
+    "paid for something."
+)
+
+
 @router.get(
     "/auth/verify",
     response_model=AuthOut,
-    responses={401: {"model": ErrorOut, "description": "Init data invalid or too old"}},
+    responses=VERIFY_ERRORS,
     summary="Telegram Mini App init data → access token",
-    description=(
-        "Pass the Mini App's `initData` as the query string, as Telegram gives it. The HMAC is "
-        "checked with the bot token and `auth_date` must be recent. `onboardingCompleted` is "
-        "true once the user has paid for something."
-    ),
+    description=VERIFY_DESCRIPTION,
+    openapi_extra={"parameters": [_TMA_HEADER]},
 )
 async def verify(request: Request, api: Ctx) -> AuthOut:
     """Check Telegram's signature on the init data and return a short-lived token."""
+    return await _sign_in(api, await submitted_init_data(request))
+
+
+@router.post(
+    "/auth/verify",
+    response_model=AuthOut,
+    responses={
+        **VERIFY_ERRORS,
+        **BAD_BODY,
+        415: {"model": ErrorOut, "description": "The body is neither JSON nor a form"},
+        422: {"model": ErrorOut, "description": "A JSON body without an `initData` string"},
+    },
+    summary="Telegram Mini App init data (header or body) → access token",
+    description=VERIFY_DESCRIPTION,
+    openapi_extra={
+        "parameters": [_TMA_HEADER],
+        "requestBody": {
+            "required": False,
+            "content": {
+                "application/json": {"schema": _INIT_DATA_BODY},
+                "application/x-www-form-urlencoded": {"schema": _INIT_DATA_BODY},
+            },
+        },
+    },
+)
+async def verify_posted(request: Request, api: Ctx) -> AuthOut:
+    """Sign in with init data sent in the Authorization header or the body, never the URL."""
+    return await _sign_in(api, await submitted_init_data(request))
+
+
+async def _sign_in(api: ApiContext, init_data: str) -> AuthOut:
     if api.bot_token is None:
         raise ApiError(401, "Telegram sign-in is unavailable: the bot is not configured")
     try:
-        tg_user = verify_init_data(
-            request.url.query, api.bot_token, api.init_data_max_age, api.clock.now()
-        )
+        tg_user = verify_init_data(init_data, api.bot_token, api.init_data_max_age, api.clock.now())
     except InitDataError as exc:
         raise ApiError(401, f"Invalid init data: {exc}") from None
     profile = Profile(
@@ -84,18 +145,19 @@ async def verify(request: Request, api: Ctx) -> AuthOut:
     "/auth/test-user",
     response_model=AuthOut,
     responses={
-        403: {"model": ErrorOut, "description": "Not in development and not an admin"},
+        403: {"model": ErrorOut, "description": "Real payments and not an admin's token"},
         **ERRORS,
         **BAD_BODY,
     },
     summary="Create a test user (10 ₽ prices) and return its token",
-    description="Available in development, or with an admin token. The id must contain "
-    "`test` or be listed in TEST_USER_IDS.",
+    description="Open in sandbox mode (no YooKassa credentials); with real credentials it needs "
+    "an admin's token, whatever APP_ENV says. The id must contain `test` or be listed in "
+    "TEST_USER_IDS. The token is always a user's, even for an id that is also in ADMIN_IDS.",
 )
 async def create_test_user(body: TestUserIn, principal: OptionalPrincipal, api: Ctx) -> AuthOut:
     """Create (or refresh) a test user and return a token for it."""
     if not api.allow_test_users and not (principal and principal.is_admin):
-        raise ApiError(403, "Test users can be created in development or by an admin only")
+        raise ApiError(403, "With real payments only an admin can create test users")
     if not is_test_user(body.userId, api.test_user_ids):
         raise invalid("userId", "a test user's id contains 'test' or is listed in TEST_USER_IDS")
     profile = Profile(
@@ -107,7 +169,8 @@ async def create_test_user(body: TestUserIn, principal: OptionalPrincipal, api: 
         assert user is not None  # noqa: S101 - just upserted
         if body.email:
             user.email = body.email
-        return _auth_answer(api, user, is_new=is_new)
+        # Whoever may mint a test user must not mint an admin: an id in both lists stays a user.
+        return _auth_answer(api, user, is_new=is_new, may_admin=False)
 
 
 @router.post(

@@ -33,6 +33,7 @@ class ApiContext:
     init_data_max_age: int
     admin_ids: frozenset[int]
     test_user_ids: frozenset[str]
+    # /auth/test-user without an admin's token: only while payments run in the sandbox.
     allow_test_users: bool
 
 

@@ -365,6 +365,29 @@ async def test_unanswered_refund_is_retried_with_the_same_key(make_shop: ShopFac
     assert len(shop.yookassa.refunds) == 1
 
 
+async def test_test_ticket_is_refused_at_checkin(make_shop: ShopFactory) -> None:
+    clock = MovableClock()
+    shop = await make_shop(clock=clock, TEST_USER_IDS="5651")
+    test_paid = await _buy_tickets(shop, 5651, adults=1, days=1)
+    real_paid = await _buy_tickets(shop, 5652, adults=1, days=1)
+    async with shop.service.sessionmaker() as session:
+        test_payment = await session.get(Payment, test_paid)
+    assert test_payment is not None and test_payment.amount == Decimal("10.00")
+    clock.set(datetime.combine(_day(shop, 1, clock.now()), time(9, 0), tzinfo=shop.settings.tz))
+    admin = shop.telegram.user(ADMIN_ID)
+    (test_ticket,) = await _tickets(shop, test_paid)
+
+    refused = await _ask(admin, f"/checkin {test_ticket.code}")
+    assert refused.startswith("⛔ Это тестовый билет"), refused
+    (after,) = await _tickets(shop, test_paid)
+    assert after.status == "valid" and after.checked_in_at is None
+    # The same gate lets a ticket of a real purchase through.
+    (real_ticket,) = await _tickets(shop, real_paid)
+    assert (await _ask(admin, f"/checkin {real_ticket.code}")).startswith("✅ Проходите!")
+    results = [a.result for a in await _audit(shop) if a.action == "checkin"]
+    assert results[0] == "refused: a test ticket", results
+
+
 async def test_check_in_twice_other_day_refunded_and_unknown(make_shop: ShopFactory) -> None:
     clock = MovableClock()
     shop = await make_shop(clock=clock)

@@ -604,10 +604,10 @@ async def test_pending_limit_is_429_with_retry_after(make_shop: ShopFactory) -> 
 # ---- /api/v2/auth/test-user ------------------------------------------------------------------
 
 
-async def test_test_user_in_development_pays_ten_rubles(
-    client: httpx.AsyncClient, shop: Shop
-) -> None:
-    response = await client.post("/api/v2/auth/test-user", json=SEED_TEST_USER)
+async def test_test_user_pays_ten_rubles(client: httpx.AsyncClient, shop: Shop) -> None:
+    # Real (fake) YooKassa credentials: test users are an admin's to create (test_api_auth.py).
+    admin = _auth(await _login(client, shop, ADMIN_ID))
+    response = await client.post("/api/v2/auth/test-user", json=SEED_TEST_USER, headers=admin)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["userId"] == "test_user_1272270574"
@@ -634,13 +634,17 @@ async def test_test_user_in_development_pays_ten_rubles(
     assert remote["description"].startswith("[ТЕСТ] ")
 
     # The seed's special test id, and a userId without "test".
-    special = await client.post("/api/v2/auth/test-user", json={"userId": "1272270574"})
+    special = await client.post(
+        "/api/v2/auth/test-user", json={"userId": "1272270574"}, headers=admin
+    )
     assert special.status_code == 200
     assert special.json()["userId"] == "1272270574"
-    refused = await client.post("/api/v2/auth/test-user", json={**SEED_TEST_USER, "userId": "u42"})
+    refused = await client.post(
+        "/api/v2/auth/test-user", json={**SEED_TEST_USER, "userId": "u42"}, headers=admin
+    )
     assert _invalid(refused) == ["userId"]
     bad_mail = await client.post(
-        "/api/v2/auth/test-user", json={**SEED_TEST_USER, "email": "not-mail"}
+        "/api/v2/auth/test-user", json={**SEED_TEST_USER, "email": "not-mail"}, headers=admin
     )
     assert _invalid(bad_mail) == ["email"]
 
