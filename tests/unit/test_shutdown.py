@@ -47,7 +47,7 @@ async def test_a_request_in_flight_finishes_and_a_new_one_is_turned_away() -> No
         await app.arrived.wait()
         gate.close()
         assert gate.in_flight == 1
-        _assert_restarting(await client.post("/v1/payments/sessions"))
+        _assert_restarting(await asyncio.wait_for(client.post("/v1/payments/sessions"), 5))
         assert app.calls == 1  # the new request never reached the app
         assert not await gate.wait_idle(0.05)
         app.release.set()
