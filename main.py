@@ -8,10 +8,13 @@ import gc
 import ipaddress
 import json
 import logging
+import os
 import secrets
 import signal
 import socket
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +48,7 @@ from payments.api.routes import setup as api_setup
 from payments.catalog import Catalog, CatalogError, load_catalog
 from payments.checkout import Checkout, CheckoutConfig
 from payments.fulfilment import Fulfilment
+from payments.gateway import THREAD_PREFIX as GATEWAY_THREADS
 from payments.gateway import YooKassaGateway
 from payments.jobs import Jobs
 from payments.log_filters import ACCESS_LOGGER, RedactSecrets, hide_auth_queries
@@ -53,13 +57,15 @@ from payments.ports import Clock, CustomerNotifier, LogNotifier, Mailer, SystemC
 from payments.sandbox import SANDBOX_SECRET_KEY, SANDBOX_SHOP_ID, SandboxYooKassa
 from payments.sandbox import setup as sandbox_setup
 from payments.sessions import Sessions
+from payments.shutdown import HttpGate, JobWatch, cancel_all
 from payments.tickets import Availability, TicketRules
 from payments.webhook import WEBHOOK_PATH, WebhookHandler
 from payments.webhook import setup as webhook_setup
 
 log = logging.getLogger("zooticket")
 
-STOP_TIMEOUT_SECONDS = 8.0
+# After the grace: how long cut-short work gets to let go (release seats) before the exit.
+SETTLE_SECONDS = 5.0
 POLLING_RESTART_SECONDS = 5.0
 
 
@@ -141,6 +147,8 @@ class Service:
     _server: _Server | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _gate: HttpGate | None = None
+    _job_watch: JobWatch | None = None
 
     @property
     def port(self) -> int:
@@ -160,12 +168,13 @@ class Service:
         hide_auth_queries()
         if access_log:  # a Config without it (an earlier service in this process) cut it off
             logging.getLogger(ACCESS_LOGGER).propagate = True
+        self._gate = HttpGate(self.app)
         config = uvicorn.Config(
-            self.app,
+            self._gate,
             log_config=None,
             access_log=access_log,
             lifespan="off",
-            timeout_graceful_shutdown=3,
+            timeout_graceful_shutdown=self.settings.SHUTDOWN_GRACE_SECONDS,
         )
         self._server = _Server(config)
         self._tasks.append(asyncio.create_task(self._server.serve([self._socket]), name="http"))
@@ -175,6 +184,7 @@ class Service:
                 self._tasks.append(asyncio.create_task(self._poll(), name="polling"))
             else:
                 await self._start_webhook()
+        self._job_watch = JobWatch(self.scheduler)
         self.scheduler.start()
         log.info("scheduler: started with %d jobs", len(self.scheduler.get_jobs()))
 
@@ -207,23 +217,65 @@ class Service:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), POLLING_RESTART_SECONDS)
 
+    async def _drain_updates(self, deadline: float) -> None:
+        """Let the bot's updates in hand finish by the deadline, then cancel them."""
+        remaining = deadline - asyncio.get_running_loop().time()
+        if self.webhook is not None:
+            await self.webhook.drain(remaining)
+        elif self.dispatcher is not None:
+            # aiogram keeps the tasks of polled updates being handled here.
+            handling: set[asyncio.Task[Any]] = self.dispatcher._handle_update_tasks  # noqa: SLF001
+            if handling:
+                await asyncio.wait(set(handling), timeout=max(remaining, 0))
+            await cancel_all(handling, SETTLE_SECONDS)
+
+    async def _drain_jobs(self, deadline: float) -> None:
+        """Let running scheduler jobs finish by the deadline, then cancel them."""
+        if not self.scheduler.running:
+            return
+        watch = self._job_watch
+        if watch is not None and watch.running:
+            log.info("draining: %d scheduler job(s) running", watch.running)
+            await watch.wait_idle(deadline - asyncio.get_running_loop().time())
+        self.scheduler.shutdown(wait=False)  # cancels the jobs still running
+        if watch is not None:
+            await watch.wait_idle(SETTLE_SECONDS)
+
     async def stop(self) -> None:
-        """Stop everything, within a few seconds."""
+        """Drain: take no new requests or updates, give work in flight the grace, then cancel.
+
+        Everything shares one deadline, SHUTDOWN_GRACE_SECONDS from now: HTTP requests
+        (uvicorn stops accepting and cancels what is left at the deadline; the gate answers
+        those 503), webhook and polling updates, scheduler jobs. Cancelled work gets
+        SETTLE_SECONDS more to let go of what it holds (a cut-short checkout releases its
+        seats) before the database closes.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.SHUTDOWN_GRACE_SECONDS
         self._stopping.set()
+        if self._gate is not None:
+            self._gate.close()
+            log.info("draining: %d request(s) in flight", self._gate.in_flight)
         if self.dispatcher is not None and self.webhook is None:
             with contextlib.suppress(RuntimeError):  # not polling (yet)
                 await self.dispatcher.stop_polling()
-        if self.webhook is not None:
-            await self.webhook.drain()
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.pause()
         if self._server is not None:
             self._server.should_exit = True
+        await asyncio.gather(
+            self._drain_updates(deadline),
+            self._drain_jobs(deadline),
+        )
         if self._tasks:
-            _done, pending = await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_SECONDS)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            # uvicorn cancels its requests at the deadline itself; this is a second guard.
+            _done, pending = await asyncio.wait(
+                self._tasks, timeout=max(deadline - loop.time(), 0) + SETTLE_SECONDS
+            )
+            await cancel_all(set(pending))
+        if self._gate is not None and not await self._gate.wait_idle(SETTLE_SECONDS):
+            log.warning("draining: %d request(s) did not unwind", self._gate.in_flight)
+        await self.checkout.settle(SETTLE_SECONDS)
         if self.sandbox is not None:
             await self.sandbox.close()
         await self.gateway.close()
@@ -517,6 +569,26 @@ async def run(settings: Settings) -> None:
         await service.stop()
 
 
+def leave_stuck_calls() -> None:
+    """Exit at once if YooKassa calls cut short at shutdown still hold their threads.
+
+    Python joins every worker thread before it exits, and a call stuck on the network keeps
+    its thread until its own timeout (YOOKASSA_TIMEOUT_SECONDS), long past the grace. Their
+    checkouts are canceled already and the service is stopped: nothing waits for them.
+    """
+    deadline = time.monotonic() + 0.5  # idle workers leave the pool at once
+    stuck = []
+    for thread in threading.enumerate():
+        if thread.name.startswith(GATEWAY_THREADS):
+            thread.join(max(deadline - time.monotonic(), 0))
+            if thread.is_alive():
+                stuck.append(thread)
+    if stuck:
+        log.warning("exiting without waiting for %d YooKassa call(s) cut short", len(stuck))
+        logging.shutdown()
+        os._exit(0)
+
+
 def main() -> int:
     """Start the service; print one line and exit 2 on bad configuration."""
     try:
@@ -530,6 +602,7 @@ def main() -> int:
     except (ConfigError, CatalogError) as exc:
         log.critical("configuration error: %s", exc)
         return 2
+    leave_stuck_calls()
     return 0
 
 

@@ -112,6 +112,7 @@ class Settings(BaseSettings):
     HTTP_HOST: str = "127.0.0.1"
     HTTP_PORT: int = Field(default=8080, ge=0, le=65535)
     PUBLIC_BASE_URL: str = "http://127.0.0.1:8080"
+    SHUTDOWN_GRACE_SECONDS: int = Field(default=25, ge=1, le=3600)
 
     YOOKASSA_SHOP_ID: str | None = None
     YOOKASSA_SECRET_KEY: SecretStr | None = None

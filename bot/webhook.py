@@ -16,6 +16,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
+from payments.shutdown import cancel_all
+
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
@@ -86,9 +88,10 @@ class TelegramWebhook:
             log.exception("update %s failed", update.update_id)
 
     async def drain(self, seconds: float = 5.0) -> None:
-        """Wait a little for updates still being handled (on shutdown)."""
+        """Give updates still being handled `seconds` to finish (on shutdown), then cancel them."""
         if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=seconds)
+            await asyncio.wait(set(self._tasks), timeout=max(seconds, 0))
+        await cancel_all(self._tasks)
 
 
 def webhook_path(url: str) -> str:

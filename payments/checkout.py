@@ -4,6 +4,7 @@ stores the confirmation URL. A failure at YooKassa cancels the row, so nothing i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections import Counter
@@ -40,12 +41,15 @@ from payments.types import (
     PaymentRequest,
     PaymentStatus,
     PriceQuote,
+    ProviderPayment,
     ReceiptLine,
 )
 
 log = logging.getLogger(__name__)
 
 PAYMENT_ID_DIGITS = 10
+# cancel_reason of a checkout cut short before its link reached the customer (shutdown).
+INTERRUPTED = "interrupted"
 
 
 class CheckoutError(Exception):
@@ -150,6 +154,7 @@ class Checkout:
         self._catalog = catalog
         self._clock = clock
         self._config = config
+        self._releases: set[asyncio.Task[None]] = set()
 
     # ---- prices -------------------------------------------------------------------------
 
@@ -229,6 +234,27 @@ class Checkout:
                 if attempt == 2:  # noqa: PLR2004
                     raise
         try:
+            remote = await self._create_remote(payment_id, draft)
+        except asyncio.CancelledError:
+            # Cut short (shutdown past its grace, say): the customer never gets this link, so
+            # the row is canceled and its seats released now, not by the expiry sweep.
+            log.warning("payment %s: checkout cut short; canceling it", payment_id)
+            await self._let_go(payment_id)
+            raise
+        log.info("payment %s created at YooKassa as %s", payment_id, remote.id)
+        return CheckoutResult(
+            payment_id=payment_id,
+            provider_id=remote.id,
+            confirmation_url=remote.confirmation_url or "",
+            amount=draft.request.amount,
+            description=draft.request.description,
+            expires_at=draft.expires_at,
+            is_test=draft.is_test,
+        )
+
+    async def _create_remote(self, payment_id: str, draft: Draft) -> ProviderPayment:
+        """Ask YooKassa for the payment, then run tx 2 (store its id and link)."""
+        try:
             remote = await self._gateway.create_payment(draft.request)
         except GatewayError as exc:
             reason = (
@@ -255,18 +281,30 @@ class Checkout:
                 status_after=remote.status.value,
                 at=now,
             )
-        log.info("payment %s created at YooKassa as %s", payment_id, remote.id)
-        return CheckoutResult(
-            payment_id=payment_id,
-            provider_id=remote.id,
-            confirmation_url=remote.confirmation_url or "",
-            amount=draft.request.amount,
-            description=draft.request.description,
-            expires_at=draft.expires_at,
-            is_test=draft.is_test,
-        )
+        return remote
 
-    async def _abandon(self, payment_id: str, reason: str, detail: str) -> None:
+    async def _let_go(self, payment_id: str) -> None:
+        """Cancel a cut-short checkout's row in a task of its own, which a cancel cannot stop.
+
+        The caller waits for it (shielded); a second cancel stops only the waiting, and
+        `settle()` lets shutdown wait for what is still being released.
+        """
+        release = asyncio.create_task(
+            self._abandon(payment_id, INTERRUPTED, "checkout cut short", event="interrupted"),
+            name=f"release-{payment_id}",
+        )
+        self._releases.add(release)
+        release.add_done_callback(self._releases.discard)
+        await asyncio.shield(release)
+
+    async def settle(self, timeout: float) -> None:  # noqa: ASYNC109 - a bounded wait on stop
+        """Wait (at most `timeout` seconds) until cut-short checkouts are released."""
+        if self._releases:
+            await asyncio.wait(set(self._releases), timeout=timeout)
+
+    async def _abandon(
+        self, payment_id: str, reason: str, detail: str, *, event: str = "provider_failed"
+    ) -> None:
         """Cancel our row after YooKassa failed, releasing whatever tx 1 held."""
         now = self._clock.now()
         async with self._sessionmaker.begin() as session:
@@ -284,7 +322,7 @@ class Checkout:
                 payment_id=payment_id,
                 provider_id=None,
                 source="checkout",
-                event="provider_failed",
+                event=event,
                 status_before=PaymentStatus.PENDING,
                 status_after=PaymentStatus.CANCELED,
                 detail={"error": detail[:500]},

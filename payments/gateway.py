@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_BACKOFF = (0.3, 1.0, 2.0, 4.0)
+# Names of the worker threads that make the SDK calls.
+THREAD_PREFIX = "yookassa"
 
 
 class GatewayError(Exception):
@@ -262,7 +264,7 @@ class YooKassaGateway:
         self._timeout = timeout
         self._backoff = tuple(backoff)
         self._sleep = sleep
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="yookassa")
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=THREAD_PREFIX)
         self._closed = False
 
     async def close(self) -> None:
