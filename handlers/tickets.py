@@ -20,7 +20,14 @@ from bot.settings import Settings
 from bot.texts import day, money, t
 from handlers.states import TicketFlow
 from payments.catalog import Catalog
-from payments.checkout import Checkout, ProviderDown, SoldOut, TooManyPending, ticket_title
+from payments.checkout import (
+    Checkout,
+    ProviderDown,
+    SoldOut,
+    TooManyPending,
+    TooManyUnpaidSeats,
+    ticket_title,
+)
 from payments.ports import Clock
 from payments.tickets import Availability, InvalidOrder, TicketRules, ValidOrder
 from payments.types import UserInfo
@@ -354,6 +361,11 @@ async def _pay(
     except SoldOut as exc:
         await query.answer(t(lang, "sold_out_now", left=exc.seats_left), show_alert=True)
         await journey.slots(order.visit_date)
+        return
+    except TooManyUnpaidSeats as exc:
+        await query.answer(
+            t(lang, "too_many_unpaid_seats", held=exc.held, max=exc.limit), show_alert=True
+        )
         return
     except TooManyPending as exc:
         await query.answer(

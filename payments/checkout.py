@@ -61,6 +61,16 @@ class TooManyPending(CheckoutError):
         self.retry_after = retry_after
 
 
+class TooManyUnpaidSeats(CheckoutError):
+    """The user's unpaid orders already hold (nearly) as many seats as one order may have."""
+
+    def __init__(self, held: int, limit: int) -> None:
+        """Keep how many seats are held unpaid and the allowance."""
+        super().__init__(f"{held} seats already held unpaid; at most {limit} at once")
+        self.held = held
+        self.limit = limit
+
+
 class UnknownProduct(CheckoutError):
     """The plan or ticket type is not in the catalog."""
 
@@ -393,6 +403,12 @@ class Checkout:
         async def prepare(session: AsyncSession, user: User, payment_id: str) -> Draft:
             now = self._clock.now()
             is_test = is_test_user(user.id, self._config.test_user_ids)
+            # No hoarding: one customer's unpaid seats, across all their pending orders, stay
+            # within one order's maximum. `run` locked the user row in this transaction, so two
+            # checkouts of one user cannot both pass this sum.
+            unpaid = await payments_repo.unpaid_seats(session, user.id)
+            if unpaid + order.seats > tickets.max_tickets_per_order:
+                raise TooManyUnpaidSeats(unpaid, tickets.max_tickets_per_order)
             held = await inventory.hold_seats(
                 session, order.visit_date, order.slot_time, order.seats, tickets.capacity_per_slot
             )
