@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.texts import day, money, t
 from db.repositories.users import mark_blocked
 from payments.catalog import Catalog
-from payments.checkout import ticket_title
 from payments.ports import (
     IssuedTicket,
     PaymentCanceled,
@@ -26,6 +25,7 @@ from payments.ports import (
     TicketsIssued,
 )
 from payments.qr import qr_png
+from payments.receipts import ticket_title
 
 log = logging.getLogger(__name__)
 

@@ -39,8 +39,8 @@ from payments.admin import (
 )
 from payments.catalog import Catalog
 from payments.charts import ChartLabels, revenue_chart
-from payments.checkout import ticket_title
 from payments.money import MoneyError, parse_money
+from payments.receipts import ticket_title
 from payments.types import UserInfo
 
 log = logging.getLogger(__name__)

@@ -26,9 +26,9 @@ from payments.checkout import (
     SoldOut,
     TooManyPending,
     TooManyUnpaidSeats,
-    ticket_title,
 )
 from payments.ports import Clock
+from payments.receipts import ticket_title
 from payments.tickets import Availability, InvalidOrder, TicketRules, ValidOrder
 from payments.types import UserInfo
 

@@ -32,6 +32,7 @@ from payments.pricing import (
     plan_description,
     plan_price,
 )
+from payments.receipts import single_line, ticket_lines
 from payments.tickets import ValidOrder
 from payments.types import (
     Cohort,
@@ -40,7 +41,6 @@ from payments.types import (
     PaymentRequest,
     PaymentStatus,
     PriceQuote,
-    ReceiptLine,
 )
 
 log = logging.getLogger(__name__)
@@ -364,13 +364,8 @@ class Checkout:
                     "kind": PaymentKind.SUBSCRIPTION.value,
                 },
                 receipt_lines=[
-                    ReceiptLine(
-                        description=quote.description,
-                        quantity=1,
-                        unit_price=quote.amount,
-                        vat_code=self._catalog.shop.vat_code,
-                        payment_subject=self._catalog.shop.plan_payment_subject,
-                        payment_mode=self._catalog.shop.plan_payment_mode,
+                    single_line(
+                        self._catalog, PaymentKind.SUBSCRIPTION, quote.description, quote.amount
                     )
                 ],
                 receipt_email=receipt_email,
@@ -473,29 +468,14 @@ class Checkout:
             )
             await session.flush()
             if is_test:
-                lines = [
-                    ReceiptLine(
-                        text,
-                        1,
-                        amount,
-                        shop.vat_code,
-                        shop.ticket_payment_subject,
-                        shop.ticket_payment_mode,
-                    )
-                ]
+                lines = [single_line(self._catalog, PaymentKind.TICKETS, text, amount)]
             else:
-                lines = [
-                    ReceiptLine(
-                        description=f"{ticket_title(self._catalog, line.ticket_type)}, "
-                        f"{order.visit_date:%d.%m.%Y} {order.slot_time}",
-                        quantity=line.quantity,
-                        unit_price=line.unit_price,
-                        vat_code=shop.vat_code,
-                        payment_subject=shop.ticket_payment_subject,
-                        payment_mode=shop.ticket_payment_mode,
-                    )
-                    for line in order.lines
-                ]
+                lines = ticket_lines(
+                    self._catalog,
+                    ((line.ticket_type, line.quantity, line.unit_price) for line in order.lines),
+                    order.visit_date,
+                    order.slot_time,
+                )
             request = PaymentRequest(
                 idempotence_key=payment_id,
                 amount=amount,
@@ -571,12 +551,6 @@ def add_pending_payment(
         detail=detail,
         at=now,
     )
-
-
-def ticket_title(catalog: Catalog, code: str, language: str = "ru") -> str:
-    """Return a ticket type's title."""
-    ticket_type = catalog.tickets.type(code)
-    return ticket_type.title(language) if ticket_type else code
 
 
 async def release_order_seats(session: AsyncSession, payment: Payment) -> None:

@@ -22,7 +22,7 @@ from db.repositories import inventory
 from db.repositories import payments as payments_repo
 from db.repositories.subscriptions import extend_subscription
 from payments.catalog import Catalog
-from payments.checkout import release_order_seats, ticket_title
+from payments.checkout import release_order_seats
 from payments.gateway import GatewayError, GatewayNotFound, GatewayUnavailable
 from payments.mailer import Attachment
 from payments.ports import (
@@ -37,6 +37,7 @@ from payments.ports import (
     TicketsIssued,
 )
 from payments.qr import new_ticket_code, qr_png
+from payments.receipts import ticket_title
 from payments.types import (
     CancelReason,
     OrderStatus,
