@@ -34,7 +34,7 @@ MEDIA_GROUP_LIMIT = 10
 
 def chat_id_of(user_id: str) -> int | None:
     """Return the Telegram chat of a user, or None for API-only users such as `test_user_1`."""
-    return int(user_id) if user_id.isdigit() else None
+    return int(user_id) if user_id.isascii() and user_id.isdigit() else None
 
 
 class TelegramNotifier:

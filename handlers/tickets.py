@@ -234,6 +234,8 @@ async def on_date(
     """Take a date if it is still bookable (an old keyboard may offer a past one)."""
     journey = _journey(state=state, **_pick(deps))
     try:
+        if not callback_data.d.isascii():  # strptime takes any script's digits
+            raise ValueError(callback_data.d)
         visit_date = datetime.strptime(callback_data.d, "%Y%m%d").date()  # noqa: DTZ007 - a date
     except ValueError:
         visit_date = None

@@ -36,7 +36,7 @@ router = APIRouter(prefix="/api/v2", tags=["BurLive /api/v2"])
 
 
 def _auth_answer(api: ApiContext, user: User, *, is_new: bool) -> AuthOut:
-    is_admin = user.id.isdigit() and int(user.id) in api.admin_ids
+    is_admin = user.id.isascii() and user.id.isdigit() and int(user.id) in api.admin_ids
     return AuthOut(
         userId=user.id,
         isFirstOpen=is_new,

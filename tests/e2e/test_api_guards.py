@@ -7,6 +7,7 @@ client (or the shop owner) would notice.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import httpx
 from sqlalchemy import func, select
@@ -16,10 +17,12 @@ from tests.e2e.conftest import Shop
 from tests.e2e.test_api import (
     ALICE,
     BOB,
+    JSON,
     _at_yookassa,
     _auth,
     _error,
     _eventually,
+    _invalid,
     _login,
     _new_session,
     _session_body,
@@ -99,3 +102,134 @@ async def test_two_concurrent_checkouts_of_one_customer_cannot_both_hold(
     assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
     assert await _sessions(shop) == 1
     assert len(shop.yookassa.payments) == 1
+
+
+# ---- input rules ---------------------------------------------------------------------------------
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+HIDDEN = {
+    "right-to-left override": "\u202e",
+    "left-to-right embedding": "\u202a",
+    "first strong isolate": "\u2068",
+    "right-to-left mark": "\u200f",
+    "bell": "\u0007",
+    "null": "\u0000",
+}
+
+
+def _variant(shop: Shop, change: Callable[[JSON], None]) -> JSON:
+    body = _session_body(shop)
+    change(body)
+    return body
+
+
+async def test_digits_of_other_scripts_are_not_numbers(
+    client: httpx.AsyncClient, shop: Shop
+) -> None:
+    token = await _login(client, shop, ALICE)
+    for digits in (ARABIC_INDIC, FULL_WIDTH):
+        cases: list[tuple[Callable[[JSON], None], str]] = [
+            (
+                lambda b, d=digits: b["customer"].update(phone="+79991111111".translate(d)),
+                "customer.phone",
+            ),
+            (
+                lambda b, d=digits: b["items"][0]["unit_price"].update(
+                    value="1000.00".translate(d)
+                ),
+                "items.0.unit_price.value",
+            ),
+            (
+                lambda b, d=digits: b["order"]["total_amount"].update(value="2000.00".translate(d)),
+                "order.total_amount.value",
+            ),
+            (
+                lambda b, d=digits: b["items"][0].update(visit_time="10:00".translate(d)),
+                "items.0.visit_time",
+            ),
+        ]
+        for change, field in cases:
+            response = await client.post(
+                "/v1/payments/sessions", json=_variant(shop, change), headers=_auth(token)
+            )
+            assert field in _invalid(response), (field, response.text)
+    assert shop.yookassa.payments == {}
+
+
+async def test_control_and_bidi_characters_are_refused_in_free_text(
+    client: httpx.AsyncClient, shop: Shop
+) -> None:
+    token = await _login(client, shop, ALICE)
+    for name, char in HIDDEN.items():
+        cases: list[tuple[Callable[[JSON], None], str]] = [
+            (lambda b, c=char: b.update(description=f"Билеты{c}txt.exe"), "description"),
+            (lambda b, c=char: b.update(session_id=f"s{c}1"), "session_id"),
+            (
+                lambda b, c=char: b["confirmation"].update(return_url=f"https://zoo.ru/{c}ok"),
+                "confirmation.return_url",
+            ),
+        ]
+        for change, field in cases:
+            response = await client.post(
+                "/v1/payments/sessions", json=_variant(shop, change), headers=_auth(token)
+            )
+            assert field in _invalid(response), (name, field, response.text)
+    assert shop.yookassa.payments == {}
+    # Emoji sequences (held together by the zero-width joiner) and plain text are fine.
+    ok = await _new_session(
+        client, token, _variant(shop, lambda b: b.update(description="Семья 👨\u200d👩\u200d👧"))
+    )
+    sent = next(r.body for r in shop.yookassa.requests if r.path == "/v3/payments")
+    assert sent["description"] == "Семья 👨\u200d👩\u200d👧"
+    patch = await client.patch(
+        f"/v1/payments/{ok['payment_id']}",
+        json={"description": "ok\u202egnp.exe"},
+        headers=_auth(token),
+    )
+    assert _invalid(patch) == ["description"]
+    test_user = await client.post(
+        "/api/v2/auth/test-user",
+        json={"userId": "test_user_1", "firstName": "Ann\u2066a"},
+    )
+    assert "firstName" in _invalid(test_user)
+
+
+async def test_a_boolean_is_not_a_quantity(client: httpx.AsyncClient, shop: Shop) -> None:
+    token = await _login(client, shop, ALICE)
+    for value in (True, "2", 2.0):
+        body = _variant(shop, lambda b, v=value: b["items"][0].update(quantity=v))
+        response = await client.post("/v1/payments/sessions", json=body, headers=_auth(token))
+        assert _invalid(response) == ["items.0.quantity"], (value, response.text)
+    body = _variant(shop, lambda b: b["items"][0].update(quantity=True))
+    body["order"]["total_amount"]["value"] = "1000.00"
+    response = await client.post("/v1/payments/sessions", json=body, headers=_auth(token))
+    assert _invalid(response) == ["items.0.quantity"]
+    assert shop.yookassa.payments == {}
+
+
+async def test_metadata_keeps_to_yookassas_limits(client: httpx.AsyncClient, shop: Shop) -> None:
+    token = await _login(client, shop, ALICE)
+    payment_id = (await _new_session(client, token, _session_body(shop)))["payment_id"]
+    for metadata in (
+        {"k" * 33: "v"},
+        {"k": "v" * 513},
+        {f"k{i}": "v" for i in range(17)},
+        {"": "v"},
+        {"k\u202e": "v"},
+        {"k": "v\u0000"},
+    ):
+        for method in ("PUT", "PATCH"):
+            response = await client.request(
+                method,
+                f"/v1/payments/{payment_id}",
+                json={"metadata": metadata},
+                headers=_auth(token),
+            )
+            assert _invalid(response) == ["metadata"], (method, response.text)
+    largest = {"k" * 32: "v" * 512}
+    response = await client.put(
+        f"/v1/payments/{payment_id}", json={"metadata": largest}, headers=_auth(token)
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["metadata"]["k" * 32] == "v" * 512
