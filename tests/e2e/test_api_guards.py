@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 from sqlalchemy import func, select
@@ -124,30 +125,34 @@ def _variant(shop: Shop, change: Callable[[JSON], None]) -> JSON:
     return body
 
 
+def _set(*path: str | int, value: object) -> Callable[[JSON], None]:
+    """A change of the session body that puts `value` at `path`."""
+
+    def change(body: JSON) -> None:
+        target: Any = body
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+
+    return change
+
+
 async def test_digits_of_other_scripts_are_not_numbers(
     client: httpx.AsyncClient, shop: Shop
 ) -> None:
     token = await _login(client, shop, ALICE)
     for digits in (ARABIC_INDIC, FULL_WIDTH):
-        cases: list[tuple[Callable[[JSON], None], str]] = [
+        cases = [
+            (_set("customer", "phone", value="+79991111111".translate(digits)), "customer.phone"),
             (
-                lambda b, d=digits: b["customer"].update(phone="+79991111111".translate(d)),
-                "customer.phone",
-            ),
-            (
-                lambda b, d=digits: b["items"][0]["unit_price"].update(
-                    value="1000.00".translate(d)
-                ),
+                _set("items", 0, "unit_price", "value", value="1000.00".translate(digits)),
                 "items.0.unit_price.value",
             ),
             (
-                lambda b, d=digits: b["order"]["total_amount"].update(value="2000.00".translate(d)),
+                _set("order", "total_amount", "value", value="2000.00".translate(digits)),
                 "order.total_amount.value",
             ),
-            (
-                lambda b, d=digits: b["items"][0].update(visit_time="10:00".translate(d)),
-                "items.0.visit_time",
-            ),
+            (_set("items", 0, "visit_time", value="10:00".translate(digits)), "items.0.visit_time"),
         ]
         for change, field in cases:
             response = await client.post(
@@ -162,11 +167,11 @@ async def test_control_and_bidi_characters_are_refused_in_free_text(
 ) -> None:
     token = await _login(client, shop, ALICE)
     for name, char in HIDDEN.items():
-        cases: list[tuple[Callable[[JSON], None], str]] = [
-            (lambda b, c=char: b.update(description=f"Билеты{c}txt.exe"), "description"),
-            (lambda b, c=char: b.update(session_id=f"s{c}1"), "session_id"),
+        cases = [
+            (_set("description", value=f"Билеты{char}txt.exe"), "description"),
+            (_set("session_id", value=f"s{char}1"), "session_id"),
             (
-                lambda b, c=char: b["confirmation"].update(return_url=f"https://zoo.ru/{c}ok"),
+                _set("confirmation", "return_url", value=f"https://zoo.ru/{char}ok"),
                 "confirmation.return_url",
             ),
         ]
@@ -177,11 +182,10 @@ async def test_control_and_bidi_characters_are_refused_in_free_text(
             assert field in _invalid(response), (name, field, response.text)
     assert shop.yookassa.payments == {}
     # Emoji sequences (held together by the zero-width joiner) and plain text are fine.
-    ok = await _new_session(
-        client, token, _variant(shop, lambda b: b.update(description="Семья 👨\u200d👩\u200d👧"))
-    )
+    family = "Семья 👨\u200d👩\u200d👧"
+    ok = await _new_session(client, token, _variant(shop, _set("description", value=family)))
     sent = next(r.body for r in shop.yookassa.requests if r.path == "/v3/payments")
-    assert sent["description"] == "Семья 👨\u200d👩\u200d👧"
+    assert sent["description"] == family
     patch = await client.patch(
         f"/v1/payments/{ok['payment_id']}",
         json={"description": "ok\u202egnp.exe"},
@@ -198,10 +202,11 @@ async def test_control_and_bidi_characters_are_refused_in_free_text(
 async def test_a_boolean_is_not_a_quantity(client: httpx.AsyncClient, shop: Shop) -> None:
     token = await _login(client, shop, ALICE)
     for value in (True, "2", 2.0):
-        body = _variant(shop, lambda b, v=value: b["items"][0].update(quantity=v))
+        body = _variant(shop, _set("items", 0, "quantity", value=value))
         response = await client.post("/v1/payments/sessions", json=body, headers=_auth(token))
         assert _invalid(response) == ["items.0.quantity"], (value, response.text)
-    body = _variant(shop, lambda b: b["items"][0].update(quantity=True))
+    # Even where `true` read as 1 would match the total.
+    body = _variant(shop, _set("items", 0, "quantity", value=True))
     body["order"]["total_amount"]["value"] = "1000.00"
     response = await client.post("/v1/payments/sessions", json=body, headers=_auth(token))
     assert _invalid(response) == ["items.0.quantity"]
