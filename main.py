@@ -418,6 +418,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         clock=clock,
         tz=settings.tz,
         test_user_ids=frozenset(settings.TEST_USER_IDS),
+        fallback_email_domain=settings.RECEIPT_FALLBACK_EMAIL_DOMAIN,
     )
     jobs = Jobs(
         sessionmaker=sessionmaker,

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.texts import day, money, t
 from db.repositories.users import mark_blocked
 from payments.catalog import Catalog
-from payments.checkout import ticket_title
 from payments.ports import (
     IssuedTicket,
     PaymentCanceled,
@@ -26,6 +25,7 @@ from payments.ports import (
     TicketsIssued,
 )
 from payments.qr import qr_png
+from payments.receipts import ticket_title
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ MEDIA_GROUP_LIMIT = 10
 
 def chat_id_of(user_id: str) -> int | None:
     """Return the Telegram chat of a user, or None for API-only users such as `test_user_1`."""
-    return int(user_id) if user_id.isdigit() else None
+    return int(user_id) if user_id.isascii() and user_id.isdigit() else None
 
 
 class TelegramNotifier:

@@ -36,7 +36,7 @@ PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "your-super-secret
 MIN_PRODUCTION_SECRET_LENGTH = 32
 _SENSITIVE_SUFFIXES = ("SECRET", "TOKEN", "PASSWORD", "KEY")
 _SENSITIVE_KEYS = {"DATABASE_URL", "REDIS_URL"}
-_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_TOKEN_RE = re.compile(r"^[0-9]+:[A-Za-z0-9_-]+$")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

@@ -103,6 +103,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "You have too many unpaid payments. Pay or cancel one of them, or try again in "
         "{minutes} min.",
     ),
+    "too_many_unpaid_seats": (
+        "Ваши неоплаченные заказы уже держат {held} мест, а вместе можно держать не больше "
+        "{max}. Оплатите прежний заказ или отмените его кнопкой «Отменить» — места освободятся.",
+        "Your unpaid orders already hold {held} seats, and at most {max} can be held at once. "
+        "Pay an earlier order or cancel it with its “Cancel” button to free the seats.",
+    ),
     "provider_down": (
         "Платёжный сервис сейчас не отвечает. Деньги не списаны; попробуйте ещё раз через минуту.",
         "The payment service is not answering right now. Nothing was charged; please try again "

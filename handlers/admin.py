@@ -39,8 +39,8 @@ from payments.admin import (
 )
 from payments.catalog import Catalog
 from payments.charts import ChartLabels, revenue_chart
-from payments.checkout import ticket_title
 from payments.money import MoneyError, parse_money
+from payments.receipts import ticket_title
 from payments.types import UserInfo
 
 log = logging.getLogger(__name__)
@@ -62,11 +62,11 @@ DEFAULT_EXPORT_DAYS = 30
 MAX_BROADCAST_LENGTH = 3500
 MESSAGE_LIMIT = 4000
 CAPTION_LIMIT = 1024
-REFUND_AMOUNT = re.compile(r"^\d{1,9}(?:[.,]\d{1,2})?$")
-ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-DOTTED_DATE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})$")
-CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-WHOLE_NUMBER = re.compile(r"^\d{1,6}$")
+REFUND_AMOUNT = re.compile(r"^[0-9]{1,9}(?:[.,][0-9]{1,2})?$")
+ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+DOTTED_DATE = re.compile(r"^([0-9]{2})\.([0-9]{2})\.([0-9]{4})$")
+CLOCK_TIME = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
+WHOLE_NUMBER = re.compile(r"^[0-9]{1,6}$")
 
 
 # ---- parsing (pure) -------------------------------------------------------------------------

@@ -13,8 +13,8 @@ from bot.settings import Settings
 from bot.texts import day, t
 from payments.account import Account
 from payments.catalog import Catalog
-from payments.checkout import ticket_title
 from payments.ports import IssuedTicket
+from payments.receipts import ticket_title
 from payments.types import SubscriptionStatus, UserInfo
 
 

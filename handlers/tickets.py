@@ -20,8 +20,15 @@ from bot.settings import Settings
 from bot.texts import day, money, t
 from handlers.states import TicketFlow
 from payments.catalog import Catalog
-from payments.checkout import Checkout, ProviderDown, SoldOut, TooManyPending, ticket_title
+from payments.checkout import (
+    Checkout,
+    ProviderDown,
+    SoldOut,
+    TooManyPending,
+    TooManyUnpaidSeats,
+)
 from payments.ports import Clock
+from payments.receipts import ticket_title
 from payments.tickets import Availability, InvalidOrder, TicketRules, ValidOrder
 from payments.types import UserInfo
 
@@ -227,6 +234,8 @@ async def on_date(
     """Take a date if it is still bookable (an old keyboard may offer a past one)."""
     journey = _journey(state=state, **_pick(deps))
     try:
+        if not callback_data.d.isascii():  # strptime takes any script's digits
+            raise ValueError(callback_data.d)
         visit_date = datetime.strptime(callback_data.d, "%Y%m%d").date()  # noqa: DTZ007 - a date
     except ValueError:
         visit_date = None
@@ -354,6 +363,11 @@ async def _pay(
     except SoldOut as exc:
         await query.answer(t(lang, "sold_out_now", left=exc.seats_left), show_alert=True)
         await journey.slots(order.visit_date)
+        return
+    except TooManyUnpaidSeats as exc:
+        await query.answer(
+            t(lang, "too_many_unpaid_seats", held=exc.held, max=exc.limit), show_alert=True
+        )
         return
     except TooManyPending as exc:
         await query.answer(

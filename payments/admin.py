@@ -79,7 +79,15 @@ from payments.ports import (
     SubscriptionActivated,
 )
 from payments.pricing import plan_price
-from payments.types import Cohort, PaymentKind, PaymentStatus, ProviderRefund, TicketStatus
+from payments.receipts import receipt_of, refund_receipt
+from payments.types import (
+    Cohort,
+    PaymentKind,
+    PaymentStatus,
+    ProviderRefund,
+    Receipt,
+    TicketStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -618,8 +626,10 @@ class AdminConsole:
         clock: Clock,
         tz: ZoneInfo,
         test_user_ids: frozenset[str],
+        fallback_email_domain: str = "burlive.ru",
     ) -> None:
-        """Keep the collaborators."""
+        """Keep the collaborators; the domain makes refund receipts' fallback e-mail."""
+        self._fallback_email_domain = fallback_email_domain
         self._sessionmaker = sessionmaker
         self._gateway = gateway
         self._notifier = notifier
@@ -888,9 +898,10 @@ class AdminConsole:
             prepared = await self._prepare_refund(session, admin_id, query, amount, now)
         if isinstance(prepared, Refusal):
             await self._refuse(admin_id, "refund", query[:64], args, prepared)
-        payment_id, provider_id, row_id, want, key, retried = prepared
+        payment_id, provider_id, row_id, want, key, retried, receipt = prepared
         try:
-            remote = await self._gateway.create_refund(provider_id, want, key)
+            # The receipt is built the same way on a retry, so the retried body is the same.
+            remote = await self._gateway.create_refund(provider_id, want, key, receipt=receipt)
         except GatewayUnavailable as exc:
             log.warning("refund %s of %s: YooKassa did not answer: %s", row_id, payment_id, exc)
             async with self._sessionmaker.begin() as session:
@@ -958,8 +969,11 @@ class AdminConsole:
         query: str,
         amount: Decimal | None,
         now: datetime,
-    ) -> Refusal | tuple[str, str, int, Decimal, str, bool]:
-        """Reserve the amount and write the pending refund row (or find the unanswered one)."""
+    ) -> Refusal | tuple[str, str, int, Decimal, str, bool, Receipt]:
+        """Reserve the amount and write the pending refund row (or find the unanswered one).
+
+        Also build the refund's receipt from the one the payment was sold with (54-FZ).
+        """
         payment = await self._find(session, query)
         if payment is None:
             return Refusal("payment_not_found", f"no payment {query!r}", query=query)
@@ -999,6 +1013,7 @@ class AdminConsole:
                 waiting.amount,
                 waiting.idempotence_key,
                 True,
+                await self._refund_receipt(session, payment, waiting.amount),
             )
         left = payment.amount - payment.refunded_amount
         if left <= 0:
@@ -1039,7 +1054,15 @@ class AdminConsole:
             detail={"refund": row.id, "amount": wire(want), "by": admin_id},
             at=now,
         )
-        return payment.id, payment.provider_id, row.id, want, key, False
+        receipt = await self._refund_receipt(session, payment, want)
+        return payment.id, payment.provider_id, row.id, want, key, False, receipt
+
+    async def _refund_receipt(
+        self, session: AsyncSession, payment: Payment, amount: Decimal
+    ) -> Receipt:
+        """Return the receipt of a refund of `amount`: the sold lines, or a share of each."""
+        sold = await receipt_of(session, payment, self._catalog, self._fallback_email_domain)
+        return refund_receipt(sold, amount)
 
     async def _refund_result(
         self, payment_id: str, refund_id: int, state: RefundState, retried: bool

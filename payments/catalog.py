@@ -25,7 +25,7 @@ from payments.types import Cohort
 
 DEFAULT_CATALOG = "catalog_default.toml"
 _CODE = r"^[a-z][a-z0-9_]{0,31}$"
-_SLOT = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_SLOT = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 Code = Annotated[str, Field(pattern=_CODE)]
 
 

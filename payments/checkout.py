@@ -33,6 +33,7 @@ from payments.pricing import (
     plan_description,
     plan_price,
 )
+from payments.receipts import single_line, ticket_lines
 from payments.tickets import ValidOrder
 from payments.types import (
     Cohort,
@@ -42,7 +43,6 @@ from payments.types import (
     PaymentStatus,
     PriceQuote,
     ProviderPayment,
-    ReceiptLine,
 )
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,16 @@ class TooManyPending(CheckoutError):
         """Keep how many seconds until the oldest unfinished payment leaves the window."""
         super().__init__(f"too many unfinished payments; retry in {retry_after}s")
         self.retry_after = retry_after
+
+
+class TooManyUnpaidSeats(CheckoutError):
+    """The user's unpaid orders already hold (nearly) as many seats as one order may have."""
+
+    def __init__(self, held: int, limit: int) -> None:
+        """Keep how many seats are held unpaid and the allowance."""
+        super().__init__(f"{held} seats already held unpaid; at most {limit} at once")
+        self.held = held
+        self.limit = limit
 
 
 class UnknownProduct(CheckoutError):
@@ -392,13 +402,8 @@ class Checkout:
                     "kind": PaymentKind.SUBSCRIPTION.value,
                 },
                 receipt_lines=[
-                    ReceiptLine(
-                        description=quote.description,
-                        quantity=1,
-                        unit_price=quote.amount,
-                        vat_code=self._catalog.shop.vat_code,
-                        payment_subject=self._catalog.shop.plan_payment_subject,
-                        payment_mode=self._catalog.shop.plan_payment_mode,
+                    single_line(
+                        self._catalog, PaymentKind.SUBSCRIPTION, quote.description, quote.amount
                     )
                 ],
                 receipt_email=receipt_email,
@@ -431,6 +436,12 @@ class Checkout:
         async def prepare(session: AsyncSession, user: User, payment_id: str) -> Draft:
             now = self._clock.now()
             is_test = is_test_user(user.id, self._config.test_user_ids)
+            # No hoarding: one customer's unpaid seats, across all their pending orders, stay
+            # within one order's maximum. `run` locked the user row in this transaction, so two
+            # checkouts of one user cannot both pass this sum.
+            unpaid = await payments_repo.unpaid_seats(session, user.id)
+            if unpaid + order.seats > tickets.max_tickets_per_order:
+                raise TooManyUnpaidSeats(unpaid, tickets.max_tickets_per_order)
             held = await inventory.hold_seats(
                 session, order.visit_date, order.slot_time, order.seats, tickets.capacity_per_slot
             )
@@ -495,29 +506,14 @@ class Checkout:
             )
             await session.flush()
             if is_test:
-                lines = [
-                    ReceiptLine(
-                        text,
-                        1,
-                        amount,
-                        shop.vat_code,
-                        shop.ticket_payment_subject,
-                        shop.ticket_payment_mode,
-                    )
-                ]
+                lines = [single_line(self._catalog, PaymentKind.TICKETS, text, amount)]
             else:
-                lines = [
-                    ReceiptLine(
-                        description=f"{ticket_title(self._catalog, line.ticket_type)}, "
-                        f"{order.visit_date:%d.%m.%Y} {order.slot_time}",
-                        quantity=line.quantity,
-                        unit_price=line.unit_price,
-                        vat_code=shop.vat_code,
-                        payment_subject=shop.ticket_payment_subject,
-                        payment_mode=shop.ticket_payment_mode,
-                    )
-                    for line in order.lines
-                ]
+                lines = ticket_lines(
+                    self._catalog,
+                    ((line.ticket_type, line.quantity, line.unit_price) for line in order.lines),
+                    order.visit_date,
+                    order.slot_time,
+                )
             request = PaymentRequest(
                 idempotence_key=payment_id,
                 amount=amount,
@@ -593,12 +589,6 @@ def add_pending_payment(
         detail=detail,
         at=now,
     )
-
-
-def ticket_title(catalog: Catalog, code: str, language: str = "ru") -> str:
-    """Return a ticket type's title."""
-    ticket_type = catalog.tickets.type(code)
-    return ticket_type.title(language) if ticket_type else code
 
 
 async def release_order_seats(session: AsyncSession, payment: Payment) -> None:

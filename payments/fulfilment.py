@@ -22,7 +22,7 @@ from db.repositories import inventory
 from db.repositories import payments as payments_repo
 from db.repositories.subscriptions import extend_subscription
 from payments.catalog import Catalog
-from payments.checkout import release_order_seats, ticket_title
+from payments.checkout import release_order_seats
 from payments.gateway import GatewayError, GatewayNotFound, GatewayUnavailable
 from payments.mailer import Attachment
 from payments.ports import (
@@ -37,6 +37,7 @@ from payments.ports import (
     TicketsIssued,
 )
 from payments.qr import new_ticket_code, qr_png
+from payments.receipts import ticket_title
 from payments.types import (
     CancelReason,
     OrderStatus,
@@ -231,6 +232,7 @@ class Fulfilment:
             )
             current = await payments_repo.get_payment(session, payment.id)
             assert current is not None  # noqa: S101 - the row exists, we just read it
+            captured = current.status == PaymentStatus.SUCCEEDED
             deliverable = current.status == PaymentStatus.WAITING_FOR_CAPTURE and (
                 await self.reserve_for_capture(session, current)
             )
@@ -245,6 +247,11 @@ class Fulfilment:
                 detail={"moved": moved, "deliverable": deliverable},
                 at=now,
             )
+        if captured:
+            # A racing worker captured it after we looked: nothing to release, and a cancel
+            # of a captured payment would only be refused.
+            log.info("payment %s: captured meanwhile; no cancel", payment.id)
+            return Applied(Outcome.ALREADY, payment.id, PaymentStatus.SUCCEEDED)
         key_base = payment.idempotence_key
         try:
             if deliverable:

@@ -39,6 +39,7 @@ from payments.types import (
     PaymentStatus,
     ProviderPayment,
     ProviderRefund,
+    Receipt,
 )
 
 log = logging.getLogger(__name__)
@@ -202,22 +203,22 @@ def _to_refund(response: Any) -> ProviderRefund:
     )
 
 
-def _receipt(request: PaymentRequest) -> dict[str, Any]:
-    customer = {"email": request.receipt_email} if request.receipt_email else {}
-    if not customer and request.receipt_phone:
-        customer = {"phone": request.receipt_phone.lstrip("+")}
+def _receipt(receipt: Receipt, currency: str = "RUB") -> dict[str, Any]:
+    customer = {"email": receipt.email} if receipt.email else {}
+    if not customer and receipt.phone:
+        customer = {"phone": receipt.phone.lstrip("+")}
     return {
         "customer": customer,
         "items": [
             {
                 "description": line.description[:128],
                 "quantity": str(line.quantity),
-                "amount": {"value": wire(line.unit_price), "currency": request.currency},
+                "amount": {"value": wire(line.unit_price), "currency": currency},
                 "vat_code": line.vat_code,
                 "payment_subject": line.payment_subject,
                 "payment_mode": line.payment_mode,
             }
-            for line in request.receipt_lines
+            for line in receipt.lines
         ],
     }
 
@@ -317,7 +318,8 @@ class YooKassaGateway:
             "metadata": dict(request.metadata),
         }
         if request.receipt_lines:
-            params["receipt"] = _receipt(request)
+            receipt = Receipt(request.receipt_lines, request.receipt_email, request.receipt_phone)
+            params["receipt"] = _receipt(receipt, request.currency)
 
         def call() -> ProviderPayment:
             return _to_payment(_Payment.create(params, request.idempotence_key))
@@ -378,15 +380,22 @@ class YooKassaGateway:
         return await self._call("cancel payment", call)
 
     async def create_refund(
-        self, provider_id: str, amount: Decimal, idempotence_key: str, description: str = ""
+        self,
+        provider_id: str,
+        amount: Decimal,
+        idempotence_key: str,
+        description: str = "",
+        receipt: Receipt | None = None,
     ) -> ProviderRefund:
-        """Refund all or part of a succeeded payment."""
+        """Refund all or part of a succeeded payment, with the refund's receipt if given."""
         params: dict[str, Any] = {
             "payment_id": provider_id,
             "amount": {"value": wire(amount), "currency": "RUB"},
         }
         if description:
             params["description"] = description[:250]
+        if receipt is not None:
+            params["receipt"] = _receipt(receipt)
 
         def call() -> ProviderRefund:
             return _to_refund(_Refund.create(params, idempotence_key))

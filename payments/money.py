@@ -7,7 +7,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-_TWO_PLACES = re.compile(r"^-?\d+\.\d{2}$")
+# ASCII digits only: Decimal() and `\d` would take Arabic-Indic or full-width digits too.
+_TWO_PLACES = re.compile(r"-?[0-9]+\.[0-9]{2}")
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 class MoneyError(ValueError):
@@ -18,8 +20,10 @@ def parse_money(value: str | int | Decimal, *, strict: bool = False) -> Decimal:
     """Parse an amount; with strict, require a string with exactly two decimals."""
     if isinstance(value, bool | float):
         raise MoneyError("amounts are strings with two decimals, not floats")
-    if strict and not (isinstance(value, str) and _TWO_PLACES.match(value)):
+    if strict and not (isinstance(value, str) and _TWO_PLACES.fullmatch(value)):
         raise MoneyError('amount must have exactly two decimal places, like "2500.00"')
+    if isinstance(value, str) and not _NUMBER.fullmatch(value):
+        raise MoneyError(f"not an amount: {value!r}")
     try:
         amount = Decimal(value)
     except (InvalidOperation, ValueError) as exc:

@@ -10,7 +10,13 @@ from decimal import Decimal
 from typing import Protocol
 
 from payments.mailer import Attachment
-from payments.types import PaymentRequest, PaymentStatus, ProviderPayment, ProviderRefund
+from payments.types import (
+    PaymentRequest,
+    PaymentStatus,
+    ProviderPayment,
+    ProviderRefund,
+    Receipt,
+)
 
 
 class Clock(Protocol):
@@ -63,9 +69,14 @@ class PaymentGateway(Protocol):
         ...
 
     async def create_refund(
-        self, provider_id: str, amount: Decimal, idempotence_key: str, description: str = ""
+        self,
+        provider_id: str,
+        amount: Decimal,
+        idempotence_key: str,
+        description: str = "",
+        receipt: Receipt | None = None,
     ) -> ProviderRefund:
-        """Refund a succeeded payment."""
+        """Refund a succeeded payment; `receipt` is the refund's 54-FZ receipt."""
         ...
 
     async def get_refund(self, refund_id: str) -> ProviderRefund:

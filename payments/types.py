@@ -133,6 +133,15 @@ class ReceiptLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Receipt:
+    """A 54-FZ receipt: its lines and the customer's contact (an e-mail, else a phone)."""
+
+    lines: Sequence[ReceiptLine]
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentRequest:
     """What we ask YooKassa to create."""
 

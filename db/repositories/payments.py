@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.models import Payment, PaymentEvent
+from db.models import Order, Payment, PaymentEvent
 
 OPEN = ("pending", "waiting_for_capture")
 
@@ -43,6 +43,21 @@ async def open_payments_since(
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=UTC)
     return int(count), oldest
+
+
+async def unpaid_seats(session: AsyncSession, user_id: str) -> int:
+    """Return how many seats a user's unpaid (still pending) ticket payments hold."""
+    result = await session.execute(
+        select(func.coalesce(func.sum(Order.seats), 0))
+        .select_from(Payment)
+        .join(Order, Order.id == Payment.order_id)
+        .where(
+            Payment.user_id == user_id,
+            Payment.status == "pending",
+            Order.seats_held.is_(True),
+        )
+    )
+    return int(result.scalar_one())
 
 
 async def transition(

@@ -76,10 +76,10 @@ def verify_init_data(
     expected = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, received.lower()):
         raise InitDataError("init data signature does not match this bot")
-    try:
-        auth_date = int(fields["auth_date"])
-    except (KeyError, ValueError) as exc:
-        raise InitDataError("init data has no valid auth_date") from exc
+    raw_date = fields.get("auth_date", "")
+    if not (raw_date.isascii() and raw_date.isdigit()):
+        raise InitDataError("init data has no valid auth_date")
+    auth_date = int(raw_date)
     age = now.timestamp() - auth_date
     if age > max_age_seconds or age < -60:  # noqa: PLR2004 - a minute of clock skew
         raise InitDataError("init data is too old")

@@ -43,7 +43,9 @@ router = APIRouter(prefix="/api/v2", tags=["BurLive /api/v2"])
 
 
 def _auth_answer(api: ApiContext, user: User, *, is_new: bool, may_admin: bool = True) -> AuthOut:
-    is_admin = may_admin and user.id.isdigit() and int(user.id) in api.admin_ids
+    is_admin = (
+        may_admin and user.id.isascii() and user.id.isdigit() and int(user.id) in api.admin_ids
+    )
     return AuthOut(
         userId=user.id,
         isFirstOpen=is_new,

@@ -9,6 +9,7 @@ from payments.checkout import (
     ProviderDown,
     SoldOut,
     TooManyPending,
+    TooManyUnpaidSeats,
     UnknownUser,
 )
 
@@ -43,6 +44,13 @@ def checkout_failure(exc: CheckoutError) -> ApiError:
     """Map a checkout that could not go ahead to the answer every payment route gives."""
     if isinstance(exc, SoldOut):
         return ApiError(409, f"Not enough free seats: {exc.seats_left} left")
+    if isinstance(exc, TooManyUnpaidSeats):
+        return ApiError(
+            409,
+            f"You already hold {exc.held} unpaid seats in pending orders; at most {exc.limit} "
+            f"seats may be held unpaid at once, so {max(0, exc.limit - exc.held)} more can be "
+            "booked now. Paying or cancelling those orders frees the allowance.",
+        )
     if isinstance(exc, TooManyPending):
         return ApiError(
             429,

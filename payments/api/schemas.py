@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-MONEY_PATTERN = r"^\d{1,9}\.\d{2}$"
-TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+MONEY_PATTERN = r"^[0-9]{1,9}\.[0-9]{2}$"
+TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-_PHONE = re.compile(r"^\+?\d{10,15}$")
+_PHONE = re.compile(r"^\+?[0-9]{10,15}$")
+# YooKassa's own metadata limits (yookassa.md §1).
+METADATA_KEYS = 16
+METADATA_KEY_LENGTH = 32
+METADATA_VALUE_LENGTH = 512
+# The zero-width joiner (Cf) holds emoji sequences together; every other format character is
+# invisible or reorders text (the bidi controls U+202A-U+202E, U+2066-U+2069, U+200E/F).
+_ALLOWED_FORMAT = frozenset({"\u200d"})
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def _visible(value: str) -> str:
+    """Refuse control and bidirectional characters: they hide or reorder what people read."""
+    for char in value:
+        if unicodedata.category(char) in _HIDDEN and char not in _ALLOWED_FORMAT:
+            raise ValueError(
+                f"control and bidirectional characters are not allowed (found U+{ord(char):04X})"
+            )
+    return value
+
+
+# Free text we store, show or pass to YooKassa.
+PlainText = Annotated[str, AfterValidator(_visible)]
 
 
 class _Body(BaseModel):
@@ -59,7 +82,7 @@ class Item(_Body):
     """A line of tickets: type, quantity, the catalog's unit price, the visit."""
 
     ticket_type: str = Field(min_length=1, max_length=32, examples=["adult"])
-    quantity: int = Field(gt=0, le=100, examples=[2])
+    quantity: int = Field(strict=True, gt=0, le=100, examples=[2])  # `true` is not 1
     unit_price: Amount
     visit_date: date = Field(examples=["2024-10-25"])
     visit_time: str = Field(pattern=TIME_PATTERN, examples=["10:00"])
@@ -69,8 +92,8 @@ class Confirmation(_Body):
     """Where YooKassa sends the payer back."""
 
     type: Literal["redirect"] = "redirect"
-    return_url: str = Field(min_length=1, max_length=2048, pattern=r"^https?://\S+$")
-    cancel_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://\S+$")
+    return_url: PlainText = Field(min_length=1, max_length=2048, pattern=r"^https?://\S+$")
+    cancel_url: PlainText | None = Field(default=None, max_length=2048, pattern=r"^https?://\S+$")
 
 
 SESSION_EXAMPLE: dict[str, Any] = {
@@ -111,9 +134,9 @@ class SessionIn(_Body):
 
     model_config = ConfigDict(json_schema_extra={"examples": [SESSION_EXAMPLE]})
 
-    session_id: str | None = Field(default=None, max_length=128)
+    session_id: PlainText | None = Field(default=None, max_length=128)
     order: OrderIn
-    description: str | None = Field(default=None, max_length=100)
+    description: PlainText | None = Field(default=None, max_length=100)
     items: list[Item] = Field(min_length=1, max_length=20)
     customer: Customer | None = None
     payment_methods: list[str] = Field(default_factory=list, max_length=10)
@@ -183,6 +206,24 @@ class DeletedEnvelope(Envelope):
     data: DeletedOut  # type: ignore[assignment]
 
 
+def _metadata(value: dict[str, str | int | bool]) -> dict[str, str | int | bool]:
+    """Hold metadata to YooKassa's limits: 16 keys, keys of 32 and values of 512 characters."""
+    if len(value) > METADATA_KEYS:
+        raise ValueError(f"at most {METADATA_KEYS} keys")
+    for key, item in value.items():
+        if not key or len(key) > METADATA_KEY_LENGTH:
+            raise ValueError(f"key {key[:40]!r}: 1 to {METADATA_KEY_LENGTH} characters")
+        _visible(key)
+        if isinstance(item, str):
+            if len(item) > METADATA_VALUE_LENGTH:
+                raise ValueError(f"value of {key!r}: at most {METADATA_VALUE_LENGTH} characters")
+            _visible(item)
+    return value
+
+
+Metadata = Annotated[dict[str, str | int | bool], AfterValidator(_metadata)]
+
+
 class PaymentPut(_Body):
     """PUT /v1/payments/{id}: replace description and metadata; amount by admins only."""
 
@@ -199,8 +240,8 @@ class PaymentPut(_Body):
     )
 
     amount: Amount | None = None
-    metadata: dict[str, str | int | bool] = Field(default_factory=dict, max_length=16)
-    description: str | None = Field(default=None, max_length=100)
+    metadata: Metadata = Field(default_factory=dict)
+    description: PlainText | None = Field(default=None, max_length=100)
     customer: Customer | None = None
 
 
@@ -219,8 +260,8 @@ class PaymentPatch(_Body):
     )
 
     amount: Amount | None = None
-    metadata: dict[str, str | int | bool] | None = Field(default=None, max_length=16)
-    description: str | None = Field(default=None, max_length=100)
+    metadata: Metadata | None = None
+    description: PlainText | None = Field(default=None, max_length=100)
     customer: Customer | None = None
 
 
@@ -240,7 +281,9 @@ class CreateIn(_Body):
     )
 
     product: str = Field(min_length=1, max_length=32, examples=["monthly"])
-    returnUrl: str = Field(min_length=1, max_length=2048, pattern=r"^https?://\S+$")  # noqa: N815
+    returnUrl: PlainText = Field(  # noqa: N815
+        min_length=1, max_length=2048, pattern=r"^https?://\S+$"
+    )
     description: str | None = Field(
         default=None,
         max_length=128,
@@ -292,7 +335,7 @@ class TestUserIn(_Body):
     )
 
     userId: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")  # noqa: N815
-    firstName: str | None = Field(default=None, max_length=128)  # noqa: N815
+    firstName: PlainText | None = Field(default=None, max_length=128)  # noqa: N815
     email: str | None = Field(default=None, max_length=254)
 
     @field_validator("email")

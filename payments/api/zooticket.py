@@ -118,7 +118,11 @@ def _quantities(body: SessionIn, api: ApiContext) -> dict[str, int]:
     responses={
         **COMMON,
         400: {"model": ErrorOut, "description": "The body cannot be read (not UTF-8)"},
-        409: {"model": ErrorOut, "description": "Not enough free seats in that slot"},
+        409: {
+            "model": ErrorOut,
+            "description": "Not enough free seats in that slot, or the caller's unpaid orders "
+            "already hold as many seats as one order may have",
+        },
         429: {"model": ErrorOut, "description": "Too many unfinished payments; see Retry-After"},
         503: {"model": ErrorOut, "description": "YooKassa did not answer; nothing was charged"},
     },

@@ -310,6 +310,42 @@ async def test_receipt_validation(fake: FakeYooKassa) -> None:
     assert missing.value.content["parameter"] == "receipt"
 
 
+async def test_refund_of_a_payment_sold_with_a_receipt_needs_a_matching_receipt(
+    fake: FakeYooKassa,
+) -> None:
+    sold = await _call(Payment.create, _params("300.00", receipt=_receipt(("150.00", "2"))), None)
+    await fake.pay(sold.id)
+
+    def refund(value: str, **extra: Any) -> dict[str, Any]:
+        return {"payment_id": sold.id, "amount": {"value": value, "currency": "RUB"}, **extra}
+
+    with pytest.raises(BadRequestError) as missing:
+        await _call(Refund.create, refund("100.00"), str(uuid.uuid4()))
+    assert missing.value.content["code"] == "invalid_request"
+    assert missing.value.content["parameter"] == "receipt"
+    with pytest.raises(BadRequestError) as wrong_sum:
+        await _call(
+            Refund.create, refund("100.00", receipt=_receipt(("150.00", "1"))), str(uuid.uuid4())
+        )
+    assert wrong_sum.value.content["code"] == "invalid_request"
+    assert wrong_sum.value.content["parameter"] == "receipt"
+    assert fake.refunds == {}
+    assert "refunded_amount" not in fake.payments[sold.id]
+
+    made = await _call(
+        Refund.create, refund("100.00", receipt=_receipt(("100.00", "1"))), str(uuid.uuid4())
+    )
+    assert made.status == "succeeded"
+    assert fake.refund_receipts[made.id]["items"][0]["amount"]["value"] == "100.00"
+
+    # A payment sold without a receipt (a shop that does not send them) is refunded without one.
+    plain = await _call(Payment.create, _params("50.00"), None)
+    await fake.pay(plain.id)
+    bare = await _call(Refund.create, refund("50.00", payment_id=plain.id), str(uuid.uuid4()))
+    assert bare.status == "succeeded"
+    assert bare.id not in fake.refund_receipts
+
+
 async def test_metadata_limit_counts_cms_name(fake: FakeYooKassa) -> None:
     sixteen = {f"k{i}": "v" for i in range(16)}
     with pytest.raises(BadRequestError) as err:

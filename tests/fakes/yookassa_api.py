@@ -198,6 +198,9 @@ class FakeYooKassa:
         self.port = port
         self.payments: dict[str, JSON] = {}
         self.refunds: dict[str, JSON] = {}
+        # The receipt each refund was created with (YooKassa keeps it; the refund object does
+        # not show it), for tests to read back.
+        self.refund_receipts: dict[str, JSON] = {}
         self.saved_methods: dict[str, JSON] = {}
         self.method_declines: dict[str, str] = {}
         self.requests: list[RecordedRequest] = []
@@ -770,12 +773,16 @@ class FakeYooKassa:
             raise _bad("Payment is already completely refunded", "payment_id")
         if used + amount > total:
             raise _bad("Refund sum exceeded", "amount")
+        receipt: JSON | None = None
         if body.get("receipt") is not None:
-            self._receipt(body["receipt"], amount, currency)
+            receipt = self._receipt(body["receipt"], amount, currency)
             refund["receipt_registration"] = "pending"
-        elif self.require_receipt:
+        elif self.require_receipt or getattr(self._states.get(payment_id), "receipt", None):
+            # A shop that sends receipts must send one with every refund too (54-FZ).
             raise _bad("Receipt is missing or illegal", "receipt")
         self.refunds[refund_id] = refund
+        if receipt is not None:
+            self.refund_receipts[refund_id] = copy.deepcopy(receipt)
         if not self.refunds_pending:
             self._refund_succeeded(refund)
         return copy.deepcopy(refund)

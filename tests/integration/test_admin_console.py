@@ -30,7 +30,7 @@ from payments.ports import (
     SubscriptionReminder,
     TicketsIssued,
 )
-from payments.types import PaymentRequest
+from payments.types import PaymentRequest, Receipt, ReceiptLine
 from tests.conftest import MovableClock
 from tests.fakes.yookassa_api import FakeYooKassa
 
@@ -173,7 +173,10 @@ async def test_a_refund_made_in_the_dashboard_is_recorded_and_applied(console: C
     payment_id, provider_id = await _paid_monthly(console, "1002")
     async with console.sessionmaker() as session:
         before = (await session.execute(select(Subscription))).scalar_one().expires_at
-    remote = await console.gateway.create_refund(provider_id, Decimal("99.67"), "dashboard-1")
+    line = ReceiptLine("Подписка", 1, Decimal("99.67"), 1, "service", "full_payment")
+    remote = await console.gateway.create_refund(
+        provider_id, Decimal("99.67"), "dashboard-1", receipt=Receipt((line,), "a@example.com")
+    )
     applied = await console.admin.apply_refund(remote, source="webhook")
     assert applied.outcome is RefundOutcome.APPLIED
     again = await console.admin.apply_refund(remote, source="webhook")

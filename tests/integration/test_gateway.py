@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from payments.gateway import GatewayNotFound, GatewayRejected, GatewayUnavailable, YooKassaGateway
-from payments.types import PaymentRequest, PaymentStatus, ReceiptLine
+from payments.types import PaymentRequest, PaymentStatus, Receipt, ReceiptLine
 from tests.fakes.yookassa_api import FakeYooKassa
 
 
@@ -158,8 +158,16 @@ async def test_two_stage_capture_cancel_and_refund(yookassa: FakeYooKassa) -> No
         assert authorised.paid
         captured = await gateway.capture_payment(created.id, Decimal("299.00"), "cap-1")
         assert captured.status is PaymentStatus.SUCCEEDED
-        refund = await gateway.create_refund(created.id, Decimal("100.00"), "ref-1")
+        line = ReceiptLine("Подписка", 1, Decimal("100.00"), 1, "service", "full_payment")
+        receipt = Receipt((line,), phone="+79991111111")
+        refund = await gateway.create_refund(
+            created.id, Decimal("100.00"), "ref-1", receipt=receipt
+        )
         assert refund.amount == Decimal("100.00")
+        sent = yookassa.refund_receipts[refund.id]
+        assert sent["customer"] == {"phone": "79991111111"}
+        items = [(Decimal(str(i["quantity"])), i["amount"]["value"]) for i in sent["items"]]
+        assert items == [(Decimal(1), "100.00")]
         assert (await gateway.get_payment(created.id)).refunded_amount == Decimal("100.00")
         other = await gateway.create_payment(replace(two_stage, idempotence_key="ZT_0000000009"))
         await yookassa.pay(other.id)

@@ -1,0 +1,79 @@
+"""Guards of the chat found open by an outside review (issue 11): hoarding, digits."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import select
+
+from db.models import AuditLog, CohortPrice, Payment
+from tests.e2e.conftest import ADMIN_ID, ShopFactory
+from tests.e2e.test_admin import _ask, _buy_tickets
+from tests.e2e.test_tickets import _choose, _held, _to_payment, _visit_day
+
+
+def _catalog_with_max(tmp_path: Path, most: int) -> Path:
+    """The built-in catalog with another per-order maximum."""
+    text = resources.files("payments").joinpath("catalog_default.toml").read_text("utf-8")
+    assert "max_tickets_per_order = 20" in text
+    path = tmp_path / "catalog.toml"
+    path.write_text(text.replace("max_tickets_per_order = 20", f"max_tickets_per_order = {most}"))
+    return path
+
+
+async def test_a_second_unpaid_order_beyond_the_maximum_is_refused_kindly(
+    make_shop: ShopFactory, tmp_path: Path
+) -> None:
+    shop = await make_shop(CATALOG_PATH=str(_catalog_with_max(tmp_path, 3)))
+    user = shop.telegram.user(4101)
+    await _choose(user, shop, adults=2)
+    first = await _to_payment(user, None)
+    visit = _visit_day(shop)
+    assert await _held(shop, visit) == 2
+
+    # Two more seats would make four unpaid: refused with a word on how to free them.
+    await _choose(user, shop, adults=2)
+    await user.press("Пропустить")
+    await user.wait_for(lambda m: "Проверьте заказ" in (m.text or ""))
+    await user.press("💳 Перейти к оплате")
+    answer = await user.wait_callback_answer()
+    assert answer.show_alert
+    assert answer.text is not None
+    assert "уже держат 2 мест" in answer.text
+    assert "не больше 3" in answer.text
+    assert "Отменить" in answer.text
+    assert await _held(shop, visit) == 2
+    async with shop.service.sessionmaker() as session:
+        assert len((await session.execute(select(Payment))).scalars().all()) == 1
+
+    # Canceling the first order frees the allowance: the same summary can now be paid.
+    await user.press("✖️ Отменить", first)
+    await user.wait_for(lambda m: "Платёж отменён" in (m.text or ""))
+    assert await _held(shop, visit) == 0
+    await user.press("💳 Перейти к оплате")
+    await user.wait_for(lambda m: any("💳 Оплатить" in b for b in m.button_texts()), timeout=10)
+    assert await _held(shop, visit) == 2
+
+
+async def test_admin_commands_read_only_ascii_digits(make_shop: ShopFactory) -> None:
+    shop = await make_shop()
+    payment_id = await _buy_tickets(shop, 4102, adults=1)
+    admin = shop.telegram.user(ADMIN_ID)
+    arabic = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+    full_width = str.maketrans("0123456789", "０１２３４５６７８９")
+    visit = _visit_day(shop)
+    for digits in (arabic, full_width):
+        refund = await _ask(admin, f"/refund {payment_id} {'100.00'.translate(digits)}")
+        assert "Использование: /refund" in refund
+        setprice = await _ask(admin, f"/setprice new monthly {'1.00'.translate(digits)}")
+        assert "Использование: /setprice" in setprice
+        capacity = await _ask(admin, f"/capacity {visit:%Y-%m-%d} 10:00 {'0'.translate(digits)}")
+        assert "Использование: /capacity" in capacity
+    assert not any(r.path.endswith("/refunds") for r in shop.yookassa.requests)
+    async with shop.service.sessionmaker() as session:
+        assert (await session.execute(select(CohortPrice))).scalars().all() == []
+        assert (await session.execute(select(AuditLog))).scalars().all() == []
+        payment = await session.get(Payment, payment_id)
+    assert payment is not None and payment.refunded_amount == 0
+    assert await _held(shop, visit) == 1
