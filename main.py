@@ -160,6 +160,9 @@ class Service:
             access_log=self.settings.LOG_LEVEL == "DEBUG",
             lifespan="off",
             timeout_graceful_shutdown=3,
+            # Callers' addresses come from payments.webhook.client_address and TRUSTED_PROXIES
+            # alone: uvicorn would believe X-Forwarded-For from loopback whatever they say.
+            proxy_headers=False,
         )
         self._server = _Server(config)
         self._tasks.append(asyncio.create_task(self._server.serve([self._socket]), name="http"))
