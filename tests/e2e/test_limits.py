@@ -11,7 +11,6 @@ import asyncio
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -48,6 +47,11 @@ def _status_kib(pid: int, key: str) -> int:
     raise AssertionError(f"no {key} in /proc/{pid}/status")
 
 
+def _forget_peak(pid: int) -> None:
+    """Reset VmHWM to the current RSS, so the peak measures what comes next alone."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
 async def _chunks(data: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
     """Send a body with Transfer-Encoding: chunked (no Content-Length)."""
     view = memoryview(data)
@@ -67,13 +71,13 @@ async def test_four_20_mb_bodies_are_refused_without_growing_the_process(
         TELEGRAM_API_BASE=telegram.base_url,
         TELEGRAM_WEBHOOK_URL=f"{base}{TG_HOOK}",
     )
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
-        [sys.executable, str(ROOT / "main.py")],
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "main.py"),
         cwd=tmp_path,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         async with httpx.AsyncClient(base_url=base, timeout=60) as client:
@@ -88,8 +92,7 @@ async def test_four_20_mb_bodies_are_refused_without_growing_the_process(
                 await asyncio.sleep(0.2)
             await telegram.wait_for_request("setWebhook", timeout=30)
 
-            # Forget the start-up peak, so VmHWM measures the flood alone.
-            Path(f"/proc/{process.pid}/clear_refs").write_text("5")
+            _forget_peak(process.pid)
             before = _status_kib(process.pid, "VmRSS")
 
             body = b"{" + b'"a":' * (FLOOD_BYTES // 4)
@@ -114,11 +117,11 @@ async def test_four_20_mb_bodies_are_refused_without_growing_the_process(
         grown_mib = (peak - before) / 1024
         assert grown_mib < 50, f"peak memory grew by {grown_mib:.0f} MiB"
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=15)
+        output = (await asyncio.wait_for(process.communicate(), 15))[0].decode()
     finally:
-        if process.poll() is None:
+        if process.returncode is None:
             process.kill()
-            process.communicate()
+            await process.communicate()
     assert process.returncode == 0, output
     assert "Traceback" not in output
 
@@ -156,7 +159,8 @@ async def port(make_shop: ShopFactory) -> int:
 
 def _head(path: str, *, length: int | None = None, token: str | None = None) -> str:
     lines = [f"POST {path} HTTP/1.1", "Host: shop", "Content-Type: application/json"]
-    lines.append(f"Content-Length: {length}" if length is not None else "Transfer-Encoding: chunked")
+    framing = f"Content-Length: {length}" if length is not None else "Transfer-Encoding: chunked"
+    lines.append(framing)
     if token:
         lines.append(f"Authorization: Bearer {token}")
     return "\n".join(lines) + "\n"
