@@ -41,6 +41,7 @@ from payments.admin import AdminConsole
 from payments.api.app import create_app
 from payments.api.auth import Tokens
 from payments.api.context import ApiContext
+from payments.api.health import DatabaseCheck, watch_database
 from payments.api.routes import setup as api_setup
 from payments.catalog import Catalog, CatalogError, load_catalog
 from payments.checkout import Checkout, CheckoutConfig
@@ -269,6 +270,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     )
 
     app = create_app(sandbox=settings.sandbox)
+    watch_database(app, DatabaseCheck(engine))
     trusted = list(settings.YOOKASSA_TRUSTED_NETWORKS)
     sandbox: SandboxYooKassa | None = None
     if settings.sandbox:
