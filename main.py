@@ -32,7 +32,7 @@ from bot.broadcast import Broadcasts
 from bot.factory import create_bot, create_dispatcher
 from bot.notifier import TelegramNotifier
 from bot.settings import ConfigError, Settings, load_settings
-from bot.webhook import TelegramWebhook, UpdateLedger, webhook_path
+from bot.webhook import TelegramWebhook, UpdateLedger, webhook_path, webhook_secret
 from bot.webhook import register as register_webhook
 from bot.webhook import setup as telegram_webhook_setup
 from db.engine import create_engine, create_sessionmaker, describe
@@ -44,6 +44,7 @@ from payments.admin import AdminConsole
 from payments.api.app import create_app
 from payments.api.auth import Tokens
 from payments.api.context import ApiContext
+from payments.api.health import DatabaseCheck, watch_database
 from payments.api.routes import setup as api_setup
 from payments.catalog import Catalog, CatalogError, load_catalog
 from payments.checkout import Checkout, CheckoutConfig
@@ -175,6 +176,9 @@ class Service:
             access_log=access_log,
             lifespan="off",
             timeout_graceful_shutdown=self.settings.SHUTDOWN_GRACE_SECONDS,
+            # Callers' addresses come from payments.webhook.client_address and TRUSTED_PROXIES
+            # alone: uvicorn would believe X-Forwarded-For from loopback whatever they say.
+            proxy_headers=False,
         )
         self._server = _Server(config)
         self._tasks.append(asyncio.create_task(self._server.serve([self._socket]), name="http"))
@@ -192,13 +196,11 @@ class Service:
         """Run the startup hooks and point Telegram at this service (each instance may do it)."""
         assert self.bot is not None  # noqa: S101
         assert self.dispatcher is not None  # noqa: S101
+        assert self.webhook is not None  # noqa: S101
         url = self.settings.TELEGRAM_WEBHOOK_URL or ""
-        secret = self.settings.TELEGRAM_WEBHOOK_SECRET
         try:
             await self.dispatcher.emit_startup(bot=self.bot, dispatcher=self.dispatcher)
-            await register_webhook(
-                self.bot, self.dispatcher, url, secret.get_secret_value() if secret else None
-            )
+            await register_webhook(self.bot, self.dispatcher, url, self.webhook.secret)
         except Exception as exc:  # Telegram unreachable at start: updates arrive once it is back
             log.warning("bot: could not register the webhook yet (%s)", exc)
 
@@ -326,6 +328,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     )
 
     app = create_app(sandbox=settings.sandbox, docs=settings.api_docs)
+    watch_database(app, DatabaseCheck(engine))
     trusted = list(settings.YOOKASSA_TRUSTED_NETWORKS)
     sandbox: SandboxYooKassa | None = None
     if settings.sandbox:
@@ -522,12 +525,11 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             broadcasts=Broadcasts(bot=bot, admin=admin),
         )
         if settings.TELEGRAM_WEBHOOK_URL:
-            secret = settings.TELEGRAM_WEBHOOK_SECRET
             redis = service.storage.redis if isinstance(service.storage, RedisStorage) else None
             service.webhook = TelegramWebhook(
                 dispatcher=service.dispatcher,
                 bot=bot,
-                secret=secret.get_secret_value() if secret else None,
+                secret=webhook_secret(settings.TELEGRAM_WEBHOOK_SECRET, bot.token),
                 ledger=UpdateLedger(redis, bot.id),
             )
             path = webhook_path(settings.TELEGRAM_WEBHOOK_URL)

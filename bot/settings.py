@@ -37,6 +37,7 @@ MIN_PRODUCTION_SECRET_LENGTH = 32
 _SENSITIVE_SUFFIXES = ("SECRET", "TOKEN", "PASSWORD", "KEY")
 _SENSITIVE_KEYS = {"DATABASE_URL", "REDIS_URL"}
 _TOKEN_RE = re.compile(r"^[0-9]+:[A-Za-z0-9_-]+$")
+_WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -179,6 +180,13 @@ class Settings(BaseSettings):
     def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not _TOKEN_RE.match(value.get_secret_value()):
             raise ValueError("expected a bot token like 123456:ABC-DEF from @BotFather")
+        return value
+
+    @field_validator("TELEGRAM_WEBHOOK_SECRET")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET_RE.fullmatch(value.get_secret_value()):
+            raise ValueError("expected 1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule)")
         return value
 
     @field_validator("DATABASE_URL")

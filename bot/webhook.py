@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import secrets
 from collections import OrderedDict
@@ -13,15 +15,35 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from redis.asyncio import Redis
 
+from payments.api.limits import WEBHOOK_MAX_BODY_BYTES, allow_body
 from payments.shutdown import cancel_all
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 RECENT_UPDATES = 10_000
+_DERIVATION_LABEL = b"zooticket-bot telegram webhook secret v1"
+
+
+def derive_secret(bot_token: str) -> str:
+    """Return a webhook secret made from the bot token: the same on every instance.
+
+    HMAC-SHA256 keyed with the token over a fixed label, in hex (64 characters Telegram
+    accepts). Nobody without the token can compute it, and whoever has the token controls the
+    bot anyway.
+    """
+    return hmac.new(bot_token.encode(), _DERIVATION_LABEL, hashlib.sha256).hexdigest()
+
+
+def webhook_secret(configured: SecretStr | None, bot_token: str) -> str:
+    """Return TELEGRAM_WEBHOOK_SECRET, or a secret derived from the token when it is unset."""
+    if configured is not None:
+        return configured.get_secret_value()
+    log.info("bot: TELEGRAM_WEBHOOK_SECRET is unset; using a secret derived from the bot token")
+    return derive_secret(bot_token)
 
 
 class UpdateLedger:
@@ -56,19 +78,26 @@ class TelegramWebhook:
     """Accept updates from Telegram, check the secret, handle each update once."""
 
     def __init__(
-        self, *, dispatcher: Dispatcher, bot: Bot, secret: str | None, ledger: UpdateLedger
+        self, *, dispatcher: Dispatcher, bot: Bot, secret: str, ledger: UpdateLedger
     ) -> None:
         """Keep the dispatcher, the bot, the secret Telegram must send and the update ledger."""
+        if not secret:
+            raise ValueError("a Telegram webhook needs a secret")
         self._dispatcher = dispatcher
         self._bot = bot
         self._secret = secret
         self._ledger = ledger
         self._tasks: set[asyncio.Task[Any]] = set()
 
+    @property
+    def secret(self) -> str:
+        """Return the secret to hand to setWebhook (the one every update must carry)."""
+        return self._secret
+
     async def handle(self, request: Request) -> Response:
         """Answer Telegram at once and handle the update in the background."""
         given = request.headers.get(SECRET_HEADER, "")
-        if self._secret is not None and not secrets.compare_digest(given, self._secret):
+        if not secrets.compare_digest(given.encode(), self._secret.encode()):
             return JSONResponse({"ok": False, "description": "Unauthorized"}, status_code=401)
         try:
             update = Update.model_validate_json(await request.body(), context={"bot": self._bot})
@@ -106,9 +135,10 @@ def setup(app: FastAPI, webhook: TelegramWebhook, path: str) -> None:
         return await webhook.handle(request)
 
     app.add_api_route(path, telegram_webhook, methods=["POST"], include_in_schema=False)
+    allow_body(app, path, WEBHOOK_MAX_BODY_BYTES)
 
 
-async def register(bot: Bot, dispatcher: Dispatcher, url: str, secret: str | None) -> None:
+async def register(bot: Bot, dispatcher: Dispatcher, url: str, secret: str) -> None:
     """Point Telegram at this service, asking only for the update types we handle."""
     await bot.set_webhook(
         url,

@@ -17,8 +17,10 @@ from typing import Any, Protocol
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.datastructures import Headers
 
 from payments.admin import RefundApplied
+from payments.api.limits import WEBHOOK_MAX_BODY_BYTES, allow_body
 from payments.fulfilment import Fulfilment, Outcome
 from payments.gateway import GatewayError, GatewayNotFound
 from payments.ports import PaymentGateway
@@ -28,7 +30,6 @@ log = logging.getLogger(__name__)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-MAX_BODY_BYTES = 256 * 1024
 PROVIDER_ID_LENGTH = 36
 _ID_CHARS = frozenset("0123456789abcdefABCDEF-")
 WEBHOOK_PATH = "/api/v2/payments/webhook/yookassa"
@@ -77,6 +78,16 @@ def client_address(
     return address
 
 
+def forwarded_chain(headers: Headers) -> str | None:
+    """Return every X-Forwarded-For line as one chain, in order (None without the header).
+
+    A proxy may add its hop as a line of its own instead of appending to the last one; reading
+    only the first line would skip those hops and believe whatever the client wrote there.
+    """
+    lines = headers.getlist("x-forwarded-for")
+    return ",".join(lines) if lines else None
+
+
 class WebhookHandler:
     """Verify and handle one YooKassa notification."""
 
@@ -99,14 +110,12 @@ class WebhookHandler:
     async def handle(self, request: Request) -> JSONResponse:
         """Answer a notification with a status code YooKassa understands."""
         peer = request.client.host if request.client else None
-        caller = client_address(peer, request.headers.get("x-forwarded-for"), self._proxies)
+        caller = client_address(peer, forwarded_chain(request.headers), self._proxies)
         if caller is None or not _within(caller, self._trusted):
             log.warning("webhook: refused a call from %s", caller or peer)
             return JSONResponse({"success": False, "message": "Forbidden"}, status_code=403)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return JSONResponse({"success": False, "message": "Body too large"}, status_code=413)
-        parsed = _parse(body)
+        # The body is at most WEBHOOK_MAX_BODY_BYTES: payments.api.limits refused anything more.
+        parsed = _parse(await request.body())
         if parsed is None:
             return JSONResponse(
                 {"success": False, "message": "Not a YooKassa notification"}, status_code=400
@@ -196,3 +205,4 @@ def setup(app: FastAPI, handler: WebhookHandler) -> None:
         return await handler.handle(request)
 
     app.include_router(router)
+    allow_body(app, WEBHOOK_PATH, WEBHOOK_MAX_BODY_BYTES)

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from payments.api import health
+from payments.api import health, limits
 from payments.api.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -68,4 +68,5 @@ def create_app(*, title: str = "zooticket-bot", sandbox: bool = True, docs: bool
         return _error(500, "Internal server error")
 
     health.setup(app)
+    limits.setup(app)
     return app

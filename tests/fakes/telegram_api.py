@@ -64,6 +64,8 @@ CONFLICT_POLLING = (
     "make sure that only one bot instance is running"
 )
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET_MAX_LENGTH = 256
+SECRET_RE = re.compile(r"[A-Za-z0-9_-]+")
 
 _JSON_FIELD_NAMES = (
     "reply_markup media allowed_updates commands scope entities caption_entities "
@@ -861,8 +863,13 @@ class FakeTelegramAPI:
             raise bad_request(
                 "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
             )
+        secret = str(params["secret_token"]) if params.get("secret_token") else None
+        if secret is not None and len(secret) > SECRET_MAX_LENGTH:
+            raise bad_request("secret token is too long")
+        if secret is not None and not SECRET_RE.fullmatch(secret):
+            raise bad_request("secret token contains unallowed characters")
         self.webhook_url = url
-        self.webhook_secret = str(params["secret_token"]) if params.get("secret_token") else None
+        self.webhook_secret = secret
         if isinstance(params.get("allowed_updates"), list):
             self.webhook_allowed_updates = [str(kind) for kind in params["allowed_updates"]]
         pending, self._pending = self._pending, []

@@ -340,6 +340,24 @@ async def test_webhook_delivery_with_secret_and_retry(fake: FakeTelegramAPI, bot
     assert len(fake.pending_updates) == 1
 
 
+@pytest.mark.parametrize(
+    ("secret", "error"),
+    [
+        ("s3cr3t+/=", "secret token contains unallowed characters"),
+        ("секрет", "secret token contains unallowed characters"),
+        ("a" * 257, "secret token is too long"),
+    ],
+)
+async def test_set_webhook_refuses_a_secret_telegram_would_refuse(
+    fake: FakeTelegramAPI, bot: Bot, secret: str, error: str
+) -> None:
+    with pytest.raises(TelegramBadRequest, match=error):
+        await bot.set_webhook("https://shop.example.com/hook", secret_token=secret)
+    assert fake.webhook_url is None
+    assert await bot.set_webhook("https://shop.example.com/hook", secret_token="a-Z_9" * 51)
+    assert fake.webhook_secret == "a-Z_9" * 51
+
+
 async def test_webhook_with_aiogram_reply_into_webhook(fake: FakeTelegramAPI, bot: Bot) -> None:
     router = Router()
 

@@ -57,6 +57,9 @@ def test_plain_database_urls_become_async(make_settings: Callable[..., Settings]
         ("TRUSTED_PROXIES", "10.0.0.0/33"),
         ("BOT_TOKEN", "not a token"),
         ("LOG_LEVEL", "LOUD"),
+        ("TELEGRAM_WEBHOOK_SECRET", "hunter2+base64/="),
+        ("TELEGRAM_WEBHOOK_SECRET", "hunter2\n"),
+        ("TELEGRAM_WEBHOOK_SECRET", "hunter2" * 40),
     ],
 )
 def test_bad_value_names_the_key(key: str, value: str) -> None:

@@ -7,8 +7,9 @@ import json
 from typing import Any
 
 import pytest
+from starlette.datastructures import Headers
 
-from payments.webhook import Network, _parse, client_address
+from payments.webhook import Network, _parse, client_address, forwarded_chain
 
 PROVIDER_ID = "2fdf54e4-000f-5000-8000-1c6e3a9b7d21"
 YOOKASSA_IP = ipaddress.ip_address("185.71.76.5")
@@ -197,3 +198,24 @@ def test_an_id_with_path_characters_is_refused(object_id: str) -> None:
 def test_deeply_nested_json_is_refused_not_raised() -> None:
     # Fits under the webhook's 256 KiB body limit; a notification it is not.
     assert _parse(b"[" * 100_000) is None
+
+
+# ---- forwarded_chain --------------------------------------------------------------------
+
+
+def test_every_forwarded_for_line_is_read_in_order() -> None:
+    headers = Headers(
+        raw=[
+            (b"x-forwarded-for", b"185.71.76.5"),
+            (b"host", b"shop"),
+            (b"x-forwarded-for", b"8.8.8.8, 10.0.0.2"),
+        ]
+    )
+    chain = forwarded_chain(headers)
+    assert chain == "185.71.76.5,8.8.8.8, 10.0.0.2"
+    caller = client_address("10.0.0.1", chain, _nets("10.0.0.0/8"))
+    assert caller == ipaddress.ip_address("8.8.8.8")
+
+
+def test_no_forwarded_for_line_is_no_chain() -> None:
+    assert forwarded_chain(Headers(raw=[(b"host", b"shop")])) is None
