@@ -35,7 +35,7 @@ from payments.ports import (
     TicketsIssued,
 )
 from payments.tickets import TicketRules, ValidOrder
-from payments.types import PaymentStatus
+from payments.types import PaymentStatus, Receipt, ReceiptLine
 from tests.conftest import MovableClock
 from tests.fakes.yookassa_api import FakeYooKassa
 
@@ -384,7 +384,10 @@ async def test_a_dashboard_refund_larger_than_what_is_left_is_not_applied(shop: 
     assert made.state is RefundState.UNANSWERED
     assert (await stored(shop, result.payment_id)).refunded_amount == Decimal("200.00")
     # Meanwhile someone refunds 150.00 in YooKassa's dashboard: only 99.00 is left here.
-    remote = await shop.gateway.create_refund(result.provider_id, Decimal("150.00"), "dash-1")
+    line = ReceiptLine("Подписка", 1, Decimal("150.00"), 1, "service", "full_payment")
+    remote = await shop.gateway.create_refund(
+        result.provider_id, Decimal("150.00"), "dash-1", receipt=Receipt((line,), "a@example.com")
+    )
     assert remote.status == "succeeded"
 
     applied = await shop.admin.apply_refund(remote, source="webhook")
