@@ -27,8 +27,8 @@ install-runtime: $(RUNTIME_STAMP)
 run: $(RUNTIME_STAMP)  ## install if needed, migrate, start the service
 	$(BIN)/python main.py
 
-migrate: $(RUNTIME_STAMP)  ## bring the database schema to head
-	$(BIN)/python -m db.migrate
+migrate: $(RUNTIME_STAMP)  ## bring the database schema to head (DATABASE_URL from the environment or .env)
+	@url="$$($(BIN)/python -m settings DATABASE_URL)" && DATABASE_URL="$$url" $(BIN)/python -m db.migrate
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .

@@ -31,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.broadcast import Broadcasts
 from bot.factory import create_bot, create_dispatcher
 from bot.notifier import TelegramNotifier
-from bot.settings import ConfigError, Settings, load_settings
 from bot.webhook import TelegramWebhook, UpdateLedger, webhook_path, webhook_secret
 from bot.webhook import register as register_webhook
 from bot.webhook import setup as telegram_webhook_setup
@@ -62,6 +61,7 @@ from payments.shutdown import HttpGate, JobWatch, cancel_all
 from payments.tickets import Availability, TicketRules
 from payments.webhook import WEBHOOK_PATH, WebhookHandler
 from payments.webhook import setup as webhook_setup
+from settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("zooticket")
 

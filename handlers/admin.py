@@ -25,7 +25,6 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message, TelegramObj
 from bot import keyboards
 from bot.broadcast import Broadcasts, progress_text
 from bot.callbacks import AdminCb, BroadcastCb
-from bot.settings import Settings
 from bot.texts import day, lang_of, moment, money, t
 from payments.admin import (
     AdminConsole,
@@ -42,6 +41,7 @@ from payments.charts import ChartLabels, revenue_chart
 from payments.money import MoneyError, parse_money
 from payments.receipts import ticket_title
 from payments.types import UserInfo
+from settings import Settings
 
 log = logging.getLogger(__name__)
 

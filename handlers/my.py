@@ -9,13 +9,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot import keyboards
 from bot.callbacks import MenuCb, TicketQrCb
 from bot.notifier import TelegramNotifier
-from bot.settings import Settings
 from bot.texts import day, t
 from payments.account import Account
 from payments.catalog import Catalog
 from payments.ports import IssuedTicket
 from payments.receipts import ticket_title
 from payments.types import SubscriptionStatus, UserInfo
+from settings import Settings
 
 
 async def _my_view(

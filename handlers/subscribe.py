@@ -10,12 +10,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
 from bot.callbacks import MenuCb, PayCancelCb, PlanCb
-from bot.settings import Settings
 from bot.texts import day, money, t
 from payments.account import Account
 from payments.catalog import Catalog
 from payments.checkout import Checkout, CheckoutResult, ProviderDown, TooManyPending, UnknownProduct
 from payments.types import Cohort, SubscriptionStatus, UserInfo
+from settings import Settings
 
 log = logging.getLogger(__name__)
 

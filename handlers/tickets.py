@@ -16,7 +16,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
 from bot.callbacks import MenuCb, TDateCb, TNavCb, TPageCb, TQtyCb, TSlotCb
-from bot.settings import Settings
 from bot.texts import day, money, t
 from handlers.states import TicketFlow
 from payments.catalog import Catalog
@@ -31,6 +30,7 @@ from payments.ports import Clock
 from payments.receipts import ticket_title
 from payments.tickets import Availability, InvalidOrder, TicketRules, ValidOrder
 from payments.types import UserInfo
+from settings import Settings
 
 log = logging.getLogger(__name__)
 

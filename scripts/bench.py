@@ -35,12 +35,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.factory import create_bot  # noqa: E402
-from bot.settings import Settings  # noqa: E402
 from db.engine import create_engine, create_sessionmaker  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Payment, User  # noqa: E402
 from db.repositories.inventory import hold_seats  # noqa: E402
 from main import Service, build, settle_heap  # noqa: E402
+from settings import Settings  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
 from tests.fakes.yookassa_api import FakeYooKassa  # noqa: E402
 

@@ -14,9 +14,9 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade
+from settings import Settings
 
 # The integration run on PostgreSQL sets TEST_DATABASE_URL; the default is a fresh SQLite file.
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")

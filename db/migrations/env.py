@@ -1,4 +1,5 @@
-"""Alembic environment: runs on the connection handed over by db.migrate, or on DATABASE_URL."""
+"""Alembic environment: runs on the connection handed over by db.migrate, or on a URL from the
+Alembic config (`attributes["url"]`, `-x url=...` or the `sqlalchemy.url` option)."""
 
 from __future__ import annotations
 
@@ -24,11 +25,22 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _url() -> str:
+    config = context.config
+    url = (
+        config.attributes.get("url")
+        or context.get_x_argument(as_dictionary=True).get("url")
+        or config.get_main_option("sqlalchemy.url")
+    )
+    if not url:
+        raise RuntimeError("no database URL: pass -x url=... or set sqlalchemy.url")
+    return str(url)
+
+
 async def _run_with_own_engine() -> None:
-    from bot.settings import load_settings
     from db.engine import create_engine
 
-    engine = create_engine(load_settings().DATABASE_URL)
+    engine = create_engine(_url())
     try:
         async with engine.begin() as connection:
             await connection.run_sync(_run)
@@ -39,7 +51,7 @@ async def _run_with_own_engine() -> None:
 def run_migrations_offline() -> None:
     """Emit SQL for the configured URL without a database."""
     context.configure(
-        url=context.config.get_main_option("sqlalchemy.url"),
+        url=_url(),
         target_metadata=target_metadata,
         literal_binds=True,
     )

@@ -15,8 +15,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from redis.asyncio import Redis
 
-from bot.settings import Settings
 from main import Service, build
+from settings import Settings
 from tests.conftest import MovableClock
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.yookassa_api import FakeYooKassa

@@ -10,8 +10,8 @@ import uuid
 
 import httpx
 
-from bot.settings import YOOKASSA_NETWORKS
 from payments.webhook import WEBHOOK_PATH
+from settings import YOOKASSA_NETWORKS
 from tests.e2e.conftest import Shop, ShopFactory
 
 YOOKASSA_ADDRESS = "185.71.76.5"  # inside YooKassa's published 185.71.76.0/27

@@ -12,7 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bot.settings import Settings
+from settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

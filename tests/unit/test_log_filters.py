@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.settings import Settings
 from main import setup_logging
 from payments.log_filters import RedactSecrets
+from settings import Settings
 
 BOT_TOKEN = "123456:AAH5YkoiEuPk8-FZa32hStHTqXiLPtAEhx8"
 YOOKASSA_KEY = "live_Sx2mXsTm4dtbJy9cCbL5Zg8q"

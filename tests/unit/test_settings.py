@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import ConfigError, Settings, load_settings
+from settings import ConfigError, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,10 +1,16 @@
-"""Typed settings: every key of SPEC §3, read from the environment and `.env`, failing fast."""
+"""Typed settings: every key of SPEC §3, read from the environment and `.env`, failing fast.
+
+Imports nothing of ours: `main.py` loads them and hands plain values to the parts (handlers take
+the object itself). `python -m settings KEY...` prints values, so the Makefile can hand
+`DATABASE_URL` to `python -m db.migrate`.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import re
 import secrets
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -377,3 +383,23 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(format_validation_error(exc)) from None
     settings.check_production()
     return settings
+
+
+def main(argv: list[str]) -> int:
+    """Print the named settings, one a line; exit 2 on bad configuration or an unknown key."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        return 2
+    unknown = [key for key in argv if key not in Settings.model_fields]
+    if unknown:
+        sys.stderr.write(f"unknown setting(s): {', '.join(unknown)}\n")
+        return 2
+    for key in argv:
+        sys.stdout.write(f"{getattr(settings, key)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
