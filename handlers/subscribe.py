@@ -14,7 +14,8 @@ from bot.settings import Settings
 from bot.texts import day, money, t
 from payments.account import Account
 from payments.catalog import Catalog
-from payments.checkout import Checkout, CheckoutResult, ProviderDown, TooManyPending, UnknownProduct
+from payments.checkout.errors import ProviderDown, TooManyPending, UnknownProduct
+from payments.checkout.flow import Checkout, CheckoutResult
 from payments.types import Cohort, SubscriptionStatus, UserInfo
 
 log = logging.getLogger(__name__)

@@ -20,16 +20,11 @@ from bot.settings import Settings
 from bot.texts import day, money, t
 from handlers.states import TicketFlow
 from payments.catalog import Catalog
-from payments.checkout import (
-    Checkout,
-    ProviderDown,
-    SoldOut,
-    TooManyPending,
-    TooManyUnpaidSeats,
-)
+from payments.checkout.errors import ProviderDown, SoldOut, TooManyPending, TooManyUnpaidSeats
+from payments.checkout.flow import Checkout
 from payments.ports import Clock
 from payments.receipts import ticket_title
-from payments.tickets import Availability, InvalidOrder, TicketRules, ValidOrder
+from payments.tickets.rules import Availability, InvalidOrder, TicketRules, ValidOrder
 from payments.types import UserInfo
 
 log = logging.getLogger(__name__)

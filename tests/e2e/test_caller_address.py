@@ -11,7 +11,7 @@ import uuid
 import httpx
 
 from bot.settings import YOOKASSA_NETWORKS
-from payments.webhook import WEBHOOK_PATH
+from payments.yookassa.webhook import WEBHOOK_PATH
 from tests.e2e.conftest import Shop, ShopFactory
 
 YOOKASSA_ADDRESS = "185.71.76.5"  # inside YooKassa's published 185.71.76.0/27

@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 from bot.settings import Settings
 from db.models import Payment, SlotInventory
 from payments.api.auth import sign_init_data
-from payments.tickets import TicketRules
+from payments.tickets.rules import TicketRules
 from tests.e2e.conftest import ShopFactory
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.yookassa_api import FakeYooKassa
