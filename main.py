@@ -46,21 +46,23 @@ from payments.api.context import ApiContext
 from payments.api.health import DatabaseCheck, watch_database
 from payments.api.routes import setup as api_setup
 from payments.catalog import Catalog, CatalogError, load_catalog
-from payments.checkout import Checkout, CheckoutConfig
+from payments.checkout.draft import CheckoutConfig
+from payments.checkout.flow import Checkout
 from payments.fulfilment import Fulfilment
-from payments.gateway import THREAD_PREFIX as GATEWAY_THREADS
-from payments.gateway import YooKassaGateway
 from payments.jobs import Jobs
 from payments.log_filters import ACCESS_LOGGER, RedactSecrets, hide_auth_queries
 from payments.mailer import NoMailer, SmtpConfig, SmtpMailer
 from payments.ports import Clock, CustomerNotifier, LogNotifier, Mailer, SystemClock
-from payments.sandbox import SANDBOX_SECRET_KEY, SANDBOX_SHOP_ID, SandboxYooKassa
-from payments.sandbox import setup as sandbox_setup
 from payments.sessions import Sessions
 from payments.shutdown import HttpGate, JobWatch, cancel_all
-from payments.tickets import Availability, TicketRules
-from payments.webhook import WEBHOOK_PATH, WebhookHandler
-from payments.webhook import setup as webhook_setup
+from payments.tickets.rules import Availability, TicketRules
+from payments.yookassa.gateway import THREAD_PREFIX as GATEWAY_THREADS
+from payments.yookassa.gateway import YooKassaGateway
+from payments.yookassa.sandbox.api import SandboxYooKassa
+from payments.yookassa.sandbox.api import setup as sandbox_setup
+from payments.yookassa.sandbox.wire import SANDBOX_SECRET_KEY, SANDBOX_SHOP_ID
+from payments.yookassa.webhook import WEBHOOK_PATH, WebhookHandler
+from payments.yookassa.webhook import setup as webhook_setup
 from settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("zooticket")

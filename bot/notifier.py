@@ -24,8 +24,8 @@ from payments.ports import (
     SubscriptionReminder,
     TicketsIssued,
 )
-from payments.qr import qr_png
 from payments.receipts import ticket_title
+from payments.tickets.qr import qr_png
 
 log = logging.getLogger(__name__)
 

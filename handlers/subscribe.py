@@ -13,7 +13,8 @@ from bot.callbacks import MenuCb, PayCancelCb, PlanCb
 from bot.texts import day, money, t
 from payments.account import Account
 from payments.catalog import Catalog
-from payments.checkout import Checkout, CheckoutResult, ProviderDown, TooManyPending, UnknownProduct
+from payments.checkout.errors import ProviderDown, TooManyPending, UnknownProduct
+from payments.checkout.flow import Checkout, CheckoutResult
 from payments.types import Cohort, SubscriptionStatus, UserInfo
 from settings import Settings
 

@@ -67,8 +67,6 @@ from db.repositories.dialect import insert_for
 from db.repositories.subscriptions import extend_subscription, get_subscription
 from db.repositories.users import get_user, mark_blocked
 from payments.catalog import Catalog
-from payments.checkout import price_overrides
-from payments.gateway import GatewayRejected, GatewayUnavailable
 from payments.money import ZERO, wire
 from payments.ports import (
     Clock,
@@ -80,6 +78,7 @@ from payments.ports import (
 )
 from payments.pricing import plan_price
 from payments.receipts import receipt_of, refund_receipt
+from payments.subscriptions.quotes import price_overrides
 from payments.types import (
     Cohort,
     PaymentKind,
@@ -88,6 +87,7 @@ from payments.types import (
     Receipt,
     TicketStatus,
 )
+from payments.yookassa.gateway import GatewayRejected, GatewayUnavailable
 
 log = logging.getLogger(__name__)
 

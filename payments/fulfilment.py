@@ -3,7 +3,8 @@
 Whoever sees a payment first (webhook, reconciler, status endpoint, expiry sweep) calls
 `Fulfilment.apply` with the payment as fetched from YooKassa. The transition is a single
 conditional UPDATE; only the caller whose UPDATE moved the row runs the effects (subscription
-days, tickets), in the same transaction. Messages go out after commit.
+days: `payments/subscriptions/activation.py`; tickets: `payments/tickets/issuing.py`), in the
+same transaction. Messages go out after commit.
 """
 
 from __future__ import annotations
@@ -16,36 +17,23 @@ from enum import StrEnum
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Order, Payment, Ticket, User
+from db.models import Payment, User
 from db.reader import Reader
-from db.repositories import inventory
 from db.repositories import payments as payments_repo
-from db.repositories.subscriptions import extend_subscription
 from payments.catalog import Catalog
-from payments.checkout import release_order_seats
-from payments.gateway import GatewayError, GatewayNotFound, GatewayUnavailable
-from payments.mailer import Attachment
 from payments.ports import (
     Clock,
-    IssuedTicket,
     Mailer,
     Notifier,
     PaymentCanceled,
     PaymentGateway,
     Recipient,
-    SubscriptionActivated,
-    TicketsIssued,
 )
-from payments.qr import new_ticket_code, qr_png
-from payments.receipts import ticket_title
-from payments.types import (
-    CancelReason,
-    OrderStatus,
-    PaymentKind,
-    PaymentStatus,
-    ProviderPayment,
-    TicketStatus,
-)
+from payments.subscriptions.activation import activate_subscription
+from payments.tickets.issuing import issue_tickets, mail_tickets
+from payments.tickets.seats import release_order_seats, reserve_for_capture
+from payments.types import CancelReason, PaymentKind, PaymentStatus, ProviderPayment
+from payments.yookassa.gateway import GatewayError, GatewayNotFound, GatewayUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +222,7 @@ class Fulfilment:
             assert current is not None  # noqa: S101 - the row exists, we just read it
             captured = current.status == PaymentStatus.SUCCEEDED
             deliverable = current.status == PaymentStatus.WAITING_FOR_CAPTURE and (
-                await self.reserve_for_capture(session, current)
+                await reserve_for_capture(session, current, self._catalog.tickets.capacity_per_slot)
             )
             payments_repo.add_event(
                 session,
@@ -351,7 +339,7 @@ class Fulfilment:
                 at=now,
             )
             if moved:
-                await self.release(session, payment)
+                await release_order_seats(session, payment)
             else:
                 current = await self._status(session, payment.id)
         if not moved:
@@ -384,117 +372,18 @@ class Fulfilment:
 
     async def deliver(self, session: AsyncSession, payment: Payment, language: str) -> AfterCommit:
         """Run the effects of a succeeded payment inside its transaction; return the message."""
-        if payment.kind == PaymentKind.SUBSCRIPTION:
-            plan = self._catalog.plan(payment.plan_code or "")
-            days = plan.days if plan else 30
-            extension = await extend_subscription(
-                session,
-                user_id=payment.user_id,
-                plan_code=payment.plan_code or "",
-                days=days,
-                now=self._clock.now(),
-                payment_id=payment.id,
-            )
-            note = SubscriptionActivated(
-                recipient=recipient_of(payment, language),
-                plan_code=payment.plan_code or "",
-                days=days,
-                expires_at=extension.expires_at,
-                amount=payment.amount,
-            )
-            return lambda: self._notifier.subscription_activated(note)
-        return await self._issue_tickets(session, payment, language)
-
-    async def _issue_tickets(
-        self, session: AsyncSession, payment: Payment, language: str
-    ) -> AfterCommit:
-        """Issue one ticket per admitted person and mark the order paid."""
-        order = await session.get(Order, payment.order_id)
-        assert order is not None  # noqa: S101 - a ticket payment always has its order
+        recipient = recipient_of(payment, language)
         now = self._clock.now()
-        issued: list[IssuedTicket] = []
-        for item in order.items:
-            for _ in range(item.quantity):
-                code = new_ticket_code()
-                session.add(
-                    Ticket(
-                        code=code,
-                        order_id=order.id,
-                        payment_id=payment.id,
-                        user_id=payment.user_id,
-                        ticket_type=item.ticket_type,
-                        visit_date=order.visit_date,
-                        slot_time=order.slot_time,
-                        status=TicketStatus.VALID,
-                        created_at=now,
-                    )
-                )
-                issued.append(
-                    IssuedTicket(code, item.ticket_type, order.visit_date, order.slot_time)
-                )
-        order.status = OrderStatus.PAID
-        order.seats_held = True
-        await payments_repo.set_fields(
-            session, payment.id, extra={**(payment.extra or {}), "qr_codes_issued": True}
-        )
-        note = TicketsIssued(
-            recipient=recipient_of(payment, language),
-            order_id=order.id,
-            email=order.email,
-            tickets=tuple(issued),
-        )
+        if payment.kind == PaymentKind.SUBSCRIPTION:
+            activated = await activate_subscription(
+                session, payment, recipient, catalog=self._catalog, now=now
+            )
+            return lambda: self._notifier.subscription_activated(activated)
+        issued = await issue_tickets(session, payment, recipient, now)
 
         async def send() -> None:
-            await self._notifier.tickets_issued(note)
-            if note.email:
-                await self._tickets_mail(note)
+            await self._notifier.tickets_issued(issued)
+            if issued.email:
+                await mail_tickets(self._mailer, self._catalog, issued)
 
         return send
-
-    async def _tickets_mail(self, note: TicketsIssued) -> None:
-        lines = [
-            f"{ticket_title(self._catalog, t.ticket_type)}, {t.visit_date:%d.%m.%Y} {t.slot_time}: "
-            f"{t.code}"
-            for t in note.tickets
-        ]
-        body = (
-            f"Заказ {note.order_id}. Ваши билеты — во вложении: покажите QR-код на входе.\n\n"
-            + "\n".join(lines)
-            + f"\n\n{self._catalog.shop.name}"
-        )
-        attachments = [
-            Attachment(f"ticket-{index}-{t.code}.png", qr_png(t.code))
-            for index, t in enumerate(note.tickets, start=1)
-        ]
-        await self._mailer.send(
-            note.email or "",
-            f"{self._catalog.shop.name}: билеты, заказ {note.order_id}",
-            body,
-            attachments,
-        )
-
-    async def reserve_for_capture(self, session: AsyncSession, payment: Payment) -> bool:
-        """Return whether an authorised payment can be delivered: its seats are (re-)held."""
-        if payment.kind == PaymentKind.SUBSCRIPTION:
-            return True
-        order = await session.get(Order, payment.order_id)
-        if order is None:
-            return False
-        if order.seats_held:
-            return True
-        # The hold was released (expired or canceled); take the seats again if still free.
-        held = await inventory.hold_seats(
-            session,
-            order.visit_date,
-            order.slot_time,
-            order.seats,
-            self._catalog.tickets.capacity_per_slot,
-        )
-        if held:
-            order.seats_held = True
-            order.status = OrderStatus.PENDING
-        return held
-
-    async def release(self, session: AsyncSession, payment: Payment) -> None:
-        """Give back what a canceled payment held: its order's seats."""
-        await release_order_seats(session, payment)

@@ -18,9 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, PaymentEvent, Subscription, User
 from db.repositories import payments as payments_repo
-from payments.checkout import release_orders
 from payments.fulfilment import REVIVABLE, Fulfilment, Outcome
-from payments.gateway import GatewayError
 from payments.ports import (
     Clock,
     Notifier,
@@ -29,7 +27,9 @@ from payments.ports import (
     SubscriptionEnded,
     SubscriptionReminder,
 )
+from payments.tickets.seats import release_orders
 from payments.types import CancelReason, PaymentStatus
+from payments.yookassa.gateway import GatewayError
 
 log = logging.getLogger(__name__)
 

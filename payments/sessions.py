@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import Order, Payment, Ticket
 from db.repositories import payments as payments_repo
 from payments.catalog import Catalog
-from payments.gateway import GatewayError, GatewayRejected
 from payments.ports import Clock, PaymentGateway
 from payments.types import PaymentKind, PaymentRequest, PaymentStatus, ReceiptLine
+from payments.yookassa.gateway import GatewayError, GatewayRejected
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from payments.api.auth import (
 from payments.api.context import ApiContext, context
 from payments.api.errors import ApiError, checkout_failure, invalid
 from payments.api.schemas import AuthOut, CreateIn, CreateOut, ErrorOut, StatusOut, TestUserIn
-from payments.checkout import CheckoutError, UnknownProduct
+from payments.checkout.errors import CheckoutError, UnknownProduct
 from payments.fulfilment import Outcome
 from payments.pricing import is_test_user
 from payments.sessions import NotFound

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from payments.api.auth import Tokens
 from payments.catalog import Catalog
-from payments.checkout import Checkout
+from payments.checkout.flow import Checkout
 from payments.fulfilment import Fulfilment
 from payments.ports import Clock
 from payments.sessions import Sessions
-from payments.tickets import TicketRules
+from payments.tickets.rules import TicketRules
 
 
 @dataclass(frozen=True, slots=True)

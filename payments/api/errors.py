@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from payments.checkout import (
+from payments.checkout.errors import (
     CheckoutError,
     ProviderDown,
     SoldOut,

@@ -24,7 +24,7 @@ from payments.api.schemas import (
     SessionIn,
     SessionOut,
 )
-from payments.checkout import CheckoutError
+from payments.checkout.errors import CheckoutError
 from payments.money import parse_money, wire
 from payments.sessions import (
     BadMetadata,
@@ -35,7 +35,7 @@ from payments.sessions import (
     PaymentView,
     ProviderFailed,
 )
-from payments.tickets import InvalidOrder
+from payments.tickets.rules import InvalidOrder
 
 Ctx = Annotated[ApiContext, Depends(context)]
 PaymentId = Annotated[str, Path(min_length=1, max_length=64, examples=["ZT_1111111111"])]

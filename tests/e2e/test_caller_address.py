@@ -10,7 +10,7 @@ import uuid
 
 import httpx
 
-from payments.webhook import WEBHOOK_PATH
+from payments.yookassa.webhook import WEBHOOK_PATH
 from settings import YOOKASSA_NETWORKS
 from tests.e2e.conftest import Shop, ShopFactory
 

@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 
 from db.models import Payment, SlotInventory
 from payments.api.auth import sign_init_data
-from payments.tickets import TicketRules
+from payments.tickets.rules import TicketRules
 from settings import Settings
 from tests.e2e.conftest import ShopFactory
 from tests.fakes.telegram_api import FakeTelegramAPI

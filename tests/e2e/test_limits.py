@@ -22,7 +22,7 @@ import pytest
 
 from payments.api.auth import Tokens
 from payments.api.limits import API_MAX_BODY_BYTES, WEBHOOK_MAX_BODY_BYTES
-from payments.webhook import WEBHOOK_PATH
+from payments.yookassa.webhook import WEBHOOK_PATH
 from settings import Settings
 from tests.e2e.conftest import ShopFactory
 from tests.fakes.telegram_api import FakeTelegramAPI

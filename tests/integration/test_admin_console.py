@@ -18,9 +18,9 @@ from db.models import Order, Payment, Refund, Subscription, Ticket, User
 from db.reader import Reader
 from payments.admin import AdminConsole, RefundOutcome, Refusal
 from payments.catalog import load_catalog
-from payments.checkout import Checkout, CheckoutConfig
+from payments.checkout.draft import CheckoutConfig
+from payments.checkout.flow import Checkout
 from payments.fulfilment import Fulfilment
-from payments.gateway import YooKassaGateway
 from payments.mailer import Attachment
 from payments.ports import (
     PaymentCanceled,
@@ -31,6 +31,7 @@ from payments.ports import (
     TicketsIssued,
 )
 from payments.types import PaymentRequest, Receipt, ReceiptLine
+from payments.yookassa.gateway import YooKassaGateway
 from tests.conftest import MovableClock
 from tests.fakes.yookassa_api import FakeYooKassa
 

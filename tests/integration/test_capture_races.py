@@ -17,7 +17,7 @@ from db.models import Ticket
 from db.reader import Reader
 from payments.catalog import load_catalog
 from payments.fulfilment import Fulfilment, Outcome
-from payments.tickets import TicketRules
+from payments.tickets.rules import TicketRules
 from payments.types import PaymentStatus
 from tests.integration.test_jobs import SHOP_TZ, World, add_user, stored, world, yookassa
 

@@ -9,8 +9,13 @@ from decimal import Decimal
 
 import pytest
 
-from payments.gateway import GatewayNotFound, GatewayRejected, GatewayUnavailable, YooKassaGateway
 from payments.types import PaymentRequest, PaymentStatus, Receipt, ReceiptLine
+from payments.yookassa.gateway import (
+    GatewayNotFound,
+    GatewayRejected,
+    GatewayUnavailable,
+    YooKassaGateway,
+)
 from tests.fakes.yookassa_api import FakeYooKassa
 
 

@@ -21,9 +21,10 @@ from db.models import Order, Payment, Refund, SlotInventory, Subscription, Ticke
 from db.reader import Reader
 from payments.admin import AdminConsole, RefundOutcome, RefundState, Refusal
 from payments.catalog import load_catalog
-from payments.checkout import Checkout, CheckoutConfig, CheckoutResult, TooManyPending
+from payments.checkout.draft import CheckoutConfig
+from payments.checkout.errors import TooManyPending
+from payments.checkout.flow import Checkout, CheckoutResult
 from payments.fulfilment import Fulfilment, Outcome
-from payments.gateway import YooKassaGateway
 from payments.jobs import Jobs, SweepReport
 from payments.mailer import Attachment
 from payments.ports import (
@@ -34,8 +35,9 @@ from payments.ports import (
     SubscriptionReminder,
     TicketsIssued,
 )
-from payments.tickets import TicketRules, ValidOrder
+from payments.tickets.rules import TicketRules, ValidOrder
 from payments.types import PaymentStatus, Receipt, ReceiptLine
+from payments.yookassa.gateway import YooKassaGateway
 from tests.conftest import MovableClock
 from tests.fakes.yookassa_api import FakeYooKassa
 

@@ -18,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import SlotInventory, User
 from db.repositories.inventory import hold_seats, release_seats, set_capacity
 from payments.catalog import load_catalog
-from payments.checkout import Checkout, CheckoutConfig, SoldOut
-from payments.tickets import TicketRules
+from payments.checkout.draft import CheckoutConfig
+from payments.checkout.errors import SoldOut
+from payments.checkout.flow import Checkout
+from payments.tickets.rules import TicketRules
 from payments.types import PaymentRequest, PaymentStatus, ProviderPayment
 from tests.conftest import MovableClock
 

@@ -21,9 +21,9 @@ from db.reader import Reader
 from db.repositories.subscriptions import extend_subscription
 from payments.account import Account
 from payments.catalog import load_catalog
-from payments.checkout import Checkout, CheckoutConfig, CheckoutResult
+from payments.checkout.draft import CheckoutConfig
+from payments.checkout.flow import Checkout, CheckoutResult
 from payments.fulfilment import Fulfilment, Outcome
-from payments.gateway import YooKassaGateway
 from payments.jobs import Jobs, SweepReport
 from payments.mailer import Attachment
 from payments.ports import (
@@ -35,6 +35,7 @@ from payments.ports import (
     TicketsIssued,
 )
 from payments.types import PaymentStatus, SubscriptionStatus
+from payments.yookassa.gateway import YooKassaGateway
 from tests.conftest import MovableClock
 from tests.fakes.yookassa_api import FakeYooKassa
 

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OURS = frozenset({"bot", "db", "handlers", "payments", "settings", "main"})
 SCANNED = ("bot", "db", "handlers", "payments", "settings.py", "main.py")
 # The one module that talks to the YooKassa SDK (the file that exists is the one checked).
-YOOKASSA_GATEWAY = ("payments/gateway.py", "payments/yookassa/gateway.py")
+YOOKASSA_GATEWAY = ("payments/yookassa/gateway.py",)
 
 
 @dataclass(frozen=True)

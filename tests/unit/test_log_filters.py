@@ -48,7 +48,7 @@ def _log_a_leak() -> None:
     try:
         raise RuntimeError(f"auth failed for 123456:{YOOKASSA_KEY} on {DB_PASSWORD}")
     except RuntimeError:
-        logging.getLogger("payments.gateway").exception("yookassa: refused")
+        logging.getLogger("payments.yookassa.gateway").exception("yookassa: refused")
 
 
 @pytest.mark.usefixtures("restore_logging")

@@ -24,7 +24,8 @@ from yookassa.domain.exceptions import (  # noqa: TID251
 )
 from yookassa.domain.notification import WebhookNotificationFactory  # noqa: TID251
 
-from payments.sandbox import SANDBOX_SECRET_KEY, SANDBOX_SHOP_ID, SandboxYooKassa, setup
+from payments.yookassa.sandbox.api import SandboxYooKassa, setup
+from payments.yookassa.sandbox.wire import SANDBOX_SECRET_KEY, SANDBOX_SHOP_ID
 
 PAYMENT_ID_RE = re.compile(r"^[0-9a-f]{8}-000f-5000-8000-[0-9a-f]{12}$")
 REFUND_ID_RE = re.compile(r"^[0-9a-f]{8}-0015-5000-8000-[0-9a-f]{12}$")
@@ -418,11 +419,11 @@ async def test_request_validation(env: Env) -> None:
 async def test_notification_redelivered_after_failure(
     env: Env, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="payments.sandbox")
+    caplog.set_level(logging.WARNING, logger="payments.yookassa.sandbox.delivery")
     payment_id = await _paid(env)
     assert env.receiver.attempts == 2
     assert env.receiver.bodies[0]["object"]["id"] == payment_id
-    [record] = [r for r in caplog.records if r.name == "payments.sandbox"]
+    [record] = [r for r in caplog.records if r.name == "payments.yookassa.sandbox.delivery"]
     assert record.levelno == logging.WARNING
     assert "HTTP 500" in record.getMessage()
     assert SANDBOX_SECRET_KEY not in record.getMessage()
@@ -431,10 +432,12 @@ async def test_notification_redelivered_after_failure(
 async def test_unreachable_webhook_gives_up_and_close_cancels(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="payments.sandbox")
+    caplog.set_level(logging.WARNING, logger="payments.yookassa.sandbox.delivery")
 
     def sandbox_messages() -> list[str]:
-        return [r.getMessage() for r in caplog.records if r.name == "payments.sandbox"]
+        return [
+            r.getMessage() for r in caplog.records if r.name == "payments.yookassa.sandbox.delivery"
+        ]
 
     dead_sock, dead_url = _bind()
     dead_sock.close()  # nothing listens there: connection refused

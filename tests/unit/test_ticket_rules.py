@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from payments.catalog import load_catalog
-from payments.tickets import InvalidOrder, TicketRules
+from payments.tickets.rules import InvalidOrder, TicketRules
 
 SHOP_TZ = ZoneInfo("Europe/Moscow")
 NOW = datetime(2031, 5, 14, 12, 30, tzinfo=SHOP_TZ)  # a Wednesday, between slots

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from starlette.datastructures import Headers
 
-from payments.webhook import Network, _parse, client_address, forwarded_chain
+from payments.yookassa.webhook import Network, _parse, client_address, forwarded_chain
 
 PROVIDER_ID = "2fdf54e4-000f-5000-8000-1c6e3a9b7d21"
 YOOKASSA_IP = ipaddress.ip_address("185.71.76.5")

@@ -22,10 +22,10 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import requests
-from yookassa import Configuration, Payment, Refund  # noqa: TID251 - this module owns the SDK
-from yookassa.client import ApiClient  # noqa: TID251
-from yookassa.domain.common import RequestObject  # noqa: TID251
-from yookassa.domain.exceptions import (  # noqa: TID251
+from yookassa import Configuration, Payment, Refund
+from yookassa.client import ApiClient
+from yookassa.domain.common import RequestObject
+from yookassa.domain.exceptions import (
     ApiError,
     InternalServerError,
     NotFoundError,

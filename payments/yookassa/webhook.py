@@ -22,9 +22,9 @@ from starlette.datastructures import Headers
 from payments.admin import RefundApplied
 from payments.api.limits import WEBHOOK_MAX_BODY_BYTES, allow_body
 from payments.fulfilment import Fulfilment, Outcome
-from payments.gateway import GatewayError, GatewayNotFound
 from payments.ports import PaymentGateway
 from payments.types import ProviderRefund
+from payments.yookassa.gateway import GatewayError, GatewayNotFound
 
 log = logging.getLogger(__name__)
 

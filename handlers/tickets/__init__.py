@@ -1,0 +1,41 @@
+"""The ticket journey: date → slot → quantities → e-mail → summary → pay, in one edited message.
+
+`journey.py` draws each step, `choice.py` takes the date, slot and quantities, `checkout.py`
+navigates, takes the e-mail, starts the payment and cancels.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+
+from bot.callbacks import MenuCb, TDateCb, TNavCb, TPageCb, TQtyCb, TSlotCb
+from handlers.states import TicketFlow
+from handlers.tickets.checkout import cmd_cancel, on_email, on_nav
+from handlers.tickets.choice import (
+    cmd_tickets,
+    on_date,
+    on_menu_tickets,
+    on_page,
+    on_quantity,
+    on_slot,
+)
+
+JOURNEY = StateFilter(
+    TicketFlow.date, TicketFlow.slot, TicketFlow.quantities, TicketFlow.email, TicketFlow.summary
+)
+
+
+def create_router() -> Router:
+    """Build the ticket journey's router."""
+    router = Router(name=__name__)
+    router.message.register(cmd_tickets, Command("tickets"))
+    router.message.register(cmd_cancel, Command("cancel"))
+    router.callback_query.register(on_menu_tickets, MenuCb.filter(F.action == "tickets"))
+    router.callback_query.register(on_page, TPageCb.filter(), StateFilter(TicketFlow.date))
+    router.callback_query.register(on_date, TDateCb.filter(), StateFilter(TicketFlow.date))
+    router.callback_query.register(on_slot, TSlotCb.filter(), StateFilter(TicketFlow.slot))
+    router.callback_query.register(on_quantity, TQtyCb.filter(), StateFilter(TicketFlow.quantities))
+    router.callback_query.register(on_nav, TNavCb.filter(), JOURNEY)
+    router.message.register(on_email, StateFilter(TicketFlow.email), F.text)
+    return router

@@ -1,0 +1,156 @@
+"""The ticket journey's last steps: navigation, e-mail, pay, and /cancel."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards
+from bot.callbacks import TNavCb
+from bot.texts import money, t
+from handlers.states import TicketFlow
+from handlers.tickets.journey import Journey, journey_of, valid_email
+from payments.checkout.errors import ProviderDown, SoldOut, TooManyPending, TooManyUnpaidSeats
+from payments.checkout.flow import Checkout
+from payments.tickets.rules import InvalidOrder
+from payments.types import UserInfo
+from settings import Settings
+
+
+async def on_nav(
+    query: CallbackQuery,
+    callback_data: TNavCb,
+    state: FSMContext,
+    checkout: Checkout,
+    settings: Settings,
+    **deps: Any,
+) -> None:
+    """Back, next, skip the e-mail, pay, or cancel."""
+    journey = journey_of(state, deps)
+    lang = journey.lang
+    current = await state.get_state()
+    action = callback_data.action
+    if action == "cancel":
+        await query.answer()
+        await journey.show(t(lang, "journey_canceled"), None)
+        await state.clear()
+        return
+    data = await state.get_data()
+    if action == "back":
+        await query.answer()
+        if current == TicketFlow.slot.state:
+            await journey.dates()
+        elif current == TicketFlow.quantities.state:
+            await journey.slots(date.fromisoformat(data["date"]))
+        elif current == TicketFlow.email.state:
+            await journey.quantities()
+        elif current == TicketFlow.summary.state:
+            await journey.email()
+        return
+    if action == "next" and current == TicketFlow.quantities.state:
+        if not any(n > 0 for n in data.get("qty", {}).values()):
+            await query.answer(t(lang, "qty_empty"), show_alert=True)
+            return
+        await query.answer()
+        await journey.email()
+        return
+    if action == "skip_email" and current == TicketFlow.email.state:
+        await query.answer()
+        await state.update_data(email=None)
+        await journey.summary()
+        return
+    if action == "pay" and current == TicketFlow.summary.state:
+        await _pay(query, journey, checkout, settings, data)
+        return
+    await query.answer(t(lang, "stale_button"), show_alert=True)
+
+
+async def _pay(
+    query: CallbackQuery,
+    journey: Journey,
+    checkout: Checkout,
+    settings: Settings,
+    data: dict[str, Any],
+) -> None:
+    lang = journey.lang
+    try:
+        order = journey.order(data)
+    except InvalidOrder:
+        await query.answer(t(lang, "date_gone"), show_alert=True)
+        await journey.dates()
+        return
+    me = await journey.bot.me()
+    try:
+        started = await checkout.start_tickets(
+            journey.user.id,
+            order,
+            return_url=f"https://t.me/{me.username}",
+            email=data.get("email"),
+        )
+    except SoldOut as exc:
+        await query.answer(t(lang, "sold_out_now", left=exc.seats_left), show_alert=True)
+        await journey.slots(order.visit_date)
+        return
+    except TooManyUnpaidSeats as exc:
+        await query.answer(
+            t(lang, "too_many_unpaid_seats", held=exc.held, max=exc.limit), show_alert=True
+        )
+        return
+    except TooManyPending as exc:
+        await query.answer(
+            t(lang, "too_many_pending", minutes=max(1, exc.retry_after // 60)), show_alert=True
+        )
+        return
+    except ProviderDown:
+        await query.answer(t(lang, "provider_down"), show_alert=True)
+        return
+    await query.answer()
+    result = started.result
+    text = t(
+        lang,
+        "tickets_pay_summary",
+        order_id=started.order_id,
+        description=result.description,
+        price=money(result.amount),
+        minutes=settings.PAYMENT_TTL_MINUTES,
+    )
+    if settings.sandbox:
+        text += f"\n\n{t(lang, 'sandbox_note')}"
+    message_id = (await journey.state.get_data()).get("msg_id")
+    if message_id is not None:
+        # Remember the message before showing the button: a fast payment must find it.
+        await checkout.attach_message(result.payment_id, int(message_id))
+    await journey.state.set_state(TicketFlow.paying)
+    await journey.state.update_data(payment_id=result.payment_id)
+    await journey.show(
+        text, keyboards.pay(lang, result.confirmation_url, money(result.amount), result.payment_id)
+    )
+
+
+async def on_email(message: Message, state: FSMContext, **deps: Any) -> None:
+    """Take the e-mail address typed by the user, or explain what is wrong with it."""
+    journey = journey_of(state, deps)
+    text = (message.text or "").strip()
+    if not valid_email(text):
+        await message.answer(t(journey.lang, "bad_email"))
+        return
+    await state.update_data(email=text)
+    await journey.summary()
+
+
+async def cmd_cancel(
+    message: Message, state: FSMContext, user: UserInfo, checkout: Checkout
+) -> None:
+    """Cancel the journey; an unpaid payment is canceled and its seats released at once."""
+    data = await state.get_data()
+    current = await state.get_state()
+    await state.clear()
+    payment_id = data.get("payment_id")
+    released = bool(payment_id) and await checkout.cancel_by_user(str(payment_id), user.id)
+    if current is None and not released:
+        await message.answer(t(user.language, "nothing_to_cancel"))
+        return
+    await message.answer(t(user.language, "journey_canceled"))

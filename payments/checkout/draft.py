@@ -1,0 +1,74 @@
+"""What tx 1 of a checkout writes: the pending row, its event, and the request for YooKassa.
+
+Ticket and plan checkouts (`payments/tickets/checkout.py`, `payments/subscriptions/checkout.py`)
+build their `Draft` from these pieces; `payments/checkout/flow.py` runs the transactions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Payment, User
+from db.repositories import payments as payments_repo
+from payments.types import PaymentRequest, PaymentStatus
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutConfig:
+    """Checkout settings taken from Settings by the composition root."""
+
+    sandbox: bool
+    ttl_minutes: int
+    pending_limit: int
+    pending_window_minutes: int
+    fallback_email_domain: str
+    test_user_ids: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What tx 1 decided: the row is written, the request is ready for YooKassa."""
+
+    payment_id: str
+    request: PaymentRequest
+    expires_at: datetime
+    is_test: bool
+
+
+def receipt_contact(
+    user: User, email: str | None, phone: str | None, fallback_domain: str
+) -> tuple[str | None, str | None]:
+    """Pick the receipt contact: e-mail, else phone, else `<user_id>@<fallback domain>`."""
+    email = email or user.email
+    phone = phone or user.phone
+    if email:
+        return email, None
+    if phone:
+        return None, phone
+    return f"{user.id}@{fallback_domain}", None
+
+
+def add_pending_payment(
+    session: AsyncSession, payment: Payment, *, now: datetime, detail: dict[str, object]
+) -> None:
+    """Add a new pending payment (our id is its idempotence key) and its "created" event."""
+    payment.idempotence_key = payment.id
+    payment.status = PaymentStatus.PENDING
+    payment.refunded_amount = Decimal("0.00")
+    payment.extra = {"qr_codes_issued": False, "tickets_activated": False}
+    payment.created_at = payment.updated_at = now
+    session.add(payment)
+    payments_repo.add_event(
+        session,
+        payment_id=payment.id,
+        provider_id=None,
+        source=payment.source,
+        event="created",
+        status_after=PaymentStatus.PENDING,
+        detail=detail,
+        at=now,
+    )

@@ -1,0 +1,1 @@
+"""Subscription plans: price quotes, plan checkout, and the days a paid plan adds."""

@@ -1,0 +1,1 @@
+"""Zoo tickets: booking rules, seat holds, ticket checkout, issuing and QR codes."""

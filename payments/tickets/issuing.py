@@ -1,0 +1,76 @@
+"""Issue the tickets of a paid order: one code per admitted person, then QR codes by e-mail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Order, Payment, Ticket
+from db.repositories import payments as payments_repo
+from payments.catalog import Catalog
+from payments.mailer import Attachment
+from payments.ports import IssuedTicket, Mailer, Recipient, TicketsIssued
+from payments.receipts import ticket_title
+from payments.tickets.qr import new_ticket_code, qr_png
+from payments.types import OrderStatus, TicketStatus
+
+
+async def issue_tickets(
+    session: AsyncSession, payment: Payment, recipient: Recipient, now: datetime
+) -> TicketsIssued:
+    """Issue one ticket per admitted person and mark the order paid; return the customer's note."""
+    order = await session.get(Order, payment.order_id)
+    assert order is not None  # noqa: S101 - a ticket payment always has its order
+    issued: list[IssuedTicket] = []
+    for item in order.items:
+        for _ in range(item.quantity):
+            code = new_ticket_code()
+            session.add(
+                Ticket(
+                    code=code,
+                    order_id=order.id,
+                    payment_id=payment.id,
+                    user_id=payment.user_id,
+                    ticket_type=item.ticket_type,
+                    visit_date=order.visit_date,
+                    slot_time=order.slot_time,
+                    status=TicketStatus.VALID,
+                    created_at=now,
+                )
+            )
+            issued.append(IssuedTicket(code, item.ticket_type, order.visit_date, order.slot_time))
+    order.status = OrderStatus.PAID
+    order.seats_held = True
+    await payments_repo.set_fields(
+        session, payment.id, extra={**(payment.extra or {}), "qr_codes_issued": True}
+    )
+    return TicketsIssued(
+        recipient=recipient,
+        order_id=order.id,
+        email=order.email,
+        tickets=tuple(issued),
+    )
+
+
+async def mail_tickets(mailer: Mailer, catalog: Catalog, note: TicketsIssued) -> None:
+    """E-mail the issued tickets, one QR image per ticket, to the order's address."""
+    lines = [
+        f"{ticket_title(catalog, t.ticket_type)}, {t.visit_date:%d.%m.%Y} {t.slot_time}: {t.code}"
+        for t in note.tickets
+    ]
+    body = (
+        f"Заказ {note.order_id}. Ваши билеты — во вложении: покажите QR-код на входе.\n\n"
+        + "\n".join(lines)
+        + f"\n\n{catalog.shop.name}"
+    )
+    attachments = [
+        Attachment(f"ticket-{index}-{t.code}.png", qr_png(t.code))
+        for index, t in enumerate(note.tickets, start=1)
+    ]
+    await mailer.send(
+        note.email or "",
+        f"{catalog.shop.name}: билеты, заказ {note.order_id}",
+        body,
+        attachments,
+    )

@@ -1,0 +1,55 @@
+"""Seats of ticket orders: give them back once when an order dies, take them again on capture."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Order, Payment
+from db.repositories import inventory
+from payments.types import OrderStatus, PaymentKind
+
+
+async def release_order_seats(session: AsyncSession, payment: Payment) -> None:
+    """Give back a canceled order's seats, once: the `seats_held` flag flips atomically."""
+    if payment.order_id is not None:
+        await release_orders(session, [payment.order_id])
+
+
+async def release_orders(session: AsyncSession, order_ids: Sequence[str]) -> None:
+    """Cancel orders and give back their seats, one UPDATE per slot; each order only once."""
+    result = await session.execute(
+        update(Order)
+        .where(Order.id.in_(list(order_ids)), Order.seats_held.is_(True))
+        .values(seats_held=False, status=OrderStatus.CANCELED)
+        .returning(Order.visit_date, Order.slot_time, Order.seats)
+        .execution_options(synchronize_session=False)
+    )
+    seats: Counter[tuple[date, str]] = Counter()
+    for row in result.all():
+        seats[(row.visit_date, row.slot_time)] += row.seats
+    for (visit_date, slot_time), count in seats.items():
+        await inventory.release_seats(session, visit_date, slot_time, count)
+
+
+async def reserve_for_capture(session: AsyncSession, payment: Payment, capacity: int) -> bool:
+    """Return whether an authorised payment can be delivered: its seats are (re-)held."""
+    if payment.kind == PaymentKind.SUBSCRIPTION:
+        return True
+    order = await session.get(Order, payment.order_id)
+    if order is None:
+        return False
+    if order.seats_held:
+        return True
+    # The hold was released (expired or canceled); take the seats again if still free.
+    held = await inventory.hold_seats(
+        session, order.visit_date, order.slot_time, order.seats, capacity
+    )
+    if held:
+        order.seats_held = True
+        order.status = OrderStatus.PENDING
+    return held

@@ -1,0 +1,1 @@
+"""YooKassa: the gateway over the official SDK, the webhook it notifies, and the sandbox."""

@@ -1,0 +1,1 @@
+"""The embedded YooKassa sandbox: API emulation, checkout page, notification delivery."""
