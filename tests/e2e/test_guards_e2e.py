@@ -25,7 +25,7 @@ from bot.broadcast import TelegramChatSender
 from bot.factory import create_bot
 from bot.notifier import TelegramNotifier
 from db.models import Payment, SlotInventory
-from payments.admin import BroadcastProgress, TokenBucket, send_broadcast
+from payments.admin.pacing import BroadcastProgress, TokenBucket, send_broadcast
 from payments.catalog import load_catalog
 from payments.ports import Recipient, SubscriptionEnded
 from tests.conftest import MovableClock
