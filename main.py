@@ -39,7 +39,7 @@ from db.migrate import upgrade
 from db.reader import Reader
 from handlers import get_routers
 from payments.account import Account
-from payments.admin import AdminConsole
+from payments.admin.console import create_admin_console
 from payments.api.app import create_app
 from payments.api.auth import Tokens
 from payments.api.context import ApiContext
@@ -415,7 +415,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         reader=reader,
     )
     account = Account(sessionmaker=sessionmaker, reader=reader, clock=clock, tz=settings.tz)
-    admin = AdminConsole(
+    admin = create_admin_console(
         sessionmaker=sessionmaker,
         gateway=gateway,
         notifier=notifier,
@@ -465,7 +465,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             fulfilment=fulfilment,
             trusted_networks=trusted,
             trusted_proxies=settings.TRUSTED_PROXIES,
-            refunds=admin,
+            refunds=admin.settlement,
         ),
     )
     scheduler = AsyncIOScheduler(timezone="UTC")
@@ -524,7 +524,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             notifier=notifier,
             availability=Availability(reader=reader, catalog=catalog),
             admin=admin,
-            broadcasts=Broadcasts(bot=bot, admin=admin),
+            broadcasts=Broadcasts(bot=bot, broadcaster=admin.broadcaster),
         )
         if settings.TELEGRAM_WEBHOOK_URL:
             redis = service.storage.redis if isinstance(service.storage, RedisStorage) else None

@@ -1,7 +1,7 @@
 """Broadcasts in the bot: Telegram behind the ChatSender and ProgressSink ports of the admin
 console, and the background tasks that run them.
 
-Pacing and retries live in `payments.admin.send_broadcast`; this module only says how a send
+Pacing and retries live in `payments.admin.pacing.send_broadcast`; this module only says how a send
 ended. The session's RetryAfterMiddleware already sleeps through a few 429s; when it gives up it
 raises TelegramRetryAfter, which becomes RetryLater here, and the loop waits and sends to the
 same chat again, so a rate limit never loses a message.
@@ -24,13 +24,8 @@ from aiogram.exceptions import (
 
 from bot import keyboards
 from bot.texts import t
-from payments.admin import (
-    AdminConsole,
-    BroadcastProgress,
-    Delivery,
-    RetryLater,
-    TokenBucket,
-)
+from payments.admin.broadcast import Broadcaster
+from payments.admin.pacing import BroadcastProgress, Delivery, RetryLater, TokenBucket
 
 log = logging.getLogger(__name__)
 
@@ -133,13 +128,13 @@ class Broadcasts:
         self,
         *,
         bot: Bot,
-        admin: AdminConsole,
+        broadcaster: Broadcaster,
         rate: float = BROADCAST_RATE,
         burst: int = BROADCAST_BURST,
     ) -> None:
-        """Keep the bot and the console; every broadcast shares one token bucket."""
+        """Keep the bot and the broadcaster; every broadcast shares one token bucket."""
         self._bot = bot
-        self._admin = admin
+        self._broadcaster = broadcaster
         self._sender = TelegramChatSender(bot)
         self._bucket = TokenBucket(rate, burst)
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -164,7 +159,7 @@ class Broadcasts:
 
     async def _run(self, draft_id: int, progress: TelegramProgress, stop: asyncio.Event) -> None:
         try:
-            await self._admin.run_broadcast(
+            await self._broadcaster.run_broadcast(
                 draft_id, sender=self._sender, progress=progress, stop=stop, bucket=self._bucket
             )
         except Exception:

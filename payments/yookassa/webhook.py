@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers
 
-from payments.admin import RefundApplied
+from payments.admin.settlement import RefundApplied
 from payments.api.limits import WEBHOOK_MAX_BODY_BYTES, allow_body
 from payments.fulfilment import Fulfilment, Outcome
 from payments.ports import PaymentGateway
@@ -50,7 +50,7 @@ def _within(address: IPAddress, networks: Sequence[Network]) -> bool:
 
 
 class RefundApplier(Protocol):
-    """Applies a refund as fetched from YooKassa, once (the admin console implements it)."""
+    """Applies a refund as fetched from YooKassa, once (payments.admin.settlement implements it)."""
 
     async def apply_refund(self, remote: ProviderRefund, *, source: str) -> RefundApplied:
         """Apply the refund and say what that did."""

@@ -25,12 +25,12 @@ from bot.broadcast import TelegramChatSender
 from bot.factory import create_bot
 from bot.notifier import TelegramNotifier
 from db.models import Payment, SlotInventory
-from payments.admin import BroadcastProgress, TokenBucket, send_broadcast
+from payments.admin.pacing import BroadcastProgress, TokenBucket, send_broadcast
 from payments.catalog import load_catalog
 from payments.ports import Recipient, SubscriptionEnded
 from tests.conftest import MovableClock
+from tests.e2e.admin_chat import add_users
 from tests.e2e.conftest import ADMIN_ID, Shop, ShopFactory
-from tests.e2e.test_admin import _add_users
 from tests.e2e.test_api import ALICE, SEED_SESSION, _auth, _invalid, _login
 from tests.e2e.test_subscriptions import _choose_plan, _pay_url, _provider_id, _stored
 from tests.e2e.test_tickets import _choose
@@ -301,7 +301,7 @@ async def test_a_broadcast_in_the_shop_waits_every_retry_after(make_shop: ShopFa
     # broadcast's own pause; each retry must come a full retry_after later.
     shop = await make_shop()
     ids = [6601, 6602]
-    await _add_users(shop, ids)
+    await add_users(shop, ids)
     admin = shop.telegram.user(ADMIN_ID)
     await admin.send("/broadcast Hello")
     confirm = await admin.wait_reply()

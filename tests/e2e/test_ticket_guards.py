@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from db.models import AuditLog, CohortPrice, Payment
+from tests.e2e.admin_chat import ask, buy_tickets
 from tests.e2e.conftest import ADMIN_ID, ShopFactory
-from tests.e2e.test_admin import _ask, _buy_tickets
 from tests.e2e.test_tickets import _choose, _held, _to_payment, _visit_day
 
 
@@ -58,17 +58,17 @@ async def test_a_second_unpaid_order_beyond_the_maximum_is_refused_kindly(
 
 async def test_admin_commands_read_only_ascii_digits(make_shop: ShopFactory) -> None:
     shop = await make_shop()
-    payment_id = await _buy_tickets(shop, 4102, adults=1)
+    payment_id = await buy_tickets(shop, 4102, adults=1)
     admin = shop.telegram.user(ADMIN_ID)
     arabic = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
     full_width = str.maketrans("0123456789", "０１２３４５６７８９")
     visit = _visit_day(shop)
     for digits in (arabic, full_width):
-        refund = await _ask(admin, f"/refund {payment_id} {'100.00'.translate(digits)}")
+        refund = await ask(admin, f"/refund {payment_id} {'100.00'.translate(digits)}")
         assert "Использование: /refund" in refund
-        setprice = await _ask(admin, f"/setprice new monthly {'1.00'.translate(digits)}")
+        setprice = await ask(admin, f"/setprice new monthly {'1.00'.translate(digits)}")
         assert "Использование: /setprice" in setprice
-        capacity = await _ask(admin, f"/capacity {visit:%Y-%m-%d} 10:00 {'0'.translate(digits)}")
+        capacity = await ask(admin, f"/capacity {visit:%Y-%m-%d} 10:00 {'0'.translate(digits)}")
         assert "Использование: /capacity" in capacity
     assert not any(r.path.endswith("/refunds") for r in shop.yookassa.requests)
     async with shop.service.sessionmaker() as session:

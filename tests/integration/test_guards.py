@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Order, Payment, Refund, SlotInventory, Subscription, Ticket, User
 from db.reader import Reader
-from payments.admin import AdminConsole, RefundOutcome, RefundState, Refusal
+from payments.admin.refunds import Refunds, RefundState
+from payments.admin.results import Refusal
+from payments.admin.settlement import RefundOutcome, RefundSettlement
 from payments.catalog import load_catalog
 from payments.checkout.draft import CheckoutConfig
 from payments.checkout.errors import TooManyPending
@@ -96,7 +98,8 @@ class Shop:
     checkout: Checkout
     fulfilment: Fulfilment
     jobs: Jobs
-    admin: AdminConsole
+    refunds: Refunds
+    settlement: RefundSettlement
     rules: TicketRules
 
 
@@ -147,14 +150,15 @@ async def shop(
             notifier=notifier,
             clock=clock,
         )
-        admin = AdminConsole(
+        settlement = RefundSettlement(
+            sessionmaker=sessionmaker, notifier=notifier, clock=clock, tz=SHOP_TZ
+        )
+        refunds = Refunds(
             sessionmaker=sessionmaker,
             gateway=gateway,
-            notifier=notifier,
+            settlement=settlement,
             catalog=catalog,
             clock=clock,
-            tz=SHOP_TZ,
-            test_user_ids=frozenset(),
         )
         rules = TicketRules(catalog, SHOP_TZ)
         try:
@@ -167,7 +171,8 @@ async def shop(
                 checkout,
                 fulfilment,
                 jobs,
-                admin,
+                refunds,
+                settlement,
                 rules,
             )
         finally:
@@ -360,7 +365,7 @@ async def test_refunding_a_pending_or_canceled_payment_is_refused_as_not_paid(sh
 
     for result, status in ((pending, "pending"), (canceled, "canceled")):
         with pytest.raises(Refusal) as refusal:
-            await shop.admin.refund(1, result.payment_id)
+            await shop.refunds.refund(1, result.payment_id)
         assert refusal.value.reason == "refund_not_paid"
         assert refusal.value.values == {"payment_id": result.payment_id, "status": status}
         assert (await stored(shop, result.payment_id)).refunded_amount == Decimal("0.00")
@@ -381,7 +386,7 @@ async def test_a_dashboard_refund_larger_than_what_is_left_is_not_applied(shop: 
     # An admin's refund of 200.00 goes unanswered: 200.00 stays reserved for it.
     shop.fake.fail_next(1, status=500, path_contains="/v3/refunds", method="POST")
     unanswered = shop.fake.hold("POST", "/v3/refunds")
-    made = await shop.admin.refund(1, result.payment_id, Decimal("200.00"))
+    made = await shop.refunds.refund(1, result.payment_id, Decimal("200.00"))
     unanswered.release.set()
     assert made.state is RefundState.UNANSWERED
     assert (await stored(shop, result.payment_id)).refunded_amount == Decimal("200.00")
@@ -392,7 +397,7 @@ async def test_a_dashboard_refund_larger_than_what_is_left_is_not_applied(shop: 
     )
     assert remote.status == "succeeded"
 
-    applied = await shop.admin.apply_refund(remote, source="webhook")
+    applied = await shop.settlement.apply_refund(remote, source="webhook")
 
     assert applied.outcome is RefundOutcome.UNKNOWN
     payment = await stored(shop, result.payment_id)

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.admin import parse_clock, parse_count, parse_day, parse_refund_amount
+from handlers.admin.parsing import parse_clock, parse_count, parse_day, parse_refund_amount
 from payments.api.auth import InitDataError, sign_init_data, verify_init_data
 from payments.money import MoneyError, parse_money
 

@@ -1,39 +1,18 @@
-"""Pure parts of the admin console: pacing, the broadcast loop, pro-rata days, CSV cells,
-argument parsing, and a text for every refusal."""
+"""The broadcast's pace and loop (payments/admin/pacing.py): token bucket, 429s, stops."""
 
 from __future__ import annotations
 
 import asyncio
-import re
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from aiogram.types import CallbackQuery, Chat, Message, MessageEntity, User
 
-from bot.callbacks import AdminCb, BroadcastCb, MenuCb
-from bot.texts import _TEXTS, EN, RU, t
-from handlers.admin import (
-    ADMIN_COMMANDS,
-    _admin_button,
-    _admin_command,
-    broadcast_text,
-    parse_clock,
-    parse_count,
-    parse_day,
-    parse_refund_amount,
-)
-from payments.admin import (
+from payments.admin.pacing import (
     BroadcastProgress,
     Delivery,
     RetryLater,
     TokenBucket,
-    csv_cell,
-    removed_days,
     send_broadcast,
 )
-from payments.charts import ChartLabels, revenue_chart
 
 
 class VirtualTime:
@@ -199,136 +178,3 @@ async def test_a_stop_asked_on_another_instance_is_seen_at_the_next_tick() -> No
         monotonic=clock.monotonic,
     )
     assert final.stopped and final.done == 50
-
-
-@pytest.mark.parametrize(
-    ("days", "refunded", "amount", "removed"),
-    [
-        (30, "149.50", "299.00", 15),
-        (30, "99.67", "299.00", 10),
-        (30, "0.01", "299.00", 0),
-        (30, "299.00", "299.00", 30),
-        (30, "500.00", "299.00", 30),
-        (365, "1000.00", "2999.00", 122),  # 121.707… rounds half up to 122
-        (90, "0.00", "799.00", 0),
-    ],
-)
-def test_days_removed_are_pro_rata_rounded_half_up(
-    days: int, refunded: str, amount: str, removed: int
-) -> None:
-    assert removed_days(days, Decimal(refunded), Decimal(amount)) == removed
-
-
-def test_partial_refunds_add_up_to_the_whole_period() -> None:
-    amount = Decimal("299.00")
-    steps = [Decimal("99.67"), Decimal("99.67"), Decimal("99.66")]
-    total = Decimal("0.00")
-    removed = 0
-    for step in steps:
-        removed += removed_days(30, total + step, amount) - removed_days(30, total, amount)
-        total += step
-    assert removed == 30
-
-
-@pytest.mark.parametrize(
-    ("value", "cell"),
-    [
-        ("=HYPERLINK(1)", "'=HYPERLINK(1)"),
-        ("+7 999", "'+7 999"),
-        ("@cmd", "'@cmd"),
-        ("plain", "plain"),
-        (Decimal("299"), "299.00"),
-        (True, "true"),
-        (None, ""),
-    ],
-)
-def test_csv_cells_never_run_as_formulas(value: object, cell: str) -> None:
-    assert csv_cell(value) == cell
-
-
-def test_dates_times_and_amounts_are_parsed_strictly() -> None:
-    assert parse_day("2026-07-01") == date(2026, 7, 1)
-    assert parse_day("01.07.2026") == date(2026, 7, 1)
-    assert parse_day("31.02.2026") is None
-    assert parse_day("2026/07/01") is None
-    assert parse_clock("9:30") == "09:30"
-    assert parse_clock("24:00") is None
-    assert parse_count("150") == 150
-    assert parse_count("-1") is None
-    assert parse_refund_amount("500") == Decimal("500.00")
-    assert parse_refund_amount("500,5") == Decimal("500.50")
-    assert parse_refund_amount("500.555") is None
-    assert parse_refund_amount("1e3") is None
-
-
-def test_broadcast_text_keeps_formatting_and_escapes_the_rest() -> None:
-    message = Message(
-        message_id=1,
-        date=datetime.now(UTC),
-        chat=Chat(id=1, type="private"),
-        text="/broadcast Sale <today> & bold",
-        entities=[
-            MessageEntity(type="bot_command", offset=0, length=10),
-            MessageEntity(type="bold", offset=26, length=4),
-        ],
-    )
-    assert broadcast_text(message) == "Sale &lt;today&gt; &amp; <b>bold</b>"
-
-
-def test_every_refusal_has_a_text_in_both_languages() -> None:
-    source = Path("payments/admin.py").read_text(encoding="utf-8")
-    reasons = set(re.findall(r'Refusal\(\s*"(\w+)"', source))
-    assert len(reasons) >= 15
-    for reason in reasons:
-        assert f"adm_no_{reason}" in _TEXTS, reason
-        for lang in (RU, EN):
-            assert t(lang, f"adm_no_{reason}", **dict.fromkeys(_fields(reason), "x"))
-
-
-def _fields(reason: str) -> set[str]:
-    ru, en = _TEXTS[f"adm_no_{reason}"]
-    return set(re.findall(r"\{(\w+)\}", ru + en))
-
-
-async def test_the_chart_is_a_png_drawn_without_pyplot_state() -> None:
-    series = [(date(2026, 3, day), Decimal(day * 100), Decimal("299.00")) for day in range(1, 31)]
-    labels = ChartLabels("Выручка", "Билеты", "Подписки")
-    first, second = await asyncio.gather(
-        asyncio.to_thread(revenue_chart, series, labels),
-        asyncio.to_thread(revenue_chart, series, labels),
-    )
-    assert first.startswith(b"\x89PNG\r\n\x1a\n")
-    assert first == second
-
-
-def _text(text: str | None, caption: str | None = None) -> Message:
-    return Message(
-        message_id=1,
-        date=datetime.now(UTC),
-        chat=Chat(id=1, type="private"),
-        text=text,
-        caption=caption,
-    )
-
-
-def test_the_console_gate_lets_every_admin_command_through_and_nothing_else() -> None:
-    # The gate only skips routers; it must never hide a command aiogram's Command would take.
-    for command in ADMIN_COMMANDS:
-        for text in (f"/{command}", f"/{command} 12 extra", f"/{command}@ZooBot arg"):
-            assert _admin_command(_text(text)), text
-    assert _admin_command(_text(None, caption="/stats"))
-    for text in ("/my", "/start", "stats", "/", "/ stats", "", "/statsx", "hello /stats"):
-        assert not _admin_command(_text(text)), text
-    assert not _admin_command(_text(None))
-
-
-def test_the_console_gate_knows_admin_buttons() -> None:
-    def press(data: str | None) -> CallbackQuery:
-        return CallbackQuery(
-            id="1", from_user=User(id=1, is_bot=False, first_name="A"), chat_instance="c", data=data
-        )
-
-    assert _admin_button(press(AdminCb(action="stats").pack()))
-    assert _admin_button(press(BroadcastCb(action="send", id=7).pack()))
-    for data in (MenuCb(action="my").pack(), "admin", "", None, "adm"):
-        assert _admin_button(press(data)) is (data == "adm"), data

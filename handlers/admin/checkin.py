@@ -1,0 +1,60 @@
+"""/checkin: let a ticket in by the code its QR carries."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+
+from bot.texts import day, moment, t
+from handlers.admin.replies import refused, say
+from payments.admin.console import AdminConsole
+from payments.admin.results import Refusal
+from payments.catalog import Catalog
+from payments.receipts import ticket_title
+from payments.types import UserInfo
+from settings import Settings
+
+
+async def cmd_checkin(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    user: UserInfo,
+    admin: AdminConsole,
+    catalog: Catalog,
+    settings: Settings,
+) -> None:
+    """Let a ticket in by the code its QR carries."""
+    args = (command.args or "").split()
+    if len(args) != 1 or len(args[0]) > 64:
+        await say(bot, message.chat.id, t(user.language, "adm_usage_checkin"))
+        return
+    lang = user.language
+    try:
+        done = await admin.checkin.check_in(int(user.id), args[0])
+    except Refusal as exc:
+        await refused(bot, message.chat.id, user, settings, exc)
+        return
+    await say(
+        bot,
+        message.chat.id,
+        t(
+            lang,
+            "adm_checkin_done",
+            title=ticket_title(catalog, done.ticket_type, lang),
+            date=day(lang, done.visit_date),
+            time=done.slot_time,
+            order_id=done.order_id,
+            name=done.user_name,
+            user_id=done.user_id,
+            at=moment(lang, done.checked_in_at, settings.tz),
+        ),
+    )
+
+
+def create_router() -> Router:
+    """Build the /checkin router."""
+    router = Router(name=__name__)
+    router.message.register(cmd_checkin, Command("checkin"))
+    return router

@@ -1,0 +1,73 @@
+"""The admin console as one frozen bundle of its use-cases, for wiring (main.py, the bot)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from payments.admin.broadcast import Broadcaster
+from payments.admin.capacity import Capacity
+from payments.admin.checkin import CheckIns
+from payments.admin.export import Export
+from payments.admin.figures import SalesFigures
+from payments.admin.grants import Grants
+from payments.admin.lookup import PaymentLookup
+from payments.admin.prices import Prices
+from payments.admin.refunds import Refunds
+from payments.admin.settlement import RefundSettlement
+from payments.catalog import Catalog
+from payments.ports import Clock, CustomerNotifier, PaymentGateway
+
+
+@dataclass(frozen=True, slots=True)
+class AdminConsole:
+    """One object per admin capability; no behaviour of its own."""
+
+    figures: SalesFigures
+    lookup: PaymentLookup
+    refunds: Refunds
+    settlement: RefundSettlement
+    grants: Grants
+    prices: Prices
+    capacity: Capacity
+    checkin: CheckIns
+    export: Export
+    broadcaster: Broadcaster
+
+
+def create_admin_console(
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    gateway: PaymentGateway,
+    notifier: CustomerNotifier,
+    catalog: Catalog,
+    clock: Clock,
+    tz: ZoneInfo,
+    test_user_ids: frozenset[str],
+    fallback_email_domain: str = "burlive.ru",
+) -> AdminConsole:
+    """Build every admin use-case, each with only the collaborators it uses."""
+    settlement = RefundSettlement(sessionmaker=sessionmaker, notifier=notifier, clock=clock, tz=tz)
+    return AdminConsole(
+        figures=SalesFigures(
+            sessionmaker=sessionmaker, clock=clock, tz=tz, test_user_ids=test_user_ids
+        ),
+        lookup=PaymentLookup(sessionmaker=sessionmaker, clock=clock),
+        refunds=Refunds(
+            sessionmaker=sessionmaker,
+            gateway=gateway,
+            settlement=settlement,
+            catalog=catalog,
+            clock=clock,
+            fallback_email_domain=fallback_email_domain,
+        ),
+        settlement=settlement,
+        grants=Grants(sessionmaker=sessionmaker, notifier=notifier, catalog=catalog, clock=clock),
+        prices=Prices(sessionmaker=sessionmaker, catalog=catalog, clock=clock),
+        capacity=Capacity(sessionmaker=sessionmaker, catalog=catalog, clock=clock, tz=tz),
+        checkin=CheckIns(sessionmaker=sessionmaker, clock=clock, tz=tz),
+        export=Export(sessionmaker=sessionmaker, clock=clock, tz=tz),
+        broadcaster=Broadcaster(sessionmaker=sessionmaker, clock=clock),
+    )

@@ -1,0 +1,43 @@
+"""Refunds from the bot (payments/admin/refunds.py) on a migrated database, with the real gateway
+and SDK against the local YooKassa: races between admins, and lapsed subscriptions."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from db.models import Payment, Subscription
+from payments.admin.results import Refusal
+from tests.integration.admin_console import Console, paid_monthly
+
+
+async def test_two_admins_refunding_at_once_refund_once(console: Console) -> None:
+    payment_id, _ = await paid_monthly(console, "1001")
+    outcomes = await asyncio.gather(
+        console.refunds.refund(1, payment_id),
+        console.refunds.refund(2, payment_id),
+        return_exceptions=True,
+    )
+    refused = [o for o in outcomes if isinstance(o, Refusal)]
+    assert len(refused) == 1
+    assert refused[0].reason in {"refund_in_progress", "refund_too_much", "refund_nothing_left"}
+    assert len(console.fake.refunds) == 1
+    async with console.sessionmaker() as session:
+        payment = await session.get(Payment, payment_id)
+    assert payment is not None and payment.refunded_amount == Decimal("299.00")
+    assert len(console.notifier.refunds) == 1
+
+
+async def test_a_lapsed_subscription_is_not_shortened_further(console: Console) -> None:
+    payment_id, _ = await paid_monthly(console, "1004")
+    console.clock.advance(days=31)
+    async with console.sessionmaker() as session:
+        before = (await session.execute(select(Subscription))).scalar_one().expires_at
+    result = await console.refunds.refund(1, payment_id, Decimal("100.00"))
+    assert not result.subscription_active
+    async with console.sessionmaker() as session:
+        sub = (await session.execute(select(Subscription))).scalar_one()
+    assert sub.expires_at == before
+    assert console.notifier.refunds[-1].subscription_ended
