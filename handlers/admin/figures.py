@@ -12,9 +12,9 @@ from aiogram.types import BufferedInputFile, Message
 
 from bot.texts import moment, money, t
 from handlers.admin.replies import say
+from payments.admin.charts import ChartLabels, revenue_chart
 from payments.admin.console import AdminConsole
 from payments.admin.figures import Stats
-from payments.charts import ChartLabels, revenue_chart
 from payments.types import UserInfo
 from settings import Settings
 

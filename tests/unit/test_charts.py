@@ -1,4 +1,4 @@
-"""The revenue chart of /stats (payments/charts.py)."""
+"""The revenue chart of /stats (payments/admin/charts.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 from datetime import date
 from decimal import Decimal
 
-from payments.charts import ChartLabels, revenue_chart
+from payments.admin.charts import ChartLabels, revenue_chart
 
 
 async def test_the_chart_is_a_png_drawn_without_pyplot_state() -> None:
