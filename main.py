@@ -38,6 +38,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     """Compose the service from settings: the same wiring for `python main.py` and e2e tests."""
     clock = clock or SystemClock()
     catalog = load_catalog(settings.CATALOG_PATH)
+    # ---- database (and the HTTP port, bound early) ----
     try:
         database = await create_database(settings.DATABASE_URL)
         # Bound now: an unset PUBLIC_BASE_URL follows the port really bound (HTTP_PORT=0).
@@ -47,6 +48,8 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     except PortUnavailable as exc:
         raise ConfigError(f"HTTP_PORT: {exc}") from None
     sessionmaker, tz = database.sessionmaker, settings.tz
+
+    # ---- payments ----
     token = settings.BOT_TOKEN.get_secret_value() if settings.BOT_TOKEN else None
     # A Bot is a Bot API client: payments tell customers about their purchases through it.
     bot = create_bot(token, settings.TELEGRAM_API_BASE) if token else None
@@ -61,6 +64,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         notifier=notifier,
     )
 
+    # ---- bot ----
     telegram: Telegram | None = None
     if bot is None:
         log.warning("bot: OFF because BOT_TOKEN is unset; the HTTP API and scheduler still run")
@@ -91,6 +95,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             broadcasts=Broadcasts(bot=bot, admin=payments.admin),
         )
 
+    # ---- HTTP ----
     if settings.jwt_secret_generated:
         log.info("api: JWT_SECRET is unset; using a random secret for this process")
     api = ApiConfig(
@@ -113,8 +118,19 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     if telegram is not None:
         telegram.setup(app)  # Telegram's webhook route, in webhook mode
 
+    # ---- scheduler ----
     scheduler = create_scheduler(payments.jobs)
-    return Service(settings, catalog, clock, database, payments, telegram, http, app, scheduler)
+    return Service(
+        settings=settings,
+        catalog=catalog,
+        clock=clock,
+        database=database,
+        payments=payments,
+        telegram=telegram,
+        http=http,
+        app=app,
+        scheduler=scheduler,
+    )
 
 
 def _payments_config(settings: Settings, http: HttpServer) -> PaymentsConfig:
