@@ -13,6 +13,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import and_, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -286,3 +287,19 @@ class Jobs:
             await send
         except Exception:
             log.exception("a scheduled message could not be sent")
+
+
+def create_scheduler(jobs: Jobs) -> AsyncIOScheduler:
+    """Create the scheduler with every sweep on its interval, coalesced, one run at a time."""
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    for job, seconds in (
+        (jobs.expire, 30),
+        (jobs.reconcile, 60),
+        (jobs.lapse, 300),
+        (jobs.remind, 600),
+        (jobs.recheck_abandoned, 600),
+    ):
+        scheduler.add_job(
+            job, "interval", seconds=seconds, id=job.__name__, coalesce=True, max_instances=1
+        )
+    return scheduler

@@ -4,7 +4,8 @@
 `Connection: close` (the balancer or client goes elsewhere); a request still running when the
 grace ends is cancelled by uvicorn, and the gate turns that into a 503 saying the service is
 restarting instead of uvicorn's bare 500. `JobWatch` counts scheduler jobs running, so shutdown
-can wait for them.
+can wait for them. `drain_jobs` and `finish` are steps of a stop that main.py's Service puts in
+order.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from apscheduler.events import (
@@ -26,6 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
+# After the grace: how long cut-short work gets to let go (release seats) before the exit.
+SETTLE_SECONDS = 5.0
 RESTARTING = (
     "The service is restarting and did not finish this request; nothing more will happen "
     "with it. Please retry in a few seconds."
@@ -155,3 +159,22 @@ class JobWatch:
         except TimeoutError:
             return False
         return True
+
+
+async def drain_jobs(scheduler: AsyncIOScheduler, watch: JobWatch | None, deadline: float) -> None:
+    """Let running scheduler jobs finish by `deadline` (loop time), then cancel them."""
+    if not scheduler.running:
+        return
+    if watch is not None and watch.running:
+        log.info("draining: %d scheduler job(s) running", watch.running)
+        await watch.wait_idle(deadline - asyncio.get_running_loop().time())
+    scheduler.shutdown(wait=False)  # cancels the jobs still running
+    if watch is not None:
+        await watch.wait_idle(SETTLE_SECONDS)
+
+
+async def finish(tasks: Collection[asyncio.Task[None]], timeout: float) -> None:  # noqa: ASYNC109
+    """Wait (at most `timeout` seconds) for the tasks to end, then cancel what is left."""
+    if tasks:
+        _done, pending = await asyncio.wait(tasks, timeout=timeout)
+        await cancel_all(set(pending))

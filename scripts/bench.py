@@ -298,7 +298,7 @@ async def paid_notifications(
     for start in range(0, count, 25):
         results += await asyncio.gather(
             *(
-                service.checkout.start_subscription(
+                service.payments.checkout.start_subscription(
                     str(first + i), "monthly", return_url="https://t.me/x"
                 )
                 for i in range(start, min(count, start + 25))
@@ -380,7 +380,7 @@ async def bench_sweep(tmp: Path) -> float:
                 for start in range(0, SWEEP_ROWS, 10_000):
                     await session.execute(insert(Payment), rows[start : start + 10_000])
             started = time.perf_counter()
-            report = await service.jobs.expire()
+            report = await service.payments.jobs.expire()
             seconds = time.perf_counter() - started
         finally:
             await service.stop()
@@ -402,12 +402,11 @@ async def bench_memory(tmp: Path) -> tuple[float, float]:
         try:
             gc.collect()
             before = rss_mb()
-            if service.dispatcher is None or service.bot is None:
+            if service.telegram is None:
                 raise RuntimeError("the bot is not on")
+            bot, dispatcher = service.telegram.bot, service.telegram.dispatcher
             for i in range(FSM_USERS):
-                context = service.dispatcher.fsm.get_context(
-                    service.bot, 1_000_000 + i, 1_000_000 + i
-                )
+                context = dispatcher.fsm.get_context(bot, 1_000_000 + i, 1_000_000 + i)
                 await context.set_state("TicketFlow:quantities")
                 await context.set_data(
                     {

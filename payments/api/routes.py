@@ -1,11 +1,36 @@
-"""Mount the REST API of both seeds on the app."""
+"""Compose the HTTP app: health, the sandbox, the REST API of both seeds, YooKassa's webhook."""
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from payments.api import burlive, zooticket
+from payments.api.app import create_app
+from payments.api.auth import Tokens
 from payments.api.context import ApiContext
+from payments.api.health import DatabaseCheck, watch_database
+from payments.catalog import Catalog
+from payments.compose import Payments
+from payments.ports import Clock
+
+
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    """The plain values the REST API is built from."""
+
+    docs: bool
+    # None: a random secret for this process (tokens die with it).
+    jwt_secret: str | None
+    jwt_ttl_minutes: int
+    # Checks Mini App initData; None: no bot, so no initData sign-in.
+    bot_token: str | None
+    init_data_max_age: int
+    admin_ids: frozenset[int]
+    test_user_ids: frozenset[str]
 
 
 def setup(app: FastAPI, api: ApiContext) -> None:
@@ -13,3 +38,38 @@ def setup(app: FastAPI, api: ApiContext) -> None:
     app.state.api = api
     zooticket.setup(app)
     burlive.setup(app)
+
+
+def create_http_app(
+    config: ApiConfig,
+    *,
+    payments: Payments,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    catalog: Catalog,
+    clock: Clock,
+) -> FastAPI:
+    """Create the app with every route of the payments part (the bot adds its own webhook)."""
+    sandbox = payments.sandbox is not None
+    app = create_app(sandbox=sandbox, docs=config.docs)
+    watch_database(app, DatabaseCheck(engine))
+    payments.setup_sandbox(app)
+    api = ApiContext(
+        sessionmaker=sessionmaker,
+        checkout=payments.checkout,
+        fulfilment=payments.fulfilment,
+        sessions=payments.sessions,
+        rules=payments.rules,
+        catalog=catalog,
+        clock=clock,
+        tokens=Tokens(config.jwt_secret or secrets.token_urlsafe(48), config.jwt_ttl_minutes),
+        bot_token=config.bot_token,
+        init_data_max_age=config.init_data_max_age,
+        admin_ids=config.admin_ids,
+        test_user_ids=config.test_user_ids,
+        # /auth/test-user without an admin's token: only while payments run in the sandbox.
+        allow_test_users=sandbox,
+    )
+    setup(app, api)
+    payments.setup_webhook(app)
+    return app

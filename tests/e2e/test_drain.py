@@ -290,7 +290,7 @@ async def test_a_checkout_cancelled_while_yookassa_answers_gives_its_seats_back(
     await user.send("/start")
     await user.wait_reply()
     checkout = asyncio.create_task(
-        shop.service.checkout.start_tickets(
+        shop.service.payments.checkout.start_tickets(
             str(user.user_id), order, return_url="https://x.example/"
         )
     )

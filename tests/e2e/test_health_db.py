@@ -13,7 +13,7 @@ async def test_the_composed_service_reports_a_database_it_cannot_write(
 ) -> None:
     shop = await make_shop()
     async with httpx.AsyncClient(base_url=shop.service.base_url, timeout=15) as client:
-        async with write_lock_held(shop.service.engine):
+        async with write_lock_held(shop.service.database.engine):
             down = await client.get("/health")
         assert down.status_code == 503, down.text
         assert down.json()["status"] == "unhealthy"

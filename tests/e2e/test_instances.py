@@ -182,8 +182,8 @@ async def test_two_instances_fulfil_once_and_never_oversell(
     # Each instance claimed or dropped its copies before answering; wait until whatever it
     # claimed has been handled, so a second reply would be in the chat by now.
     for service in (a, b):
-        assert service.webhook is not None
-        await service.webhook.drain()
+        assert service.telegram is not None and service.telegram.webhook is not None
+        await service.telegram.webhook.drain()
     assert len(helper.messages) == 1
 
     # Twenty API buyers for the last five seats, split across the instances.
@@ -247,7 +247,7 @@ async def test_two_instances_fulfil_once_and_never_oversell(
             .where(Payment.status == "pending")
             .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
         )
-    reports = await asyncio.gather(a.jobs.expire(), b.jobs.expire())
+    reports = await asyncio.gather(a.payments.jobs.expire(), b.payments.jobs.expire())
     assert sum(r.changed for r in reports) == 5
     assert await held() == 0
     async with a.sessionmaker() as session:

@@ -171,7 +171,7 @@ async def test_lost_notification_is_recovered_by_the_reconciler(make_shop: ShopF
             await session.execute(select(Payment).where(Payment.provider_id == provider_id))
         ).scalar_one()
         payment.created_at = payment.created_at - timedelta(minutes=5)
-    report = await shop.service.jobs.reconcile()
+    report = await shop.service.payments.jobs.reconcile()
     assert report.changed == 1
     await user.wait_for(lambda m: "активна до" in (m.text or ""), timeout=5)
     assert (await _stored(shop, provider_id)).status == "succeeded"

@@ -164,7 +164,7 @@ async def test_unpaid_hold_expires_and_frees_the_seats(make_shop: ShopFactory) -
         await session.execute(
             update(Payment).values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
         )
-    report = await shop.service.jobs.expire()
+    report = await shop.service.payments.jobs.expire()
     assert report.changed == 1
     assert await _held(shop, visit) == 0
     async with shop.service.sessionmaker() as session:
@@ -184,7 +184,7 @@ async def test_payment_after_expiry_with_seats_sold_is_canceled_not_captured(
         await session.execute(
             update(Payment).values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
         )
-    await shop.service.jobs.expire()
+    await shop.service.payments.jobs.expire()
     async with shop.service.sessionmaker.begin() as session:
         await session.execute(
             update(SlotInventory)

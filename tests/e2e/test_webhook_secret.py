@@ -60,7 +60,8 @@ async def test_without_a_configured_secret_updates_need_the_derived_one(
     # setWebhook was given the secret the service checks; Telegram's rules hold for it.
     await telegram.wait_for_request("setWebhook")
     assert telegram.webhook_secret == secret
-    assert shop.service.webhook is not None and shop.service.webhook.secret == secret
+    webhook = shop.service.telegram.webhook if shop.service.telegram else None
+    assert webhook is not None and webhook.secret == secret
     assert 1 <= len(secret) <= 256
     assert set(secret) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
     derived_logs = [r for r in caplog.records if "derived from the bot token" in r.getMessage()]

@@ -1,0 +1,186 @@
+"""The bot at work: its Dispatcher, long polling or the webhook, and how it drains on stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.redis import RedisStorage
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.factory import create_dispatcher
+from bot.notifier import TelegramNotifier
+from bot.webhook import TelegramWebhook, UpdateLedger, register, webhook_path, webhook_secret
+from bot.webhook import setup as webhook_setup
+from payments.catalog import Catalog
+from payments.ports import Clock, CustomerNotifier, LogNotifier
+from payments.shutdown import SETTLE_SECONDS, cancel_all
+
+log = logging.getLogger(__name__)
+
+POLLING_RESTART_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    """The plain values the bot part is built from."""
+
+    api_base: str
+    # None: FSM state in memory, one instance; set: in Redis, shared by every instance.
+    redis_url: str | None
+    # None: long polling; set: Telegram posts updates to this URL.
+    webhook_url: str | None
+    webhook_secret: SecretStr | None
+    admin_ids: frozenset[int]
+    test_ids: frozenset[str]
+
+
+class Telegram:
+    """Takes updates (long polling, or the webhook), hands them to the Dispatcher, drains them."""
+
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        dispatcher: Dispatcher,
+        storage: BaseStorage | None,
+        webhook: TelegramWebhook | None,
+        webhook_url: str | None,
+    ) -> None:
+        """Keep the bot's parts; webhook mode when `webhook` is given, else long polling."""
+        self.bot = bot
+        self.dispatcher = dispatcher
+        self.storage = storage
+        self.webhook = webhook
+        self._webhook_url = webhook_url or ""
+        self._stopping = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def setup(self, app: FastAPI) -> None:
+        """Add the route Telegram posts updates to (webhook mode only)."""
+        if self.webhook is not None:
+            webhook_setup(app, self.webhook, webhook_path(self._webhook_url))
+
+    async def start(self) -> None:
+        """Start long polling, or point Telegram at the webhook."""
+        if self.webhook is None:
+            self.tasks.append(asyncio.create_task(self._poll(), name="polling"))
+            return
+        try:
+            await self.dispatcher.emit_startup(bot=self.bot, dispatcher=self.dispatcher)
+            await register(self.bot, self.dispatcher, self._webhook_url, self.webhook.secret)
+        except Exception as exc:  # Telegram unreachable at start: updates arrive once it is back
+            log.warning("bot: could not register the webhook yet (%s)", exc)
+
+    async def _poll(self) -> None:
+        """Run long polling, restarting it if it dies (Telegram down at start, say)."""
+        while not self._stopping.is_set():
+            try:
+                await self.dispatcher.start_polling(
+                    self.bot, handle_signals=False, close_bot_session=False
+                )
+            except Exception as exc:  # keep the bot alive whatever happened
+                log.warning("bot: polling stopped (%s); retrying shortly", exc)
+            if not self._stopping.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), POLLING_RESTART_SECONDS)
+
+    async def stop_taking(self) -> None:
+        """Take no new updates (stop polling; the HTTP gate refuses webhook posts)."""
+        self._stopping.set()
+        if self.webhook is None:
+            with contextlib.suppress(RuntimeError):  # not polling (yet)
+                await self.dispatcher.stop_polling()
+
+    async def drain(self, deadline: float) -> None:
+        """Let the updates in hand finish by `deadline` (loop time), then cancel them."""
+        remaining = deadline - asyncio.get_running_loop().time()
+        if self.webhook is not None:
+            await self.webhook.drain(remaining)
+            return
+        # aiogram keeps the tasks of polled updates being handled here.
+        handling: set[asyncio.Task[Any]] = self.dispatcher._handle_update_tasks  # noqa: SLF001
+        if handling:
+            await asyncio.wait(set(handling), timeout=max(remaining, 0))
+        await cancel_all(handling, SETTLE_SECONDS)
+
+    async def close(self) -> None:
+        """Close the Bot API session and the FSM storage."""
+        await self.bot.session.close()
+        if self.storage is not None:
+            await self.storage.close()
+
+
+def create_notifier(
+    bot: Bot | None,
+    *,
+    catalog: Catalog,
+    tz: ZoneInfo,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> CustomerNotifier:
+    """Tell customers through the bot, or (no bot) only log what they would have been told."""
+    if bot is None:
+        return LogNotifier()
+    return TelegramNotifier(bot=bot, catalog=catalog, tz=tz, sessionmaker=sessionmaker)
+
+
+def create_telegram(
+    bot: Bot,
+    config: TelegramConfig,
+    *,
+    routers: list[Router],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    **services: Any,
+) -> Telegram:
+    """Create the Dispatcher (the services are the handlers' keyword arguments) and its intake."""
+    storage: BaseStorage | None = None
+    isolation: BaseEventIsolation | None = None
+    if config.redis_url:
+        redis_storage = RedisStorage.from_url(
+            config.redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True)
+        )
+        storage = redis_storage
+        isolation = redis_storage.create_isolation()
+        log.info("bot: FSM state in Redis, with per-user event isolation across instances")
+    dispatcher = create_dispatcher(
+        storage=storage,
+        isolation=isolation,
+        routers=routers,
+        sessionmaker=sessionmaker,
+        clock=clock,
+        admin_ids=config.admin_ids,
+        test_ids=config.test_ids,
+        **services,
+    )
+    webhook: TelegramWebhook | None = None
+    if config.webhook_url:
+        redis = storage.redis if isinstance(storage, RedisStorage) else None
+        webhook = TelegramWebhook(
+            dispatcher=dispatcher,
+            bot=bot,
+            secret=webhook_secret(config.webhook_secret, bot.token),
+            ledger=UpdateLedger(redis, bot.id),
+        )
+        log.info(
+            "bot: ON, webhook mode at %s (served on %s)",
+            config.webhook_url,
+            webhook_path(config.webhook_url),
+        )
+    else:
+        log.info("bot: ON, long polling through %s", config.api_base)
+    return Telegram(
+        bot=bot,
+        dispatcher=dispatcher,
+        storage=storage,
+        webhook=webhook,
+        webhook_url=config.webhook_url,
+    )

@@ -1,0 +1,214 @@
+"""Build the payments part from plain values: gateway (sandbox or live), use-cases and sweeps.
+
+main.py reads Settings and hands this module a `PaymentsConfig`; nothing here knows Settings,
+aiogram or the process around it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.reader import Reader
+from payments.account import Account
+from payments.admin.console import AdminConsole, create_admin_console
+from payments.catalog import Catalog
+from payments.checkout.draft import CheckoutConfig
+from payments.checkout.flow import Checkout
+from payments.fulfilment import Fulfilment
+from payments.jobs import Jobs
+from payments.mailer import NoMailer, SmtpConfig, SmtpMailer
+from payments.ports import Clock, CustomerNotifier, Mailer
+from payments.sessions import Sessions
+from payments.tickets.rules import Availability, TicketRules
+from payments.yookassa.gateway import YooKassaGateway
+from payments.yookassa.sandbox.api import SandboxYooKassa
+from payments.yookassa.sandbox.api import setup as sandbox_setup
+from payments.yookassa.sandbox.wire import SANDBOX_SECRET_KEY, SANDBOX_SHOP_ID
+from payments.yookassa.webhook import WEBHOOK_PATH, Network, WebhookHandler
+from payments.yookassa.webhook import setup as webhook_setup
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = ("127.0.0.0/8", "::1/128")
+
+
+@dataclass(frozen=True, slots=True)
+class YooKassaAccount:
+    """A live YooKassa shop: its credentials and API."""
+
+    shop_id: str
+    secret_key: str
+    api_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentsConfig:
+    """The plain values the payments part is built from."""
+
+    tz: ZoneInfo
+    # None: payments run against the embedded sandbox and no real money moves.
+    yookassa: YooKassaAccount | None
+    yookassa_timeout: float
+    # Where customers' browsers reach this service, and where the service reaches itself.
+    public_base_url: str
+    internal_base_url: str
+    trusted_networks: tuple[Network, ...]
+    trusted_proxies: tuple[Network, ...]
+    checkout: CheckoutConfig
+    # None: no e-mail; tickets arrive in the chat only.
+    smtp: SmtpConfig | None
+
+
+@dataclass(frozen=True, slots=True)
+class Payments:
+    """The payments part: the gateway and the use-cases the bot, the API and the sweeps call."""
+
+    gateway: YooKassaGateway
+    sandbox: SandboxYooKassa | None
+    checkout: Checkout
+    fulfilment: Fulfilment
+    sessions: Sessions
+    account: Account
+    admin: AdminConsole
+    jobs: Jobs
+    rules: TicketRules
+    availability: Availability
+    webhook: WebhookHandler
+
+    def setup_sandbox(self, app: FastAPI) -> None:
+        """Serve the sandbox's API and checkout pages (sandbox mode only)."""
+        if self.sandbox is not None:
+            sandbox_setup(app, self.sandbox)
+
+    def setup_webhook(self, app: FastAPI) -> None:
+        """Add the route YooKassa notifies."""
+        webhook_setup(app, self.webhook)
+
+    async def close(self) -> None:
+        """Stop the sandbox's notifications, then the gateway's calls."""
+        if self.sandbox is not None:
+            await self.sandbox.close()
+        await self.gateway.close()
+
+
+def create_gateway(config: PaymentsConfig) -> tuple[YooKassaGateway, SandboxYooKassa | None]:
+    """Create the gateway to the live shop, or to the embedded sandbox (and the sandbox)."""
+    if config.yookassa is not None:
+        gateway = YooKassaGateway(
+            shop_id=config.yookassa.shop_id,
+            secret_key=config.yookassa.secret_key,
+            api_url=config.yookassa.api_url,
+            timeout=config.yookassa_timeout,
+        )
+        log.info(
+            "payments: live YooKassa shop %s via %s",
+            config.yookassa.shop_id,
+            config.yookassa.api_url,
+        )
+        return gateway, None
+    internal = config.internal_base_url
+    sandbox = SandboxYooKassa(
+        public_base_url=config.public_base_url, webhook_url=f"{internal}{WEBHOOK_PATH}"
+    )
+    gateway = YooKassaGateway(
+        shop_id=SANDBOX_SHOP_ID,
+        secret_key=SANDBOX_SECRET_KEY,
+        api_url=f"{internal}{SandboxYooKassa.api_path}",
+        timeout=config.yookassa_timeout,
+    )
+    log.warning(
+        "payments: SANDBOX mode (YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY are unset): no real "
+        "money moves; checkout pages are served under %s/sandbox/checkout/",
+        config.public_base_url,
+    )
+    return gateway, sandbox
+
+
+def create_mailer(smtp: SmtpConfig | None) -> Mailer:
+    """Create the ticket mailer, or one that sends nothing when SMTP is not configured."""
+    if smtp is None:
+        log.info("e-mail: off (SMTP_HOST is unset); tickets arrive in the chat only")
+        return NoMailer()
+    log.info("e-mail: tickets are sent through %s:%s", smtp.host, smtp.port)
+    return SmtpMailer(smtp)
+
+
+def create_payments(
+    config: PaymentsConfig,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    reader: Reader,
+    catalog: Catalog,
+    clock: Clock,
+    notifier: CustomerNotifier,
+) -> Payments:
+    """Create the gateway and every payments use-case, wired to each other."""
+    gateway, sandbox = create_gateway(config)
+    trusted = list(config.trusted_networks)
+    if sandbox is not None:
+        # The sandbox notifies from this machine; its payments are re-fetched like any other.
+        trusted += [ipaddress.ip_network(net) for net in LOOPBACK]
+    checkout = Checkout(
+        tz=config.tz,
+        sessionmaker=sessionmaker,
+        gateway=gateway,
+        catalog=catalog,
+        clock=clock,
+        config=config.checkout,
+    )
+    fulfilment = Fulfilment(
+        sessionmaker=sessionmaker,
+        gateway=gateway,
+        notifier=notifier,
+        mailer=create_mailer(config.smtp),
+        catalog=catalog,
+        clock=clock,
+        reader=reader,
+    )
+    admin = create_admin_console(
+        sessionmaker=sessionmaker,
+        gateway=gateway,
+        notifier=notifier,
+        catalog=catalog,
+        clock=clock,
+        tz=config.tz,
+        test_user_ids=config.checkout.test_user_ids,
+        fallback_email_domain=config.checkout.fallback_email_domain,
+    )
+    return Payments(
+        gateway=gateway,
+        sandbox=sandbox,
+        checkout=checkout,
+        fulfilment=fulfilment,
+        sessions=Sessions(
+            sessionmaker=sessionmaker,
+            gateway=gateway,
+            catalog=catalog,
+            clock=clock,
+            fallback_email_domain=config.checkout.fallback_email_domain,
+        ),
+        account=Account(sessionmaker=sessionmaker, reader=reader, clock=clock, tz=config.tz),
+        admin=admin,
+        jobs=Jobs(
+            sessionmaker=sessionmaker,
+            gateway=gateway,
+            fulfilment=fulfilment,
+            notifier=notifier,
+            clock=clock,
+        ),
+        rules=TicketRules(catalog, config.tz),
+        availability=Availability(reader=reader, catalog=catalog),
+        webhook=WebhookHandler(
+            gateway=gateway,
+            fulfilment=fulfilment,
+            trusted_networks=trusted,
+            trusted_proxies=config.trusted_proxies,
+            refunds=admin.settlement,
+        ),
+    )
