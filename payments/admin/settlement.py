@@ -1,5 +1,5 @@
 """Applying a refund as YooKassa reports it, once, whoever sees it succeed first: the admin's
-/refund or the `refund.succeeded` notification (payments/webhook.py's `RefundApplier`).
+/refund or the `refund.succeeded` notification (payments/yookassa/webhook.py's `RefundApplier`).
 
 * A refund is *applied* once (`refunds.applied_at` set by a conditional UPDATE). A succeeded
   refund nobody here asked for (made in YooKassa's dashboard) is recorded and applied like ours.

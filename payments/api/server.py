@@ -92,8 +92,9 @@ class HttpServer:
             access_log=access_log,
             lifespan="off",
             timeout_graceful_shutdown=grace_seconds,
-            # Callers' addresses come from payments.webhook.client_address and TRUSTED_PROXIES
-            # alone: uvicorn would believe X-Forwarded-For from loopback whatever they say.
+            # Callers' addresses come from payments.yookassa.webhook.client_address and
+            # TRUSTED_PROXIES alone: uvicorn would believe X-Forwarded-For from loopback
+            # whatever they say.
             proxy_headers=False,
         )
         self._server = _Server(config)
