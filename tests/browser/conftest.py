@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, Page, Route, async_playwright
+from playwright.async_api import Browser, Page, Route, ViewportSize, async_playwright
 
 from main import Service, build
 from settings import Settings
@@ -31,8 +31,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP = ViewportSize(width=1280, height=800)
+PHONE = ViewportSize(width=390, height=844)
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ class Offline:
     base_url: str
     outside: list[str] = field(default_factory=list)
 
-    async def page(self, viewport: dict[str, int], **context: Any) -> Page:
+    async def page(self, viewport: ViewportSize, **context: Any) -> Page:
         """Open a page of the given size in a fresh context, cut off from every other host."""
         own = urlsplit(self.base_url).netloc
         ctx = await self.browser.new_context(viewport=viewport, **context)
