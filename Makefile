@@ -42,6 +42,7 @@ fmt: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 
 test: lint typecheck  ## format check, lint, strict types, the suite on SQLite, then on PostgreSQL + Redis
+	scripts/ensure-chromium.sh
 	$(BIN)/coverage erase
 	$(BIN)/coverage run -p -m pytest -m "not services" $(PYTEST_ARGS)
 	scripts/with-services.sh $(BIN)/coverage run -p -m pytest tests/integration tests/e2e \
@@ -50,6 +51,7 @@ test: lint typecheck  ## format check, lint, strict types, the suite on SQLite, 
 	$(BIN)/coverage report
 
 test-sqlite: lint typecheck  ## the suite on SQLite only (quicker)
+	scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -m "not services" $(PYTEST_ARGS)
 
 bench: $(DEV_STAMP)  ## measure throughput, latency, the expiry sweep and memory; prints a table

@@ -29,6 +29,8 @@ from payments.tickets.rules import Availability, TicketRules
 from payments.yookassa.gateway import YooKassaGateway
 from payments.yookassa.sandbox.api import SandboxYooKassa
 from payments.yookassa.sandbox.api import setup as sandbox_setup
+from payments.yookassa.sandbox.page import Describe
+from payments.yookassa.sandbox.summary import OrderSummaries
 from payments.yookassa.sandbox.wire import SANDBOX_SECRET_KEY, SANDBOX_SHOP_ID
 from payments.yookassa.webhook import WEBHOOK_PATH, Network, WebhookHandler
 from payments.yookassa.webhook import setup as webhook_setup
@@ -80,11 +82,13 @@ class Payments:
     rules: TicketRules
     availability: Availability
     webhook: WebhookHandler
+    # What the sandbox checkout page shows a payment buys (sandbox mode only).
+    sandbox_orders: Describe | None = None
 
     def setup_sandbox(self, app: FastAPI) -> None:
         """Serve the sandbox's API and checkout pages (sandbox mode only)."""
         if self.sandbox is not None:
-            sandbox_setup(app, self.sandbox)
+            sandbox_setup(app, self.sandbox, self.sandbox_orders)
 
     def setup_webhook(self, app: FastAPI) -> None:
         """Add the route YooKassa notifies."""
@@ -211,4 +215,5 @@ def create_payments(
             trusted_proxies=config.trusted_proxies,
             refunds=admin.settlement,
         ),
+        sandbox_orders=OrderSummaries(reader=reader, catalog=catalog) if sandbox else None,
     )

@@ -9,10 +9,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from payments.api import docs as api_docs
 from payments.api import health, limits
 from payments.api.errors import ApiError
 
 log = logging.getLogger(__name__)
+
+TAGS = [
+    {"name": "ZooTicket /v1", "description": "Ticket payments: sessions and payments."},
+    {
+        "name": "ZooTicket Mini App /api/v2",
+        "description": "The Telegram Mini App: sign-in, subscription payments, their status.",
+    },
+    {"name": "system", "description": "Health checks."},
+]
 
 
 def _error(status: int, message: str, **extra: object) -> JSONResponse:
@@ -25,17 +35,25 @@ def create_app(*, title: str = "zooticket-bot", sandbox: bool = True, docs: bool
     Without `docs` there is no /docs, /redoc or /openapi.json (404): a production shop does not
     hand strangers a map of its API unless API_DOCS_ENABLED says so.
     """
-    description = "ZooTicket payments API (v1) and BurLive subscription payments API (v2)."
+    description = (
+        "ZooTicket (zooticket-bot): the REST API of the zoo's ticket and subscription shop. "
+        "`/v1`: ticket payments for web clients; `/api/v2`: the Telegram Mini App's sign-in, "
+        "subscription payments and their status. Payments go through YooKassa."
+    )
     if sandbox:
         description += " SANDBOX MODE: payments go to the embedded YooKassa sandbox."
     app = FastAPI(
         title=title,
         version="1.0.0",
         description=description,
+        openapi_tags=TAGS,
         openapi_url="/openapi.json" if docs else None,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        # Served by payments/api/docs.py from local files, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
+    if docs:
+        api_docs.setup(app)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -1,4 +1,4 @@
-"""BurLive API (`/api/v2`): Mini App auth, subscription payments and their status."""
+"""The Mini App API (`/api/v2`): Telegram sign-in, subscription payments and their status."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ BAD_BODY: dict[int | str, dict[str, Any]] = {
 }
 PAID = {PaymentStatus.SUCCEEDED.value, PaymentStatus.WAITING_FOR_CAPTURE.value}
 
-router = APIRouter(prefix="/api/v2", tags=["BurLive /api/v2"])
+router = APIRouter(prefix="/api/v2", tags=["ZooTicket Mini App /api/v2"])
 
 
 def _auth_answer(api: ApiContext, user: User, *, is_new: bool, may_admin: bool = True) -> AuthOut:

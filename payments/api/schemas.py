@@ -273,8 +273,8 @@ class CreateIn(_Body):
             "examples": [
                 {
                     "product": "monthly",
-                    "returnUrl": "https://burlive.ru/payment/success",
-                    "description": "BurLive - месячная подписка (30 дней) • 299 ₽",
+                    "returnUrl": "https://zooticket.example/payment/success",
+                    "description": "ZooTicket - месячная подписка (30 дней) • 299 ₽",
                 }
             ]
         }

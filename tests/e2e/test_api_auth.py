@@ -209,7 +209,7 @@ async def test_a_debug_log_keeps_no_init_data_hash_or_token_of_a_sign_in(
 # ---- /docs, /redoc and /openapi.json ---------------------------------------------------------
 
 
-DOC_PATHS = ("/docs", "/redoc", "/openapi.json")
+DOC_PATHS = ("/docs", "/redoc", "/openapi.json", "/static/docs/swagger-ui-bundle.js")
 
 
 @pytest.mark.parametrize(

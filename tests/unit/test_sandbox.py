@@ -199,17 +199,22 @@ async def test_one_stage_checkout_pays_and_notifies(env: Env) -> None:
     checkout = payment.confirmation.confirmation_url
     assert checkout == f"{env.sandbox.public_base_url}/sandbox/checkout/{payment.id}"
 
-    page = await env.client.get(checkout)
+    page = await env.client.get(checkout, headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert "SANDBOX — no real money" in page.text
+    assert "SANDBOX</b> Sandbox — no real money is charged" in page.text
     assert f'<form method="post" action="/sandbox/checkout/{payment.id}/pay">' in page.text
     assert f'action="/sandbox/checkout/{payment.id}/decline"' in page.text
-    assert "1500.00 RUB" in page.text
+    assert "1\u2009500\u00a0₽" in page.text
+    assert "Zoo: 2 tickets" in page.text  # no shop's view of it: the payment's description
 
+    # The payer comes back to this page, which says how it went and links back to the shop.
     pressed = await env.client.post(f"/sandbox/checkout/{payment.id}/pay")
     assert pressed.status_code == 303
-    assert pressed.headers["location"] == RETURN_URL
+    assert pressed.headers["location"] == f"/sandbox/checkout/{payment.id}"
+    result = await env.client.get(checkout)
+    assert "Оплата прошла" in result.text
+    assert f'<a class="back" href="{RETURN_URL}">Вернуться в магазин</a>' in result.text
 
     found = await _find(payment.id)
     assert found.status == "succeeded"
@@ -231,9 +236,9 @@ async def test_one_stage_checkout_pays_and_notifies(env: Env) -> None:
 
     again = await env.client.post(f"/sandbox/checkout/{payment.id}/pay")
     assert again.status_code == 303
-    assert again.headers["location"] == checkout
-    status_page = await env.client.get(checkout)
-    assert "succeeded" in status_page.text
+    assert again.headers["location"] == f"/sandbox/checkout/{payment.id}"
+    status_page = await env.client.get(checkout, headers={"Accept-Language": "en"})
+    assert "Payment successful" in status_page.text
     assert "/pay" not in status_page.text
     # A second press had it sent anything, would be a delivery under way by now.
     await env.sandbox.wait_deliveries()
@@ -243,9 +248,12 @@ async def test_one_stage_checkout_pays_and_notifies(env: Env) -> None:
 
 async def test_decline_cancels_and_notifies(env: Env) -> None:
     payment = await _create(_params())
-    pressed = await env.client.post(f"/sandbox/checkout/{payment.id}/decline")
+    pressed = await env.client.post(f"/sandbox/checkout/{payment.id}/decline", data={"lang": "en"})
     assert pressed.status_code == 303
-    assert pressed.headers["location"] == RETURN_URL
+    assert pressed.headers["location"] == f"/sandbox/checkout/{payment.id}?lang=en"
+    result = await env.client.get(pressed.headers["location"])
+    assert "Payment declined" in result.text
+    assert "No money was taken." in result.text
     found = await _find(payment.id)
     assert found.status == "canceled"
     assert found.paid is False
@@ -468,3 +476,31 @@ async def test_no_webhook_url_sends_nothing(env: Env) -> None:
     await env.sandbox.wait_deliveries()
     assert env.receiver.attempts == 0
     assert (await _find(payment.id)).status == "succeeded"
+
+
+async def test_checkout_page_speaks_the_payers_language(env: Env) -> None:
+    payment = await _create(_params(metadata={"lang": "en"}))
+    url = f"/sandbox/checkout/{payment.id}"
+    # Without the shop's view of the payment: `lang` in its metadata, over the browser's.
+    page = await env.client.get(url, headers={"Accept-Language": "ru-RU,ru"})
+    assert '<html lang="en">' in page.text
+    assert "Pay 1\u2009500\u00a0₽" in page.text
+    other = await _create(_params())
+    for accept, lang in (("en-US,en;q=0.9", "en"), ("de-DE,de", "ru"), ("", "ru")):
+        page = await env.client.get(
+            f"/sandbox/checkout/{other.id}", headers={"Accept-Language": accept}
+        )
+        assert f'<html lang="{lang}">' in page.text, accept
+    # The payer's own switch wins, and the result after Decline keeps it.
+    page = await env.client.get(f"{url}?lang=ru")
+    assert "Оплатить 1\u2009500\u00a0₽" in page.text
+    assert '<input type="hidden" name="lang" value="ru">' in page.text
+    pressed = await env.client.post(f"{url}/decline", data={"lang": "ru"})
+    result = await env.client.get(pressed.headers["location"])
+    assert "Оплата отклонена" in result.text
+    missing = await env.client.get(
+        "/sandbox/checkout/00000000-000f-5000-8000-000000000000",
+        headers={"Accept-Language": "en"},
+    )
+    assert missing.status_code == 404
+    assert "Payment not found" in missing.text

@@ -350,8 +350,12 @@ class SandboxYooKassa:
         self._deliveries.send(self.webhook_url, body)
 
 
-def setup(app: FastAPI, sandbox: SandboxYooKassa) -> None:
-    """Add the sandbox API and checkout routes (hidden from the OpenAPI document)."""
+def setup(app: FastAPI, sandbox: SandboxYooKassa, describe: page.Describe | None = None) -> None:
+    """Add the sandbox API and checkout routes (hidden from the OpenAPI document).
+
+    `describe` is the shop's side of the checkout page: what a payment buys, in the customer's
+    language (without it the page shows the payment's description).
+    """
     api = sandbox.api_path
     routes: list[tuple[str, Handler, str, bool]] = [
         ("/payments", sandbox._create_payment, "POST", True),
@@ -376,5 +380,5 @@ def setup(app: FastAPI, sandbox: SandboxYooKassa) -> None:
         methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         include_in_schema=False,
     )
-    page.setup(app, sandbox)
+    page.setup(app, sandbox, describe)
     log.info("SANDBOX: embedded YooKassa API at %s; no real money moves", sandbox.api_url())
