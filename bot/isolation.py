@@ -32,8 +32,10 @@ class ForgetfulEventIsolation(BaseEventIsolation):
             async with lock:
                 yield
         finally:
-            lock, users = self._locks[key]
-            if users <= 1:
+            held = self._locks.get(key)
+            if held is None or held[0] is not lock:
+                pass  # forgotten by close() meanwhile
+            elif (users := held[1]) <= 1:
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, users - 1)

@@ -9,7 +9,6 @@ from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.factory import create_dispatcher
-
 from bot.isolation import ForgetfulEventIsolation
 from payments.ports import SystemClock
 
