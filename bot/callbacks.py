@@ -23,6 +23,13 @@ class PayCancelCb(CallbackData, prefix="pc"):
     payment_id: str
 
 
+class AgainCb(CallbackData, prefix="ag"):
+    """Repeat an ended payment's choices: "b" book again (show the summary), "r" retry (pay)."""
+
+    payment_id: str
+    mode: str
+
+
 class TDateCb(CallbackData, prefix="td"):
     """Pick a visit date (YYYYMMDD)."""
 

@@ -32,11 +32,22 @@ class ForgetfulEventIsolation(BaseEventIsolation):
             async with lock:
                 yield
         finally:
-            lock, users = self._locks[key]
-            if users <= 1:
+            held = self._locks.get(key)
+            if held is None or held[0] is not lock:
+                pass  # forgotten by close() meanwhile
+            elif (users := held[1]) <= 1:
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, users - 1)
+
+    def __bool__(self) -> bool:
+        """Always true, even with no lock held.
+
+        Without this, `__len__` makes an idle isolation falsy, and aiogram's Dispatcher (which
+        takes `events_isolation or DisabledEventIsolation()`) silently dropped it: one user's
+        updates ran side by side and a double tap on a pay button made two orders.
+        """
+        return True
 
     def __len__(self) -> int:
         """Return how many keys are held or awaited right now."""

@@ -9,6 +9,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
     AdminCb,
+    AgainCb,
     BroadcastCb,
     MenuCb,
     PayCancelCb,
@@ -67,6 +68,31 @@ def pay(lang: str, url: str, price: str, payment_id: str) -> InlineKeyboardMarku
             ],
         ]
     )
+
+
+def final_keyboard(
+    lang: str, *, retry_payment_id: str | None = None, again_payment_id: str | None = None
+) -> InlineKeyboardMarkup:
+    """Build the next steps after a payment ended: retry or book again, tickets, more, menu."""
+    rows: list[list[InlineKeyboardButton]] = []
+    if retry_payment_id is not None:
+        data = AgainCb(payment_id=retry_payment_id, mode="r").pack()
+        rows.append([InlineKeyboardButton(text=t(lang, "btn_retry_payment"), callback_data=data)])
+    if again_payment_id is not None:
+        data = AgainCb(payment_id=again_payment_id, mode="b").pack()
+        rows.append([InlineKeyboardButton(text=t(lang, "btn_book_again"), callback_data=data)])
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text=t(lang, "btn_final_my"), callback_data=MenuCb(action="my").pack()
+            ),
+            InlineKeyboardButton(
+                text=t(lang, "btn_final_more"), callback_data=MenuCb(action="tickets").pack()
+            ),
+        ]
+    )
+    rows.append([InlineKeyboardButton(text=t(lang, "btn_menu"), callback_data=MENU_DATA)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 DATES_PER_PAGE = 12

@@ -11,6 +11,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramFor
 from aiogram.types import BufferedInputFile, InputMediaPhoto
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.keyboards import final_keyboard
 from bot.texts import day, money, t
 from db.repositories.users import mark_blocked
 from payments.catalog import Catalog
@@ -26,6 +27,7 @@ from payments.ports import (
 )
 from payments.receipts import ticket_title
 from payments.tickets.qr import qr_png
+from payments.types import CancelReason, PaymentKind
 
 log = logging.getLogger(__name__)
 
@@ -99,18 +101,39 @@ class TelegramNotifier:
             return
         plan = self._plan_title(note.plan_code, lang)
         await self._close_pay_message(note.recipient, t(lang, "pay_message_paid", description=plan))
-        await self._send(note.recipient, t(lang, "subscription_paid", plan=plan, date=date))
+        text = t(lang, "subscription_paid", plan=plan, date=date)
+        if note.late:
+            text = f"{text}\n{t(lang, 'late_payment_plan')}"
+        await self._send(note.recipient, text, reply_markup=final_keyboard(lang))
 
     async def payment_canceled(self, note: PaymentCanceled) -> None:
-        """Close the pay message and say why the payment ended."""
+        """Retire the pay message, say why the payment ended and offer the next steps."""
         lang = note.recipient.language
-        await self._close_pay_message(note.recipient, t(lang, "pay_message_canceled"))
-        if note.reason == "user":
-            return
-        key = {"expired": "payment_expired", "sold_out": "tickets_sold_out_refund"}.get(
-            note.reason, "payment_canceled"
-        )
-        await self._send(note.recipient, t(lang, key))
+        expired = note.reason == CancelReason.EXPIRED
+        if expired:
+            closing = t(lang, "pay_message_expired")
+        elif note.reason == CancelReason.SOLD_OUT:
+            closing = t(lang, "pay_message_sold_out")
+        elif note.reason.startswith(CancelReason.PROVIDER):
+            closing = t(lang, "pay_message_declined")
+        else:
+            closing = t(lang, "pay_message_canceled")
+        await self._close_pay_message(note.recipient, closing)
+        if note.reason == CancelReason.USER:
+            return  # the customer pressed Cancel: the bot has answered already
+        tickets = note.kind == PaymentKind.TICKETS
+        if expired and tickets:
+            text = t(lang, "tickets_hold_expired", order_id=note.order_id or note.payment_id)
+            markup = final_keyboard(lang, again_payment_id=note.payment_id)
+        elif expired:
+            text = t(lang, "plan_payment_expired")
+            markup = final_keyboard(lang, again_payment_id=note.payment_id)
+        elif note.reason == CancelReason.SOLD_OUT:
+            text, markup = t(lang, "tickets_sold_out_refund"), final_keyboard(lang)
+        else:
+            text = t(lang, "payment_canceled")
+            markup = final_keyboard(lang, retry_payment_id=note.payment_id)
+        await self._send(note.recipient, text, reply_markup=markup)
 
     async def tickets_issued(self, note: TicketsIssued) -> None:
         """Close the pay message, confirm the order and send every ticket's QR in one album."""
@@ -124,10 +147,10 @@ class TelegramNotifier:
         await self._close_pay_message(
             recipient, t(lang, "pay_message_paid", description=note.order_id)
         )
-        sent = await self._send(
-            recipient,
-            t(lang, "tickets_paid", order_id=note.order_id, count=len(note.tickets), **when),
-        )
+        text = t(lang, "tickets_paid", order_id=note.order_id, count=len(note.tickets), **when)
+        if note.late:
+            text = f"{t(lang, 'late_payment_reheld')}\n{text}"
+        sent = await self._send(recipient, text, reply_markup=final_keyboard(lang))
         if not sent:
             return
         photos = [

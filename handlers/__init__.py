@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import admin, errors, my, start, subscribe, tickets
+from handlers import admin, errors, my, orders, start, subscribe, tickets
 
 
 def get_routers() -> list[Router]:
@@ -19,6 +19,7 @@ def get_routers() -> list[Router]:
         admin.create_router(),
         subscribe.create_router(),
         my.create_router(),
+        orders.create_router(),
         tickets.create_router(),
         errors.create_router(),
     ]

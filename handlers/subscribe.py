@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
 from bot.callbacks import MenuCb, PayCancelCb, PlanCb
 from bot.texts import day, money, t
+from handlers.pay_message import minutes_left, retire
 from payments.account import Account
 from payments.catalog import Catalog
 from payments.checkout.errors import ProviderDown, TooManyPending, UnknownProduct
 from payments.checkout.flow import Checkout, CheckoutResult
+from payments.ports import Clock
 from payments.types import Cohort, SubscriptionStatus, UserInfo
 from settings import Settings
 
@@ -75,13 +80,13 @@ async def on_menu_subscribe(
         await query.message.edit_text(text, reply_markup=markup)
 
 
-def _pay_text(lang: str, result: CheckoutResult, settings: Settings) -> str:
+def _pay_text(lang: str, result: CheckoutResult, settings: Settings, now: datetime) -> str:
     text = t(
         lang,
         "pay_summary",
         description=result.description,
         price=money(result.amount),
-        minutes=settings.PAYMENT_TTL_MINUTES,
+        minutes=minutes_left(result, now),
     )
     return f"{text}\n\n{t(lang, 'sandbox_note')}" if settings.sandbox else text
 
@@ -93,13 +98,21 @@ async def on_plan(
     bot: Bot,
     checkout: Checkout,
     settings: Settings,
+    state: FSMContext,
+    clock: Clock,
 ) -> None:
-    """Start a payment for the chosen plan and turn the message into its pay button."""
+    """Start a payment for the chosen plan and turn the message into its pay button.
+
+    Pressed again while that payment is pending, the same payment and link are shown.
+    """
     lang = user.language
     me = await bot.me()
     try:
         result = await checkout.start_subscription(
-            user.id, callback_data.code, return_url=f"https://t.me/{me.username}"
+            user.id,
+            callback_data.code,
+            return_url=f"https://t.me/{me.username}",
+            reuse_pending=True,
         )
     except TooManyPending as exc:
         await query.answer(
@@ -114,28 +127,53 @@ async def on_plan(
         return
     await query.answer()
     markup = keyboards.pay(lang, result.confirmation_url, money(result.amount), result.payment_id)
-    text = _pay_text(lang, result, settings)
+    text = _pay_text(lang, result, settings, clock.now())
+    here = query.message.message_id if isinstance(query.message, Message) else None
+    if result.reused and result.message_id not in (None, here):
+        # The same payment's button lives in another message: only one stays live.
+        await retire(bot, int(user.id), result.message_id, lang)
     if isinstance(query.message, Message):
         # Remember the message before showing the button: a fast payment must find it.
         await checkout.attach_message(result.payment_id, query.message.message_id)
-        await query.message.edit_text(text, reply_markup=markup)
+        try:
+            await query.message.edit_text(text, reply_markup=markup)
+        except TelegramBadRequest as exc:
+            if "not modified" not in str(exc):
+                raise
     else:
         sent = await bot.send_message(int(user.id), text, reply_markup=markup)
         await checkout.attach_message(result.payment_id, sent.message_id)
+        here = sent.message_id
+    if await state.get_state() is None:
+        # /cancel finds the payment the customer is in the middle of.
+        await state.set_data({"payment_id": result.payment_id, "pay_msg_id": here})
 
 
 async def on_pay_cancel(
-    query: CallbackQuery, callback_data: PayCancelCb, user: UserInfo, checkout: Checkout
+    query: CallbackQuery,
+    callback_data: PayCancelCb,
+    user: UserInfo,
+    checkout: Checkout,
+    state: FSMContext,
 ) -> None:
-    """Cancel a pending payment from its pay message."""
+    """Cancel a pending payment from its pay message; the message then offers what next."""
     lang = user.language
     canceled = await checkout.cancel_by_user(callback_data.payment_id, user.id)
     if not canceled:
         await query.answer(t(lang, "payment_already_final"), show_alert=True)
         return
     await query.answer()
+    data = await state.get_data()
+    if data.get("payment_id") == callback_data.payment_id:
+        await state.clear()
+    order_id = data.get("order_id") if data.get("payment_id") == callback_data.payment_id else None
+    text = (
+        t(lang, "pay_message_user_canceled", order_id=order_id)
+        if order_id
+        else t(lang, "payment_canceled_by_user")
+    )
     if isinstance(query.message, Message):
-        await query.message.edit_text(t(lang, "payment_canceled_by_user"))
+        await query.message.edit_text(text, reply_markup=keyboards.final_keyboard(lang))
 
 
 def create_router() -> Router:

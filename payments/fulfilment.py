@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from sqlalchemy import or_, select, update
@@ -345,7 +345,9 @@ class Fulfilment:
         if not moved:
             return Applied(Outcome.ALREADY, payment.id, current)
         language = await self._language(payment.user_id)
-        note = PaymentCanceled(recipient_of(payment, language), payment.id, reason)
+        note = PaymentCanceled(
+            recipient_of(payment, language), payment.id, reason, payment.kind, payment.order_id
+        )
         await self._after_commit(payment.id, lambda: self._notifier.payment_canceled(note))
         return Applied(Outcome.APPLIED, payment.id, PaymentStatus.CANCELED)
 
@@ -374,12 +376,14 @@ class Fulfilment:
         """Run the effects of a succeeded payment inside its transaction; return the message."""
         recipient = recipient_of(payment, language)
         now = self._clock.now()
+        late = await payments_repo.was_given_up(session, payment.id)
         if payment.kind == PaymentKind.SUBSCRIPTION:
             activated = await activate_subscription(
                 session, payment, recipient, catalog=self._catalog, now=now
             )
+            activated = replace(activated, late=late)
             return lambda: self._notifier.subscription_activated(activated)
-        issued = await issue_tickets(session, payment, recipient, now)
+        issued = replace(await issue_tickets(session, payment, recipient, now), late=late)
 
         async def send() -> None:
             await self._notifier.tickets_issued(issued)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import and_, insert, literal, or_, select, update
+from sqlalchemy import Row, and_, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, PaymentEvent, Subscription, User
@@ -23,6 +23,7 @@ from payments.fulfilment import REVIVABLE, Fulfilment, Outcome
 from payments.ports import (
     Clock,
     Notifier,
+    PaymentCanceled,
     PaymentGateway,
     Recipient,
     SubscriptionEnded,
@@ -48,6 +49,9 @@ EVENT_COLUMNS = (
     "detail",
     "created_at",
 )
+
+# What the expiry sweep's UPDATE returns: id, provider id, order id, user, kind, pay message.
+ExpiredRow = Row[str, str | None, str | None, str, str, int | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,13 +174,34 @@ class Jobs:
                 changed += applied.outcome is Outcome.APPLIED
         to_expire = [row.id for row in overdue if row.provider_id not in paid_ids]
         for start in range(0, len(to_expire), EXPIRE_CHUNK):
-            changed += await self._expire_chunk(to_expire[start : start + EXPIRE_CHUNK])
+            expired = await self._expire_chunk(to_expire[start : start + EXPIRE_CHUNK])
+            changed += len(expired)
+            await self._tell_expired(expired)
             await asyncio.sleep(0)  # SQLite runs on the loop: let updates in between chunks
         if changed:
             log.info("expire: %d of %d overdue payments settled", changed, len(overdue))
         return SweepReport(len(overdue), changed)
 
-    async def _expire_chunk(self, ids: list[str]) -> int:
+    async def _tell_expired(self, expired: list[ExpiredRow]) -> None:
+        """Tell each customer whose payment just expired (their pay message is retired too)."""
+        users = {row.user_id for row in expired if row.user_id.isdigit()}
+        if not users:
+            return  # API-only users have no chat
+        async with self._sessionmaker() as session:
+            found = await session.execute(select(User.id, User.language).where(User.id.in_(users)))
+            languages: dict[str, str] = {str(uid): str(lang) for uid, lang in found.all()}
+        for row in expired:
+            if row.user_id not in users:
+                continue
+            recipient = Recipient(
+                row.user_id, languages.get(row.user_id, "ru"), row.chat_message_id
+            )
+            note = PaymentCanceled(
+                recipient, row.id, CancelReason.EXPIRED.value, row.kind, row.order_id
+            )
+            await self._safely(self._notifier.payment_canceled(note))
+
+    async def _expire_chunk(self, ids: list[str]) -> list[ExpiredRow]:
         """Cancel a chunk of overdue payments that are still pending; release their seats."""
         now = self._clock.now()
         async with self._sessionmaker.begin() as session:
@@ -188,12 +213,19 @@ class Jobs:
                     cancel_reason=CancelReason.EXPIRED.value,
                     updated_at=now,
                 )
-                .returning(Payment.id, Payment.provider_id, Payment.order_id)
+                .returning(
+                    Payment.id,
+                    Payment.provider_id,
+                    Payment.order_id,
+                    Payment.user_id,
+                    Payment.kind,
+                    Payment.chat_message_id,
+                )
                 .execution_options(synchronize_session=False)
             )
             expired = list(result.all())
             if not expired:
-                return 0
+                return []
             order_ids = [row.order_id for row in expired if row.order_id]
             if order_ids:
                 await release_orders(session, order_ids)
@@ -214,7 +246,7 @@ class Jobs:
                     ).where(Payment.id.in_([row.id for row in expired])),
                 )
             )
-        return len(expired)
+        return expired
 
     async def remind(self) -> SweepReport:
         """Remind subscribers 3 days and 1 day before expiry, each reminder once per expiry."""

@@ -102,6 +102,8 @@ class SubscriptionActivated:
     days: int
     expires_at: datetime
     amount: Decimal | None
+    # Paid after we had given up on the payment (expired or canceled), and honoured anyway.
+    late: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,8 @@ class PaymentCanceled:
     recipient: Recipient
     payment_id: str
     reason: str
+    kind: str = "tickets"
+    order_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,8 @@ class TicketsIssued:
     order_id: str
     email: str | None
     tickets: tuple[IssuedTicket, ...]
+    # Paid after the hold had ended (expired or canceled) and the seats were held again.
+    late: bool = False
 
 
 @dataclass(frozen=True, slots=True)

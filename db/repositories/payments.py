@@ -133,3 +133,34 @@ async def events_of(session: AsyncSession, payment_id: str) -> list[PaymentEvent
         select(PaymentEvent).where(PaymentEvent.payment_id == payment_id).order_by(PaymentEvent.id)
     )
     return list(result.scalars())
+
+
+async def live_pending(
+    session: AsyncSession, user_id: str, kind: str, *, source: str, after: datetime
+) -> list[Payment]:
+    """Return a user's pending payments of a kind from a source still payable after a moment."""
+    result = await session.execute(
+        select(Payment)
+        .where(
+            Payment.user_id == user_id,
+            Payment.kind == kind,
+            Payment.source == source,
+            Payment.status == "pending",
+            Payment.expires_at > after,
+        )
+        .order_by(Payment.created_at.desc())
+    )
+    return list(result.scalars())
+
+
+GIVEN_UP_EVENTS = ("expired", "canceled_by_user")
+
+
+async def was_given_up(session: AsyncSession, payment_id: str) -> bool:
+    """Return whether we had given up on a payment (expired, canceled by its user) at some point."""
+    result = await session.execute(
+        select(PaymentEvent.id)
+        .where(PaymentEvent.payment_id == payment_id, PaymentEvent.event.in_(GIVEN_UP_EVENTS))
+        .limit(1)
+    )
+    return result.first() is not None

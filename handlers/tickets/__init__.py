@@ -37,5 +37,6 @@ def create_router() -> Router:
     router.callback_query.register(on_slot, TSlotCb.filter(), StateFilter(TicketFlow.slot))
     router.callback_query.register(on_quantity, TQtyCb.filter(), StateFilter(TicketFlow.quantities))
     router.callback_query.register(on_nav, TNavCb.filter(), JOURNEY)
+    router.callback_query.register(on_nav, TNavCb.filter(), StateFilter(TicketFlow.paying))
     router.message.register(on_email, StateFilter(TicketFlow.email), F.text)
     return router

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import TNavCb
+from bot.keyboards import final_keyboard
 from bot.texts import money, t
+from handlers.pay_message import minutes_left, retire
 from handlers.states import TicketFlow
 from handlers.tickets.journey import Journey, journey_of, valid_email
 from payments.checkout.errors import ProviderDown, SoldOut, TooManyPending, TooManyUnpaidSeats
@@ -33,12 +36,23 @@ async def on_nav(
     lang = journey.lang
     current = await state.get_state()
     action = callback_data.action
+    data = await state.get_data()
+    if action == "pay" and current in (TicketFlow.summary.state, TicketFlow.paying.state):
+        # Pressed again (a double tap, an old summary): the same choices reuse the payment.
+        await pay(query, journey, checkout, settings, data)
+        return
     if action == "cancel":
+        payment_id = data.get("payment_id")
+        if payment_id and not await checkout.cancel_by_user(str(payment_id), journey.user.id):
+            await query.answer(t(lang, "payment_already_final"), show_alert=True)
+            return
         await query.answer()
-        await journey.show(t(lang, "journey_canceled"), None)
+        await journey.show(t(lang, "journey_canceled"), keyboards.final_keyboard(lang))
         await state.clear()
         return
-    data = await state.get_data()
+    if current == TicketFlow.paying.state:
+        await query.answer(t(lang, "stale_button"), show_alert=True)
+        return
     if action == "back":
         await query.answer()
         if current == TicketFlow.slot.state:
@@ -62,19 +76,17 @@ async def on_nav(
         await state.update_data(email=None)
         await journey.summary()
         return
-    if action == "pay" and current == TicketFlow.summary.state:
-        await _pay(query, journey, checkout, settings, data)
-        return
     await query.answer(t(lang, "stale_button"), show_alert=True)
 
 
-async def _pay(
+async def pay(
     query: CallbackQuery,
     journey: Journey,
     checkout: Checkout,
     settings: Settings,
     data: dict[str, Any],
 ) -> None:
+    """Start (or reuse) the payment of the journey's order and show its pay button."""
     lang = journey.lang
     try:
         order = journey.order(data)
@@ -89,6 +101,7 @@ async def _pay(
             order,
             return_url=f"https://t.me/{me.username}",
             email=data.get("email"),
+            reuse_pending=True,
         )
     except SoldOut as exc:
         await query.answer(t(lang, "sold_out_now", left=exc.seats_left), show_alert=True)
@@ -115,16 +128,21 @@ async def _pay(
         order_id=started.order_id,
         description=result.description,
         price=money(result.amount),
-        minutes=settings.PAYMENT_TTL_MINUTES,
+        minutes=minutes_left(result, journey.clock.now()),
     )
     if settings.sandbox:
         text += f"\n\n{t(lang, 'sandbox_note')}"
     message_id = (await journey.state.get_data()).get("msg_id")
+    if result.reused and result.message_id not in (None, message_id):
+        # The same order was shown with its pay button in another message: only one stays live.
+        await retire(journey.bot, int(journey.user.id), result.message_id, lang)
     if message_id is not None:
         # Remember the message before showing the button: a fast payment must find it.
         await checkout.attach_message(result.payment_id, int(message_id))
     await journey.state.set_state(TicketFlow.paying)
-    await journey.state.update_data(payment_id=result.payment_id)
+    await journey.state.update_data(
+        payment_id=result.payment_id, order_id=started.order_id, pay_msg_id=message_id
+    )
     await journey.show(
         text, keyboards.pay(lang, result.confirmation_url, money(result.amount), result.payment_id)
     )
@@ -142,15 +160,33 @@ async def on_email(message: Message, state: FSMContext, **deps: Any) -> None:
 
 
 async def cmd_cancel(
-    message: Message, state: FSMContext, user: UserInfo, checkout: Checkout
+    message: Message, state: FSMContext, user: UserInfo, checkout: Checkout, bot: Bot
 ) -> None:
-    """Cancel the journey; an unpaid payment is canceled and its seats released at once."""
+    """Cancel the journey; an unpaid payment is canceled and its seats released at once.
+
+    The message that showed the pay button (or the journey's step) is edited too, so no live
+    "Pay" is left above the answer.
+    """
+    lang = user.language
     data = await state.get_data()
     current = await state.get_state()
     await state.clear()
     payment_id = data.get("payment_id")
     released = bool(payment_id) and await checkout.cancel_by_user(str(payment_id), user.id)
-    if current is None and not released:
-        await message.answer(t(user.language, "nothing_to_cancel"))
+    if payment_id and not released:
+        # Paid (or ended) meanwhile: nothing to cancel, and its message already says so.
+        await message.answer(t(lang, "payment_already_final"), reply_markup=final_keyboard(lang))
         return
-    await message.answer(t(user.language, "journey_canceled"))
+    if current is None and not released:
+        await message.answer(t(lang, "nothing_to_cancel"))
+        return
+    shown = data.get("pay_msg_id") or data.get("msg_id")
+    if shown is not None:
+        order_id = data.get("order_id")
+        if released and order_id:
+            line = t(lang, "pay_message_user_canceled", order_id=order_id)
+        else:
+            line = t(lang, "pay_message_canceled" if released else "journey_canceled")
+        await retire(bot, message.chat.id, int(shown), lang, line)
+    key = "journey_canceled" if current is not None else "payment_canceled_by_user"
+    await message.answer(t(lang, key), reply_markup=final_keyboard(lang))

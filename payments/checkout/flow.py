@@ -20,9 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import User
+from db.models import Payment, User
 from db.repositories import payments as payments_repo
 from payments.catalog import Catalog
+from payments.checkout import reuse as reuse_mod
 from payments.checkout.draft import CheckoutConfig, Draft
 from payments.checkout.errors import ProviderDown, TooManyPending, UnknownProduct, UnknownUser
 from payments.ports import Clock, PaymentGateway
@@ -52,6 +53,28 @@ class CheckoutResult:
     description: str
     expires_at: datetime
     is_test: bool
+    # Whether this is a pending payment started before with the same choices, handed out again,
+    # and the chat message that showed its pay button then (to retire if it is another one).
+    reused: bool = False
+    message_id: int | None = None
+
+
+def _result_of(payment: Payment) -> CheckoutResult:
+    """The result of a checkout that reuses a pending payment."""
+    return CheckoutResult(
+        payment_id=payment.id,
+        provider_id=payment.provider_id or "",
+        confirmation_url=payment.confirmation_url or "",
+        amount=payment.amount,
+        description=payment.description,
+        expires_at=payment.expires_at,
+        is_test=payment.is_test,
+        reused=True,
+        message_id=payment.chat_message_id,
+    )
+
+
+Reuse = Callable[[AsyncSession], Awaitable[Payment | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,14 +147,24 @@ class Checkout:
         return user
 
     async def run(
-        self, user_id: str, prepare: Callable[[AsyncSession, User, str], Awaitable[Draft]]
+        self,
+        user_id: str,
+        prepare: Callable[[AsyncSession, User, str], Awaitable[Draft]],
+        reuse: Reuse | None = None,
     ) -> CheckoutResult:
-        """Run tx 1 (`prepare` writes the pending row), call YooKassa, then run tx 2."""
+        """Run tx 1 (`prepare` writes the pending row), call YooKassa, then run tx 2.
+
+        With `reuse`, tx 1 first looks for a pending payment with the same choices (the user's
+        row is locked, so a concurrent checkout of this user waits) and hands that one out.
+        """
         for attempt in range(3):
             payment_id = new_payment_id()
             try:
                 async with self._sessionmaker.begin() as session:
                     user = await self._lock_user(session, user_id)
+                    existing = await reuse(session) if reuse else None
+                    if existing is not None:
+                        break
                     await self._check_pending_limit(session, user_id)
                     draft = await prepare(session, user, payment_id)
                 break
@@ -139,6 +172,9 @@ class Checkout:
                 # Ten random digits collided with an existing id; draw again.
                 if attempt == 2:  # noqa: PLR2004
                     raise
+        if existing is not None:
+            log.info("payment %s: the same choices again; reusing it", existing.id)
+            return _result_of(await reuse_mod.wait_for_link(self._sessionmaker, existing.id))
         try:
             remote = await self._create_remote(payment_id, draft)
         except asyncio.CancelledError:
@@ -252,8 +288,12 @@ class Checkout:
         source: str = "bot",
         email: str | None = None,
         phone: str | None = None,
+        reuse_pending: bool = False,
     ) -> CheckoutResult:
-        """Start a one-stage (`capture: true`) payment for a plan at this user's price."""
+        """Start a one-stage (`capture: true`) payment for a plan at this user's price.
+
+        With `reuse_pending`, the user's live pending payment for this plan is handed out again.
+        """
         plan = self._catalog.plan(plan_code)
         if plan is None:
             raise UnknownProduct(f"unknown plan {plan_code!r}")
@@ -273,7 +313,12 @@ class Checkout:
                 phone=phone,
             )
 
-        return await self.run(user_id, prepare)
+        async def reuse(session: AsyncSession) -> Payment | None:
+            return await reuse_mod.same_plan(
+                session, user_id, plan_code, source=source, now=self._clock.now()
+            )
+
+        return await self.run(user_id, prepare, reuse if reuse_pending else None)
 
     async def start_tickets(
         self,
@@ -287,8 +332,13 @@ class Checkout:
         session_id: str | None = None,
         cancel_url: str | None = None,
         description: str | None = None,
+        reuse_pending: bool = False,
     ) -> TicketCheckoutResult:
-        """Hold the seats and start a two-stage (`capture: false`) payment for an order."""
+        """Hold the seats and start a two-stage (`capture: false`) payment for an order.
+
+        With `reuse_pending`, the user's live pending payment for exactly these tickets (date,
+        slot, quantities, e-mail) is handed out again: no second order, hold or payment.
+        """
         purchase = TicketPurchase(
             order=order,
             return_url=return_url,
@@ -315,8 +365,23 @@ class Checkout:
             order_ids.append(order_id)
             return draft
 
-        result = await self.run(user_id, prepare)
-        return TicketCheckoutResult(result=result, order_id=order_ids[-1])
+        reused_orders: list[str] = []
+
+        async def reuse(session: AsyncSession) -> Payment | None:
+            found = await reuse_mod.same_tickets(
+                session, user_id, order, email=email, source=source, now=self._clock.now()
+            )
+            if found is not None and found.order_id:
+                reused_orders.append(found.order_id)
+            return found
+
+        result = await self.run(user_id, prepare, reuse if reuse_pending else None)
+        return TicketCheckoutResult(result=result, order_id=(order_ids or reused_orders)[-1])
+
+    async def choices_of(self, payment_id: str, user_id: str) -> reuse_mod.Choices | None:
+        """Return what a user's earlier payment bought, to offer the same again."""
+        async with self._sessionmaker() as session:
+            return await reuse_mod.choices_of(session, payment_id, user_id)
 
     async def attach_message(self, payment_id: str, message_id: int) -> None:
         """Remember the chat message with the pay button, so later news can edit it."""

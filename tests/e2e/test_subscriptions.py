@@ -236,7 +236,9 @@ async def test_user_cancels_from_the_pay_message(make_shop: ShopFactory) -> None
     await user.press("✖️ Отменить", pay_message)
     edited = await user.wait_reply()
     assert edited.text and "отменён" in edited.text
-    assert not edited.buttons
+    # The pay and cancel buttons are gone; the next steps are offered instead.
+    assert not any("💳" in b or "Отменить" in b for b in edited.button_texts())
+    assert "⬅️ В меню" in edited.button_texts()
     async with shop.service.sessionmaker() as session:
         payment = (await session.execute(select(Payment))).scalar_one()
     assert (payment.status, payment.cancel_reason) == ("canceled", "user")
@@ -245,11 +247,12 @@ async def test_user_cancels_from_the_pay_message(make_shop: ShopFactory) -> None
 async def test_pending_limit_refuses_politely(make_shop: ShopFactory) -> None:
     shop = await make_shop(PENDING_PAYMENTS_LIMIT=2)
     user = shop.telegram.user(2009)
-    for _ in range(2):
-        await _choose_plan(user, "299 ₽")
+    # Two different plans (the same plan again would reuse its pending payment).
+    for price in ("299 ₽", "799 ₽"):
+        await _choose_plan(user, price)
     await user.send("/subscribe")
     await user.wait_reply()
-    await user.press("299 ₽", contains=True)
+    await user.press("999 ₽", contains=True)
     answer = await user.wait_callback_answer()
     assert answer.text and "слишком много" in answer.text
     assert shop.yookassa.create_count == 2

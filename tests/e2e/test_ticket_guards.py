@@ -32,8 +32,9 @@ async def test_a_second_unpaid_order_beyond_the_maximum_is_refused_kindly(
     visit = _visit_day(shop)
     assert await _held(shop, visit) == 2
 
-    # Two more seats would make four unpaid: refused with a word on how to free them.
-    await _choose(user, shop, adults=2)
+    # Two more seats (another slot: the same choices would reuse the first order) would make
+    # four unpaid: refused with a word on how to free them.
+    await _choose(user, shop, adults=2, slot="12:00")
     await user.press("Пропустить")
     await user.wait_for(lambda m: "Проверьте заказ" in (m.text or ""))
     await user.press("💳 Перейти к оплате")
@@ -53,7 +54,7 @@ async def test_a_second_unpaid_order_beyond_the_maximum_is_refused_kindly(
     assert await _held(shop, visit) == 0
     await user.press("💳 Перейти к оплате")
     await user.wait_for(lambda m: any("💳 Оплатить" in b for b in m.button_texts()), timeout=10)
-    assert await _held(shop, visit) == 2
+    assert await _held(shop, visit, "12:00") == 2
 
 
 async def test_admin_commands_read_only_ascii_digits(make_shop: ShopFactory) -> None:

@@ -240,8 +240,14 @@ def listed(world: World) -> int:
     return sum(1 for r in world.fake.requests if r.method == "GET" and r.path == "/v3/payments")
 
 
-async def assert_delivered_once(world: World, result: CheckoutResult, user_id: str) -> None:
-    """The payment succeeded and bought exactly one month, confirmed by exactly one message."""
+async def assert_delivered_once(
+    world: World, result: CheckoutResult, user_id: str, *, late: bool = False
+) -> None:
+    """The payment succeeded and bought exactly one month, confirmed by exactly one message.
+
+    `late`: it was paid after it had expired, which the customer was told, and the
+    confirmation says it came late.
+    """
     payment = await stored(world, result.payment_id)
     assert payment.status == PaymentStatus.SUCCEEDED
     assert payment.cancel_reason is None
@@ -257,9 +263,10 @@ async def assert_delivered_once(world: World, result: CheckoutResult, user_id: s
             days=30,
             expires_at=world.clock.now() + MONTH,
             amount=MONTHLY_PRICE,
+            late=late,
         )
     ]
-    assert world.notifier.canceled == []
+    assert [n.reason for n in world.notifier.canceled] == (["expired"] if late else [])
     assert world.mailer.sent == []  # a subscription is confirmed in the chat only
 
 
@@ -295,7 +302,11 @@ async def test_expire_cancels_an_overdue_payment_still_pending_at_yookassa(world
     assert world.fake.payments[result.provider_id]["status"] == "pending"
     assert await subscription_of(world, "3001") is None
     assert await period_count(world) == 0
-    assert world.notifier.total() == 0
+    # The customer is told, once, that the time to pay ran out (and which payment).
+    assert [(n.payment_id, n.reason) for n in world.notifier.canceled] == [
+        (result.payment_id, "expired")
+    ]
+    assert world.notifier.total() == 1
 
 
 async def test_expire_fulfils_a_paid_payment_whose_notification_was_lost(world: World) -> None:
@@ -331,7 +342,8 @@ async def test_expire_twice_changes_nothing_the_second_time(world: World) -> Non
     assert (await stored(world, paid.payment_id)).status == "succeeded"
     assert await period_count(world) == 1
     assert len(world.notifier.activated) == 1
-    assert world.notifier.total() == 1
+    assert [n.payment_id for n in world.notifier.canceled] == [abandoned.payment_id]
+    assert world.notifier.total() == 2  # the paid one confirmed, the abandoned one told
 
 
 async def test_expire_waits_when_yookassa_cannot_be_asked(world: World) -> None:
@@ -457,7 +469,9 @@ async def test_a_declined_payment_is_canceled_once_with_yookassas_reason(world: 
     payment = await stored(world, result.payment_id)
     assert (payment.status, payment.cancel_reason) == ("canceled", "provider:card_expired")
     assert world.notifier.canceled == [
-        PaymentCanceled(Recipient("3001", "ru"), result.payment_id, "provider:card_expired")
+        PaymentCanceled(
+            Recipient("3001", "ru"), result.payment_id, "provider:card_expired", "subscription"
+        )
     ]
     assert world.notifier.activated == []
     assert await subscription_of(world, "3001") is None
@@ -512,7 +526,7 @@ async def test_a_late_success_after_our_expiry_is_still_delivered(world: World) 
     applied = await world.fulfilment.apply(remote, source="webhook")
 
     assert (applied.outcome, applied.status) == (Outcome.APPLIED, PaymentStatus.SUCCEEDED)
-    await assert_delivered_once(world, result, "3001")
+    await assert_delivered_once(world, result, "3001", late=True)
 
 
 async def test_a_late_payment_whose_notification_was_lost_is_found_by_the_recheck(
@@ -526,7 +540,7 @@ async def test_a_late_payment_whose_notification_was_lost_is_found_by_the_rechec
     await world.fake.pay(result.provider_id)  # no notification_url: nothing is delivered
 
     assert await world.jobs.recheck_abandoned() == SweepReport(seen=1, changed=1)
-    await assert_delivered_once(world, result, "3001")
+    await assert_delivered_once(world, result, "3001", late=True)
     world.clock.advance(hours=2)
     assert await world.jobs.recheck_abandoned() == SweepReport(seen=0, changed=0)
 

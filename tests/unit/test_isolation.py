@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+from aiogram import Router
 from aiogram.fsm.storage.base import StorageKey
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from bot.factory import create_dispatcher
 from bot.isolation import ForgetfulEventIsolation
+from payments.ports import SystemClock
 
 
 def _key(user: int) -> StorageKey:
@@ -83,3 +87,15 @@ async def test_two_users_handlers_overlap_while_one_users_wait_for_each_other() 
     await asyncio.gather(first_task, second_task)
     assert order == ["first in", "other user", "first out", "second in"]
     assert len(isolation) == 0
+
+
+def test_the_dispatcher_keeps_our_isolation_even_while_it_is_idle() -> None:
+    # An idle isolation has len() 0; aiogram takes `events_isolation or Disabled...()`.
+    dispatcher = create_dispatcher(
+        routers=[Router()],
+        sessionmaker=async_sessionmaker(),
+        clock=SystemClock(),
+        admin_ids=frozenset(),
+        test_ids=frozenset(),
+    )
+    assert isinstance(dispatcher.fsm.events_isolation, ForgetfulEventIsolation)
