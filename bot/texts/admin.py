@@ -194,10 +194,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{free} free.",
     ),
     "adm_checkin_done": (
-        "✅ Проходите! {title} · {date}, {time}\nЗаказ {order_id} · {name} ({user_id})\n"
-        "Отмечен: {at}",
-        "✅ Come in! {title} · {date}, {time}\nOrder {order_id} · {name} ({user_id})\n"
-        "Checked in: {at}",
+        "✅ Проходите! {title} · {date}, {time}\n{name} ({user_id})\n{ids}\nОтмечен: {at}",
+        "✅ Come in! {title} · {date}, {time}\n{name} ({user_id})\n{ids}\nChecked in: {at}",
     ),
     "adm_export_payments": (
         "📄 Платежи за {days} дн.: {count}",
