@@ -53,6 +53,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "adm_cohort_active": ("действующие подписчики", "current subscribers"),
     "adm_cohort_regular": ("постоянные покупатели", "regular customers"),
     "adm_cohort_test": ("тестовые пользователи", "test users"),
+    "adm_stats_cohorts": (
+        "Подписки за 30 дней по когортам: {counts}",
+        "Subscriptions of 30 days per cohort: {counts}",
+    ),
     # Who recorded a payment's event.
     "adm_source_bot": ("бот", "bot"),
     "adm_source_api": ("API", "API"),

@@ -27,7 +27,11 @@ async def test_prices_capacity_grant_and_export(make_shop: ShopFactory) -> None:
     shop = await make_shop()
     admin = shop.telegram.user(ADMIN_ID)
     prices = await ask(admin, "/prices")
-    assert "monthly" in prices and "новые клиенты (new): 299 ₽" in prices and "Тестовые пользователи" in prices
+    assert (
+        "monthly" in prices
+        and "новые клиенты (new): 299 ₽" in prices
+        and "Тестовые пользователи" in prices
+    )
 
     assert "Использование: /setprice" in await ask(admin, "/setprice new monthly 249.555")
     assert "Нет когорты «vip»" in await ask(admin, "/setprice vip monthly 249.00")
