@@ -99,6 +99,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "adm_event_change": ("{before} → {after}", "{before} → {after}"),
     "adm_event_now": ("теперь: {after}", "now: {after}"),
+    # Admin actions on a payment, and the states of a /refund confirmation.
+    "adm_action_refund": ("возврат", "refund"),
+    "adm_action_refund_draft": ("предпросмотр возврата", "refund preview"),
+    "adm_action_refund_confirm": ("подтверждение возврата", "refund confirmed"),
+    "adm_action_refund_cancel": ("отмена возврата", "refund canceled"),
+    "adm_result_awaiting_confirmation": ("ждёт подтверждения", "awaiting confirmation"),
+    "adm_result_confirmed": ("подтверждён", "confirmed"),
+    "adm_result_canceled": ("отменён", "canceled"),
+    "adm_result_done": ("выполнено", "done"),
     # One payment's ids, side by side: any of them finds it.
     "adm_ids_order": (
         "Заказ {order_id} · платёж {payment_id} · ЮKassa {provider_id}",

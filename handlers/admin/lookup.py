@@ -90,7 +90,9 @@ def payment_text(lang: str, details: PaymentDetails, catalog: Catalog, tz: ZoneI
     if details.audit:
         lines += ["", t(lang, "adm_pay_audit")]
         lines += [
-            f"• {short_moment(a.at, tz)} {a.admin_id} {a.action}: {a.result}" for a in details.audit
+            f"• {short_moment(a.at, tz)} {a.admin_id} {words.action(lang, a.action)}: "
+            f"{words.result(lang, a.result)}"
+            for a in details.audit
         ]
     return clip("\n".join(lines))
 

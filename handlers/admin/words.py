@@ -84,6 +84,16 @@ def status_change(lang: str, before: str | None, after: str | None) -> str:
     )
 
 
+def action(lang: str, value: str) -> str:
+    """Say what an admin did: `возврат`, `подтверждение возврата`."""
+    return _word(lang, f"adm_action_{value}", value)
+
+
+def result(lang: str, value: str) -> str:
+    """Say an admin action's result when it is a state (`ждёт подтверждения`); notes as stored."""
+    return _word(lang, f"adm_result_{value.replace(' ', '_')}", value)
+
+
 def ids(lang: str, payment_id: str, order_id: str | None, provider_id: str | None) -> str:
     """Put a payment's ids side by side: any of them finds it again."""
     if order_id:

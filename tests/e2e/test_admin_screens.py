@@ -156,6 +156,9 @@ async def test_a_refused_refund_asks_nothing(make_shop: ShopFactory) -> None:
     half = await confirmation(admin, f"/refund {payment_id} 149.5")
     assert "Подписка станет короче на 15 дн." in plain_text(half), plain_text(half)
     assert refund_posts(shop) == 0
+    view = await ask(admin, f"/payment {payment_id}")
+    assert f"{ADMIN_ID} предпросмотр возврата: ждёт подтверждения" in view, view
+    assert "возврат: refused:" in view  # the refused /refund, with its note
 
 
 async def test_checkin_takes_a_code_typed_with_spaces_or_lower_case(
