@@ -78,3 +78,10 @@ class BroadcastCb(CallbackData, prefix="bc"):
 
     action: str
     id: int
+
+
+class RefundCb(CallbackData, prefix="arf"):
+    """/refund's confirmation buttons (confirm, cancel) of a draft, named by its audit row id."""
+
+    action: str
+    id: int

@@ -14,6 +14,7 @@ from bot.callbacks import (
     MenuCb,
     PayCancelCb,
     PlanCb,
+    RefundCb,
     TDateCb,
     TicketQrCb,
     TNavCb,
@@ -196,6 +197,20 @@ def broadcast_confirm(lang: str, draft_id: int) -> InlineKeyboardMarkup:
     )
     builder.button(
         text=t(lang, "adm_bc_btn_cancel"), callback_data=BroadcastCb(action="cancel", id=draft_id)
+    )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def refund_confirm(lang: str, draft_id: int, amount: str) -> InlineKeyboardMarkup:
+    """Build /refund's confirmation: refund (naming the amount), cancel."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=t(lang, "adm_rf_btn_confirm", amount=amount),
+        callback_data=RefundCb(action="ok", id=draft_id),
+    )
+    builder.button(
+        text=t(lang, "adm_rf_btn_cancel"), callback_data=RefundCb(action="no", id=draft_id)
     )
     builder.adjust(2)
     return builder.as_markup()

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from bot.texts import admin, orders, refunds, shell, subscription, tickets
+from bot.texts import admin, admin_screens, orders, refunds, shell, subscription, tickets
 from payments.money import human
 
 RU = "ru"
@@ -23,6 +23,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     **refunds.TEXTS,
     **admin.TEXTS,
     **orders.TEXTS,
+    **admin_screens.TEXTS,
 }
 
 

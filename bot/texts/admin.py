@@ -39,24 +39,30 @@ TEXTS: dict[str, tuple[str, str]] = {
     "adm_help": (
         "Команды с параметрами:\n"
         "/payment <id> — наш номер ZT_…, id ЮKassa или номер заказа ZT-…\n"
-        "/refund <id> [сумма] — без суммы возвращается весь остаток; частичный возврат "
-        "билетов оставляет их в силе, подписка сокращается пропорционально\n"
+        "/refund <id> [сумма] — id заказа, платежа или ЮKassa; без суммы возвращается весь "
+        "остаток; покажет, что будет, и спросит подтверждение; частичный возврат билетов "
+        "оставляет их в силе, подписка сокращается пропорционально\n"
         "/grant <user_id> <дней> — например /grant 123456789 30\n"
-        "/setprice <когорта> <тариф> <цена> — когорты new, returning, active, regular; цена "
-        "вида 249.00\n"
+        "/setprice <когорта> <тариф> <цена> — когорты new (новые клиенты), returning "
+        "(вернувшиеся подписчики), active (действующие подписчики), regular (постоянные "
+        "покупатели); цена вида 249, 249.5 или 249,50\n"
         "/capacity <дата> <время> <мест> — дата 2026-07-01 или 01.07.2026, время 10:00\n"
-        "/checkin <код> — код с QR-кода билета; только в день визита\n"
+        "/checkin <код> — код с билета, например ZT-7K3M-9QXD-2FAB: регистр, пробелы и дефисы "
+        "не важны; только в день визита\n"
         "/broadcast <текст> — спросит подтверждение и покажет, скольким уйдёт\n"
         "/export [дней] — платежи и журнал действий за период, по умолчанию 30 дней",
         "Commands with arguments:\n"
         "/payment <id> — our ZT_… id, YooKassa's id or the order number ZT-…\n"
-        "/refund <id> [amount] — without an amount all that is left is refunded; a partial "
+        "/refund <id> [amount] — the order's, payment's or YooKassa's id; without an amount all "
+        "that is left is refunded; says what will happen and asks to confirm; a partial "
         "ticket refund keeps the tickets valid, a subscription is shortened pro rata\n"
         "/grant <user_id> <days> — e.g. /grant 123456789 30\n"
-        "/setprice <cohort> <plan> <price> — cohorts new, returning, active, regular; a price "
-        "like 249.00\n"
+        "/setprice <cohort> <plan> <price> — cohorts new (new customers), returning "
+        "(returning subscribers), active (current subscribers), regular (regular customers); "
+        "a price like 249, 249.5 or 249,50\n"
         "/capacity <date> <time> <seats> — date 2026-07-01 or 01.07.2026, time 10:00\n"
-        "/checkin <code> — the code in the ticket's QR; on the visit day only\n"
+        "/checkin <code> — the ticket's code, e.g. ZT-7K3M-9QXD-2FAB: case, spaces and dashes "
+        "do not matter; on the visit day only\n"
         "/broadcast <text> — asks to confirm and says how many will get it\n"
         "/export [days] — payments and the admin log of a period, 30 days by default",
     ),
@@ -65,10 +71,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Usage: /payment <id> — a ZT_… id, YooKassa's id or an order number ZT-…",
     ),
     "adm_usage_refund": (
-        "Использование: /refund <id> [сумма], например /refund ZT_1234567890 500.00 "
-        "(без суммы — весь остаток)",
-        "Usage: /refund <id> [amount], e.g. /refund ZT_1234567890 500.00 "
-        "(no amount: all that is left)",
+        "Использование: /refund <id> [сумма], например /refund ZT-20260701-001 500 или "
+        "/refund ZT_1234567890 249,50 (id заказа, платежа или ЮKassa; без суммы — весь остаток)",
+        "Usage: /refund <id> [amount], e.g. /refund ZT-20260701-001 500 or "
+        "/refund ZT_1234567890 249.50 (the order's, payment's or YooKassa's id; no amount: all "
+        "that is left)",
     ),
     "adm_usage_grant": (
         "Использование: /grant <user_id> <дней>, например /grant 123456789 30",
@@ -194,10 +201,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{free} free.",
     ),
     "adm_checkin_done": (
-        "✅ Проходите! {title} · {date}, {time}\nЗаказ {order_id} · {name} ({user_id})\n"
-        "Отмечен: {at}",
-        "✅ Come in! {title} · {date}, {time}\nOrder {order_id} · {name} ({user_id})\n"
-        "Checked in: {at}",
+        "✅ Проходите! {title} · {date}, {time}\n{name} ({user_id})\n{ids}\nОтмечен: {at}",
+        "✅ Come in! {title} · {date}, {time}\n{name} ({user_id})\n{ids}\nChecked in: {at}",
     ),
     "adm_export_payments": (
         "📄 Платежи за {days} дн.: {count}",
@@ -296,8 +301,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "No plan “{plan}”. Plans: {plans}.",
     ),
     "adm_no_bad_price": (
-        "Цена — положительная сумма с двумя знаками после точки, не больше {max}, например 249.00.",
-        "A price is a positive amount with two decimals, at most {max}, e.g. 249.00.",
+        "Цена — положительная сумма не больше {max}, до копеек: 249, 249.5 или 249,50.",
+        "A price is a positive amount of at most {max}, to the kopeck: 249, 249.5 or 249,50.",
     ),
     "adm_no_unknown_slot": (
         "Нет сеанса {time}. Сеансы: {slots}.",

@@ -18,15 +18,23 @@ from db.models import Payment, Refund
 ZERO = Decimal("0.00")
 
 
-async def reserve(session: AsyncSession, payment_id: str, amount: Decimal) -> bool:
-    """Raise a succeeded payment's refunded amount by `amount` unless that exceeds what was paid."""
+async def reserve(
+    session: AsyncSession, payment_id: str, amount: Decimal, *, expected: Decimal | None = None
+) -> bool:
+    """Raise a succeeded payment's refunded amount by `amount` unless that exceeds what was paid.
+
+    With `expected`, only if the refunded amount is still exactly that (a confirmed preview).
+    """
+    conditions = [
+        Payment.id == payment_id,
+        Payment.status == "succeeded",
+        Payment.refunded_amount + amount <= Payment.amount,
+    ]
+    if expected is not None:
+        conditions.append(Payment.refunded_amount == expected)
     result = await session.execute(
         update(Payment)
-        .where(
-            Payment.id == payment_id,
-            Payment.status == "succeeded",
-            Payment.refunded_amount + amount <= Payment.amount,
-        )
+        .where(*conditions)
         .values(refunded_amount=Payment.refunded_amount + amount)
         .execution_options(synchronize_session=False)
     )

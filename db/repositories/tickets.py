@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import select, update
@@ -12,10 +13,20 @@ from db.models import Order, Payment, Ticket
 
 async def by_code(session: AsyncSession, code: str) -> Ticket | None:
     """Return a ticket by the code its QR carries, read afresh."""
+    return await by_any_code(session, (code,))
+
+
+async def by_any_code(session: AsyncSession, codes: Sequence[str]) -> Ticket | None:
+    """Return the ticket whose code is one of `codes` (the first that exists), read afresh."""
+    if not codes:
+        return None
     result = await session.execute(
-        select(Ticket).where(Ticket.code == code).execution_options(populate_existing=True)
+        select(Ticket)
+        .where(Ticket.code.in_(tuple(codes)))
+        .execution_options(populate_existing=True)
     )
-    return result.scalar_one_or_none()
+    found = {ticket.code: ticket for ticket in result.scalars()}
+    return next((found[code] for code in codes if code in found), None)
 
 
 async def check_in(

@@ -1,4 +1,4 @@
-"""/checkin: let a ticket in by the code its QR carries."""
+"""/checkin: let a ticket in by the code its QR carries, or as the gatekeeper types it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.texts import day, moment, t
+from handlers.admin import words
 from handlers.admin.replies import refused, say
 from payments.admin.console import AdminConsole
 from payments.admin.results import Refusal
@@ -26,13 +27,14 @@ async def cmd_checkin(
     settings: Settings,
 ) -> None:
     """Let a ticket in by the code its QR carries."""
-    args = (command.args or "").split()
-    if len(args) != 1 or len(args[0]) > 64:
+    # The code as typed: spaces, dashes and case do not matter (payments/tickets/codes.py).
+    code = " ".join((command.args or "").split())
+    if not code or len(code) > 64:
         await say(bot, message.chat.id, t(user.language, "adm_usage_checkin"))
         return
     lang = user.language
     try:
-        done = await admin.checkin.check_in(int(user.id), args[0])
+        done = await admin.checkin.check_in(int(user.id), code)
     except Refusal as exc:
         await refused(bot, message.chat.id, user, settings, exc)
         return
@@ -45,7 +47,7 @@ async def cmd_checkin(
             title=ticket_title(catalog, done.ticket_type, lang),
             date=day(lang, done.visit_date),
             time=done.slot_time,
-            order_id=done.order_id,
+            ids=words.ids(lang, done.payment_id, done.order_id, done.provider_id),
             name=done.user_name,
             user_id=done.user_id,
             at=moment(lang, done.checked_in_at, settings.tz),

@@ -11,6 +11,7 @@ from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, Message
 
 from bot.texts import moment, money, t
+from handlers.admin import words
 from handlers.admin.replies import say
 from payments.admin.charts import ChartLabels, revenue_chart
 from payments.admin.console import AdminConsole
@@ -44,6 +45,9 @@ def stats_text(lang: str, stats: Stats, tz: ZoneInfo) -> str:
             )
         )
     lines.append(t(lang, "adm_stats_active", count=stats.active_subscriptions))
+    if stats.cohorts:
+        counts = ", ".join(f"{words.cohort(lang, c)} — {n}" for c, n in stats.cohorts)
+        lines.append(t(lang, "adm_stats_cohorts", counts=counts))
     return "\n".join(lines)
 
 

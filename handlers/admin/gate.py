@@ -8,7 +8,7 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
-from bot.callbacks import AdminCb, BroadcastCb
+from bot.callbacks import AdminCb, BroadcastCb, RefundCb
 from bot.texts import lang_of, t
 from payments.types import UserInfo
 
@@ -27,7 +27,7 @@ ADMIN_COMMANDS = (
     "broadcast",
     "export",
 )
-ADMIN_BUTTON_PREFIXES = frozenset({AdminCb.__prefix__, BroadcastCb.__prefix__})
+ADMIN_BUTTON_PREFIXES = frozenset({AdminCb.__prefix__, BroadcastCb.__prefix__, RefundCb.__prefix__})
 
 
 def admin_command(message: Message) -> bool:
@@ -80,4 +80,5 @@ def create_refusals_router() -> Router:
     refusals.message.register(on_refused, Command(*ADMIN_COMMANDS))
     refusals.callback_query.register(on_refused_button, AdminCb.filter())
     refusals.callback_query.register(on_refused_button, BroadcastCb.filter())
+    refusals.callback_query.register(on_refused_button, RefundCb.filter())
     return refusals

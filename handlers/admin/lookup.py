@@ -9,6 +9,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.texts import moment, money, t
+from handlers.admin import words
 from handlers.admin.replies import clip, refused, say, short_moment
 from payments.admin.console import AdminConsole
 from payments.admin.lookup import PaymentDetails
@@ -25,20 +26,20 @@ def payment_text(lang: str, details: PaymentDetails, catalog: Catalog, tz: ZoneI
     lines = [t(lang, "adm_pay_title", id=p.id)]
     if p.is_test:
         lines.append(t(lang, "adm_pay_test"))
-    lines.append(t(lang, "adm_pay_provider", id=p.provider_id or "—"))
+    lines.append(words.ids(lang, p.id, p.order_id, p.provider_id))
     if p.kind == "tickets":
         lines.append(t(lang, "adm_pay_tickets_order", order_id=p.order_id or "—"))
     else:
         plan = catalog.plan(p.plan_code or "")
         title = plan.title(lang) if plan else (p.plan_code or "—")
-        lines.append(t(lang, "adm_pay_plan", plan=title, cohort=p.cohort or "—"))
+        lines.append(t(lang, "adm_pay_plan", plan=title, cohort=words.cohort(lang, p.cohort)))
     lines.append(t(lang, "adm_pay_customer", name=p.user_name, user_id=p.user_id))
     if p.customer_email:
         lines.append(t(lang, "adm_pay_email", email=p.customer_email))
     lines.append(
         t(lang, "adm_pay_amount", amount=money(p.amount), refunded=money(p.refunded_amount))
     )
-    status = f"{p.status} ({p.cancel_reason})" if p.cancel_reason else p.status
+    status = words.payment_status(lang, p.status, p.cancel_reason)
     lines.append(t(lang, "adm_pay_status", status=status))
     lines.append(t(lang, "adm_pay_created", at=moment(lang, p.created_at, tz)))
     if p.captured_at:
@@ -67,28 +68,31 @@ def payment_text(lang: str, details: PaymentDetails, catalog: Catalog, tz: ZoneI
                 days=period.days,
                 start=moment(lang, period.starts_at, tz),
                 end=moment(lang, period.ends_at, tz),
-                status=period.subscription_status or "—",
+                status=words.subscription_status(lang, period.subscription_status),
                 expires=moment(lang, expires, tz) if expires else "—",
             ),
         ]
     if details.refunds:
         lines += ["", t(lang, "adm_pay_refunds")]
         lines += [
-            f"• #{r.id} {money(r.amount)} — {r.status} ({short_moment(r.created_at, tz)}"
-            + (f", admin {r.requested_by}" if r.requested_by else "")
+            f"• #{r.id} {money(r.amount)} — {words.refund_status(lang, r.status)} "
+            f"({short_moment(r.created_at, tz)}"
+            + (f", {t(lang, 'adm_source_admin')} {r.requested_by}" if r.requested_by else "")
             + ")"
             for r in details.refunds
         ]
     lines += ["", t(lang, "adm_pay_events", shown=len(details.events), total=details.events_total)]
     for event in details.events:
-        change = ""
-        if event.status_after and event.status_after != event.status_before:
-            change = f" {event.status_before or '∅'} → {event.status_after}"
-        lines.append(f"• {short_moment(event.at, tz)} {event.source}: {event.event}{change}")
+        said = f"{words.source(lang, event.source)}: {words.event(lang, event.event)}"
+        if change := words.status_change(lang, event.status_before, event.status_after):
+            said += f" ({change})"
+        lines.append(f"• {short_moment(event.at, tz)} {said}")
     if details.audit:
         lines += ["", t(lang, "adm_pay_audit")]
         lines += [
-            f"• {short_moment(a.at, tz)} {a.admin_id} {a.action}: {a.result}" for a in details.audit
+            f"• {short_moment(a.at, tz)} {a.admin_id} {words.action(lang, a.action)}: "
+            f"{words.result(lang, a.result)}"
+            for a in details.audit
         ]
     return clip("\n".join(lines))
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from payments.money import parse_money
 
-REFUND_AMOUNT = re.compile(r"^[0-9]{1,9}(?:[.,][0-9]{1,2})?$")
+ADMIN_AMOUNT = re.compile(r"^[0-9]{1,9}(?:[.,][0-9]{1,2})?$")
 ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 DOTTED_DATE = re.compile(r"^([0-9]{2})\.([0-9]{2})\.([0-9]{4})$")
 CLOCK_TIME = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
@@ -45,8 +45,13 @@ def parse_count(text: str) -> int | None:
     return int(text) if WHOLE_NUMBER.match(text) else None
 
 
-def parse_refund_amount(text: str) -> Decimal | None:
-    """Parse `500`, `500.5`, `500.50` or `500,50` into an amount; None for anything else."""
-    if not REFUND_AMOUNT.match(text):
+def parse_admin_amount(text: str) -> Decimal | None:
+    """Parse `249`, `249.5`, `249.50` or `249,50` into a positive amount; None for anything else.
+
+    ASCII digits only, at most two decimals: an admin types money as people write it, while
+    the API keeps its strict two-decimal strings.
+    """
+    if not ADMIN_AMOUNT.match(text):
         return None
-    return parse_money(text.replace(",", "."))
+    amount = parse_money(text.replace(",", "."))
+    return amount if amount > 0 else None

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.texts import money, t
+from handlers.admin import words
+from handlers.admin.parsing import parse_admin_amount
 from handlers.admin.replies import refused, say
 from payments.admin.console import AdminConsole
 from payments.admin.prices import PriceList
 from payments.admin.results import Refusal
 from payments.catalog import Catalog
-from payments.money import MoneyError, parse_money
 from payments.types import UserInfo
 from settings import Settings
 
@@ -37,7 +36,8 @@ def prices_text(lang: str, prices: PriceList, catalog: Catalog) -> str:
             )
         )
         lines += [
-            f"  • {c.cohort}: {money(c.amount)} ({t(lang, f'adm_price_src_{c.source}')})"
+            f"  • {words.cohort_and_code(lang, c.cohort)}: {money(c.amount)} "
+            f"({t(lang, f'adm_price_src_{c.source}')})"
             for c in plan.cohorts
         ]
     lines += ["", t(lang, "adm_prices_test", price=money(prices.test_price))]
@@ -70,12 +70,7 @@ async def cmd_setprice(
 ) -> None:
     """Set a plan's price for a cohort, from the next checkout on."""
     args = (command.args or "").split()
-    amount: Decimal | None = None
-    if len(args) == 3:
-        try:
-            amount = parse_money(args[2], strict=True)
-        except MoneyError:
-            amount = None
+    amount = parse_admin_amount(args[2]) if len(args) == 3 else None
     if amount is None:
         await say(bot, message.chat.id, t(user.language, "adm_usage_setprice"))
         return
@@ -93,7 +88,7 @@ async def cmd_setprice(
             user.language,
             "adm_setprice_done",
             plan=change.plan_code,
-            cohort=change.cohort,
+            cohort=words.cohort_and_code(user.language, change.cohort),
             old=money(change.old),
             new=money(change.new),
         ),

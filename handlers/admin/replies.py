@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot
 
 from bot.texts import day, moment, money, t
+from handlers.admin import words
 from payments.admin.results import Refusal
 from payments.types import UserInfo
 from settings import Settings
@@ -34,6 +35,8 @@ def _value(lang: str, value: object, tz: ZoneInfo) -> str:
 def refusal_text(lang: str, refusal: Refusal, tz: ZoneInfo) -> str:
     """Say why an action was refused, with its values formatted for people."""
     values = {name: _value(lang, value, tz) for name, value in refusal.values.items()}
+    if isinstance(status := refusal.values.get("status"), str):
+        values["status"] = words.payment_status(lang, status)
     return t(lang, f"adm_no_{refusal.reason}", **values)
 
 

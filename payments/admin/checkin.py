@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Ticket, User
+from db.models import Payment, Ticket, User
 from db.repositories import tickets as tickets_repo
 from payments.admin import audit
 from payments.admin.results import Refusal, display_name
 from payments.ports import Clock
+from payments.tickets.codes import lookup_forms
 from payments.types import TicketStatus
 
 
@@ -26,6 +27,8 @@ class CheckIn:
     visit_date: date
     slot_time: str
     order_id: str
+    payment_id: str
+    provider_id: str | None
     user_id: str
     user_name: str
     checked_in_at: datetime
@@ -62,17 +65,22 @@ class CheckIns:
         self._tz = tz
 
     async def check_in(self, admin_id: int, code: str) -> CheckIn:
-        """Let a ticket in: valid, for today (shop time zone), and only once."""
+        """Let a ticket in: valid, for today (shop time zone), and only once.
+
+        The code is read as typed or scanned: any case, with or without spaces and dashes
+        (payments/tickets/codes.py).
+        """
         code = code.strip()
         args: dict[str, Any] = {"code": code}
         now = self._clock.now()
         today = now.astimezone(self._tz).date()
         refusal: Refusal | None = None
         async with self._sessionmaker.begin() as session:
-            done = bool(code) and await tickets_repo.check_in(
-                session, code, visit_date=today, now=now, by=admin_id
+            found = await tickets_repo.by_any_code(session, lookup_forms(code))
+            done = found is not None and await tickets_repo.check_in(
+                session, found.code, visit_date=today, now=now, by=admin_id
             )
-            ticket = await tickets_repo.by_code(session, code) if code else None
+            ticket = await tickets_repo.by_code(session, found.code) if found else None
             if ticket is None:
                 refusal = Refusal("ticket_not_found", "no such ticket", code=code)
             elif await tickets_repo.is_test(session, ticket):
@@ -81,12 +89,15 @@ class CheckIns:
                 refusal = _check_in_refusal(ticket)
             else:
                 user = await session.get(User, ticket.user_id)
+                payment = await session.get(Payment, ticket.payment_id)
                 result = CheckIn(
                     code=ticket.code,
                     ticket_type=ticket.ticket_type,
                     visit_date=ticket.visit_date,
                     slot_time=ticket.slot_time,
                     order_id=ticket.order_id,
+                    payment_id=ticket.payment_id,
+                    provider_id=payment.provider_id if payment else None,
                     user_id=ticket.user_id,
                     user_name=display_name(user, ticket.user_id),
                     checked_in_at=now,

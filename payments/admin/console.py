@@ -15,6 +15,7 @@ from payments.admin.figures import SalesFigures
 from payments.admin.grants import Grants
 from payments.admin.lookup import PaymentLookup
 from payments.admin.prices import Prices
+from payments.admin.refund_drafts import RefundDrafts
 from payments.admin.refunds import Refunds
 from payments.admin.settlement import RefundSettlement
 from payments.catalog import Catalog
@@ -28,6 +29,7 @@ class AdminConsole:
     figures: SalesFigures
     lookup: PaymentLookup
     refunds: Refunds
+    refund_drafts: RefundDrafts
     settlement: RefundSettlement
     grants: Grants
     prices: Prices
@@ -50,19 +52,21 @@ def create_admin_console(
 ) -> AdminConsole:
     """Build every admin use-case, each with only the collaborators it uses."""
     settlement = RefundSettlement(sessionmaker=sessionmaker, notifier=notifier, clock=clock, tz=tz)
+    refunds = Refunds(
+        sessionmaker=sessionmaker,
+        gateway=gateway,
+        settlement=settlement,
+        catalog=catalog,
+        clock=clock,
+        fallback_email_domain=fallback_email_domain,
+    )
     return AdminConsole(
         figures=SalesFigures(
             sessionmaker=sessionmaker, clock=clock, tz=tz, test_user_ids=test_user_ids
         ),
         lookup=PaymentLookup(sessionmaker=sessionmaker, clock=clock),
-        refunds=Refunds(
-            sessionmaker=sessionmaker,
-            gateway=gateway,
-            settlement=settlement,
-            catalog=catalog,
-            clock=clock,
-            fallback_email_domain=fallback_email_domain,
-        ),
+        refunds=refunds,
+        refund_drafts=RefundDrafts(sessionmaker=sessionmaker, refunds=refunds, clock=clock, tz=tz),
         settlement=settlement,
         grants=Grants(sessionmaker=sessionmaker, notifier=notifier, catalog=catalog, clock=clock),
         prices=Prices(sessionmaker=sessionmaker, catalog=catalog, clock=clock),

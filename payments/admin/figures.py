@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_time
@@ -52,6 +53,8 @@ class Stats:
     active_subscriptions: int
     series: tuple[DayRevenue, ...]
     as_of: datetime
+    # Subscriptions paid in 30 days per cohort (`new`, `regular`, ...), most first.
+    cohorts: tuple[tuple[str, int], ...] = ()
 
 
 def _aware(value: Any) -> datetime | None:
@@ -100,7 +103,11 @@ class SalesFigures:
             paid = (
                 await session.execute(
                     select(
-                        Payment.kind, Payment.amount, Payment.captured_at, Payment.created_at
+                        Payment.kind,
+                        Payment.amount,
+                        Payment.captured_at,
+                        Payment.created_at,
+                        Payment.cohort,
                     ).where(
                         Payment.status == PaymentStatus.SUCCEEDED,
                         Payment.is_test.is_(False),
@@ -151,7 +158,12 @@ class SalesFigures:
                 active_query = active_query.where(Subscription.user_id.not_in(self._test_ids))
             active = int((await session.execute(active_query)).scalar_one())
 
-        payments = [(kind, amount, captured or created) for kind, amount, captured, created in paid]
+        payments = [
+            (kind, amount, captured or created) for kind, amount, captured, created, _ in paid
+        ]
+        cohorts = Counter(
+            cohort for kind, *_, cohort in paid if kind == PaymentKind.SUBSCRIPTION and cohort
+        )
         first_paid = [moment for _, value in firsts if (moment := _aware(value)) is not None]
 
         def figures(start: datetime) -> Figures:
@@ -177,6 +189,7 @@ class SalesFigures:
             active_subscriptions=active,
             series=tuple(DayRevenue(d, v[0], v[1]) for d, v in sorted(by_day.items())),
             as_of=now,
+            cohorts=tuple(sorted(cohorts.items(), key=lambda item: (-item[1], item[0]))),
         )
         await audit.record(
             self._sessionmaker,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, Subscription, SubscriptionPeriod, User
@@ -18,6 +18,7 @@ from db.repositories import tickets as tickets_repo
 from payments.admin import audit
 from payments.admin.results import Refusal, display_name
 from payments.ports import Clock
+from payments.types import PaymentStatus
 
 EVENTS_SHOWN = 25
 AUDIT_SHOWN = 10
@@ -116,7 +117,11 @@ class PaymentDetails:
 
 
 async def find_payment(session: AsyncSession, query: str) -> Payment | None:
-    """Find a payment by our id, YooKassa's id or its order id (the newest of the order)."""
+    """Find a payment by our id, YooKassa's id or its order id.
+
+    An order may have had several payments (a retry after a decline, say): its paid one is
+    the one meant, else the newest.
+    """
     query = query.strip()
     if not query or len(query) > 64:
         return None
@@ -124,10 +129,11 @@ async def find_payment(session: AsyncSession, query: str) -> Payment | None:
     if payment is None:
         payment = await payments_repo.get_by_provider_id(session, query)
     if payment is None:
+        paid_first = case((Payment.status == PaymentStatus.SUCCEEDED, 0), else_=1)
         result = await session.execute(
             select(Payment)
             .where(Payment.order_id == query)
-            .order_by(Payment.created_at.desc())
+            .order_by(paid_first, Payment.created_at.desc(), Payment.id.desc())
             .limit(1)
         )
         payment = result.scalar_one_or_none()

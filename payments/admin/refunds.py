@@ -58,6 +58,8 @@ class RefundResult:
     """What a refund did to a payment."""
 
     payment_id: str
+    order_id: str | None
+    provider_id: str | None
     kind: str
     refund_id: int
     amount: Decimal
@@ -69,6 +71,39 @@ class RefundResult:
     subscription_expires_at: datetime | None
     subscription_active: bool
     retried: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RefundCheck:
+    """A refund that may be made: the payment, the amount, the unanswered refund it retries."""
+
+    payment: Payment
+    amount: Decimal
+    waiting: Refund | None
+
+
+def _too_much(payment: Payment, want: Decimal) -> Refusal:
+    left = payment.amount - payment.refunded_amount
+    return Refusal(
+        "refund_too_much",
+        f"asked {wire(want)}, only {wire(left)} of {wire(payment.amount)} is left",
+        payment_id=payment.id,
+        requested=want,
+        left=left,
+        total=payment.amount,
+    )
+
+
+def _changed(payment: Payment, expected: Decimal) -> Refusal:
+    return Refusal(
+        "refund_changed",
+        f"refunded {wire(payment.refunded_amount)} of {wire(payment.amount)}, "
+        f"{wire(expected)} when confirmed",
+        payment_id=payment.id,
+        refunded=payment.refunded_amount,
+        total=payment.amount,
+        expected=expected,
+    )
 
 
 class Refunds:
@@ -93,18 +128,27 @@ class Refunds:
         self._fallback_email_domain = fallback_email_domain
 
     async def refund(
-        self, admin_id: int, query: str, amount: Decimal | None = None
+        self,
+        admin_id: int,
+        query: str,
+        amount: Decimal | None = None,
+        *,
+        expect_refunded: Decimal | None = None,
     ) -> RefundResult:
         """Refund all that is left of a payment, or `amount` of it, through YooKassa.
 
         See payments/admin/settlement.py for the rules on tickets and subscriptions. An earlier
         refund of the same payment that YooKassa left unanswered is asked again first, with its
         own key; one that may still be on its way (another admin's, right now) is refused.
+        With `expect_refunded` (what a confirmed preview saw), a payment whose refunded amount
+        is no longer that is refused: the admin confirmed something that is not true any more.
         """
         args: dict[str, Any] = {"query": query, "amount": wire(amount) if amount else None}
         now = self._clock.now()
         async with self._sessionmaker.begin() as session:
-            prepared = await self._prepare_refund(session, admin_id, query, amount, now)
+            prepared = await self._prepare_refund(
+                session, admin_id, query, amount, now, expect_refunded
+            )
         if isinstance(prepared, Refusal):
             await audit.refuse(
                 self._sessionmaker, self._clock, admin_id, "refund", query[:64], args, prepared
@@ -179,18 +223,10 @@ class Refunds:
         )
         return result
 
-    async def _prepare_refund(
-        self,
-        session: AsyncSession,
-        admin_id: int,
-        query: str,
-        amount: Decimal | None,
-        now: datetime,
-    ) -> Refusal | tuple[str, str, int, Decimal, str, bool, Receipt]:
-        """Reserve the amount and write the pending refund row (or find the unanswered one).
-
-        Also build the refund's receipt from the one the payment was sold with (54-FZ).
-        """
+    async def check(
+        self, session: AsyncSession, query: str, amount: Decimal | None, now: datetime
+    ) -> Refusal | RefundCheck:
+        """Say what a refund of `query` would be, or why it would be refused; change nothing."""
         payment = await find_payment(session, query)
         if payment is None:
             return Refusal("payment_not_found", f"no payment {query!r}", query=query)
@@ -223,15 +259,7 @@ class Refunds:
                     payment_id=payment.id,
                     amount=waiting.amount,
                 )
-            return (
-                payment.id,
-                payment.provider_id,
-                waiting.id,
-                waiting.amount,
-                waiting.idempotence_key,
-                True,
-                await self._refund_receipt(session, payment, waiting.amount),
-            )
+            return RefundCheck(payment, waiting.amount, waiting)
         left = payment.amount - payment.refunded_amount
         if left <= 0:
             return Refusal(
@@ -242,15 +270,46 @@ class Refunds:
                 total=payment.amount,
             )
         want = left if amount is None else amount
-        if want > left or not await refunds_repo.reserve(session, payment.id, want):
-            return Refusal(
-                "refund_too_much",
-                f"asked {wire(want)}, only {wire(left)} of {wire(payment.amount)} is left",
-                payment_id=payment.id,
-                requested=want,
-                left=left,
-                total=payment.amount,
+        if want > left:
+            return _too_much(payment, want)
+        return RefundCheck(payment, want, None)
+
+    async def _prepare_refund(
+        self,
+        session: AsyncSession,
+        admin_id: int,
+        query: str,
+        amount: Decimal | None,
+        now: datetime,
+        expect_refunded: Decimal | None = None,
+    ) -> Refusal | tuple[str, str, int, Decimal, str, bool, Receipt]:
+        """Reserve the amount and write the pending refund row (or find the unanswered one).
+
+        Also build the refund's receipt from the one the payment was sold with (54-FZ).
+        """
+        checked = await self.check(session, query, amount, now)
+        if isinstance(checked, Refusal):
+            return checked
+        payment, want, waiting = checked.payment, checked.amount, checked.waiting
+        if expect_refunded is not None and payment.refunded_amount != expect_refunded:
+            return _changed(payment, expect_refunded)
+        assert payment.provider_id is not None  # noqa: S101 - check() refuses one without
+        if waiting is not None:
+            return (
+                payment.id,
+                payment.provider_id,
+                waiting.id,
+                waiting.amount,
+                waiting.idempotence_key,
+                True,
+                await self._refund_receipt(session, payment, waiting.amount),
             )
+        if not await refunds_repo.reserve(session, payment.id, want, expected=expect_refunded):
+            # Someone else's refund got there first: say what is true now.
+            await session.refresh(payment)
+            if expect_refunded is not None:
+                return _changed(payment, expect_refunded)
+            return _too_much(payment, want)
         key = f"{payment.id}-refund-{secrets.token_hex(8)}"
         row = Refund(
             payment_id=payment.id,
@@ -294,6 +353,8 @@ class Refunds:
             subscription = await get_subscription(session, payment.user_id)
         return RefundResult(
             payment_id=payment_id,
+            order_id=payment.order_id,
+            provider_id=payment.provider_id,
             kind=payment.kind,
             refund_id=refund_id,
             amount=row.amount if row else ZERO,

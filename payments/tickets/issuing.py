@@ -12,7 +12,8 @@ from payments.catalog import Catalog
 from payments.mailer import Attachment
 from payments.ports import IssuedTicket, Mailer, Recipient, TicketsIssued
 from payments.receipts import ticket_title
-from payments.tickets.qr import new_ticket_code, qr_png
+from payments.tickets.codes import new_ticket_code
+from payments.tickets.qr import qr_png
 from payments.types import OrderStatus, TicketStatus
 
 

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import io
-import secrets
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
-
-TICKET_CODE_BYTES = 15
-
-
-def new_ticket_code() -> str:
-    """Return an unguessable ticket code (120 random bits, URL-safe, 20 characters)."""
-    return secrets.token_urlsafe(TICKET_CODE_BYTES)
 
 
 def qr_png(text: str, *, box_size: int = 10) -> bytes:

@@ -89,6 +89,26 @@ async def ask(admin: FakeUser, command: str, timeout: float = 10) -> str:  # noq
     return plain_text(await admin.wait_reply(timeout=timeout))
 
 
+async def refund(admin: FakeUser, command: str, timeout: float = 10) -> str:  # noqa: ASYNC109
+    """Send a /refund, confirm what it says it will do, and return the outcome.
+
+    A usage line or a refusal comes without buttons: nothing to confirm, it is returned as is.
+    """
+    await admin.send(command)
+    confirmation = await admin.wait_reply(timeout=timeout)
+    if not confirmation.buttons:
+        return plain_text(confirmation)
+    await admin.press("✅ Вернуть", confirmation, contains=True)
+    outcome = await admin.wait_for(
+        lambda m: (
+            m.message_id == confirmation.message_id
+            and not (m.text or "").startswith(("💸 Вернуть", "⏳"))
+        ),
+        timeout=timeout,
+    )
+    return plain_text(outcome)
+
+
 async def seats_held(shop: Shop, visit: date) -> int:
     async with shop.service.sessionmaker() as session:
         row = (

@@ -47,7 +47,7 @@ async def test_everyone_else_is_refused_and_sees_nothing(make_shop: ShopFactory)
         "/export",
     ):
         assert await ask(stranger, command) == REFUSAL, command
-    for data in ("adm:stats", "adm:export", "adm:prices", "bc:send:1", "bc:stop:1"):
+    for data in ("adm:stats", "adm:export", "adm:prices", "bc:send:1", "bc:stop:1", "arf:ok:1"):
         await stranger.press_data(data)
         answer = await stranger.wait_callback_answer()
         assert answer.text == REFUSAL

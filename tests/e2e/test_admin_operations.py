@@ -27,14 +27,18 @@ async def test_prices_capacity_grant_and_export(make_shop: ShopFactory) -> None:
     shop = await make_shop()
     admin = shop.telegram.user(ADMIN_ID)
     prices = await ask(admin, "/prices")
-    assert "monthly" in prices and "new: 299 ₽" in prices and "Тестовые пользователи" in prices
+    assert (
+        "monthly" in prices
+        and "новые клиенты (new): 299 ₽" in prices
+        and "Тестовые пользователи" in prices
+    )
 
-    assert "Использование: /setprice" in await ask(admin, "/setprice new monthly 249")
+    assert "Использование: /setprice" in await ask(admin, "/setprice new monthly 249.555")
     assert "Нет когорты «vip»" in await ask(admin, "/setprice vip monthly 249.00")
     assert "Нет тарифа «weekly»" in await ask(admin, "/setprice new weekly 249.00")
     done = await ask(admin, "/setprice new monthly 249.00")
     assert "299 ₽ → 249 ₽" in done, done
-    assert "new: 249 ₽ (изменена)" in await ask(admin, "/prices")
+    assert "новые клиенты (new): 249 ₽ (изменена)" in await ask(admin, "/prices")
     newcomer = shop.telegram.user(5701)
     await newcomer.send("/subscribe")
     plans = await newcomer.wait_reply()

@@ -21,6 +21,7 @@ from tests.e2e.admin_chat import (
     audit_rows,
     buy_plan,
     buy_tickets,
+    refund,
     seats_held,
     shop_day,
     tickets_of,
@@ -38,19 +39,19 @@ async def test_partial_then_full_refund_returns_seats_and_a_third_is_refused(
     customer = shop.telegram.user(5201)
     admin = shop.telegram.user(ADMIN_ID)
 
-    assert "Использование: /refund" in await ask(admin, f"/refund {payment_id} 12.345")
-    assert "Использование: /refund" in await ask(admin, "/refund")
-    partial = await ask(admin, f"/refund {payment_id} 1000.00")
+    assert "Использование: /refund" in await refund(admin, f"/refund {payment_id} 12.345")
+    assert "Использование: /refund" in await refund(admin, "/refund")
+    partial = await refund(admin, f"/refund {payment_id} 1000.00")
     assert "Возврат #1 на 1 000 ₽" in partial and "выполнен" in partial, partial
     assert "Возвращено 1 000 ₽ из 3 000 ₽" in partial
     await customer.wait_for(lambda m: "Билеты остаются в силе" in (m.text or ""))
     assert {t.status for t in await tickets_of(shop, payment_id)} == {"valid"}
     assert await seats_held(shop, visit) == 3
 
-    too_much = await ask(admin, f"/refund {payment_id} 2500")
+    too_much = await refund(admin, f"/refund {payment_id} 2500")
     assert "запрошено 2 500 ₽, а вернуть можно только 2 000 ₽ из 3 000 ₽" in too_much
 
-    full = await ask(admin, f"/refund {payment_id}")
+    full = await refund(admin, f"/refund {payment_id}")
     assert "Возврат #2 на 2 000 ₽" in full and "выполнен" in full, full
     assert "Возвращено 3 000 ₽ из 3 000 ₽" in full
     assert "Билеты: аннулировано 3 из 3" in full
@@ -59,7 +60,7 @@ async def test_partial_then_full_refund_returns_seats_and_a_third_is_refused(
     assert await seats_held(shop, visit) == 0
 
     refund_posts = [r for r in shop.yookassa.requests if r.path.endswith("/refunds")]
-    third = await ask(admin, f"/refund {payment_id}")
+    third = await refund(admin, f"/refund {payment_id}")
     assert "Возврат невозможен" in third and "уже возвращено 3 000 ₽ из 3 000 ₽" in third, third
     assert [r for r in shop.yookassa.requests if r.path.endswith("/refunds")] == refund_posts
 
@@ -95,7 +96,7 @@ async def test_partial_then_full_refund_returns_seats_and_a_third_is_refused(
     view = await ask(admin, f"/payment {payment_id}")
     assert f"💳 Платёж {payment_id}" in view
     assert "возвращено: 3 000 ₽" in view
-    assert "#1 1 000 ₽ — succeeded" in view and "#2 2 000 ₽ — succeeded" in view
+    assert "#1 1 000 ₽ — выполнен" in view and "#2 2 000 ₽ — выполнен" in view
     assert view.count("возвращён") == 3
     assert "Действия админов:" in view and "refused:" in view
     order_view = await ask(admin, f"/payment {payment.order_id}")
@@ -109,14 +110,14 @@ async def test_subscription_refund_shortens_it_pro_rata(make_shop: ShopFactory) 
     async with shop.service.sessionmaker() as session:
         before = (await session.execute(select(Subscription))).scalar_one().expires_at
     admin = shop.telegram.user(ADMIN_ID)
-    reply = await ask(admin, f"/refund {payment_id} 149.50")
+    reply = await refund(admin, f"/refund {payment_id} 149.50")
     assert "выполнен" in reply and "Подписка теперь до" in reply
     async with shop.service.sessionmaker() as session:
         sub = (await session.execute(select(Subscription))).scalar_one()
     assert sub.expires_at == before - timedelta(days=15)  # round(30 × 149.50 / 299) = 15
     customer = shop.telegram.user(5301)
     await customer.wait_for(lambda m: "Теперь она действует до" in (m.text or ""))
-    reply = await ask(admin, f"/refund {payment_id}")
+    reply = await refund(admin, f"/refund {payment_id}")
     assert "Возвращено 299 ₽ из 299 ₽" in reply
     async with shop.service.sessionmaker() as session:
         sub = (await session.execute(select(Subscription))).scalar_one()
@@ -132,7 +133,7 @@ async def test_refund_pending_at_yookassa_is_finished_by_the_notification(
     payment_id = await buy_tickets(shop, 5401, adults=2)
     shop.yookassa.refunds_pending = True
     admin = shop.telegram.user(ADMIN_ID)
-    reply = await ask(admin, f"/refund {payment_id}")
+    reply = await refund(admin, f"/refund {payment_id}")
     assert "ждём подтверждения" in reply, reply
     assert {t.status for t in await tickets_of(shop, payment_id)} == {"valid"}
     first = next(iter(shop.yookassa.refunds))
@@ -142,7 +143,7 @@ async def test_refund_pending_at_yookassa_is_finished_by_the_notification(
         payment = await session.get(Payment, payment_id)
     assert payment is not None and payment.refunded_amount == Decimal("0.00")
 
-    reply = await ask(admin, f"/refund {payment_id}")
+    reply = await refund(admin, f"/refund {payment_id}")
     assert "ждём подтверждения" in reply
     second = next(r for r in shop.yookassa.refunds if r != first)
     await shop.yookassa.complete_refund(second)
@@ -169,16 +170,16 @@ async def test_unanswered_refund_is_retried_with_the_same_key(make_shop: ShopFac
     # YooKassa makes the refund but answers too late; its notification is lost too.
     shop.yookassa.lose_notifications(1)
     shop.yookassa.slow(3.0, n=1)
-    reply = await ask(admin, f"/refund {payment_id}", timeout=15)
+    reply = await refund(admin, f"/refund {payment_id}", timeout=15)
     assert "ЮKassa не ответила" in reply, reply
     async with shop.service.sessionmaker() as session:
         payment = await session.get(Payment, payment_id)
         row = (await session.execute(select(Refund))).scalar_one()
     assert payment is not None and payment.refunded_amount == Decimal("299.00")  # reserved
     assert (row.status, row.provider_id, row.applied_at) == ("pending", None, None)
-    different = await ask(admin, f"/refund {payment_id} 100.00")
+    different = await refund(admin, f"/refund {payment_id} 100.00")
     assert "повторить его" in different
-    retried = await ask(admin, f"/refund {payment_id}")
+    retried = await refund(admin, f"/refund {payment_id}")
     assert "выполнен" in retried and "повтор" in retried, retried
     assert "Подписка завершена" in retried
     keys = {r.idempotence_key for r in shop.yookassa.requests if r.path.endswith("/refunds")}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tests.e2e.admin_chat import ask, our_id, pay
+from tests.e2e.admin_chat import our_id, pay, refund
 from tests.e2e.conftest import ADMIN_ID, Shop, ShopFactory
 from tests.e2e.test_tickets import _choose, _to_payment
 
@@ -63,7 +63,7 @@ async def test_full_and_partial_ticket_refunds_carry_receipts_that_add_up(
     # A whole payment refunded at once: the receipt returns the lines as sold.
     whole_id, whole_provider = await _buy(shop, 5601, "olga@example.com")
     sold = next(r.body for r in shop.yookassa.requests if r.path.endswith("/payments"))
-    answer = await ask(admin, f"/refund {whole_id}")
+    answer = await refund(admin, f"/refund {whole_id}")
     assert "выполнен" in answer, answer
     [(amount, receipt)] = _receipts(shop, whole_provider)
     assert amount == Decimal("2500.00")
@@ -80,8 +80,8 @@ async def test_full_and_partial_ticket_refunds_carry_receipts_that_add_up(
     # Another payment refunded in two parts: each receipt is a share of every line, in whole
     # kopecks, adding up to exactly the amount refunded.
     part_id, part_provider = await _buy(shop, 5602, "ivan@example.com")
-    assert "выполнен" in await ask(admin, f"/refund {part_id} 333.33")
-    assert "выполнен" in await ask(admin, f"/refund {part_id}")
+    assert "выполнен" in await refund(admin, f"/refund {part_id} 333.33")
+    assert "выполнен" in await refund(admin, f"/refund {part_id}")
     (first, first_receipt), (rest, rest_receipt) = _receipts(shop, part_provider)
     assert (first, rest) == (Decimal("333.33"), Decimal("2166.67"))
     assert _lines(first_receipt) == [

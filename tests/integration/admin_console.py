@@ -14,6 +14,7 @@ from db.models import User
 from db.reader import Reader
 from payments.admin.checkin import CheckIns
 from payments.admin.figures import SalesFigures
+from payments.admin.refund_drafts import RefundDrafts
 from payments.admin.refunds import Refunds
 from payments.admin.settlement import RefundSettlement
 from payments.catalog import load_catalog
@@ -86,6 +87,7 @@ class Console:
     settlement: RefundSettlement
     figures: SalesFigures
     checkin: CheckIns
+    refund_drafts: RefundDrafts
 
 
 @asynccontextmanager
@@ -155,6 +157,7 @@ async def wired_console(
                 settlement,
                 figures,
                 checkin,
+                RefundDrafts(sessionmaker=sessionmaker, refunds=refunds, clock=clock, tz=SHOP_TZ),
             )
         finally:
             reader.close()

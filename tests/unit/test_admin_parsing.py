@@ -9,7 +9,7 @@ from decimal import Decimal
 from aiogram.types import Chat, Message, MessageEntity
 
 from handlers.admin.broadcast import broadcast_text
-from handlers.admin.parsing import parse_clock, parse_count, parse_day, parse_refund_amount
+from handlers.admin.parsing import parse_admin_amount, parse_clock, parse_count, parse_day
 
 
 def test_dates_times_and_amounts_are_parsed_strictly() -> None:
@@ -21,10 +21,16 @@ def test_dates_times_and_amounts_are_parsed_strictly() -> None:
     assert parse_clock("24:00") is None
     assert parse_count("150") == 150
     assert parse_count("-1") is None
-    assert parse_refund_amount("500") == Decimal("500.00")
-    assert parse_refund_amount("500,5") == Decimal("500.50")
-    assert parse_refund_amount("500.555") is None
-    assert parse_refund_amount("1e3") is None
+    assert parse_admin_amount("500") == Decimal("500.00")
+    assert parse_admin_amount("500,5") == Decimal("500.50")
+    assert parse_admin_amount("500.555") is None
+    assert parse_admin_amount("1e3") is None
+    assert parse_admin_amount("249,50") == Decimal("249.50")
+    assert parse_admin_amount("249.5") == Decimal("249.50")
+    assert parse_admin_amount("0") is None
+    assert parse_admin_amount("0,00") is None
+    assert parse_admin_amount("-5") is None
+    assert parse_admin_amount("249,") is None
 
 
 def test_broadcast_text_keeps_formatting_and_escapes_the_rest() -> None:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.admin.parsing import parse_clock, parse_count, parse_day, parse_refund_amount
+from handlers.admin.parsing import parse_admin_amount, parse_clock, parse_count, parse_day
 from payments.api.auth import InitDataError, sign_init_data, verify_init_data
 from payments.money import MoneyError, parse_money
 
@@ -27,9 +27,9 @@ BOT_TOKEN = "123456:ABC-test-token"
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_admin_command_numbers_need_ascii_digits(script: str) -> None:
     digits = SCRIPTS[script]
-    assert parse_refund_amount("500.50") == Decimal("500.50")
-    assert parse_refund_amount("500.50".translate(digits)) is None
-    assert parse_refund_amount("500,5".translate(digits)) is None
+    assert parse_admin_amount("500.50") == Decimal("500.50")
+    assert parse_admin_amount("500.50".translate(digits)) is None
+    assert parse_admin_amount("500,5".translate(digits)) is None
     assert parse_count("120") == 120
     assert parse_count("120".translate(digits)) is None
     assert parse_day("2030-01-31") is not None
