@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from bot.texts import admin, refunds, shell, subscription, tickets
+from bot.texts import admin, journeys, refunds, shell, subscription, tickets
 from payments.money import human
 
 RU = "ru"
@@ -22,6 +22,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     **tickets.TEXTS,
     **refunds.TEXTS,
     **admin.TEXTS,
+    **journeys.TEXTS,
 }
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.texts import _TEXTS, admin, refunds, shell, subscription, tickets
+from bot.texts import _TEXTS, admin, journeys, refunds, shell, subscription, tickets
 
 
 def test_no_key_is_defined_in_two_journeys() -> None:
-    modules = (shell, subscription, tickets, refunds, admin)
+    modules = (shell, subscription, tickets, refunds, admin, journeys)
     assert sum(len(module.TEXTS) for module in modules) == len(_TEXTS)
