@@ -138,6 +138,9 @@ async def on_email(message: Message, state: FSMContext, **deps: Any) -> None:
         await message.answer(t(journey.lang, "bad_email"))
         return
     await state.update_data(email=text)
+    # The address is the customer's newest message: the summary goes below it, and the old
+    # step becomes one line saying what was taken.
+    await journey.retire(t(journey.lang, "chosen_email", email=text))
     await journey.summary()
 
 
