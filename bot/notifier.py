@@ -11,7 +11,8 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramFor
 from aiogram.types import BufferedInputFile, InputMediaPhoto
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.texts import day, money, t
+from bot.keyboards import next_steps_keyboard
+from bot.texts import day, money, t, with_address
 from db.repositories.users import mark_blocked
 from payments.catalog import Catalog
 from payments.ports import (
@@ -26,6 +27,7 @@ from payments.ports import (
 )
 from payments.receipts import ticket_title
 from payments.tickets.qr import qr_png
+from payments.types import CancelReason
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +101,11 @@ class TelegramNotifier:
             return
         plan = self._plan_title(note.plan_code, lang)
         await self._close_pay_message(note.recipient, t(lang, "pay_message_paid", description=plan))
-        await self._send(note.recipient, t(lang, "subscription_paid", plan=plan, date=date))
+        await self._send(
+            note.recipient,
+            t(lang, "subscription_paid", plan=plan, date=date),
+            reply_markup=next_steps_keyboard(lang),
+        )
 
     async def payment_canceled(self, note: PaymentCanceled) -> None:
         """Close the pay message and say why the payment ended."""
@@ -110,7 +116,10 @@ class TelegramNotifier:
         key = {"expired": "payment_expired", "sold_out": "tickets_sold_out_refund"}.get(
             note.reason, "payment_canceled"
         )
-        await self._send(note.recipient, t(lang, key))
+        # A decline can be tried again at once: a new payment for the same order.
+        declined = note.reason.startswith(f"{CancelReason.PROVIDER.value}:")
+        markup = next_steps_keyboard(lang, retry_payment_id=note.payment_id if declined else None)
+        await self._send(note.recipient, t(lang, key), reply_markup=markup)
 
     async def tickets_issued(self, note: TicketsIssued) -> None:
         """Close the pay message, confirm the order and send every ticket's QR in one album."""
@@ -124,9 +133,9 @@ class TelegramNotifier:
         await self._close_pay_message(
             recipient, t(lang, "pay_message_paid", description=note.order_id)
         )
+        text = t(lang, "tickets_paid", order_id=note.order_id, count=len(note.tickets), **when)
         sent = await self._send(
-            recipient,
-            t(lang, "tickets_paid", order_id=note.order_id, count=len(note.tickets), **when),
+            recipient, self.where_and_when(text, lang), reply_markup=next_steps_keyboard(lang)
         )
         if not sent:
             return
@@ -146,6 +155,10 @@ class TelegramNotifier:
                     await self._bot.send_media_group(chat_id, list(chunk))
         except TelegramAPIError as exc:
             log.warning("QR tickets of order %s not delivered in chat: %s", note.order_id, exc)
+
+    def where_and_when(self, text: str, lang: str) -> str:
+        """Add the shop's address and opening hours (when the catalog has them) to a text."""
+        return with_address(text, self._catalog.shop, lang)
 
     def ticket_caption(self, lang: str, ticket: IssuedTicket) -> str:
         """Caption a ticket's QR: type, date, time and the code the gate checks."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import admin, errors, interrupt, my, start, subscribe, tickets
+from handlers import admin, errors, interrupt, my, next_steps, start, subscribe, tickets
 
 
 def get_routers() -> list[Router]:
@@ -21,6 +21,7 @@ def get_routers() -> list[Router]:
         admin.create_router(),
         subscribe.create_router(),
         my.create_router(),
+        next_steps.create_router(),
         tickets.create_router(),
         errors.create_router(),
     ]

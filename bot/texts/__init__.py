@@ -11,6 +11,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from bot.texts import admin, journeys, refunds, shell, subscription, tickets
+from payments.catalog import Shop
 from payments.money import human
 
 RU = "ru"
@@ -36,6 +37,19 @@ def t(lang: str, key: str, **kwargs: object) -> str:
     ru, en = _TEXTS[key]
     template = en if lang == EN else ru
     return template.format(**kwargs) if kwargs else template
+
+
+def with_address(text: str, shop: Shop, lang: str) -> str:
+    """Add the shop's address and opening hours, each when the catalog gives it."""
+    lines = [text]
+    address, hours = shop.address(lang), shop.hours(lang)
+    if address or hours:
+        lines.append("")
+    if address:
+        lines.append(t(lang, "shop_address", address=address))
+    if hours:
+        lines.append(t(lang, "shop_hours", hours=hours))
+    return "\n".join(lines)
 
 
 def money(amount: Decimal) -> str:

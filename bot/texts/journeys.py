@@ -69,6 +69,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "retry_paid": ("Этот заказ уже оплачен.", "This order is already paid."),
     "retry_unknown": ("Этот платёж не найден.", "This payment was not found."),
+    "retry_busy": (
+        "Новый платёж уже создаётся — подождите пару секунд.",
+        "A new payment is being created; please wait a few seconds.",
+    ),
+    "retry_open": (
+        "Этот платёж ещё ждёт оплаты: нажмите «Оплатить» в его сообщении или откройте /my.",
+        "This payment is still waiting: press “Pay” on its message or open /my.",
+    ),
     # /my: unpaid orders.
     "my_unpaid_title": ("⏳ Ждут оплаты:", "⏳ Awaiting payment:"),
     "my_unpaid_tickets": (

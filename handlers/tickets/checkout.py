@@ -35,7 +35,7 @@ async def on_nav(
     action = callback_data.action
     if action == "cancel":
         await query.answer()
-        await journey.show(t(lang, "journey_canceled"), None)
+        await journey.show(t(lang, "journey_canceled"), keyboards.next_steps_keyboard(lang))
         await state.clear()
         return
     data = await state.get_data()
@@ -153,7 +153,9 @@ async def cmd_cancel(
     await state.clear()
     payment_id = data.get("payment_id")
     released = bool(payment_id) and await checkout.cancel_by_user(str(payment_id), user.id)
+    lang = user.language
+    next_steps = keyboards.next_steps_keyboard(lang)
     if current is None and not released:
-        await message.answer(t(user.language, "nothing_to_cancel"))
+        await message.answer(t(lang, "nothing_to_cancel"), reply_markup=next_steps)
         return
-    await message.answer(t(user.language, "journey_canceled"))
+    await message.answer(t(lang, "journey_canceled"), reply_markup=next_steps)
