@@ -87,9 +87,9 @@ def _month_cb(month: date) -> TCalCb:
 
 
 def _calendar_cell(
-    value: date, month: date, bookable: Collection[date], closed: Collection[int]
+    value: date, month: date, today: date, bookable: Collection[date], closed: Collection[int]
 ) -> InlineKeyboardButton:
-    if value.month != month.month:
+    if value.month != month.month or value < today:
         return InlineKeyboardButton(text="·", callback_data=TCalCb(m="-").pack())
     if value in bookable:
         return InlineKeyboardButton(
@@ -111,9 +111,9 @@ def dates(  # noqa: PLR0913 - the calendar needs the whole window
 ) -> InlineKeyboardMarkup:
     """Build the date picker: "Today" and "Tomorrow" first, then a month calendar.
 
-    Bookable days carry their number; closed weekdays are marked ✖; past days, days beyond the
-    window and other months' days show "·" and pick nothing. ◀️ / ▶️ move between the months
-    of the booking window.
+    Bookable days carry their number; closed weekdays to come are marked ✖; past days, days
+    beyond the window and other months' days show "·" and pick nothing. ◀️ / ▶️ move between
+    the months of the booking window.
     """
     month = month.replace(day=1)
     rows: list[list[InlineKeyboardButton]] = []
@@ -149,7 +149,7 @@ def dates(  # noqa: PLR0913 - the calendar needs the whole window
     cell = month - timedelta(days=month.weekday())
     while cell < following:
         week = [cell + timedelta(days=offset) for offset in range(7)]
-        rows.append([_calendar_cell(d, month, bookable, closed_weekdays) for d in week])
+        rows.append([_calendar_cell(d, month, today, bookable, closed_weekdays) for d in week])
         cell += timedelta(days=7)
     rows.append(
         [

@@ -98,6 +98,10 @@ async def on_retry(  # noqa: PLR0911 - one answer per way a retry can end
     except ProviderDown:
         await query.answer(t(lang, "provider_down"), show_alert=True)
         return
+    if retried.reused:
+        # A second tap: the new payment's message is already in the chat, with its button.
+        await query.answer(t(lang, "retry_open"), show_alert=True)
+        return
     await query.answer()
     await _keep_text_drop_buttons(query)
     result = retried.result

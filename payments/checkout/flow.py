@@ -69,6 +69,7 @@ class Retried:
 
     result: CheckoutResult
     order_id: str | None
+    reused: bool = False
 
 
 def new_payment_id() -> str:
@@ -369,6 +370,7 @@ class Checkout:
                 expires_at=payment.expires_at,
                 is_test=payment.is_test,
             )
+            return Retried(result, previous.order_id, reused=True)
         return Retried(result, previous.order_id)
 
     async def attach_message(self, payment_id: str, message_id: int) -> None:
