@@ -211,6 +211,7 @@ async def test_a_decline_offers_try_again_with_the_same_order(make_shop: ShopFac
     assert await _held(shop, visit) == 0
 
     # A double tap: one new payment for the same order, its seats held again.
+    before = len(user.callback_answers)
     await user.press("🔁 Попробовать снова", declined)
     await user.press("🔁 Попробовать снова", declined)
     again = await user.wait_for(
@@ -222,6 +223,13 @@ async def test_a_decline_offers_try_again_with_the_same_order(make_shop: ShopFac
     )
     assert order_id.group(0) in _text(again)
     assert "2 000 ₽" in _text(again)
+    # Both taps answered: one made the payment, the other points at it.
+    answers = await user.chat.signal.wait_until(
+        lambda: answers[before:] if len(answers := user.callback_answers) >= before + 2 else None,
+        timeout=5,
+    )
+    tapped = sorted(answer or "" for answer in answers)
+    assert tapped[0] == "" and ("ждёт оплаты" in tapped[1] or "создаётся" in tapped[1]), tapped
     assert not _live(user, declined).buttons
     async with shop.service.sessionmaker() as session:
         rows = (await session.execute(select(Payment).order_by(Payment.created_at))).scalars().all()
@@ -232,6 +240,12 @@ async def test_a_decline_offers_try_again_with_the_same_order(make_shop: ShopFac
     created = [r for r in shop.yookassa.requests if r.path.endswith("/payments")]
     assert len(created) == 2
     assert await _held(shop, visit) == 2
+    assert sum("💳 Оплатить" in " ".join(m.button_texts()) for m in user.messages) == 1
+    # A later tap on the old button points at the payment already waiting.
+    await user.press_data(f"rt:{rows[0].id}", "🔁 Попробовать снова")
+    answer = await user.wait_callback_answer()
+    assert answer.text and "ждёт оплаты" in answer.text
+    assert len([r for r in shop.yookassa.requests if r.path.endswith("/payments")]) == 2
     assert sum("💳 Оплатить" in " ".join(m.button_texts()) for m in user.messages) == 1
 
     await shop.yookassa.pay(await _pay_id(user, again))
