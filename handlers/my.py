@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def _unpaid_part(
-    lang: str, unpaid: tuple[UnpaidView, ...], catalog: Catalog, settings: Settings, now: datetime
+    lang: str, unpaid: tuple[UnpaidView, ...], catalog: Catalog, now: datetime
 ) -> tuple[str, list[keyboards.UnpaidButtons]]:
     """List the orders waiting for payment, each with its time left, and their buttons."""
     lines = [t(lang, "my_unpaid_title")]
@@ -36,13 +36,12 @@ def _unpaid_part(
         minutes = max(1, math.ceil((order.expires_at - now).total_seconds() / 60))
         price = money(order.amount)
         if order.visit_date is not None and order.order_id is not None:
-            local = order.visit_date
             line = t(
                 lang,
                 "my_unpaid_tickets",
                 n=number,
                 order_id=order.order_id,
-                date=day(lang, local),
+                date=day(lang, order.visit_date),
                 time=order.slot_time,
                 price=price,
                 minutes=minutes,
@@ -73,7 +72,7 @@ async def my_view(
     buttons: list[tuple[str, int]] = []
     unpaid: list[keyboards.UnpaidButtons] = []
     if summary.unpaid:
-        text, unpaid = _unpaid_part(lang, summary.unpaid, catalog, settings, account.now())
+        text, unpaid = _unpaid_part(lang, summary.unpaid, catalog, account.now())
         parts.append(text)
     sub = summary.subscription
     if sub is not None:
