@@ -36,10 +36,14 @@ class TDateCb(CallbackData, prefix="td"):
     d: str
 
 
-class TPageCb(CallbackData, prefix="tp"):
-    """Show another page of dates."""
+class TCalCb(CallbackData, prefix="tc"):
+    """The date calendar: `m` is a month to show (YYYYMM), or a cell that picks nothing.
 
-    page: int
+    Cells: "closed" (a closed weekday), "-" (past, beyond the window or another month),
+    "=" (a heading).
+    """
+
+    m: str
 
 
 class TSlotCb(CallbackData, prefix="ts"):
@@ -59,6 +63,24 @@ class TNavCb(CallbackData, prefix="tn"):
     """Move through the ticket journey: back, next, skip_email, pay, cancel."""
 
     action: str
+
+
+class NextCb(CallbackData, prefix="nx"):
+    """A next step under a final message: my (tickets), tickets (buy more), menu."""
+
+    action: str
+
+
+class RetryCb(CallbackData, prefix="rt"):
+    """Pay again for the order (or plan) of a declined payment: a new payment, same order."""
+
+    payment_id: str
+
+
+class MyCancelCb(CallbackData, prefix="mc"):
+    """Cancel an unpaid order from /my."""
+
+    payment_id: str
 
 
 class TicketQrCb(CallbackData, prefix="qr"):

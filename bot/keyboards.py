@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -12,13 +14,16 @@ from bot.callbacks import (
     AgainCb,
     BroadcastCb,
     MenuCb,
+    MyCancelCb,
+    NextCb,
     PayCancelCb,
     PlanCb,
     RefundCb,
+    RetryCb,
+    TCalCb,
     TDateCb,
     TicketQrCb,
     TNavCb,
-    TPageCb,
     TQtyCb,
     TSlotCb,
 )
@@ -74,47 +79,104 @@ def pay(lang: str, url: str, price: str, payment_id: str) -> InlineKeyboardMarku
 def final_keyboard(
     lang: str, *, retry_payment_id: str | None = None, again_payment_id: str | None = None
 ) -> InlineKeyboardMarkup:
-    """Build the next steps after a payment ended: retry or book again, tickets, more, menu."""
-    rows: list[list[InlineKeyboardButton]] = []
-    if retry_payment_id is not None:
-        data = AgainCb(payment_id=retry_payment_id, mode="r").pack()
-        rows.append([InlineKeyboardButton(text=t(lang, "btn_retry_payment"), callback_data=data)])
+    """Build the next steps after a payment ended: try again or book again, then the usual three.
+
+    "Try again" (after a decline) is a new payment for the same order; "Book again" (after an
+    expired hold) restarts the journey with the same choices.
+    """
+    rows = next_steps_keyboard(lang, retry_payment_id=retry_payment_id).inline_keyboard
     if again_payment_id is not None:
         data = AgainCb(payment_id=again_payment_id, mode="b").pack()
-        rows.append([InlineKeyboardButton(text=t(lang, "btn_book_again"), callback_data=data)])
-    rows.append(
-        [
-            InlineKeyboardButton(
-                text=t(lang, "btn_final_my"), callback_data=MenuCb(action="my").pack()
-            ),
-            InlineKeyboardButton(
-                text=t(lang, "btn_final_more"), callback_data=MenuCb(action="tickets").pack()
-            ),
-        ]
-    )
-    rows.append([InlineKeyboardButton(text=t(lang, "btn_menu"), callback_data=MENU_DATA)])
+        again = [InlineKeyboardButton(text=t(lang, "btn_book_again"), callback_data=data)]
+        rows = [again, *rows]
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-DATES_PER_PAGE = 12
+def _month_after(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
-def dates(lang: str, days: list[date], page: int) -> InlineKeyboardMarkup:
-    """Build the date picker: three dates a row, a page at a time."""
-    builder = InlineKeyboardBuilder()
-    chunk = days[page * DATES_PER_PAGE : (page + 1) * DATES_PER_PAGE]
-    for value in chunk:
-        builder.button(text=short_day(lang, value), callback_data=TDateCb(d=f"{value:%Y%m%d}"))
-    sizes = [3] * ((len(chunk) + 2) // 3)
-    more = (page + 1) * DATES_PER_PAGE < len(days)
-    if page > 0:
-        builder.button(text=t(lang, "btn_back"), callback_data=TPageCb(page=page - 1))
-    if more:
-        builder.button(text=t(lang, "btn_more_dates"), callback_data=TPageCb(page=page + 1))
-    nav = int(page > 0) + int(more)
-    builder.button(text=t(lang, "btn_cancel"), callback_data=TNavCb(action="cancel"))
-    builder.adjust(*sizes, *([nav] if nav else []), 1)
-    return builder.as_markup()
+def _month_before(month: date) -> date:
+    return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+
+
+def _month_cb(month: date) -> TCalCb:
+    return TCalCb(m=f"{month:%Y%m}")
+
+
+def _calendar_cell(
+    value: date, month: date, today: date, bookable: Collection[date], closed: Collection[int]
+) -> InlineKeyboardButton:
+    if value.month != month.month or value < today:
+        return InlineKeyboardButton(text="·", callback_data=TCalCb(m="-").pack())
+    if value in bookable:
+        return InlineKeyboardButton(
+            text=str(value.day), callback_data=TDateCb(d=f"{value:%Y%m%d}").pack()
+        )
+    if value.weekday() in closed:
+        return InlineKeyboardButton(text=f"✖{value.day}", callback_data=TCalCb(m="closed").pack())
+    return InlineKeyboardButton(text="·", callback_data=TCalCb(m="-").pack())
+
+
+def dates(  # noqa: PLR0913 - the calendar needs the whole window
+    lang: str,
+    *,
+    today: date,
+    month: date,
+    bookable: Collection[date],
+    closed_weekdays: Collection[int],
+    last_day: date,
+) -> InlineKeyboardMarkup:
+    """Build the date picker: "Today" and "Tomorrow" first, then a month calendar.
+
+    Bookable days carry their number; closed weekdays to come are marked ✖; past days, days
+    beyond the window and other months' days show "·" and pick nothing. ◀️ / ▶️ move between
+    the months of the booking window.
+    """
+    month = month.replace(day=1)
+    rows: list[list[InlineKeyboardButton]] = []
+    quick = []
+    for key, value in (("btn_today", today), ("btn_tomorrow", today + timedelta(days=1))):
+        if value in bookable:
+            label = t(lang, key, date=short_day(lang, value))
+            quick.append(
+                InlineKeyboardButton(text=label, callback_data=TDateCb(d=f"{value:%Y%m%d}").pack())
+            )
+    if quick:
+        rows.append(quick)
+    names = t(lang, "cal_months").split()
+    heading = [
+        InlineKeyboardButton(
+            text=t(lang, "cal_month", month=names[month.month - 1], year=month.year),
+            callback_data=TCalCb(m="=").pack(),
+        )
+    ]
+    if month > today.replace(day=1):
+        previous = _month_before(month)
+        heading.insert(0, InlineKeyboardButton(text="◀️", callback_data=_month_cb(previous).pack()))
+    following = _month_after(month)
+    if following <= last_day:
+        heading.append(InlineKeyboardButton(text="▶️", callback_data=_month_cb(following).pack()))
+    rows.append(heading)
+    rows.append(
+        [
+            InlineKeyboardButton(text=name, callback_data=TCalCb(m="=").pack())
+            for name in t(lang, "cal_weekdays").split()
+        ]
+    )
+    cell = month - timedelta(days=month.weekday())
+    while cell < following:
+        week = [cell + timedelta(days=offset) for offset in range(7)]
+        rows.append([_calendar_cell(d, month, today, bookable, closed_weekdays) for d in week])
+        cell += timedelta(days=7)
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text=t(lang, "btn_cancel"), callback_data=TNavCb(action="cancel").pack()
+            )
+        ]
+    )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def slots(lang: str, seats: list[tuple[str, int]]) -> InlineKeyboardMarkup:
@@ -166,16 +228,64 @@ def summary(lang: str) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def my_purchases(lang: str, tickets: list[tuple[str, int]]) -> InlineKeyboardMarkup:
-    """Build one "show QR" button per ticket (text, ticket id), then the way back to the menu.
+@dataclass(frozen=True, slots=True)
+class UnpaidButtons:
+    """The two buttons of an unpaid order in /my: pay (its YooKassa link) and cancel."""
+
+    pay_text: str
+    url: str
+    cancel_text: str
+    payment_id: str
+
+
+def my_purchases(
+    lang: str, tickets: list[tuple[str, int]], unpaid: Sequence[UnpaidButtons] = ()
+) -> InlineKeyboardMarkup:
+    """Build pay / cancel per unpaid order, one "show QR" button per ticket (text, ticket id),
+    then the way back to the menu.
 
     Built directly rather than through InlineKeyboardBuilder: /my is the screen opened most.
     """
     rows = [
+        [
+            InlineKeyboardButton(text=order.pay_text, url=order.url),
+            InlineKeyboardButton(
+                text=order.cancel_text,
+                callback_data=MyCancelCb(payment_id=order.payment_id).pack(),
+            ),
+        ]
+        for order in unpaid
+    ]
+    rows += [
         [InlineKeyboardButton(text=text, callback_data=TicketQrCb(ticket_id=ticket_id).pack())]
         for text, ticket_id in tickets
     ]
     return InlineKeyboardMarkup(inline_keyboard=[*rows, *back_to_menu(lang).inline_keyboard])
+
+
+def next_steps_keyboard(lang: str, *, retry_payment_id: str | None = None) -> InlineKeyboardMarkup:
+    """Build the next steps under a final message: my tickets, buy more, menu.
+
+    After a decline, "Try again" comes first: a new payment for the same order.
+    """
+    rows = []
+    if retry_payment_id is not None:
+        data = RetryCb(payment_id=retry_payment_id).pack()
+        rows.append([InlineKeyboardButton(text=t(lang, "btn_retry"), callback_data=data)])
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text=t(lang, "btn_my_tickets"), callback_data=NextCb(action="my").pack()
+            ),
+            InlineKeyboardButton(
+                text=t(lang, "btn_buy_more"), callback_data=NextCb(action="tickets").pack()
+            ),
+        ]
+    )
+    rows.append(
+        [InlineKeyboardButton(text=t(lang, "btn_menu"), callback_data=NextCb(action="menu").pack())]
+    )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def admin_menu(lang: str) -> InlineKeyboardMarkup:

@@ -12,7 +12,7 @@ from aiogram.types import BufferedInputFile, InputMediaPhoto
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.keyboards import final_keyboard
-from bot.texts import day, money, t
+from bot.texts import day, money, t, with_address
 from db.repositories.users import mark_blocked
 from payments.catalog import Catalog
 from payments.ports import (
@@ -150,7 +150,9 @@ class TelegramNotifier:
         text = t(lang, "tickets_paid", order_id=note.order_id, count=len(note.tickets), **when)
         if note.late:
             text = f"{t(lang, 'late_payment_reheld')}\n{text}"
-        sent = await self._send(recipient, text, reply_markup=final_keyboard(lang))
+        sent = await self._send(
+            recipient, self.where_and_when(text, lang), reply_markup=final_keyboard(lang)
+        )
         if not sent:
             return
         photos = [
@@ -169,6 +171,10 @@ class TelegramNotifier:
                     await self._bot.send_media_group(chat_id, list(chunk))
         except TelegramAPIError as exc:
             log.warning("QR tickets of order %s not delivered in chat: %s", note.order_id, exc)
+
+    def where_and_when(self, text: str, lang: str) -> str:
+        """Add the shop's address and opening hours (when the catalog has them) to a text."""
+        return with_address(text, self._catalog.shop, lang)
 
     def ticket_caption(self, lang: str, ticket: IssuedTicket) -> str:
         """Caption a ticket's QR: type, date, time and the code the gate checks."""

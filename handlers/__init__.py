@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import admin, errors, my, orders, start, subscribe, tickets
+from handlers import admin, errors, interrupt, my, next_steps, orders, start, subscribe, tickets
 
 
 def get_routers() -> list[Router]:
@@ -12,14 +12,17 @@ def get_routers() -> list[Router]:
 
     Routers whose handlers only answer commands and buttons come before the ticket journey,
     whose e-mail step takes any text: a customer who types /my or an admin who types /stats
-    halfway through the journey gets that command, not "this is not an e-mail".
+    halfway through the journey gets that command, not "this is not an e-mail". The
+    interrupting router comes first: a menu command ends the journey, then runs.
     """
     return [
+        interrupt.create_router(),
         start.create_router(),
         admin.create_router(),
         subscribe.create_router(),
         my.create_router(),
         orders.create_router(),
+        next_steps.create_router(),
         tickets.create_router(),
         errors.create_router(),
     ]

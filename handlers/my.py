@@ -2,29 +2,78 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+import logging
+import math
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
-from bot.callbacks import MenuCb, TicketQrCb
+from bot.callbacks import MenuCb, MyCancelCb, TicketQrCb
 from bot.notifier import TelegramNotifier
-from bot.texts import day, t
-from payments.account import Account
+from bot.texts import day, money, t
+from payments.account import Account, UnpaidView
 from payments.catalog import Catalog
+from payments.checkout.flow import Checkout
 from payments.ports import IssuedTicket
 from payments.receipts import ticket_title
 from payments.types import SubscriptionStatus, UserInfo
 from settings import Settings
 
+log = logging.getLogger(__name__)
 
-async def _my_view(
+
+def _unpaid_part(
+    lang: str, unpaid: tuple[UnpaidView, ...], catalog: Catalog, now: datetime
+) -> tuple[str, list[keyboards.UnpaidButtons]]:
+    """List the orders waiting for payment, each with its time left, and their buttons."""
+    lines = [t(lang, "my_unpaid_title")]
+    buttons = []
+    for number, order in enumerate(unpaid, start=1):
+        minutes = max(1, math.ceil((order.expires_at - now).total_seconds() / 60))
+        price = money(order.amount)
+        if order.visit_date is not None and order.order_id is not None:
+            line = t(
+                lang,
+                "my_unpaid_tickets",
+                n=number,
+                order_id=order.order_id,
+                date=day(lang, order.visit_date),
+                time=order.slot_time,
+                price=price,
+                minutes=minutes,
+            )
+        else:
+            plan = catalog.plan(order.plan_code or "")
+            title = plan.title(lang).capitalize() if plan else (order.plan_code or "")
+            line = t(lang, "my_unpaid_plan", n=number, plan=title, price=price, minutes=minutes)
+        lines.append(line)
+        buttons.append(
+            keyboards.UnpaidButtons(
+                pay_text=t(lang, "btn_my_pay", n=number, price=price),
+                url=order.confirmation_url,
+                cancel_text=t(lang, "btn_my_cancel", n=number),
+                payment_id=order.payment_id,
+            )
+        )
+    return "\n".join(lines), buttons
+
+
+async def my_view(
     user: UserInfo, account: Account, catalog: Catalog, settings: Settings
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """Draw /my: unpaid orders, the subscription, coming tickets, and their buttons."""
     lang = user.language
     summary = await account.summary(user.id)
     parts = []
     buttons: list[tuple[str, int]] = []
+    unpaid: list[keyboards.UnpaidButtons] = []
+    if summary.unpaid:
+        text, unpaid = _unpaid_part(lang, summary.unpaid, catalog, account.now())
+        parts.append(text)
     sub = summary.subscription
     if sub is not None:
         plan = catalog.plan(sub.plan_code)
@@ -48,7 +97,7 @@ async def _my_view(
             if ticket.status == "valid":
                 buttons.append((t(lang, "btn_show_qr", n=number, title=title, **when), ticket.id))
         parts.append("\n".join(lines))
-    markup = keyboards.my_purchases(lang, buttons)
+    markup = keyboards.my_purchases(lang, buttons, unpaid)
     if not parts:
         return t(lang, "my_empty"), markup
     return "\n\n".join(parts), markup
@@ -58,7 +107,7 @@ async def cmd_my(
     message: Message, user: UserInfo, account: Account, catalog: Catalog, settings: Settings
 ) -> None:
     """Show the subscription and tickets."""
-    text, markup = await _my_view(user, account, catalog, settings)
+    text, markup = await my_view(user, account, catalog, settings)
     await message.answer(text, reply_markup=markup)
 
 
@@ -67,7 +116,7 @@ async def on_menu_my(
 ) -> None:
     """Show the purchases in place of the menu."""
     await query.answer()
-    text, markup = await _my_view(user, account, catalog, settings)
+    text, markup = await my_view(user, account, catalog, settings)
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
 
@@ -92,10 +141,46 @@ async def on_show_qr(
     )
 
 
+async def on_my_cancel(
+    query: CallbackQuery,
+    callback_data: MyCancelCb,
+    user: UserInfo,
+    bot: Bot,
+    account: Account,
+    catalog: Catalog,
+    checkout: Checkout,
+    settings: Settings,
+) -> None:
+    """Cancel an unpaid order from /my, retire its pay message, and show /my again."""
+    lang = user.language
+    pay_message = await account.pay_message(user.id, callback_data.payment_id)
+    if not await checkout.cancel_by_user(callback_data.payment_id, user.id):
+        await query.answer(t(lang, "payment_already_final"), show_alert=True)
+    else:
+        await query.answer(t(lang, "my_unpaid_canceled"))
+        if pay_message is not None:
+            try:
+                await bot.edit_message_text(
+                    text=t(lang, "pay_message_canceled"),
+                    chat_id=int(user.id),
+                    message_id=pay_message,
+                    reply_markup=None,
+                )
+            except TelegramBadRequest as exc:
+                log.info("pay message of %s not retired: %s", user.id, exc)
+    text, markup = await my_view(user, account, catalog, settings)
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_text(text, reply_markup=markup)
+        except TelegramBadRequest as exc:
+            log.debug("/my of %s not redrawn: %s", user.id, exc)
+
+
 def create_router() -> Router:
     """Build the purchases router."""
     router = Router(name=__name__)
     router.message.register(cmd_my, Command("my"))
     router.callback_query.register(on_menu_my, MenuCb.filter(F.action == "my"))
     router.callback_query.register(on_show_qr, TicketQrCb.filter())
+    router.callback_query.register(on_my_cancel, MyCancelCb.filter())
     return router

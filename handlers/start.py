@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import MenuCb
 from bot.keyboards import back_to_menu, main_menu
-from bot.texts import t
+from bot.texts import t, with_address
 from payments.catalog import Catalog
 from payments.types import UserInfo
 
@@ -22,18 +22,22 @@ async def cmd_start(message: Message, user: UserInfo, catalog: Catalog) -> None:
     )
 
 
-async def cmd_help(message: Message, user: UserInfo) -> None:
-    """Explain what the bot does."""
-    await message.answer(t(user.language, "help"), reply_markup=back_to_menu(user.language))
+def _help(lang: str, catalog: Catalog) -> str:
+    return with_address(t(lang, "help"), catalog.shop, lang)
 
 
-async def on_help(query: CallbackQuery, user: UserInfo) -> None:
+async def cmd_help(message: Message, user: UserInfo, catalog: Catalog) -> None:
+    """Explain what the bot does, where the zoo is and when it is open."""
+    lang = user.language
+    await message.answer(_help(lang, catalog), reply_markup=back_to_menu(lang))
+
+
+async def on_help(query: CallbackQuery, user: UserInfo, catalog: Catalog) -> None:
     """Show the help in place of the menu."""
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(
-            t(user.language, "help"), reply_markup=back_to_menu(user.language)
-        )
+        lang = user.language
+        await query.message.edit_text(_help(lang, catalog), reply_markup=back_to_menu(lang))
 
 
 async def on_menu(query: CallbackQuery, user: UserInfo) -> None:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Subscription, Ticket, User
+from db.models import Order, Payment, Subscription, Ticket, User
 from db.reader import Reader
 from payments.ports import Clock
-from payments.types import SubscriptionInfo, SubscriptionStatus
+from payments.types import PaymentStatus, SubscriptionInfo, SubscriptionStatus
 
 MAX_LISTED_TICKETS = 40
+MAX_LISTED_UNPAID = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +33,27 @@ class TicketView:
 
 
 @dataclass(frozen=True, slots=True)
+class UnpaidView:
+    """A payment still waiting for its customer: what it is for, its link and its deadline."""
+
+    payment_id: str
+    kind: str
+    order_id: str | None
+    plan_code: str | None
+    amount: Decimal
+    expires_at: datetime
+    confirmation_url: str
+    visit_date: date | None
+    slot_time: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class AccountSummary:
     """A customer's purchases."""
 
     subscription: SubscriptionInfo | None
     tickets: tuple[TicketView, ...] = ()
+    unpaid: tuple[UnpaidView, ...] = ()
 
 
 # The columns of a TicketView, in its field order.
@@ -70,6 +88,31 @@ SUMMARY = (
 )
 
 
+# A customer's payments that can still be paid: pending, their link given, not yet expired.
+UNPAID = (
+    select(
+        Payment.id,
+        Payment.kind,
+        Payment.order_id,
+        Payment.plan_code,
+        Payment.amount,
+        Payment.expires_at,
+        Payment.confirmation_url,
+        Order.visit_date,
+        Order.slot_time,
+    )
+    .outerjoin(Order, Order.id == Payment.order_id)
+    .where(
+        Payment.user_id == bindparam("user_id"),
+        Payment.status == PaymentStatus.PENDING,
+        Payment.confirmation_url.is_not(None),
+        Payment.expires_at > bindparam("now"),
+    )
+    .order_by(Payment.created_at, Payment.id)
+    .limit(MAX_LISTED_UNPAID)
+)
+
+
 def _view(ticket: Ticket) -> TicketView:
     return TicketView(
         id=ticket.id,
@@ -99,6 +142,18 @@ class Account:
         self._clock = clock
         self._tz = tz
 
+    def now(self) -> datetime:
+        """Return the time the account's deadlines are measured against."""
+        return self._clock.now()
+
+    async def pay_message(self, user_id: str, payment_id: str) -> int | None:
+        """Return the chat message carrying the pay button of one of the user's payments."""
+        async with self._sessionmaker() as session:
+            payment = await session.get(Payment, payment_id)
+        if payment is None or payment.user_id != user_id:
+            return None
+        return payment.chat_message_id
+
     async def ticket(self, user_id: str, ticket_id: int) -> TicketView | None:
         """Return one of the user's tickets."""
         async with self._sessionmaker() as session:
@@ -123,4 +178,9 @@ class Account:
                 starts_at=sub.starts_at,
                 expires_at=sub.expires_at,
             )
-        return AccountSummary(subscription=subscription, tickets=tickets)
+        unpaid = await self._reader.rows(UNPAID, {"user_id": user_id, "now": self._clock.now()})
+        return AccountSummary(
+            subscription=subscription,
+            tickets=tickets,
+            unpaid=tuple(UnpaidView(*row) for row in unpaid),
+        )

@@ -61,6 +61,28 @@ class Shop(_Model):
     plan_payment_subject: str = "service"
     plan_payment_mode: str = "full_payment"
     test_price: Money = Decimal("10.00")
+    # Where the zoo is and when it is open, shown in the help and the ticket confirmation;
+    # optional: a catalog without them shows neither line.
+    address_ru: str | None = Field(default=None, min_length=1, max_length=200)
+    address_en: str | None = Field(default=None, min_length=1, max_length=200)
+    hours_ru: str | None = Field(default=None, min_length=1, max_length=200)
+    hours_en: str | None = Field(default=None, min_length=1, max_length=200)
+
+    def address(self, language: str) -> str | None:
+        """Return the address in the user's language (the other one if only it is given)."""
+        first, second = (
+            (self.address_en, self.address_ru)
+            if language == "en"
+            else (self.address_ru, self.address_en)
+        )
+        return first or second
+
+    def hours(self, language: str) -> str | None:
+        """Return the opening hours in the user's language (the other one if only it is given)."""
+        first, second = (
+            (self.hours_en, self.hours_ru) if language == "en" else (self.hours_ru, self.hours_en)
+        )
+        return first or second
 
     @field_validator("currency")
     @classmethod

@@ -10,7 +10,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from bot.texts import admin, admin_screens, orders, refunds, shell, subscription, tickets
+from bot.texts import admin, admin_screens, journeys, orders, refunds, shell, subscription, tickets
+from payments.catalog import Shop
 from payments.money import human
 
 RU = "ru"
@@ -24,6 +25,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     **admin.TEXTS,
     **orders.TEXTS,
     **admin_screens.TEXTS,
+    **journeys.TEXTS,
 }
 
 
@@ -37,6 +39,19 @@ def t(lang: str, key: str, **kwargs: object) -> str:
     ru, en = _TEXTS[key]
     template = en if lang == EN else ru
     return template.format(**kwargs) if kwargs else template
+
+
+def with_address(text: str, shop: Shop, lang: str) -> str:
+    """Add the shop's address and opening hours, each when the catalog gives it."""
+    lines = [text]
+    address, hours = shop.address(lang), shop.hours(lang)
+    if address or hours:
+        lines.append("")
+    if address:
+        lines.append(t(lang, "shop_address", address=address))
+    if hours:
+        lines.append(t(lang, "shop_hours", hours=hours))
+    return "\n".join(lines)
 
 
 def money(amount: Decimal) -> str:

@@ -6,9 +6,6 @@ Each key maps to (Russian, English); `bot.texts.t()` picks one.
 from __future__ import annotations
 
 TEXTS: dict[str, tuple[str, str]] = {
-    "btn_final_my": ("🎟 Мои билеты", "🎟 My tickets"),
-    "btn_final_more": ("🛒 Купить ещё", "🛒 Buy more"),
-    "btn_retry_payment": ("🔁 Попробовать снова", "🔁 Try again"),
     "btn_book_again": ("🔁 Забронировать снова", "🔁 Book again"),
     "pay_message_moved": (
         "Ссылка на оплату — в сообщении ниже.",

@@ -1,7 +1,8 @@
 """The ticket journey: date → slot → quantities → e-mail → summary → pay, in one edited message.
 
-`journey.py` draws each step, `choice.py` takes the date, slot and quantities, `checkout.py`
-navigates, takes the e-mail, starts the payment and cancels.
+`journey.py` draws each step, `choice.py` takes the date, slot and quantities, `typed.py` takes
+what is typed where buttons are expected, `checkout.py` navigates, takes the e-mail, starts the
+payment and cancels.
 """
 
 from __future__ import annotations
@@ -9,17 +10,18 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 
-from bot.callbacks import MenuCb, TDateCb, TNavCb, TPageCb, TQtyCb, TSlotCb
+from bot.callbacks import MenuCb, TCalCb, TDateCb, TNavCb, TQtyCb, TSlotCb
 from handlers.states import TicketFlow
 from handlers.tickets.checkout import cmd_cancel, on_email, on_nav
 from handlers.tickets.choice import (
     cmd_tickets,
+    on_calendar,
     on_date,
     on_menu_tickets,
-    on_page,
     on_quantity,
     on_slot,
 )
+from handlers.tickets.typed import on_typed
 
 JOURNEY = StateFilter(
     TicketFlow.date, TicketFlow.slot, TicketFlow.quantities, TicketFlow.email, TicketFlow.summary
@@ -32,11 +34,16 @@ def create_router() -> Router:
     router.message.register(cmd_tickets, Command("tickets"))
     router.message.register(cmd_cancel, Command("cancel"))
     router.callback_query.register(on_menu_tickets, MenuCb.filter(F.action == "tickets"))
-    router.callback_query.register(on_page, TPageCb.filter(), StateFilter(TicketFlow.date))
+    router.callback_query.register(on_calendar, TCalCb.filter(), StateFilter(TicketFlow.date))
     router.callback_query.register(on_date, TDateCb.filter(), StateFilter(TicketFlow.date))
     router.callback_query.register(on_slot, TSlotCb.filter(), StateFilter(TicketFlow.slot))
     router.callback_query.register(on_quantity, TQtyCb.filter(), StateFilter(TicketFlow.quantities))
     router.callback_query.register(on_nav, TNavCb.filter(), JOURNEY)
     router.callback_query.register(on_nav, TNavCb.filter(), StateFilter(TicketFlow.paying))
     router.message.register(on_email, StateFilter(TicketFlow.email), F.text)
+    router.message.register(
+        on_typed,
+        StateFilter(TicketFlow.date, TicketFlow.slot, TicketFlow.quantities, TicketFlow.summary),
+        F.text,
+    )
     return router

@@ -156,6 +156,9 @@ async def on_email(message: Message, state: FSMContext, **deps: Any) -> None:
         await message.answer(t(journey.lang, "bad_email"))
         return
     await state.update_data(email=text)
+    # The address is the customer's newest message: the summary goes below it, and the old
+    # step becomes one line saying what was taken.
+    await journey.retire(t(journey.lang, "chosen_email", email=text))
     await journey.summary()
 
 
@@ -178,7 +181,7 @@ async def cmd_cancel(
         await message.answer(t(lang, "payment_already_final"), reply_markup=final_keyboard(lang))
         return
     if current is None and not released:
-        await message.answer(t(lang, "nothing_to_cancel"))
+        await message.answer(t(lang, "nothing_to_cancel"), reply_markup=final_keyboard(lang))
         return
     shown = data.get("pay_msg_id") or data.get("msg_id")
     if shown is not None:

@@ -8,7 +8,7 @@ from typing import Any
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import TDateCb, TPageCb, TQtyCb, TSlotCb
+from bot.callbacks import TCalCb, TDateCb, TQtyCb, TSlotCb
 from bot.texts import t
 from handlers.tickets.journey import journey_of
 
@@ -29,12 +29,25 @@ async def on_menu_tickets(query: CallbackQuery, state: FSMContext, **deps: Any) 
     await journey_of(state, deps).dates()
 
 
-async def on_page(
-    query: CallbackQuery, callback_data: TPageCb, state: FSMContext, **deps: Any
+async def on_calendar(
+    query: CallbackQuery, callback_data: TCalCb, state: FSMContext, **deps: Any
 ) -> None:
-    """Show another page of dates."""
+    """Show another month, or say why a calendar cell picks nothing."""
+    journey = journey_of(state, deps)
+    cell = callback_data.m
+    if cell == "closed":
+        await query.answer(t(journey.lang, "cal_closed"))
+        return
+    if len(cell) != len("YYYYMM") or not (cell.isascii() and cell.isdigit()):
+        await query.answer(t(journey.lang, "cal_unavailable") if cell == "-" else None)
+        return
+    try:
+        month = date(int(cell[:4]), int(cell[4:]), 1)
+    except ValueError:
+        await query.answer()
+        return
     await query.answer()
-    await journey_of(state, deps).dates(callback_data.page)
+    await journey.dates(month)
 
 
 async def on_date(

@@ -76,19 +76,51 @@ class Journey:
         sent = await self.bot.send_message(chat_id, text, reply_markup=markup)
         await self.state.update_data(msg_id=sent.message_id)
 
-    async def dates(self, page: int = 0) -> None:
-        """Show the date picker."""
+    async def retire(self, text: str | None = None) -> None:
+        """Take the buttons off the journey message (its text becomes `text` when given), so the
+        next step is sent as a new message at the bottom of the chat, where the customer looks.
+        """
+        data = await self.state.get_data()
+        message_id = data.get("msg_id")
+        await self.state.update_data(msg_id=None)
+        if message_id is None:
+            return
+        chat_id = int(self.user.id)
+        try:
+            if text is None:
+                await self.bot.edit_message_reply_markup(
+                    chat_id=chat_id, message_id=message_id, reply_markup=None
+                )
+            else:
+                await self.bot.edit_message_text(
+                    text=text, chat_id=chat_id, message_id=message_id, reply_markup=None
+                )
+        except TelegramBadRequest as exc:
+            log.info("journey message of %s not retired (%s)", chat_id, exc)
+
+    async def dates(self, month: date | None = None) -> None:
+        """Show the date picker: today, tomorrow and a month calendar (this month by default)."""
         await self.state.set_state(TicketFlow.date)
-        days = self.rules.bookable_dates(self.clock.now())
+        now = self.clock.now()
+        days = self.rules.bookable_dates(now)
         if not days:
             await self.show(t(self.lang, "tickets_no_dates"), None)
             await self.state.clear()
             return
-        page = max(0, min(page, (len(days) - 1) // keyboards.DATES_PER_PAGE))
-        await self.show(
-            t(self.lang, "tickets_pick_date", shop=self.catalog.shop.name),
-            keyboards.dates(self.lang, days, page),
+        today = self.rules.today(now)
+        last_day = self.rules.last_day(now)
+        shown = min(max(month or today, today), last_day).replace(day=1)
+        await self.state.update_data(month=shown.isoformat())
+        text = t(self.lang, "tickets_pick_date", shop=self.catalog.shop.name)
+        markup = keyboards.dates(
+            self.lang,
+            today=today,
+            month=shown,
+            bookable=set(days),
+            closed_weekdays=self.catalog.tickets.closed_weekdays,
+            last_day=last_day,
         )
+        await self.show(f"{text}\n{t(self.lang, 'cal_hint')}", markup)
 
     async def slots(self, visit_date: date) -> None:
         """Show the slots of a date with their free seats."""
@@ -164,6 +196,40 @@ class Journey:
         return self.rules.validate(
             date.fromisoformat(data["date"]), data["slot"], quantities, self.clock.now()
         )
+
+
+# The steps a menu command interrupts. Paying is not one of them: the pay message stays live
+# (and /my lists the order) until it is paid, canceled or expires.
+CHOOSING = (
+    TicketFlow.date.state,
+    TicketFlow.slot.state,
+    TicketFlow.quantities.state,
+    TicketFlow.email.state,
+    TicketFlow.summary.state,
+)
+
+
+async def end_journey(state: FSMContext, bot: Bot, user: UserInfo) -> bool:
+    """End a ticket journey in progress: its message loses its buttons and says it stopped.
+
+    Return whether there was one to end.
+    """
+    if await state.get_state() not in CHOOSING:
+        return False
+    data = await state.get_data()
+    await state.clear()
+    message_id = data.get("msg_id")
+    if message_id is not None:
+        try:
+            await bot.edit_message_text(
+                text=t(user.language, "journey_interrupted"),
+                chat_id=int(user.id),
+                message_id=message_id,
+                reply_markup=None,
+            )
+        except TelegramBadRequest as exc:
+            log.info("journey message of %s not closed (%s)", user.id, exc)
+    return True
 
 
 def journey_of(state: FSMContext, deps: dict[str, Any]) -> Journey:

@@ -26,13 +26,14 @@ from payments.catalog import Catalog
 from payments.checkout import reuse as reuse_mod
 from payments.checkout.draft import CheckoutConfig, Draft
 from payments.checkout.errors import ProviderDown, TooManyPending, UnknownProduct, UnknownUser
+from payments.checkout.retry import LivePayment, retry_target, retry_ticket_draft
 from payments.ports import Clock, PaymentGateway
 from payments.subscriptions.checkout import plan_draft
 from payments.subscriptions.quotes import quote_plan
 from payments.tickets.checkout import TicketPurchase, ticket_draft
 from payments.tickets.rules import ValidOrder
 from payments.tickets.seats import release_order_seats
-from payments.types import PaymentStatus, PriceQuote, ProviderPayment
+from payments.types import PaymentKind, PaymentStatus, PriceQuote, ProviderPayment
 from payments.yookassa.gateway import GatewayError, GatewayUnavailable
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,15 @@ class TicketCheckoutResult:
 
     result: CheckoutResult
     order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retried:
+    """The payment that replaces a declined one, and its order (None for a plan)."""
+
+    result: CheckoutResult
+    order_id: str | None
+    reused: bool = False
 
 
 def new_payment_id() -> str:
@@ -382,6 +392,51 @@ class Checkout:
         """Return what a user's earlier payment bought, to offer the same again."""
         async with self._sessionmaker() as session:
             return await reuse_mod.choices_of(session, payment_id, user_id)
+
+    async def retry_payment(self, user_id: str, payment_id: str, *, return_url: str) -> Retried:
+        """Pay again after a decline: a new payment for the same order (or the same plan).
+
+        A pending payment the order already has is returned instead of a second one; the
+        order's seats are held again if still free (SoldOut otherwise); NotRetryable says why
+        nothing else can be done.
+        """
+        async with self._sessionmaker() as session:
+            previous = await retry_target(session, user_id, payment_id)
+        if previous.kind == PaymentKind.SUBSCRIPTION and previous.plan_code:
+            result = await self.start_subscription(
+                user_id, previous.plan_code, return_url=return_url, email=previous.customer_email
+            )
+            return Retried(result, None)
+
+        async def prepare(session: AsyncSession, user: User, new_id: str) -> Draft:
+            return await retry_ticket_draft(
+                session,
+                user,
+                new_id,
+                payment_id,
+                catalog=self._catalog,
+                clock=self._clock,
+                config=self._config,
+                tz=self._tz,
+            )
+
+        try:
+            result = await self.run(user_id, prepare)
+        except LivePayment as live:
+            async with self._sessionmaker() as session:
+                payment = await payments_repo.get_payment(session, live.payment_id)
+            assert payment is not None  # noqa: S101 - found in the same run, never deleted
+            result = CheckoutResult(
+                payment_id=payment.id,
+                provider_id=payment.provider_id or "",
+                confirmation_url=payment.confirmation_url or "",
+                amount=payment.amount,
+                description=payment.description,
+                expires_at=payment.expires_at,
+                is_test=payment.is_test,
+            )
+            return Retried(result, previous.order_id, reused=True)
+        return Retried(result, previous.order_id)
 
     async def attach_message(self, payment_id: str, message_id: int) -> None:
         """Remember the chat message with the pay button, so later news can edit it."""

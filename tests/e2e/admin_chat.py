@@ -7,7 +7,6 @@ from urllib.parse import parse_qs, urlparse
 
 from sqlalchemy import insert, select
 
-from bot.texts import short_day
 from db.models import (
     AuditLog,
     Payment,
@@ -16,6 +15,7 @@ from db.models import (
     User,
 )
 from tests.e2e.conftest import Shop
+from tests.e2e.dates import pick_day
 from tests.fakes.telegram_api import ChatMessage, FakeUser
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -64,7 +64,7 @@ async def buy_tickets(shop: Shop, user_id: int, *, adults: int, days: int = 1) -
     user = shop.telegram.user(user_id)
     await user.send("/tickets")
     await user.wait_reply()
-    await user.press(short_day("ru", shop_day(shop, days)))
+    await pick_day(user, shop_day(shop, days))
     await user.wait_reply()
     await user.press("10:00", contains=True)
     await user.wait_reply()

@@ -11,7 +11,6 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.texts import short_day
 from db.models import (
     SlotInventory,
     Subscription,
@@ -21,6 +20,7 @@ from tests.e2e.admin_chat import (
     shop_day,
 )
 from tests.e2e.conftest import ADMIN_ID, ShopFactory
+from tests.e2e.dates import pick_day
 
 
 async def test_prices_capacity_grant_and_export(make_shop: ShopFactory) -> None:
@@ -49,7 +49,7 @@ async def test_prices_capacity_grant_and_export(make_shop: ShopFactory) -> None:
     await holder.send("/tickets")
     await holder.wait_reply()
     visit = shop_day(shop, 3)
-    await holder.press(short_day("ru", visit))
+    await pick_day(holder, visit)
     await holder.wait_reply()
     await holder.press("10:00", contains=True)
     await holder.wait_reply()
