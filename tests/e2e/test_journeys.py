@@ -205,7 +205,10 @@ async def test_a_decline_offers_try_again_with_the_same_order(make_shop: ShopFac
     assert order_id is not None
     provider_id = await _pay_id(user, pay_message)
     await shop.yookassa.decline(provider_id)
-    declined = await user.wait_for(lambda m: "не прошёл" in _text(m), timeout=10)
+    # The pay message itself now says so too (without buttons): wait for the notice under it.
+    declined = await user.wait_for(
+        lambda m: "не прошёл" in _text(m) and bool(m.buttons), timeout=10
+    )
     assert declined.button_texts() == ["🔁 Попробовать снова", *NEXT_STEPS]
     visit = _visit_day(shop)
     assert await _held(shop, visit) == 0
