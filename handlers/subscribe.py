@@ -34,7 +34,7 @@ async def _plans_view(
             t(lang, "plans_active", date=day(lang, sub.expires_at.astimezone(settings.tz).date()))
         )
     if quotes and quotes[0].cohort is Cohort.TEST:
-        lines.append(t(lang, "plans_test", price=money(quotes[0].amount)))
+        lines.append(t(lang, "plans_test", price=money(quotes[0].amount, lang)))
     if settings.sandbox:
         lines.append(t(lang, "sandbox_note"))
     buttons = []
@@ -42,7 +42,7 @@ async def _plans_view(
         plan = catalog.plan(quote.plan_code)
         title = plan.title(lang).capitalize() if plan else quote.plan_code
         buttons.append(
-            (t(lang, "plan_button", title=title, price=money(quote.amount)), quote.plan_code)
+            (t(lang, "plan_button", title=title, price=money(quote.amount, lang)), quote.plan_code)
         )
     return "\n\n".join(lines), keyboards.plans(lang, buttons)
 
@@ -80,7 +80,7 @@ def _pay_text(lang: str, result: CheckoutResult, settings: Settings) -> str:
         lang,
         "pay_summary",
         description=result.description,
-        price=money(result.amount),
+        price=money(result.amount, lang),
         minutes=settings.PAYMENT_TTL_MINUTES,
     )
     return f"{text}\n\n{t(lang, 'sandbox_note')}" if settings.sandbox else text
@@ -113,7 +113,7 @@ async def on_plan(
         await query.answer(t(lang, "unknown_plan"), show_alert=True)
         return
     await query.answer()
-    markup = keyboards.pay(lang, result.confirmation_url, money(result.amount), result.payment_id)
+    markup = keyboards.pay(lang, result.confirmation_url, money(result.amount, lang), result.payment_id)
     text = _pay_text(lang, result, settings)
     if isinstance(query.message, Message):
         # Remember the message before showing the button: a fast payment must find it.

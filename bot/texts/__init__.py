@@ -1,93 +1,50 @@
-"""Every user-facing string, in Russian and English, plus money and date formatting.
+"""Every user-facing string of the chat, in the user's language, plus money and date formats.
 
-The strings live in one module per journey (shell, subscription, tickets, refunds, admin);
-`t()` looks a key up in all of them.
+The strings are Fluent messages in payments/i18n/locales/<lang>/*.ftl (one folder per
+language, one file per journey); payments.i18n formats them and re-exported here, the chat
+keeps calling `t(lang, key, **kwargs)`, `money()`, `day()`, `short_day()` and `moment()`.
+
+`_TEXTS` is the legacy table of `key: (ru, en)` str.format templates: a module of such tuples
+registered there still works (a key not in the locale files is looked up in it) until
+`scripts/texts_to_ftl.py` moves it into the locale files.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
-from zoneinfo import ZoneInfo
+from payments.i18n import (
+    DEFAULT,
+    EN,
+    RU,
+    day,
+    has,
+    languages,
+    moment,
+    money,
+    short_day,
+)
+from payments.i18n import lang_of as lang_of
+from payments.i18n import t as _fluent
 
-from bot.texts import admin, refunds, shell, subscription, tickets
-from payments.money import human
+__all__ = [
+    "DEFAULT",
+    "EN",
+    "RU",
+    "day",
+    "lang_of",
+    "languages",
+    "moment",
+    "money",
+    "short_day",
+    "t",
+]
 
-RU = "ru"
-EN = "en"
-
-_TEXTS: dict[str, tuple[str, str]] = {
-    **shell.TEXTS,
-    **subscription.TEXTS,
-    **tickets.TEXTS,
-    **refunds.TEXTS,
-    **admin.TEXTS,
-}
-
-
-def lang_of(language_code: str | None) -> str:
-    """Return the interface language for a Telegram language code."""
-    return EN if language_code and language_code.lower().startswith("en") else RU
+_TEXTS: dict[str, tuple[str, str]] = {}
 
 
 def t(lang: str, key: str, **kwargs: object) -> str:
     """Return the text for a key in a language, formatted with keyword arguments."""
-    ru, en = _TEXTS[key]
-    template = en if lang == EN else ru
-    return template.format(**kwargs) if kwargs else template
-
-
-def money(amount: Decimal) -> str:
-    """Format an amount in roubles for people: `2 999 ₽`."""
-    return f"{human(amount)} ₽"
-
-
-_MONTHS_RU = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
-_MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-_WEEKDAYS_RU = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
-_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def day(lang: str, value: date) -> str:
-    """Format a date for people: `25 ноября 2026` or `25 November 2026`."""
-    if lang == EN:
-        return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
-    return f"{value.day} {_MONTHS_RU[value.month - 1]} {value.year}"
-
-
-def short_day(lang: str, value: date) -> str:
-    """Format a date for a button: `пт 27.11` or `Fri 27.11`."""
-    names = _WEEKDAYS_EN if lang == EN else _WEEKDAYS_RU
-    return f"{names[value.weekday()]} {value:%d.%m}"
-
-
-def moment(lang: str, value: datetime, tz: ZoneInfo) -> str:
-    """Format an instant in the shop time zone: `25 ноября 2026, 14:05`."""
-    local = value.astimezone(tz)
-    return f"{day(lang, local.date())}, {local:%H:%M}"
+    if key in _TEXTS and not has(key):
+        ru, en = _TEXTS[key]
+        template = en if lang == EN else ru
+        return template.format(**kwargs) if kwargs else template
+    return _fluent(lang, key, **kwargs)

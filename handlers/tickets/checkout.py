@@ -114,7 +114,7 @@ async def _pay(
         "tickets_pay_summary",
         order_id=started.order_id,
         description=result.description,
-        price=money(result.amount),
+        price=money(result.amount, lang),
         minutes=settings.PAYMENT_TTL_MINUTES,
     )
     if settings.sandbox:
@@ -126,7 +126,7 @@ async def _pay(
     await journey.state.set_state(TicketFlow.paying)
     await journey.state.update_data(payment_id=result.payment_id)
     await journey.show(
-        text, keyboards.pay(lang, result.confirmation_url, money(result.amount), result.payment_id)
+        text, keyboards.pay(lang, result.confirmation_url, money(result.amount, lang), result.payment_id)
     )
 
 

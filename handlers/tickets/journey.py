@@ -121,10 +121,10 @@ class Journey:
             count = qty.get(ticket_type.code, 0)
             title = ticket_type.title(self.lang)
             lines.append(
-                t(self.lang, "qty_line", title=title, qty=count, price=money(ticket_type.price))
+                t(self.lang, "qty_line", title=title, qty=count, price=money(ticket_type.price, self.lang))
             )
             rows.append((ticket_type.code, title, count))
-        lines.append(t(self.lang, "qty_total", total=money(total)))
+        lines.append(t(self.lang, "qty_total", total=money(total, self.lang)))
         await self.show("\n".join(lines), keyboards.quantities(self.lang, rows))
 
     async def email(self) -> None:
@@ -143,7 +143,7 @@ class Journey:
                 "qty_line",
                 title=ticket_title(self.catalog, line.ticket_type, self.lang),
                 qty=line.quantity,
-                price=money(line.unit_price),
+                price=money(line.unit_price, self.lang),
             )
             for line in order.lines
         )
@@ -153,7 +153,7 @@ class Journey:
             date=day(self.lang, order.visit_date),
             time=order.slot_time,
             lines=lines,
-            total=money(order.total),
+            total=money(order.total, self.lang),
             email=data.get("email") or t(self.lang, "no_email"),
         )
         await self.show(text, keyboards.summary(self.lang))
