@@ -71,3 +71,9 @@ class BroadcastCb(CallbackData, prefix="bc"):
 
     action: str
     id: int
+
+
+class LangCb(CallbackData, prefix="lg"):
+    """Pick the bot's language (a locale folder name such as `en`)."""
+
+    code: str

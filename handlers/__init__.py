@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import admin, errors, my, start, subscribe, tickets
+from handlers import admin, errors, language, my, start, subscribe, tickets
 
 
 def get_routers() -> list[Router]:
@@ -16,6 +16,7 @@ def get_routers() -> list[Router]:
     """
     return [
         start.create_router(),
+        language.create_router(),
         admin.create_router(),
         subscribe.create_router(),
         my.create_router(),

@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
 from bot.callbacks import MenuCb, PayCancelCb, PlanCb
-from bot.texts import day, money, t
+from bot.texts import day, money, plan_description, t
 from payments.account import Account
 from payments.catalog import Catalog
 from payments.checkout.errors import ProviderDown, TooManyPending, UnknownProduct
@@ -75,11 +75,22 @@ async def on_menu_subscribe(
         await query.message.edit_text(text, reply_markup=markup)
 
 
-def _pay_text(lang: str, result: CheckoutResult, settings: Settings) -> str:
+def _pay_text(
+    lang: str, code: str, result: CheckoutResult, settings: Settings, catalog: Catalog
+) -> str:
+    plan = catalog.plan(code)
+    description = plan_description(
+        lang,
+        catalog.shop.name,
+        plan.title(lang) if plan else code,
+        plan.days if plan else 0,
+        result.amount,
+        is_test=result.is_test,
+    )
     text = t(
         lang,
         "pay_summary",
-        description=result.description,
+        description=description,
         price=money(result.amount, lang),
         minutes=settings.PAYMENT_TTL_MINUTES,
     )
@@ -93,6 +104,7 @@ async def on_plan(
     bot: Bot,
     checkout: Checkout,
     settings: Settings,
+    catalog: Catalog,
 ) -> None:
     """Start a payment for the chosen plan and turn the message into its pay button."""
     lang = user.language
@@ -113,8 +125,10 @@ async def on_plan(
         await query.answer(t(lang, "unknown_plan"), show_alert=True)
         return
     await query.answer()
-    markup = keyboards.pay(lang, result.confirmation_url, money(result.amount, lang), result.payment_id)
-    text = _pay_text(lang, result, settings)
+    markup = keyboards.pay(
+        lang, result.confirmation_url, money(result.amount, lang), result.payment_id
+    )
+    text = _pay_text(lang, callback_data.code, result, settings, catalog)
     if isinstance(query.message, Message):
         # Remember the message before showing the button: a fast payment must find it.
         await checkout.attach_message(result.payment_id, query.message.message_id)

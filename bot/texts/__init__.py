@@ -11,6 +11,9 @@ registered there still works (a key not in the locale files is looked up in it) 
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from payments.i18n import (
     DEFAULT,
     EN,
@@ -34,8 +37,10 @@ __all__ = [
     "languages",
     "moment",
     "money",
+    "plan_description",
     "short_day",
     "t",
+    "tickets_description",
 ]
 
 _TEXTS: dict[str, tuple[str, str]] = {}
@@ -48,3 +53,22 @@ def t(lang: str, key: str, **kwargs: object) -> str:
         template = en if lang == EN else ru
         return template.format(**kwargs) if kwargs else template
     return _fluent(lang, key, **kwargs)
+
+
+def _marked(lang: str, text: str, is_test: bool) -> str:
+    return f"{t(lang, 'pay_test_mark')} {text}" if is_test else text
+
+
+def plan_description(
+    lang: str, shop: str, plan: str, days: int, amount: Decimal, *, is_test: bool
+) -> str:
+    """The pay message's line for a plan, in the customer's language (YooKassa's stays ru)."""
+    text = t(
+        lang, "pay_plan_description", shop=shop, plan=plan, days=days, price=money(amount, lang)
+    )
+    return _marked(lang, text, is_test)
+
+
+def tickets_description(lang: str, visit_date: date, *, is_test: bool) -> str:
+    """The pay message's line for an order of tickets, in the customer's language."""
+    return _marked(lang, t(lang, "pay_tickets_description", date=day(lang, visit_date)), is_test)

@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import TNavCb
-from bot.texts import money, t
+from bot.texts import money, t, tickets_description
 from handlers.states import TicketFlow
 from handlers.tickets.journey import Journey, journey_of, valid_email
 from payments.checkout.errors import ProviderDown, SoldOut, TooManyPending, TooManyUnpaidSeats
@@ -113,7 +113,7 @@ async def _pay(
         lang,
         "tickets_pay_summary",
         order_id=started.order_id,
-        description=result.description,
+        description=tickets_description(lang, order.visit_date, is_test=result.is_test),
         price=money(result.amount, lang),
         minutes=settings.PAYMENT_TTL_MINUTES,
     )
@@ -126,7 +126,8 @@ async def _pay(
     await journey.state.set_state(TicketFlow.paying)
     await journey.state.update_data(payment_id=result.payment_id)
     await journey.show(
-        text, keyboards.pay(lang, result.confirmation_url, money(result.amount, lang), result.payment_id)
+        text,
+        keyboards.pay(lang, result.confirmation_url, money(result.amount, lang), result.payment_id),
     )
 
 

@@ -121,7 +121,13 @@ class Journey:
             count = qty.get(ticket_type.code, 0)
             title = ticket_type.title(self.lang)
             lines.append(
-                t(self.lang, "qty_line", title=title, qty=count, price=money(ticket_type.price, self.lang))
+                t(
+                    self.lang,
+                    "qty_line",
+                    title=title,
+                    qty=count,
+                    price=money(ticket_type.price, self.lang),
+                )
             )
             rows.append((ticket_type.code, title, count))
         lines.append(t(self.lang, "qty_total", total=money(total, self.lang)))

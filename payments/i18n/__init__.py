@@ -62,7 +62,7 @@ def _language(lang: str) -> _Language:
         resource = FluentResource(path.read_text(encoding="utf-8"))
         junk = [entry for entry in resource.body if isinstance(entry, ast.Junk)]
         if junk:
-            raise ValueError(f"{path}: cannot parse {junk[0].content[:60]!r}")
+            raise ValueError(f"{path}: cannot parse {(junk[0].content or '')[:60]!r}")
         for entry in resource.body:
             if isinstance(entry, ast.Message):
                 if entry.id.name in placeholders:
@@ -132,7 +132,7 @@ def t(lang: str, key: str, **kwargs: object) -> str:
     text, errors = bundle.format_pattern(message.value, args)
     if errors:
         raise ValueError(f"text {key!r} in {lang}: {errors[0]}")
-    return text
+    return str(text)
 
 
 @functools.cache

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import bot.texts
-from bot.texts import EN, RU, day, lang_of, money, moment, short_day, t
+from bot.texts import EN, RU, day, lang_of, moment, money, short_day, t
 from payments import i18n
 from payments.i18n.convert import to_ftl
 

@@ -40,3 +40,9 @@ subscription_ended = Your subscription has ended. You can renew it with /subscri
 my_subscription_active = ⭐ Your “{ $plan }” subscription is active until { $date }.
 my_subscription_expired = Your subscription ended on { $date }. Renew: /subscribe
 unknown_plan = No such plan. Open /subscribe.
+pay_plan_description =
+    { $shop } - { $plan } ({ $days ->
+        [one] { $days } day
+       *[other] { $days } days
+    }) • { $price }
+pay_test_mark = [TEST]

@@ -58,3 +58,4 @@ ticket_status_used = used
 ticket_status_refunded = refunded
 btn_show_qr = 🔳 QR { $n }: { $title } { $date } { $time }
 ticket_not_found = Ticket not found.
+pay_tickets_description = Zoo tickets for { $date }

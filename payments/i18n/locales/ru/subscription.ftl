@@ -44,3 +44,10 @@ subscription_ended = Ваша подписка закончилась. Возо�
 my_subscription_active = ⭐ Подписка «{ $plan }» активна до { $date }.
 my_subscription_expired = Подписка закончилась { $date }. Продлить: /subscribe
 unknown_plan = Такого тарифа нет. Откройте /subscribe.
+pay_plan_description =
+    { $shop } - { $plan } ({ $days ->
+        [one] { $days } день
+        [few] { $days } дня
+       *[many] { $days } дней
+    }) • { $price }
+pay_test_mark = [ТЕСТ]

@@ -61,3 +61,4 @@ ticket_status_used = использован
 ticket_status_refunded = возвращён
 btn_show_qr = 🔳 QR { $n }: { $title } { $date } { $time }
 ticket_not_found = Билет не найден.
+pay_tickets_description = Билеты в зоопарк на { $date }
