@@ -12,9 +12,10 @@ from bot import keyboards
 from bot.callbacks import TNavCb
 from bot.texts import money, t, tickets_description
 from handlers.states import TicketFlow
-from handlers.tickets.journey import Journey, journey_of, valid_email
+from handlers.tickets.journey import Journey, journey_of
 from payments.checkout.errors import ProviderDown, SoldOut, TooManyPending, TooManyUnpaidSeats
 from payments.checkout.flow import Checkout
+from payments.emails import BadEmail, normalise_email
 from payments.tickets.rules import InvalidOrder
 from payments.types import UserInfo
 from settings import Settings
@@ -134,11 +135,12 @@ async def _pay(
 async def on_email(message: Message, state: FSMContext, **deps: Any) -> None:
     """Take the e-mail address typed by the user, or explain what is wrong with it."""
     journey = journey_of(state, deps)
-    text = (message.text or "").strip()
-    if not valid_email(text):
+    try:
+        email = normalise_email(message.text or "")
+    except BadEmail:
         await message.answer(t(journey.lang, "bad_email"))
         return
-    await state.update_data(email=text)
+    await state.update_data(email=email)
     await journey.summary()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -23,14 +22,6 @@ from payments.tickets.rules import Availability, TicketRules, ValidOrder
 from payments.types import UserInfo
 
 log = logging.getLogger(__name__)
-
-EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-MAX_EMAIL_LENGTH = 254
-
-
-def valid_email(text: str) -> bool:
-    """Return whether text looks like an e-mail address we can send tickets to."""
-    return len(text) <= MAX_EMAIL_LENGTH and EMAIL_RE.match(text) is not None
 
 
 class Journey:
