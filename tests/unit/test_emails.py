@@ -24,7 +24,7 @@ def test_addresses_are_stored_in_their_normalised_form(typed: str, stored: str) 
     assert schemas.TestUserIn(userId="test_user_1", email=typed).email == stored
 
 
-@pytest.mark.parametrize("junk", ["junk", "a@b", "x@@y.ru", "пётр на почте", "a" * 65 + "@x.ru"])
+@pytest.mark.parametrize("junk", ["junk", "a@b", "x@@y.ru", "пётр на почте", "a b@x.ru"])
 def test_junk_is_refused_with_a_reason(junk: str) -> None:
     with pytest.raises(BadEmail):
         normalise_email(junk)
