@@ -107,3 +107,9 @@ class RefundCb(CallbackData, prefix="arf"):
 
     action: str
     id: int
+
+
+class LangCb(CallbackData, prefix="lg"):
+    """Pick the bot's language (a locale folder name such as `en`)."""
+
+    code: str

@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.isolation import ForgetfulEventIsolation
 from bot.middlewares import UserMiddleware
-from bot.texts import EN, RU, t
+from bot.texts import DEFAULT, languages, t
 from payments.ports import Clock
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "tickets", "subscribe", "my", "help", "cancel")
+COMMANDS = ("start", "tickets", "subscribe", "my", "language", "help", "cancel")
 MAX_RETRY_AFTER_SECONDS = 30
 
 
@@ -120,9 +120,8 @@ def create_dispatcher(
 
 
 async def register_commands(bot: Bot) -> None:
-    """Register the command list in Russian (default) and English."""
-    # The default list (no language) is Russian; English speakers get their own list.
-    for language_code, lang in ((None, RU), (RU, RU), (EN, EN)):
+    """Register the command list in every language; the default list (no language) is ru."""
+    for language_code, lang in ((None, DEFAULT), *((lang, lang) for lang in languages())):
         commands = [BotCommand(command=c, description=t(lang, f"cmd_{c}")) for c in COMMANDS]
         await bot.set_my_commands(
             commands, scope=BotCommandScopeDefault(), language_code=language_code

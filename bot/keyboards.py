@@ -13,6 +13,7 @@ from bot.callbacks import (
     AdminCb,
     AgainCb,
     BroadcastCb,
+    LangCb,
     MenuCb,
     MyCancelCb,
     NextCb,
@@ -27,17 +28,18 @@ from bot.callbacks import (
     TQtyCb,
     TSlotCb,
 )
-from bot.texts import short_day, t
+from bot.texts import languages, short_day, t
 
 
 def main_menu(lang: str) -> InlineKeyboardMarkup:
-    """Build the main menu: tickets, subscription, my purchases, help."""
+    """Build the main menu: tickets, subscription, my purchases, help, language."""
     builder = InlineKeyboardBuilder()
     builder.button(text=t(lang, "btn_tickets"), callback_data=MenuCb(action="tickets"))
     builder.button(text=t(lang, "btn_subscribe"), callback_data=MenuCb(action="subscribe"))
     builder.button(text=t(lang, "btn_my"), callback_data=MenuCb(action="my"))
     builder.button(text=t(lang, "btn_help"), callback_data=MenuCb(action="help"))
-    builder.adjust(2, 2)
+    builder.button(text=t(lang, "btn_language"), callback_data=MenuCb(action="language"))
+    builder.adjust(2, 2, 1)
     return builder.as_markup()
 
 
@@ -332,4 +334,15 @@ def broadcast_stop(lang: str, draft_id: int) -> InlineKeyboardMarkup:
     builder.button(
         text=t(lang, "adm_bc_btn_stop"), callback_data=BroadcastCb(action="stop", id=draft_id)
     )
+    return builder.as_markup()
+
+
+def language_choice(lang: str) -> InlineKeyboardMarkup:
+    """Build one button per language, each named in itself (`Русский`, `English`), and Menu."""
+    builder = InlineKeyboardBuilder()
+    for code in languages():
+        mark = "✅ " if code == lang else ""
+        builder.button(text=mark + t(code, "language_name"), callback_data=LangCb(code=code))
+    builder.button(text=t(lang, "btn_menu"), callback_data=MENU_DATA)
+    builder.adjust(*([1] * (len(languages()) + 1)))
     return builder.as_markup()

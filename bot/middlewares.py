@@ -14,7 +14,7 @@ from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.texts import lang_of
-from db.repositories.users import Profile, upsert_users
+from db.repositories.users import Profile, choose_language, upsert_users
 from payments.ports import Clock
 from payments.pricing import is_test_user
 from payments.types import UserInfo
@@ -37,16 +37,16 @@ class UserWriter:
         """Keep the database and the clock."""
         self._sessionmaker = sessionmaker
         self._clock = clock
-        self._queue: list[tuple[Profile, asyncio.Future[None]]] = []
+        self._queue: list[tuple[Profile, asyncio.Future[str | None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def write(self, profile: Profile) -> None:
-        """Return once the profile is committed."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async def write(self, profile: Profile) -> str | None:
+        """Return once the profile is committed: the language the user picked, if any."""
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self._queue.append((profile, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
-        await future
+        return await future
 
     async def _drain(self) -> None:
         await asyncio.sleep(0)  # let the rest of the burst enqueue first
@@ -54,19 +54,23 @@ class UserWriter:
             batch, self._queue = self._queue, []
             try:
                 async with self._sessionmaker.begin() as session:
-                    await upsert_users(session, [p for p, _ in batch], self._clock.now())
+                    chosen = await upsert_users(session, [p for p, _ in batch], self._clock.now())
             except Exception as exc:
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
-            for _, future in batch:
+            for profile, future in batch:
                 if not future.done():
-                    future.set_result(None)
+                    future.set_result(chosen.get(profile.id))
 
 
 class UserMiddleware(BaseMiddleware):
-    """Upsert the sender once per update (cached for a while) and put `user` in the data."""
+    """Upsert the sender once per update (cached for a while) and put `user` in the data.
+
+    The user's language is the one they picked in the bot, else Telegram's language code.
+    The middleware is in the data too (`user_middleware`), for the handler that stores a pick.
+    """
 
     def __init__(
         self,
@@ -83,7 +87,8 @@ class UserMiddleware(BaseMiddleware):
         self._test_ids = test_ids
         self._cache_seconds = cache_seconds
         self._cache_size = cache_size
-        self._seen: OrderedDict[Profile, float] = OrderedDict()
+        self._sessionmaker = sessionmaker
+        self._seen: OrderedDict[Profile, tuple[float, str | None]] = OrderedDict()
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Upsert the sender and hand their UserInfo to filters and handlers."""
@@ -97,27 +102,38 @@ class UserMiddleware(BaseMiddleware):
             username=tg_user.username,
             language=lang_of(tg_user.language_code),
         )
-        if self._stale(profile):
-            await self._writer.write(profile)
-            self._remember(profile)
+        chosen = self._cached(profile)
+        if chosen is None:
+            chosen = (await self._writer.write(profile),)
+            self._remember(profile, chosen[0])
         data["user"] = UserInfo(
             id=profile.id,
             first_name=profile.first_name,
-            language=profile.language,
+            language=chosen[0] or profile.language,
             is_admin=tg_user.id in self._admin_ids,
             is_test=is_test_user(profile.id, self._test_ids),
         )
+        data["user_middleware"] = self
         return await handler(event, data)
 
-    def _stale(self, profile: Profile) -> bool:
+    def _cached(self, profile: Profile) -> tuple[str | None] | None:
+        """Return (the picked language or None) if the profile was written lately, else None."""
         seen = self._seen.get(profile)
-        return seen is None or time.monotonic() - seen > self._cache_seconds
+        if seen is None or time.monotonic() - seen[0] > self._cache_seconds:
+            return None
+        return (seen[1],)
 
-    def _remember(self, profile: Profile) -> None:
-        self._seen[profile] = time.monotonic()
+    def _remember(self, profile: Profile, chosen: str | None) -> None:
+        self._seen[profile] = (time.monotonic(), chosen)
         self._seen.move_to_end(profile)
         while len(self._seen) > self._cache_size:
             self._seen.popitem(last=False)
+
+    async def choose_language(self, user_id: str, language: str) -> None:
+        """Store a user's pick; their next update speaks it, whatever Telegram says."""
+        async with self._sessionmaker.begin() as session:
+            await choose_language(session, user_id, language)
+        self.forget(user_id)
 
     def forget(self, user_id: str) -> None:
         """Drop a user from the cache so their next update writes again."""

@@ -47,6 +47,10 @@ class User(Base):
     last_name: Mapped[str | None] = mapped_column(String(128))
     username: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8), default="ru", server_default="ru")
+    # Picked in the bot (/language): then `language` no longer follows Telegram's language code.
+    language_chosen: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32))
     is_blocked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import admin, errors, interrupt, my, next_steps, orders, start, subscribe, tickets
+from handlers import (
+    admin,
+    errors,
+    interrupt,
+    language,
+    my,
+    next_steps,
+    orders,
+    start,
+    subscribe,
+    tickets,
+)
 
 
 def get_routers() -> list[Router]:
@@ -18,6 +29,7 @@ def get_routers() -> list[Router]:
     return [
         interrupt.create_router(),
         start.create_router(),
+        language.create_router(),
         admin.create_router(),
         subscribe.create_router(),
         my.create_router(),

@@ -6,25 +6,32 @@ import logging
 
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import CallbackQuery, ErrorEvent, Message
+from aiogram.types import CallbackQuery, ErrorEvent, Message, User
 
 from bot.texts import lang_of, t
+from payments.types import UserInfo
 
 log = logging.getLogger(__name__)
 
 
-async def on_unknown_message(message: Message) -> None:
+def _lang(user: UserInfo | None, sender: User | None) -> str:
+    """The user's stored language; Telegram's language code when the upsert did not run."""
+    if user is not None:
+        return user.language
+    return lang_of(sender.language_code if sender else None)
+
+
+async def on_unknown_message(message: Message, user: UserInfo | None = None) -> None:
     """Point anything unrecognised at /help."""
-    lang = lang_of(message.from_user.language_code if message.from_user else None)
-    await message.answer(t(lang, "unknown"))
+    await message.answer(t(_lang(user, message.from_user), "unknown"))
 
 
-async def on_stale_button(query: CallbackQuery) -> None:
+async def on_stale_button(query: CallbackQuery, user: UserInfo | None = None) -> None:
     """Answer buttons no handler claims (old keyboards) without changing anything."""
-    await query.answer(t(lang_of(query.from_user.language_code), "stale_button"), show_alert=True)
+    await query.answer(t(_lang(user, query.from_user), "stale_button"), show_alert=True)
 
 
-async def on_error(event: ErrorEvent) -> bool:
+async def on_error(event: ErrorEvent, user: UserInfo | None = None) -> bool:
     """Log the failure with the update id and answer the user politely."""
     update = event.update
     log.error(
@@ -36,7 +43,7 @@ async def on_error(event: ErrorEvent) -> bool:
     sender = update.message.from_user if update.message else None
     if update.callback_query:
         sender = update.callback_query.from_user
-    lang = lang_of(sender.language_code if sender else None)
+    lang = _lang(user, sender)
     try:
         if update.callback_query:
             await update.callback_query.answer(t(lang, "error"), show_alert=True)

@@ -50,6 +50,7 @@ async def on_again(
             settings,
             state,
             deps["clock"],
+            deps["catalog"],
         )
         return
     if choices.visit_date is None or choices.slot_time is None:

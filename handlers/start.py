@@ -15,7 +15,7 @@ from payments.types import UserInfo
 
 async def cmd_start(message: Message, user: UserInfo, catalog: Catalog) -> None:
     """Greet the user and show the main menu."""
-    name = user.first_name or ("friend" if user.language == "en" else "друг")
+    name = user.first_name or t(user.language, "friend")
     await message.answer(
         t(user.language, "start", name=name, shop=catalog.shop.name),
         reply_markup=main_menu(user.language),

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
 from bot.callbacks import MenuCb, PayCancelCb, PlanCb
-from bot.texts import day, money, t
+from bot.texts import day, money, plan_description, t
 from handlers.pay_message import minutes_left, retire
 from payments.account import Account
 from payments.catalog import Catalog
@@ -39,7 +39,7 @@ async def _plans_view(
             t(lang, "plans_active", date=day(lang, sub.expires_at.astimezone(settings.tz).date()))
         )
     if quotes and quotes[0].cohort is Cohort.TEST:
-        lines.append(t(lang, "plans_test", price=money(quotes[0].amount)))
+        lines.append(t(lang, "plans_test", price=money(quotes[0].amount, lang)))
     if settings.sandbox:
         lines.append(t(lang, "sandbox_note"))
     buttons = []
@@ -47,7 +47,7 @@ async def _plans_view(
         plan = catalog.plan(quote.plan_code)
         title = plan.title(lang).capitalize() if plan else quote.plan_code
         buttons.append(
-            (t(lang, "plan_button", title=title, price=money(quote.amount)), quote.plan_code)
+            (t(lang, "plan_button", title=title, price=money(quote.amount, lang)), quote.plan_code)
         )
     return "\n\n".join(lines), keyboards.plans(lang, buttons)
 
@@ -80,12 +80,28 @@ async def on_menu_subscribe(
         await query.message.edit_text(text, reply_markup=markup)
 
 
-def _pay_text(lang: str, result: CheckoutResult, settings: Settings, now: datetime) -> str:
+def _pay_text(
+    lang: str,
+    code: str,
+    result: CheckoutResult,
+    settings: Settings,
+    catalog: Catalog,
+    now: datetime,
+) -> str:
+    plan = catalog.plan(code)
+    description = plan_description(
+        lang,
+        catalog.shop.name,
+        plan.title(lang) if plan else code,
+        plan.days if plan else 0,
+        result.amount,
+        is_test=result.is_test,
+    )
     text = t(
         lang,
         "pay_summary",
-        description=result.description,
-        price=money(result.amount),
+        description=description,
+        price=money(result.amount, lang),
         minutes=minutes_left(result, now),
     )
     return f"{text}\n\n{t(lang, 'sandbox_note')}" if settings.sandbox else text
@@ -100,6 +116,7 @@ async def on_plan(
     settings: Settings,
     state: FSMContext,
     clock: Clock,
+    catalog: Catalog,
 ) -> None:
     """Start a payment for the chosen plan and turn the message into its pay button.
 
@@ -126,8 +143,10 @@ async def on_plan(
         await query.answer(t(lang, "unknown_plan"), show_alert=True)
         return
     await query.answer()
-    markup = keyboards.pay(lang, result.confirmation_url, money(result.amount), result.payment_id)
-    text = _pay_text(lang, result, settings, clock.now())
+    markup = keyboards.pay(
+        lang, result.confirmation_url, money(result.amount, lang), result.payment_id
+    )
+    text = _pay_text(lang, callback_data.code, result, settings, catalog, clock.now())
     here = query.message.message_id if isinstance(query.message, Message) else None
     if result.reused and result.message_id not in (None, here):
         # The same payment's button lives in another message: only one stays live.

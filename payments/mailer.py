@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from payments.emails import deliverable_form
+
 log = logging.getLogger(__name__)
 
 SMTPS_PORT = 465
@@ -51,7 +53,7 @@ class SmtpMailer:
         """Send one message; return whether the server accepted it (failures are logged)."""
         message = EmailMessage()
         message["From"] = self._config.sender
-        message["To"] = to
+        message["To"] = deliverable_form(to)
         message["Subject"] = subject
         message.set_content(body)
         for item in attachments:

@@ -1,44 +1,59 @@
-"""Every user-facing string, in Russian and English, plus money and date formatting.
+"""Every user-facing string of the chat, in the user's language, plus money and date formats.
 
-The strings live in one module per journey (shell, subscription, tickets, refunds, admin);
-`t()` looks a key up in all of them.
+The strings are Fluent messages in payments/i18n/locales/<lang>/*.ftl (one folder per
+language, one file per journey); payments.i18n formats them and re-exported here, the chat
+keeps calling `t(lang, key, **kwargs)`, `money()`, `day()`, `short_day()` and `moment()`.
+
+`_TEXTS` is the legacy table of `key: (ru, en)` str.format templates: a module of such tuples
+registered there still works (a key not in the locale files is looked up in it) until
+`scripts/texts_to_ftl.py` moves it into the locale files.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from bot.texts import admin, admin_screens, journeys, orders, refunds, shell, subscription, tickets
 from payments.catalog import Shop
-from payments.money import human
+from payments.i18n import (
+    DEFAULT,
+    EN,
+    RU,
+    day,
+    has,
+    languages,
+    moment,
+    money,
+    short_day,
+)
+from payments.i18n import lang_of as lang_of
+from payments.i18n import t as _fluent
 
-RU = "ru"
-EN = "en"
+__all__ = [
+    "DEFAULT",
+    "EN",
+    "RU",
+    "day",
+    "lang_of",
+    "languages",
+    "moment",
+    "money",
+    "plan_description",
+    "short_day",
+    "t",
+    "tickets_description",
+]
 
-_TEXTS: dict[str, tuple[str, str]] = {
-    **shell.TEXTS,
-    **subscription.TEXTS,
-    **tickets.TEXTS,
-    **refunds.TEXTS,
-    **admin.TEXTS,
-    **orders.TEXTS,
-    **admin_screens.TEXTS,
-    **journeys.TEXTS,
-}
-
-
-def lang_of(language_code: str | None) -> str:
-    """Return the interface language for a Telegram language code."""
-    return EN if language_code and language_code.lower().startswith("en") else RU
+_TEXTS: dict[str, tuple[str, str]] = {}
 
 
 def t(lang: str, key: str, **kwargs: object) -> str:
     """Return the text for a key in a language, formatted with keyword arguments."""
-    ru, en = _TEXTS[key]
-    template = en if lang == EN else ru
-    return template.format(**kwargs) if kwargs else template
+    if key in _TEXTS and not has(key):
+        ru, en = _TEXTS[key]
+        template = en if lang == EN else ru
+        return template.format(**kwargs) if kwargs else template
+    return _fluent(lang, key, **kwargs)
 
 
 def with_address(text: str, shop: Shop, lang: str) -> str:
@@ -54,57 +69,20 @@ def with_address(text: str, shop: Shop, lang: str) -> str:
     return "\n".join(lines)
 
 
-def money(amount: Decimal) -> str:
-    """Format an amount in roubles for people: `2 999 ₽`."""
-    return f"{human(amount)} ₽"
+def _marked(lang: str, text: str, is_test: bool) -> str:
+    return f"{t(lang, 'pay_test_mark')} {text}" if is_test else text
 
 
-_MONTHS_RU = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
-_MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-_WEEKDAYS_RU = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
-_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+def plan_description(
+    lang: str, shop: str, plan: str, days: int, amount: Decimal, *, is_test: bool
+) -> str:
+    """The pay message's line for a plan, in the customer's language (YooKassa's stays ru)."""
+    text = t(
+        lang, "pay_plan_description", shop=shop, plan=plan, days=days, price=money(amount, lang)
+    )
+    return _marked(lang, text, is_test)
 
 
-def day(lang: str, value: date) -> str:
-    """Format a date for people: `25 ноября 2026` or `25 November 2026`."""
-    if lang == EN:
-        return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
-    return f"{value.day} {_MONTHS_RU[value.month - 1]} {value.year}"
-
-
-def short_day(lang: str, value: date) -> str:
-    """Format a date for a button: `пт 27.11` or `Fri 27.11`."""
-    names = _WEEKDAYS_EN if lang == EN else _WEEKDAYS_RU
-    return f"{names[value.weekday()]} {value:%d.%m}"
-
-
-def moment(lang: str, value: datetime, tz: ZoneInfo) -> str:
-    """Format an instant in the shop time zone: `25 ноября 2026, 14:05`."""
-    local = value.astimezone(tz)
-    return f"{day(lang, local.date())}, {local:%H:%M}"
+def tickets_description(lang: str, visit_date: date, *, is_test: bool) -> str:
+    """The pay message's line for an order of tickets, in the customer's language."""
+    return _marked(lang, t(lang, "pay_tickets_description", date=day(lang, visit_date)), is_test)

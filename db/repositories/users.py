@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import User
@@ -47,7 +47,11 @@ def _upsert_statement(dialect: str, returning: bool) -> Any:
             "first_name": stmt.excluded.first_name,
             "last_name": stmt.excluded.last_name,
             "username": stmt.excluded.username,
-            "language": stmt.excluded.language,
+            # A language the customer picked stays; otherwise it follows Telegram's.
+            "language": case(
+                (User.__table__.c.language_chosen, User.__table__.c.language),
+                else_=stmt.excluded.language,
+            ),
             "last_seen_at": stmt.excluded.last_seen_at,
             "is_blocked": False,
         },
@@ -78,8 +82,14 @@ async def upsert_user(
     return bool(result.scalar_one() == now)
 
 
-async def upsert_users(session: AsyncSession, profiles: Sequence[Profile], now: datetime) -> None:
-    """Insert or refresh many users in one executemany (no RETURNING)."""
+async def upsert_users(
+    session: AsyncSession, profiles: Sequence[Profile], now: datetime
+) -> dict[str, str]:
+    """Insert or refresh many users in one executemany; return the languages they picked.
+
+    A user who picked a language in the bot keeps it whatever Telegram says; the result maps
+    each such user of the batch to their language.
+    """
     dialect = session.get_bind().dialect.name
     await session.execute(
         _upsert_statement(dialect, False),
@@ -94,6 +104,19 @@ async def upsert_users(session: AsyncSession, profiles: Sequence[Profile], now: 
             }
             for p in profiles
         ],
+    )
+    chosen = await session.execute(
+        select(User.id, User.language).where(
+            User.id.in_({p.id for p in profiles}), User.language_chosen.is_(True)
+        )
+    )
+    return {str(row.id): str(row.language) for row in chosen.all()}
+
+
+async def choose_language(session: AsyncSession, user_id: str, language: str) -> None:
+    """Store the language a user picked; it wins over Telegram's language code from now on."""
+    await session.execute(
+        update(User).where(User.id == user_id).values(language=language, language_chosen=True)
     )
 
 

@@ -22,9 +22,11 @@ from settings import Settings
 MESSAGE_LIMIT = 4000
 
 
-def _value(lang: str, value: object, tz: ZoneInfo) -> str:
+def _value(lang: str, value: object, tz: ZoneInfo) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value  # a count: the text picks its plural form
     if isinstance(value, Decimal):
-        return money(value)
+        return money(value, lang)
     if isinstance(value, datetime):
         return moment(lang, value, tz)
     if isinstance(value, date):

@@ -12,12 +12,13 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import TNavCb
 from bot.keyboards import final_keyboard
-from bot.texts import money, t
+from bot.texts import money, t, tickets_description
 from handlers.pay_message import minutes_left, retire
 from handlers.states import TicketFlow
-from handlers.tickets.journey import Journey, journey_of, valid_email
+from handlers.tickets.journey import Journey, journey_of
 from payments.checkout.errors import ProviderDown, SoldOut, TooManyPending, TooManyUnpaidSeats
 from payments.checkout.flow import Checkout
+from payments.emails import BadEmail, normalise_email
 from payments.tickets.rules import InvalidOrder
 from payments.types import UserInfo
 from settings import Settings
@@ -126,8 +127,8 @@ async def pay(
         lang,
         "tickets_pay_summary",
         order_id=started.order_id,
-        description=result.description,
-        price=money(result.amount),
+        description=tickets_description(lang, order.visit_date, is_test=result.is_test),
+        price=money(result.amount, lang),
         minutes=minutes_left(result, journey.clock.now()),
     )
     if settings.sandbox:
@@ -144,21 +145,23 @@ async def pay(
         payment_id=result.payment_id, order_id=started.order_id, pay_msg_id=message_id
     )
     await journey.show(
-        text, keyboards.pay(lang, result.confirmation_url, money(result.amount), result.payment_id)
+        text,
+        keyboards.pay(lang, result.confirmation_url, money(result.amount, lang), result.payment_id),
     )
 
 
 async def on_email(message: Message, state: FSMContext, **deps: Any) -> None:
     """Take the e-mail address typed by the user, or explain what is wrong with it."""
     journey = journey_of(state, deps)
-    text = (message.text or "").strip()
-    if not valid_email(text):
+    try:
+        email = normalise_email(message.text or "")
+    except BadEmail:
         await message.answer(t(journey.lang, "bad_email"))
         return
-    await state.update_data(email=text)
+    await state.update_data(email=email)
     # The address is the customer's newest message: the summary goes below it, and the old
     # step becomes one line saying what was taken.
-    await journey.retire(t(journey.lang, "chosen_email", email=text))
+    await journey.retire(t(journey.lang, "chosen_email", email=email))
     await journey.summary()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -23,14 +22,6 @@ from payments.tickets.rules import Availability, TicketRules, ValidOrder
 from payments.types import UserInfo
 
 log = logging.getLogger(__name__)
-
-EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-MAX_EMAIL_LENGTH = 254
-
-
-def valid_email(text: str) -> bool:
-    """Return whether text looks like an e-mail address we can send tickets to."""
-    return len(text) <= MAX_EMAIL_LENGTH and EMAIL_RE.match(text) is not None
 
 
 class Journey:
@@ -153,10 +144,16 @@ class Journey:
             count = qty.get(ticket_type.code, 0)
             title = ticket_type.title(self.lang)
             lines.append(
-                t(self.lang, "qty_line", title=title, qty=count, price=money(ticket_type.price))
+                t(
+                    self.lang,
+                    "qty_line",
+                    title=title,
+                    qty=count,
+                    price=money(ticket_type.price, self.lang),
+                )
             )
             rows.append((ticket_type.code, title, count))
-        lines.append(t(self.lang, "qty_total", total=money(total)))
+        lines.append(t(self.lang, "qty_total", total=money(total, self.lang)))
         await self.show("\n".join(lines), keyboards.quantities(self.lang, rows))
 
     async def email(self) -> None:
@@ -175,7 +172,7 @@ class Journey:
                 "qty_line",
                 title=ticket_title(self.catalog, line.ticket_type, self.lang),
                 qty=line.quantity,
-                price=money(line.unit_price),
+                price=money(line.unit_price, self.lang),
             )
             for line in order.lines
         )
@@ -185,7 +182,7 @@ class Journey:
             date=day(self.lang, order.visit_date),
             time=order.slot_time,
             lines=lines,
-            total=money(order.total),
+            total=money(order.total, self.lang),
             email=data.get("email") or t(self.lang, "no_email"),
         )
         await self.show(text, keyboards.summary(self.lang))

@@ -9,9 +9,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from payments.emails import BadEmail, normalise_email
+
 MONEY_PATTERN = r"^[0-9]{1,9}\.[0-9]{2}$"
 TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9]{10,15}$")
 # YooKassa's own metadata limits (yookassa.md §1).
 METADATA_KEYS = 16
@@ -57,9 +58,12 @@ class Customer(_Body):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.match(value):
-            raise ValueError("not an e-mail address")
-        return value
+        if value is None:
+            return None
+        try:
+            return normalise_email(value)
+        except BadEmail as exc:
+            raise ValueError(f"not an e-mail address: {exc}") from exc
 
     @field_validator("phone")
     @classmethod
@@ -341,9 +345,12 @@ class TestUserIn(_Body):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.match(value):
-            raise ValueError("not an e-mail address")
-        return value
+        if value is None:
+            return None
+        try:
+            return normalise_email(value)
+        except BadEmail as exc:
+            raise ValueError(f"not an e-mail address: {exc}") from exc
 
 
 class ErrorOut(BaseModel):

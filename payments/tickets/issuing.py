@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Order, Payment, Ticket
 from db.repositories import payments as payments_repo
 from payments.catalog import Catalog
+from payments.i18n import t
 from payments.mailer import Attachment
 from payments.ports import IssuedTicket, Mailer, Recipient, TicketsIssued
 from payments.receipts import ticket_title
@@ -55,23 +56,31 @@ async def issue_tickets(
 
 
 async def mail_tickets(mailer: Mailer, catalog: Catalog, note: TicketsIssued) -> None:
-    """E-mail the issued tickets, one QR image per ticket, to the order's address."""
+    """E-mail the issued tickets, one QR image per ticket, in the customer's language."""
+    lang = note.recipient.language
+    shop = catalog.shop.name
     lines = [
-        f"{ticket_title(catalog, t.ticket_type)}, {t.visit_date:%d.%m.%Y} {t.slot_time}: {t.code}"
-        for t in note.tickets
+        t(
+            lang,
+            "mail_ticket_line",
+            title=ticket_title(catalog, ticket.ticket_type, lang),
+            date=f"{ticket.visit_date:%d.%m.%Y}",
+            time=ticket.slot_time,
+            code=ticket.code,
+        )
+        for ticket in note.tickets
     ]
-    body = (
-        f"Заказ {note.order_id}. Ваши билеты — во вложении: покажите QR-код на входе.\n\n"
-        + "\n".join(lines)
-        + f"\n\n{catalog.shop.name}"
+    body = t(
+        lang,
+        "mail_tickets_body",
+        order_id=note.order_id,
+        count=len(note.tickets),
+        lines="\n".join(lines),
+        shop=shop,
     )
     attachments = [
-        Attachment(f"ticket-{index}-{t.code}.png", qr_png(t.code))
-        for index, t in enumerate(note.tickets, start=1)
+        Attachment(f"ticket-{index}-{ticket.code}.png", qr_png(ticket.code))
+        for index, ticket in enumerate(note.tickets, start=1)
     ]
-    await mailer.send(
-        note.email or "",
-        f"{catalog.shop.name}: билеты, заказ {note.order_id}",
-        body,
-        attachments,
-    )
+    subject = t(lang, "mail_tickets_subject", shop=shop, order_id=note.order_id)
+    await mailer.send(note.email or "", subject, body, attachments)

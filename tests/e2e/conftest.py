@@ -127,7 +127,7 @@ def smtp_server() -> Iterator[tuple[int, MailBox]]:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
     box = MailBox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller = Controller(box, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True)
     controller.start()
     try:
         yield port, box

@@ -79,8 +79,8 @@ async def test_prices_capacity_grant_and_export(make_shop: ShopFactory) -> None:
     assert "Использование: /grant" in await ask(admin, "/grant 5701 many")
     assert "не найден" in await ask(admin, "/grant 999999 10")
     granted = await ask(admin, "/grant 5701 10")
-    assert "добавлено 10 дн." in granted, granted
-    await newcomer.wait_for(lambda m: "🎁 Вам добавлено 10 дн." in (m.text or ""))
+    assert "добавлено 10 дней" in granted, granted
+    await newcomer.wait_for(lambda m: "🎁 Вам добавлено 10 дней" in (m.text or ""))
     async with shop.service.sessionmaker() as session:
         sub = (await session.execute(select(Subscription))).scalar_one()
     assert sub.user_id == "5701" and sub.expires_at - sub.starts_at == timedelta(days=10)

@@ -11,7 +11,13 @@ async def test_start_shows_the_main_menu(make_shop: ShopFactory) -> None:
     await user.send("/start")
     reply = await user.wait_reply()
     assert "Анна" in (reply.text or "")
-    assert reply.button_texts() == ["🎟 Билеты", "⭐ Подписка", "🧾 Мои покупки", "❓ Помощь"]
+    assert reply.button_texts() == [
+        "🎟 Билеты",
+        "⭐ Подписка",
+        "🧾 Мои покупки",
+        "❓ Помощь",
+        "🌐 Язык / Language",
+    ]
 
 
 async def test_english_user_gets_english_and_help_edits_in_place(make_shop: ShopFactory) -> None:
@@ -49,4 +55,4 @@ async def test_commands_are_registered_in_russian_and_english(make_shop: ShopFac
     }
     assert set(registered) >= {"", "ru", "en"}
     for commands in registered.values():
-        assert commands == ["start", "tickets", "subscribe", "my", "help", "cancel"]
+        assert commands == ["start", "tickets", "subscribe", "my", "language", "help", "cancel"]

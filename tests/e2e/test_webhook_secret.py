@@ -17,7 +17,7 @@ from tests.e2e.conftest import ADMIN_ID, Shop, ShopFactory
 
 HOOK = "/telegram/webhook"
 CUSTOMER = 5801
-GRANTED = "добавлено 10 дн."
+GRANTED = "добавлено 10 дней"
 
 
 def _free_port() -> int:
@@ -90,7 +90,7 @@ async def test_without_a_configured_secret_updates_need_the_derived_one(
         assert accepted.status_code == 200, accepted.text
     reply = await admin.wait_for(lambda m: GRANTED in (m.text or ""), timeout=10)
     assert GRANTED in (reply.text or "")
-    await customer.wait_for(lambda m: "🎁 Вам добавлено 10 дн." in (m.text or ""), timeout=10)
+    await customer.wait_for(lambda m: "🎁 Вам добавлено 10 дней" in (m.text or ""), timeout=10)
 
     # Only that one grant happened: one reply, ten days, not twenty. (Updates of one user are
     # handled one at a time in arrival order, so a forged grant would have finished first.)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.texts import _TEXTS, EN, RU, t
+from bot.texts import EN, RU, t
+from payments import i18n
 
 
 def test_every_refusal_has_a_text_in_both_languages() -> None:
@@ -15,11 +16,7 @@ def test_every_refusal_has_a_text_in_both_languages() -> None:
     reasons = set(re.findall(r'Refusal\(\s*"(\w+)"', source))
     assert len(reasons) >= 15
     for reason in reasons:
-        assert f"adm_no_{reason}" in _TEXTS, reason
+        key = f"adm_no_{reason}"
+        assert i18n.has(key), reason
         for lang in (RU, EN):
-            assert t(lang, f"adm_no_{reason}", **dict.fromkeys(_fields(reason), "x"))
-
-
-def _fields(reason: str) -> set[str]:
-    ru, en = _TEXTS[f"adm_no_{reason}"]
-    return set(re.findall(r"\{(\w+)\}", ru + en))
+            assert t(lang, key, **dict.fromkeys(i18n.placeholders(lang, key), "x"))

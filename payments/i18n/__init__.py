@@ -1,0 +1,171 @@
+"""Every customer-visible word, in each customer's language: Fluent messages, Babel formats.
+
+The messages live in `locales/<lang>/*.ftl` beside this module (one folder per language, one
+file per journey). The set of languages is the set of folders: a translator adds a third
+language by copying `en/` to a new folder and translating it, without touching code.
+`t(lang, key, **args)` formats a message; numbers passed as ints drive Fluent's plural
+selectors (`1 билет`, `3 билета`, `5 билетов`). Money and dates go through Babel with the
+language's locale.
+
+payments/ sends customer texts itself (the ticket e-mail), so the core lives here, where both
+payments/ and bot/ may import it; bot.texts re-exports it for the chat.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from fluent.runtime import FluentBundle, FluentResource
+from fluent.runtime.types import fluent_number
+from fluent.syntax import ast
+
+from payments.money import quantize
+
+LOCALES = Path(__file__).parent / "locales"
+DEFAULT = "ru"
+RU = "ru"
+EN = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class _Language:
+    """One language's messages: its Fluent bundle and each message's placeholders."""
+
+    bundle: FluentBundle
+    placeholders: dict[str, frozenset[str]]
+
+
+class MissingText(LookupError):
+    """No message with this key in the language, nor in the default one."""
+
+
+@functools.cache
+def languages() -> tuple[str, ...]:
+    """Return the languages there are locale files for, the default first."""
+    found = sorted(p.name for p in LOCALES.iterdir() if p.is_dir() and any(p.glob("*.ftl")))
+    return (DEFAULT, *(lang for lang in found if lang != DEFAULT))
+
+
+@functools.cache
+def _language(lang: str) -> _Language:
+    bundle = FluentBundle([lang.replace("_", "-")], use_isolating=False)
+    placeholders: dict[str, frozenset[str]] = {}
+    for path in sorted((LOCALES / lang).glob("*.ftl")):
+        resource = FluentResource(path.read_text(encoding="utf-8"))
+        junk = [entry for entry in resource.body if isinstance(entry, ast.Junk)]
+        if junk:
+            raise ValueError(f"{path}: cannot parse {(junk[0].content or '')[:60]!r}")
+        for entry in resource.body:
+            if isinstance(entry, ast.Message):
+                if entry.id.name in placeholders:
+                    raise ValueError(f"{path}: {entry.id.name} is defined twice in {lang}")
+                placeholders[entry.id.name] = frozenset(_variables(entry))
+        bundle.add_resource(resource)
+    return _Language(bundle, placeholders)
+
+
+def _variables(node: object) -> set[str]:
+    """Return the names of the `$variables` a Fluent AST node refers to."""
+    found: set[str] = set()
+    if isinstance(node, ast.VariableReference):
+        found.add(node.id.name)
+    if isinstance(node, ast.BaseNode):
+        for value in vars(node).values():
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                found |= _variables(item)
+    return found
+
+
+def keys(lang: str) -> frozenset[str]:
+    """Return the message keys of a language."""
+    return frozenset(_language(lang).placeholders)
+
+
+def placeholders(lang: str, key: str) -> frozenset[str]:
+    """Return the `$variables` a message of a language uses."""
+    return _language(lang).placeholders[key]
+
+
+def has(key: str) -> bool:
+    """Return whether a key is a Fluent message (in the default language)."""
+    return key in _language(DEFAULT).placeholders
+
+
+def lang_of(language_code: str | None) -> str:
+    """Return the supported language for a Telegram language code (`en-US` → `en`), else ru."""
+    if not language_code:
+        return DEFAULT
+    code = language_code.strip().lower().replace("-", "_")
+    supported = {lang.lower(): lang for lang in languages()}
+    return supported.get(code) or supported.get(code.split("_")[0]) or DEFAULT
+
+
+def _argument(value: object) -> object:
+    """Turn an argument into what Fluent formats as str.format() would have written it."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return fluent_number(value, useGrouping=False)  # plural selection, no `1 000` ids
+    if isinstance(value, str):
+        return value
+    return str(value)
+
+
+def t(lang: str, key: str, **kwargs: object) -> str:
+    """Return the message `key` in `lang` (falling back to ru), formatted with `kwargs`."""
+    language = _language(lang) if lang in languages() else _language(DEFAULT)
+    bundle = language.bundle
+    if not bundle.has_message(key):
+        bundle = _language(DEFAULT).bundle
+        if not bundle.has_message(key):
+            raise MissingText(key)
+    message = bundle.get_message(key)
+    assert message.value is not None  # noqa: S101 - _language() parsed it with a value
+    args = {name: _argument(value) for name, value in kwargs.items()}
+    text, errors = bundle.format_pattern(message.value, args)
+    if errors:
+        raise ValueError(f"text {key!r} in {lang}: {errors[0]}")
+    return str(text)
+
+
+@functools.cache
+def _locale(lang: str) -> Locale:
+    try:
+        return Locale.parse(lang.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(DEFAULT)
+
+
+def money(amount: Decimal, lang: str = DEFAULT) -> str:
+    """Format roubles for people in the language's way: `2 500 ₽`, `2,500 ₽`, `249,50 ₽`.
+
+    Kopecks show only when there are some. Where the locale groups digits with a space, the
+    space is a thin one, as the chat always showed it.
+    """
+    q = quantize(amount)
+    pattern = "#,##0" if q == q.to_integral_value() else "#,##0.00"
+    number = format_decimal(q, format=pattern, locale=_locale(lang))
+    return f"{number.replace(chr(0xA0), chr(0x2009)).replace(chr(0x202F), chr(0x2009))} ₽"
+
+
+def day(lang: str, value: date) -> str:
+    """Format a date for people: `25 ноября 2026` or `25 November 2026`."""
+    return format_date(value, "d MMMM y", locale=_locale(lang))
+
+
+def short_day(lang: str, value: date) -> str:
+    """Format a date for a button: `пт 27.11` or `Fri 27.11`."""
+    return format_date(value, "EEE dd.MM", locale=_locale(lang))
+
+
+def moment(lang: str, value: datetime, tz: ZoneInfo) -> str:
+    """Format an instant in the shop time zone: `25 ноября 2026, 14:05`."""
+    local = value.astimezone(tz)
+    return f"{day(lang, local.date())}, {local:%H:%M}"

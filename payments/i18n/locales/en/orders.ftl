@@ -1,0 +1,12 @@
+btn_book_again = 🔁 Book again
+pay_message_moved = The payment link is in the message below.
+pay_message_expired = ⌛ The time to pay ran out; the payment is canceled.
+pay_message_declined = ❌ The payment did not go through; nothing was charged.
+pay_message_user_canceled = ✖️ Order { $order_id } is canceled and its seats are released.
+pay_message_sold_out = ✖️ The seats ran out; the payment is canceled.
+tickets_hold_expired = ⌛ The hold of order { $order_id } ran out: no payment came in time, so the seats are released. Press “Book again” to order the same once more.
+plan_payment_expired = ⌛ The time to pay for the subscription ran out; the payment is canceled. You can start again.
+late_payment_reheld = Your payment arrived after the hold had ended, but the seats were still free, so we booked them again.
+late_payment_plan = Your payment arrived after the payment had been canceled; we credited it anyway.
+again_gone = This order cannot be repeated any more. Please start a new purchase.
+again_no_seats = { $date }, { $time } has fewer free seats than you need ({ $left }). Please choose another time.
