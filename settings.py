@@ -133,7 +133,7 @@ class Settings(BaseSettings):
     JWT_SECRET: SecretStr | None = None
     JWT_TTL_MINUTES: int = Field(default=60, gt=0, le=60 * 24 * 30)
     INIT_DATA_MAX_AGE_SECONDS: int = Field(default=86400, gt=0)
-    # /docs, /redoc and /openapi.json; unset = on in development, off in production.
+    # /docs and /openapi.json; unset = on in development, off in production.
     API_DOCS_ENABLED: bool | None = None
 
     ADMIN_IDS: Annotated[list[int], NoDecode] = Field(default_factory=list)
@@ -285,7 +285,7 @@ class Settings(BaseSettings):
 
     @property
     def api_docs(self) -> bool:
-        """Return whether the API serves /docs, /redoc and /openapi.json."""
+        """Return whether the API serves /docs and /openapi.json."""
         if self.API_DOCS_ENABLED is None:
             return not self.is_production
         return self.API_DOCS_ENABLED

@@ -32,7 +32,7 @@ def _error(status: int, message: str, **extra: object) -> JSONResponse:
 def create_app(*, title: str = "zooticket-bot", sandbox: bool = True, docs: bool = True) -> FastAPI:
     """Create the app with health routes and JSON error handlers; callers add the rest.
 
-    Without `docs` there is no /docs, /redoc or /openapi.json (404): a production shop does not
+    Without `docs` there is no /docs or /openapi.json (404): a production shop does not
     hand strangers a map of its API unless API_DOCS_ENABLED says so.
     """
     description = (

@@ -1,9 +1,10 @@
-"""`/docs` and `/redoc` served with their assets from this service: they work without internet.
+"""`/docs` served with its assets from this service: it works without internet.
 
-FastAPI's own pages load Swagger UI and ReDoc from a CDN. These use FastAPI's documented custom
-docs approach (`get_swagger_ui_html` / `get_redoc_html` pointed at local files) with the copy of
-Swagger UI 5 (Apache-2.0) and ReDoc 2 (MIT) that the `fastapi-offline` package (MIT, on PyPI)
-ships; its `static/` folder is served at `/static/docs/`. Nothing else of that package is used.
+FastAPI's own page loads Swagger UI from a CDN. This uses FastAPI's documented custom docs
+approach (`get_swagger_ui_html` pointed at local files) with the copy of Swagger UI 5
+(Apache-2.0) that the `fastapi-offline` package (MIT, on PyPI) ships; its `static/` folder is
+served at `/static/docs/`. Nothing else of that package is used. There is no ReDoc page: its
+standalone bundle still fetches its loading logo from its CDN.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import (
-    get_redoc_html,
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
@@ -21,14 +21,13 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 DOCS_URL = "/docs"
-REDOC_URL = "/redoc"
 OAUTH2_REDIRECT_URL = "/docs/oauth2-redirect"
 STATIC_URL = "/static/docs"
 ASSETS = Path(str(files("fastapi_offline") / "static"))
 
 
 def setup(app: FastAPI) -> None:
-    """Add `/docs`, `/redoc` and their assets (hidden from the OpenAPI document)."""
+    """Add `/docs` and its assets (hidden from the OpenAPI document)."""
     openapi_url = app.openapi_url or "/openapi.json"
     app.mount(STATIC_URL, StaticFiles(directory=ASSETS), name="docs-assets")
 
@@ -46,17 +45,7 @@ def setup(app: FastAPI) -> None:
     async def oauth2_redirect() -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
 
-    async def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url=openapi_url,
-            title=f"{app.title} — API",
-            redoc_js_url=f"{STATIC_URL}/redoc.standalone.js",
-            redoc_favicon_url=f"{STATIC_URL}/favicon.png",
-            with_google_fonts=False,
-        )
-
     app.add_api_route(DOCS_URL, swagger_ui, methods=["GET"], include_in_schema=False)
     app.add_api_route(
         OAUTH2_REDIRECT_URL, oauth2_redirect, methods=["GET"], include_in_schema=False
     )
-    app.add_api_route(REDOC_URL, redoc, methods=["GET"], include_in_schema=False)

@@ -1,4 +1,4 @@
-"""`/docs` and `/redoc` in a real browser with the network cut off: every asset comes from the
+"""`/docs` in a real browser with the network cut off: every asset comes from the
 service itself, and the operations render."""
 
 from __future__ import annotations
@@ -33,11 +33,3 @@ async def test_swagger_ui_renders_the_operations_offline(offline: Offline, tmp_p
     assert "burlive" not in (await page.locator("body").inner_text()).lower()
     assert offline.outside == []
     assert failed == []
-
-
-async def test_redoc_renders_offline(offline: Offline) -> None:
-    page = await offline.page(DESKTOP)
-    await page.goto(f"{offline.base_url}/redoc")
-    assert offline.outside == [], "the page reached for another host"
-    await expect(page.get_by_text("/api/v2/payments/create").first).to_be_attached(timeout=15_000)
-    assert offline.outside == []

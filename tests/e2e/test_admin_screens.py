@@ -79,11 +79,11 @@ async def test_refund_says_what_it_will_do_and_moves_money_only_on_confirm(
     # A partial refund by the order number customers see, with a comma.
     partial = await confirmation(admin, f"/refund {order_id} 249,50")
     text = plain_text(partial)
-    assert text.startswith("💸 Вернуть 249.50 ₽ из 3 000 ₽?"), text
+    assert text.startswith("💸 Вернуть 249,50 ₽ из 3 000 ₽?"), text
     assert ids in text and "Покупатель: Anna (6101)" in text
-    assert "После возврата останется 2 750.50 ₽" in text
-    assert "билеты (3) остаются в силе" in text
-    assert "✅ Вернуть 249.50 ₽" in partial.button_texts()
+    assert "После возврата останется 2 750,50 ₽" in text
+    assert "3 билета остаются в силе" in text
+    assert "✅ Вернуть 249,50 ₽" in partial.button_texts()
     # The same refund by YooKassa's id, confirmed later: it goes stale.
     stale = await confirmation(admin, f"/refund {provider_id} 500")
     assert ids in plain_text(stale)
@@ -91,24 +91,24 @@ async def test_refund_says_what_it_will_do_and_moves_money_only_on_confirm(
 
     await admin.press(CONFIRM, partial, contains=True)
     done = await outcome(admin, partial)
-    assert "Возврат #1 на 249.50 ₽" in done and "выполнен" in done, done
+    assert "Возврат #1 на 249,50 ₽" in done and "выполнен" in done, done
     assert ids in done
     assert refund_posts(shop) == 1
 
     # The payment changed since the second confirmation was shown: it says so and refunds nothing.
     await admin.press(CONFIRM, stale, contains=True)
     said = await outcome(admin, stale)
-    assert "Возврат не выполнен" in said and "возвращено 249.50 ₽ из 3 000 ₽" in said, said
+    assert "Возврат не выполнен" in said and "возвращено 249,50 ₽ из 3 000 ₽" in said, said
     assert refund_posts(shop) == 1
     assert (await payment_of(shop, payment_id)).refunded_amount == Decimal("249.50")
 
     # All that is left, by our id: tickets voided and seats returned, then canceled.
     full = await confirmation(admin, f"/refund {payment_id}")
     text = plain_text(full)
-    assert text.startswith("💸 Вернуть 2 750.50 ₽ из 3 000 ₽?"), text
-    assert "Уже возвращено: 249.50 ₽" in text
-    assert "Билеты: будут аннулированы 3 из 3" in text
-    assert f"Мест вернётся в продажу: 3 ({visit.day} " in text
+    assert text.startswith("💸 Вернуть 2 750,50 ₽ из 3 000 ₽?"), text
+    assert "Уже возвращено: 249,50 ₽" in text
+    assert "Будет аннулировано: 3 билета из 3" in text
+    assert f"3 места вернутся в продажу ({visit.day} " in text
     await admin.press(CANCEL, full)
     assert "деньги не двигались" in await outcome(admin, full)
     assert refund_posts(shop) == 1
@@ -154,7 +154,7 @@ async def test_a_refused_refund_asks_nothing(make_shop: ShopFactory) -> None:
     assert "Использование: /refund" in await ask(admin, f"/refund {payment_id} 1,999")
     # A subscription refund says what it does to the subscription.
     half = await confirmation(admin, f"/refund {payment_id} 149.5")
-    assert "Подписка станет короче на 15 дн." in plain_text(half), plain_text(half)
+    assert "Подписка станет короче на 15 дней" in plain_text(half), plain_text(half)
     assert refund_posts(shop) == 0
     view = await ask(admin, f"/payment {payment_id}")
     assert f"{ADMIN_ID} предпросмотр возврата: ждёт подтверждения" in view, view
@@ -225,13 +225,13 @@ async def test_setprice_takes_amounts_as_people_type_them(make_shop: ShopFactory
     shop = await make_shop()
     admin = shop.telegram.user(ADMIN_ID)
     done = await ask(admin, "/setprice new monthly 249,50")
-    assert "299 ₽ → 249.50 ₽" in done and "новые клиенты (new)" in done, done
-    assert "→ 249.50 ₽" in await ask(admin, "/setprice regular monthly 249.5")
-    assert "новые клиенты (new): 249.50 ₽ (изменена)" in await ask(admin, "/prices")
+    assert "299 ₽ → 249,50 ₽" in done and "новые клиенты (new)" in done, done
+    assert "→ 249,50 ₽" in await ask(admin, "/setprice regular monthly 249.5")
+    assert "новые клиенты (new): 249,50 ₽ (изменена)" in await ask(admin, "/prices")
     for wrong in ("249,505", "0", "-5", "249.", "2e2", "２４９"):
         reply = await ask(admin, f"/setprice new monthly {wrong}")
         assert "Использование: /setprice" in reply, (wrong, reply)
     newcomer = shop.telegram.user(6501)
     await newcomer.send("/subscribe")
     plans = await newcomer.wait_reply()
-    assert any("249.50 ₽" in b for b in plans.button_texts()), plans.button_texts()
+    assert any("249,50 ₽" in b for b in plans.button_texts()), plans.button_texts()

@@ -206,10 +206,10 @@ async def test_a_debug_log_keeps_no_init_data_hash_or_token_of_a_sign_in(
     assert shop.telegram.token not in text
 
 
-# ---- /docs, /redoc and /openapi.json ---------------------------------------------------------
+# ---- /docs and /openapi.json -----------------------------------------------------------------
 
 
-DOC_PATHS = ("/docs", "/redoc", "/openapi.json", "/static/docs/swagger-ui-bundle.js")
+DOC_PATHS = ("/docs", "/openapi.json", "/static/docs/swagger-ui-bundle.js")
 
 
 @pytest.mark.parametrize(

@@ -287,8 +287,8 @@ async def test_my_lists_unpaid_orders_with_time_left_pay_and_cancel(
     mine = await user.wait_reply()
     text = _text(mine)
     assert "⏳ Ждут оплаты:" in text
-    assert re.search(r"1\. Заказ ZT-\d{8}-\d{3}: .* · 2 000 ₽ · осталось 15 мин", text), text
-    assert re.search(r"2\. Заказ ZT-\d{8}-\d{3}: .* · 1 000 ₽ · осталось 15 мин", text), text
+    assert re.search(r"1\. Заказ ZT-\d{8}-\d{3}: .* · 2 000 ₽ · осталось 15 минут", text), text
+    assert re.search(r"2\. Заказ ZT-\d{8}-\d{3}: .* · 1 000 ₽ · осталось 15 минут", text), text
     assert _buttons(mine)[:4] == [
         "💳 Оплатить 1: 2 000 ₽",
         "✖️ Отменить 1",

@@ -76,12 +76,32 @@ adm_rf_confirm =
 adm_rf_already = Already refunded: { $refunded }.
 adm_rf_after = { $left } will be left after this refund.
 adm_rf_retry = This retries a refund YooKassa has not answered (same key).
-adm_rf_tickets_void = Tickets: { $count } of { $total } will be voided.
-adm_rf_tickets_used = Already checked in, they stay as they are: { $count }.
-adm_rf_seats = Seats back on sale: { $count } ({ $date }, { $time }).
+adm_rf_tickets_void =
+    { $count ->
+        [one] { $count } ticket
+       *[other] { $count } tickets
+    } of { $total } will be voided.
+adm_rf_tickets_used =
+    Already checked in, { $count ->
+        [one] { $count } ticket stays as it is
+       *[other] { $count } tickets stay as they are
+    }.
+adm_rf_seats =
+    { $count ->
+        [one] { $count } seat goes
+       *[other] { $count } seats go
+    } back on sale ({ $date }, { $time }).
 adm_rf_seats_past = No seats go back on sale: the { $date }, { $time } slot has already started.
-adm_rf_tickets_stay = A partial refund: the tickets ({ $total }) stay valid, the seats stay taken.
-adm_rf_sub_shorter = The subscription gets { $days } days shorter: until { $date }.
+adm_rf_tickets_stay =
+    A partial refund: { $total ->
+        [one] the ticket stays valid, its seat stays taken
+       *[other] the { $total } tickets stay valid, the seats stay taken
+    }.
+adm_rf_sub_shorter =
+    The subscription gets { $days ->
+        [one] { $days } day
+       *[other] { $days } days
+    } shorter: until { $date }.
 adm_rf_sub_ends = The subscription ends at once.
 adm_rf_sub_same = The subscription's end stays the same.
 adm_rf_customer_told = The customer will be told about the refund.

@@ -27,8 +27,16 @@ retry_unknown = This payment was not found.
 retry_busy = A new payment is being created; please wait a few seconds.
 retry_open = This payment is still waiting: press “Pay” on its message or open /my.
 my_unpaid_title = ⏳ Awaiting payment:
-my_unpaid_tickets = { $n }. Order { $order_id }: { $date }, { $time } · { $price } · { $minutes } min left
-my_unpaid_plan = { $n }. { $plan } · { $price } · { $minutes } min left
+my_unpaid_tickets =
+    { $n }. Order { $order_id }: { $date }, { $time } · { $price } · { $minutes ->
+        [one] { $minutes } minute left
+       *[other] { $minutes } minutes left
+    }
+my_unpaid_plan =
+    { $n }. { $plan } · { $price } · { $minutes ->
+        [one] { $minutes } minute left
+       *[other] { $minutes } minutes left
+    }
 btn_my_pay = 💳 Pay { $n }: { $price }
 btn_my_cancel = ✖️ Cancel { $n }
 my_unpaid_canceled = The order is canceled and its seats released.

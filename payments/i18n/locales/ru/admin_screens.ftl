@@ -76,12 +76,37 @@ adm_rf_confirm =
 adm_rf_already = Уже возвращено: { $refunded }.
 adm_rf_after = После возврата останется { $left }.
 adm_rf_retry = Это повтор возврата, на который ЮKassa не ответила (тот же ключ).
-adm_rf_tickets_void = Билеты: будут аннулированы { $count } из { $total }.
-adm_rf_tickets_used = Уже прошли контроль и останутся: { $count }.
-adm_rf_seats = Мест вернётся в продажу: { $count } ({ $date }, { $time }).
+adm_rf_tickets_void =
+    Будет аннулировано: { $count ->
+        [one] { $count } билет
+        [few] { $count } билета
+       *[many] { $count } билетов
+    } из { $total }.
+adm_rf_tickets_used =
+    Уже { $count ->
+        [one] прошёл контроль и останется { $count } билет
+        [few] прошли контроль и останутся { $count } билета
+       *[many] прошли контроль и останутся { $count } билетов
+    }.
+adm_rf_seats =
+    { $count ->
+        [one] { $count } место вернётся
+        [few] { $count } места вернутся
+       *[many] { $count } мест вернутся
+    } в продажу ({ $date }, { $time }).
 adm_rf_seats_past = Места не вернутся в продажу: сеанс { $date }, { $time } уже начался.
-adm_rf_tickets_stay = Частичный возврат: билеты ({ $total }) остаются в силе, места заняты.
-adm_rf_sub_shorter = Подписка станет короче на { $days } дн.: до { $date }.
+adm_rf_tickets_stay =
+    Частичный возврат: { $total ->
+        [one] { $total } билет остаётся в силе, место занято
+        [few] { $total } билета остаются в силе, места заняты
+       *[many] { $total } билетов остаются в силе, места заняты
+    }.
+adm_rf_sub_shorter =
+    Подписка станет короче на { $days ->
+        [one] { $days } день
+        [few] { $days } дня
+       *[many] { $days } дней
+    }: до { $date }.
 adm_rf_sub_ends = Подписка закончится сразу.
 adm_rf_sub_same = Срок подписки не изменится.
 adm_rf_customer_told = Покупатель получит сообщение о возврате.

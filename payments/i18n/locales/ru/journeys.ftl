@@ -27,8 +27,18 @@ retry_unknown = Этот платёж не найден.
 retry_busy = Новый платёж уже создаётся — подождите пару секунд.
 retry_open = Этот платёж ещё ждёт оплаты: нажмите «Оплатить» в его сообщении или откройте /my.
 my_unpaid_title = ⏳ Ждут оплаты:
-my_unpaid_tickets = { $n }. Заказ { $order_id }: { $date }, { $time } · { $price } · осталось { $minutes } мин
-my_unpaid_plan = { $n }. { $plan } · { $price } · осталось { $minutes } мин
+my_unpaid_tickets =
+    { $n }. Заказ { $order_id }: { $date }, { $time } · { $price } · { $minutes ->
+        [one] осталась { $minutes } минута
+        [few] осталось { $minutes } минуты
+       *[many] осталось { $minutes } минут
+    }
+my_unpaid_plan =
+    { $n }. { $plan } · { $price } · { $minutes ->
+        [one] осталась { $minutes } минута
+        [few] осталось { $minutes } минуты
+       *[many] осталось { $minutes } минут
+    }
 btn_my_pay = 💳 Оплатить { $n }: { $price }
 btn_my_cancel = ✖️ Отменить { $n }
 my_unpaid_canceled = Заказ отменён, места освобождены.
