@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from payments import i18n
 from payments.yookassa.sandbox import texts
 from payments.yookassa.sandbox.texts import text
 
@@ -111,7 +112,7 @@ def setup(app: FastAPI, sandbox: SandboxYooKassa, describe: Describe | None = No
 
 
 def _asked_language(value: str | None) -> str | None:
-    return value if value in texts.LANGUAGES else None
+    return value if value in i18n.languages() else None
 
 
 def _accept(request: Request) -> str | None:
