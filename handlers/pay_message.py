@@ -10,7 +10,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
 from bot.texts import t
-from payments.checkout.flow import CheckoutResult
+from payments.checkout.results import CheckoutResult
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,8 @@ from handlers.pay_message import minutes_left, retire
 from payments.account import Account
 from payments.catalog import Catalog
 from payments.checkout.errors import ProviderDown, TooManyPending, UnknownProduct
-from payments.checkout.flow import Checkout, CheckoutResult
+from payments.checkout.flow import Checkout
+from payments.checkout.results import CheckoutResult
 from payments.ports import Clock
 from payments.types import Cohort, SubscriptionStatus, UserInfo
 from settings import Settings

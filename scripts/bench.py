@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import gc
 import json
 import os
 import socket
@@ -18,92 +17,38 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import httpx
 import uvicorn
 from aiogram import Dispatcher, Router
 from aiogram.types import Message
 from fastapi import FastAPI
-from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_kit import (  # noqa: E402
+    BOT_UPDATES,
+    CPUINFO,
+    HOOK_ROUNDS,
+    NOTIFICATIONS,
+    NOTIFY_CONCURRENCY,
+    ROUNDS,
+    SECRET,
+    SHOP,
+    Row,
+    paying_settings,
+    settings_for,
+    wait_until,
+)
+from bench_storage import holds_rows, memory_rows, sweep_rows  # noqa: E402
+
 from bot.factory import create_bot  # noqa: E402
-from db.engine import create_engine, create_sessionmaker  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-from db.models import Payment, User  # noqa: E402
-from db.repositories.inventory import hold_seats  # noqa: E402
+from db.models import User  # noqa: E402
 from main import Service, build, settle_heap  # noqa: E402
-from settings import Settings  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
 from tests.fakes.yookassa_api import FakeYooKassa  # noqa: E402
-
-BOT_UPDATES = 2000
-NOTIFICATIONS = 400
-NOTIFY_CONCURRENCY = 16
-HOLD_BUYERS = 50
-HOLDS_EACH = 20
-SWEEP_ROWS = 100_000
-FSM_USERS = 10_000
-ROUNDS = 7
-HOOK_ROUNDS = 3
-JSON_HEADERS = {"Content-Type": "application/json"}
-CPUINFO = Path("/proc/cpuinfo").read_text("utf-8").splitlines()
-SHOP, SECRET = "1", "bench-secret"  # noqa: S105 - the local fake's credentials
-
-
-@dataclass
-class Row:
-    """One line of the result table."""
-
-    name: str
-    value: str
-    reference: str
-    ratio: str = ""
-
-
-def rss_mb() -> float:
-    """Return this process's resident memory in MiB."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def settings_for(tmp: Path, **overrides: Any) -> Settings:
-    """Settings of a benchmark service on a fresh SQLite file."""
-    values: dict[str, Any] = {
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
-        "HTTP_PORT": 0,
-        "LOG_LEVEL": "WARNING",
-        "YOOKASSA_TRUSTED_NETWORKS": "127.0.0.0/8",
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
-
-
-def paying_settings(tmp: Path, yookassa: FakeYooKassa) -> Settings:
-    """Settings of a benchmark service that takes payments through the local YooKassa."""
-    return settings_for(
-        tmp, YOOKASSA_SHOP_ID=SHOP, YOOKASSA_SECRET_KEY=SECRET, YOOKASSA_API_URL=yookassa.api_url
-    )
-
-
-async def wait_until(check: Callable[[], bool], seconds: float) -> None:
-    """Wait until check() holds (poll every 5 ms)."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("benchmark did not finish in time")
-        await asyncio.sleep(0.005)
-
 
 # ---- 1. bot updates per second ---------------------------------------------------------
 
@@ -311,155 +256,6 @@ async def paid_notifications(
             f'{{"id":"{result.provider_id}","status":"succeeded"}}}}'.encode()
         )
     return bodies
-
-
-# ---- 3. seat holds per second -----------------------------------------------------------
-
-
-async def bench_holds(url: str) -> float:
-    """50 concurrent buyers each hold one seat 20 times on one slot; return holds per second."""
-    engine = create_engine(url, pool_size=HOLD_BUYERS)
-    await upgrade(engine)
-    sessionmaker = create_sessionmaker(engine)
-    visit = date(2031, 1, 1) + timedelta(days=int(time.time()) % 300)
-    capacity = HOLD_BUYERS * HOLDS_EACH
-
-    async def buyer() -> int:
-        held = 0
-        for _ in range(HOLDS_EACH):
-            async with sessionmaker.begin() as session:
-                held += await hold_seats(session, visit, "10:00", 1, default_capacity=capacity)
-        return held
-
-    started = time.perf_counter()
-    total = sum(await asyncio.gather(*(buyer() for _ in range(HOLD_BUYERS))))
-    seconds = time.perf_counter() - started
-    await engine.dispose()
-    if total != capacity:
-        raise RuntimeError(f"{total} holds of {capacity}")
-    return total / seconds
-
-
-# ---- 4. the expiry sweep ----------------------------------------------------------------
-
-
-async def bench_sweep(tmp: Path) -> float:
-    """Expire 100 000 overdue pending payments on SQLite; return seconds."""
-    (tmp / "sweep").mkdir()
-    async with FakeYooKassa(shop_id=SHOP, secret_key=SECRET) as yookassa:
-        service = await build(paying_settings(tmp / "sweep", yookassa))
-        try:
-            past = datetime.now(UTC) - timedelta(hours=1)
-            async with service.sessionmaker.begin() as session:
-                await session.execute(
-                    insert(User),
-                    [{"id": "9", "first_name": "S", "language": "ru", "created_at": past}],
-                )
-                rows = [
-                    {
-                        "id": f"ZT_{i:010d}",
-                        "idempotence_key": f"ZT_{i:010d}",
-                        "provider_id": f"{i:08x}-000f-5000-8000-000000000000",
-                        "kind": "subscription",
-                        "user_id": "9",
-                        "plan_code": "monthly",
-                        "amount": Decimal("299.00"),
-                        "refunded_amount": Decimal("0.00"),
-                        "status": "pending",
-                        "is_test": False,
-                        "description": "bench",
-                        "source": "bench",
-                        "extra": {},
-                        "created_at": past,
-                        "updated_at": past,
-                        "expires_at": past,
-                        "currency": "RUB",
-                    }
-                    for i in range(SWEEP_ROWS)
-                ]
-                for start in range(0, SWEEP_ROWS, 10_000):
-                    await session.execute(insert(Payment), rows[start : start + 10_000])
-            started = time.perf_counter()
-            report = await service.payments.jobs.expire()
-            seconds = time.perf_counter() - started
-        finally:
-            await service.stop()
-    if report.changed != SWEEP_ROWS:
-        raise RuntimeError(f"sweep changed {report.changed} of {SWEEP_ROWS}")
-    return seconds
-
-
-# ---- 5. memory with users in FSM state --------------------------------------------------
-
-
-async def bench_memory(tmp: Path) -> tuple[float, float]:
-    """RSS of a running service before and after 10 000 users enter the ticket journey."""
-    (tmp / "mem").mkdir()
-    async with FakeTelegramAPI() as fake:
-        settings = settings_for(tmp / "mem", BOT_TOKEN=fake.token, TELEGRAM_API_BASE=fake.base_url)
-        service = await build(settings)
-        await service.start()
-        try:
-            gc.collect()
-            before = rss_mb()
-            if service.telegram is None:
-                raise RuntimeError("the bot is not on")
-            bot, dispatcher = service.telegram.bot, service.telegram.dispatcher
-            for i in range(FSM_USERS):
-                context = dispatcher.fsm.get_context(bot, 1_000_000 + i, 1_000_000 + i)
-                await context.set_state("TicketFlow:quantities")
-                await context.set_data(
-                    {
-                        "msg_id": 1000 + i,
-                        "date": "2031-01-01",
-                        "slot": "10:00",
-                        "qty": {"adult": 2, "child": 1},
-                    }
-                )
-            gc.collect()
-            after = rss_mb()
-        finally:
-            await service.stop()
-    return before, after
-
-
-async def holds_rows(tmp: Path) -> list[Row]:
-    """Seat holds on SQLite and, when the services run gives one, PostgreSQL."""
-    sqlite_holds = await bench_holds(f"sqlite+aiosqlite:///{tmp / 'holds.db'}")
-    pg_url = os.environ.get("TEST_DATABASE_URL")
-    pg_holds = await bench_holds(pg_url) if pg_url else None
-    return [
-        Row(
-            f"seat holds/s, {HOLD_BUYERS} concurrent buyers on one slot",
-            f"SQLite {sqlite_holds:,.0f}/s",
-            f"PostgreSQL {pg_holds:,.0f}/s" if pg_holds else "PostgreSQL: not run",
-        )
-    ]
-
-
-async def sweep_rows(tmp: Path) -> list[Row]:
-    """The expiry sweep."""
-    seconds = await bench_sweep(tmp)
-    return [
-        Row(
-            f"expiry sweep of {SWEEP_ROWS:,} pending payments (SQLite)",
-            f"{seconds:.2f} s",
-            "goal < 5 s",
-        )
-    ]
-
-
-async def memory_rows(tmp: Path) -> list[Row]:
-    """Resident memory idle and with users in FSM state."""
-    before, after = await bench_memory(tmp)
-    return [
-        Row(
-            f"resident memory, service idle → {FSM_USERS:,} users in FSM state",
-            f"{after:,.0f} MiB",
-            f"idle {before:,.0f} MiB",
-            f"+{(after - before) * 1024 / FSM_USERS:.1f} KiB/user",
-        )
-    ]
 
 
 async def bot_rows(tmp: Path) -> list[Row]:

@@ -11,9 +11,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -26,6 +24,12 @@ from payments.catalog import Catalog
 from payments.checkout import reuse as reuse_mod
 from payments.checkout.draft import CheckoutConfig, Draft
 from payments.checkout.errors import ProviderDown, TooManyPending, UnknownProduct, UnknownUser
+from payments.checkout.results import (
+    CheckoutResult,
+    Retried,
+    TicketCheckoutResult,
+    result_of,
+)
 from payments.checkout.retry import LivePayment, retry_target, retry_ticket_draft
 from payments.ports import Clock, PaymentGateway
 from payments.subscriptions.checkout import plan_draft
@@ -43,56 +47,7 @@ PAYMENT_ID_DIGITS = 10
 INTERRUPTED = "interrupted"
 
 
-@dataclass(frozen=True, slots=True)
-class CheckoutResult:
-    """A payment waiting for the customer."""
-
-    payment_id: str
-    provider_id: str
-    confirmation_url: str
-    amount: Decimal
-    description: str
-    expires_at: datetime
-    is_test: bool
-    # Whether this is a pending payment started before with the same choices, handed out again,
-    # and the chat message that showed its pay button then (to retire if it is another one).
-    reused: bool = False
-    message_id: int | None = None
-
-
-def _result_of(payment: Payment) -> CheckoutResult:
-    """The result of a checkout that reuses a pending payment."""
-    return CheckoutResult(
-        payment_id=payment.id,
-        provider_id=payment.provider_id or "",
-        confirmation_url=payment.confirmation_url or "",
-        amount=payment.amount,
-        description=payment.description,
-        expires_at=payment.expires_at,
-        is_test=payment.is_test,
-        reused=True,
-        message_id=payment.chat_message_id,
-    )
-
-
 Reuse = Callable[[AsyncSession], Awaitable[Payment | None]]
-
-
-@dataclass(frozen=True, slots=True)
-class TicketCheckoutResult:
-    """A ticket payment waiting for the customer, and its order."""
-
-    result: CheckoutResult
-    order_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class Retried:
-    """The payment that replaces a declined one, and its order (None for a plan)."""
-
-    result: CheckoutResult
-    order_id: str | None
-    reused: bool = False
 
 
 def new_payment_id() -> str:
@@ -184,7 +139,7 @@ class Checkout:
                     raise
         if existing is not None:
             log.info("payment %s: the same choices again; reusing it", existing.id)
-            return _result_of(await reuse_mod.wait_for_link(self._sessionmaker, existing.id))
+            return result_of(await reuse_mod.wait_for_link(self._sessionmaker, existing.id))
         try:
             remote = await self._create_remote(payment_id, draft)
         except asyncio.CancelledError:
@@ -426,16 +381,7 @@ class Checkout:
             async with self._sessionmaker() as session:
                 payment = await payments_repo.get_payment(session, live.payment_id)
             assert payment is not None  # noqa: S101 - found in the same run, never deleted
-            result = CheckoutResult(
-                payment_id=payment.id,
-                provider_id=payment.provider_id or "",
-                confirmation_url=payment.confirmation_url or "",
-                amount=payment.amount,
-                description=payment.description,
-                expires_at=payment.expires_at,
-                is_test=payment.is_test,
-            )
-            return Retried(result, previous.order_id, reused=True)
+            return Retried(result_of(payment), previous.order_id, reused=True)
         return Retried(result, previous.order_id)
 
     async def attach_message(self, payment_id: str, message_id: int) -> None:

@@ -25,7 +25,8 @@ from payments.admin.settlement import RefundOutcome, RefundSettlement
 from payments.catalog import load_catalog
 from payments.checkout.draft import CheckoutConfig
 from payments.checkout.errors import TooManyPending
-from payments.checkout.flow import Checkout, CheckoutResult
+from payments.checkout.flow import Checkout
+from payments.checkout.results import CheckoutResult
 from payments.fulfilment import Fulfilment, Outcome
 from payments.jobs import Jobs, SweepReport
 from payments.mailer import Attachment

@@ -22,7 +22,8 @@ from db.repositories.subscriptions import extend_subscription
 from payments.account import Account
 from payments.catalog import load_catalog
 from payments.checkout.draft import CheckoutConfig
-from payments.checkout.flow import Checkout, CheckoutResult
+from payments.checkout.flow import Checkout
+from payments.checkout.results import CheckoutResult
 from payments.fulfilment import Fulfilment, Outcome
 from payments.jobs import Jobs, SweepReport
 from payments.mailer import Attachment
