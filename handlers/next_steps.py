@@ -19,6 +19,7 @@ from bot import keyboards
 from bot.callbacks import NextCb, RetryCb
 from bot.texts import money, t
 from handlers.my import my_view
+from handlers.pay_message import refusal
 from handlers.tickets.journey import journey_of
 from payments.checkout.errors import ProviderDown, SoldOut, TooManyPending, TooManyUnpaidSeats
 from payments.checkout.flow import Checkout
@@ -85,18 +86,8 @@ async def on_retry(  # noqa: PLR0911 - one answer per way a retry can end
     except SoldOut:
         await query.answer(t(lang, "retry_sold_out"), show_alert=True)
         return
-    except TooManyUnpaidSeats as exc:
-        await query.answer(
-            t(lang, "too_many_unpaid_seats", held=exc.held, max=exc.limit), show_alert=True
-        )
-        return
-    except TooManyPending as exc:
-        await query.answer(
-            t(lang, "too_many_pending", minutes=max(1, exc.retry_after // 60)), show_alert=True
-        )
-        return
-    except ProviderDown:
-        await query.answer(t(lang, "provider_down"), show_alert=True)
+    except (TooManyUnpaidSeats, TooManyPending, ProviderDown) as exc:
+        await query.answer(refusal(lang, exc), show_alert=True)
         return
     if retried.reused:
         # A second tap: the new payment's message is already in the chat, with its button.

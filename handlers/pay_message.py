@@ -10,9 +10,23 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
 from bot.texts import t
+from payments.checkout.errors import ProviderDown, TooManyPending, TooManyUnpaidSeats
 from payments.checkout.results import CheckoutResult
 
 log = logging.getLogger(__name__)
+
+
+# Refusals every way of starting a payment can meet; each handler adds its own (sold out, ...).
+Refused = TooManyUnpaidSeats | TooManyPending | ProviderDown
+
+
+def refusal(lang: str, exc: Refused) -> str:
+    """Say why a payment could not be started: the alert text for a refusal any checkout meets."""
+    if isinstance(exc, TooManyUnpaidSeats):
+        return t(lang, "too_many_unpaid_seats", held=exc.held, max=exc.limit)
+    if isinstance(exc, TooManyPending):
+        return t(lang, "too_many_pending", minutes=max(1, exc.retry_after // 60))
+    return t(lang, "provider_down")
 
 
 def minutes_left(result: CheckoutResult, now: datetime) -> int:

@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot import keyboards
 from bot.callbacks import MenuCb, PayCancelCb, PlanCb
 from bot.texts import day, money, plan_description, t
-from handlers.pay_message import minutes_left, retire
+from handlers.pay_message import minutes_left, refusal, retire
 from payments.account import Account
 from payments.catalog import Catalog
 from payments.checkout.errors import ProviderDown, TooManyPending, UnknownProduct
@@ -132,13 +132,8 @@ async def on_plan(
             return_url=f"https://t.me/{me.username}",
             reuse_pending=True,
         )
-    except TooManyPending as exc:
-        await query.answer(
-            t(lang, "too_many_pending", minutes=max(1, exc.retry_after // 60)), show_alert=True
-        )
-        return
-    except ProviderDown:
-        await query.answer(t(lang, "provider_down"), show_alert=True)
+    except (TooManyPending, ProviderDown) as exc:
+        await query.answer(refusal(lang, exc), show_alert=True)
         return
     except UnknownProduct:
         await query.answer(t(lang, "unknown_plan"), show_alert=True)

@@ -13,7 +13,7 @@ from bot import keyboards
 from bot.callbacks import TNavCb
 from bot.keyboards import final_keyboard
 from bot.texts import money, t, tickets_description
-from handlers.pay_message import minutes_left, retire
+from handlers.pay_message import minutes_left, refusal, retire
 from handlers.states import TicketFlow
 from handlers.tickets.journey import Journey, journey_of
 from payments.checkout.errors import ProviderDown, SoldOut, TooManyPending, TooManyUnpaidSeats
@@ -108,18 +108,8 @@ async def pay(
         await query.answer(t(lang, "sold_out_now", left=exc.seats_left), show_alert=True)
         await journey.slots(order.visit_date)
         return
-    except TooManyUnpaidSeats as exc:
-        await query.answer(
-            t(lang, "too_many_unpaid_seats", held=exc.held, max=exc.limit), show_alert=True
-        )
-        return
-    except TooManyPending as exc:
-        await query.answer(
-            t(lang, "too_many_pending", minutes=max(1, exc.retry_after // 60)), show_alert=True
-        )
-        return
-    except ProviderDown:
-        await query.answer(t(lang, "provider_down"), show_alert=True)
+    except (TooManyUnpaidSeats, TooManyPending, ProviderDown) as exc:
+        await query.answer(refusal(lang, exc), show_alert=True)
         return
     await query.answer()
     result = started.result
