@@ -105,6 +105,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         bot_token=token,
         init_data_max_age=settings.INIT_DATA_MAX_AGE_SECONDS,
         admin_ids=frozenset(settings.ADMIN_IDS),
+        staff_ids=frozenset(settings.STAFF_IDS),
         test_user_ids=frozenset(settings.TEST_USER_IDS),
     )
     app = create_http_app(

@@ -137,6 +137,8 @@ class Settings(BaseSettings):
     API_DOCS_ENABLED: bool | None = None
 
     ADMIN_IDS: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    # Gate staff: may check tickets in (chat /checkin and the Mini App's scanner), nothing else.
+    STAFF_IDS: Annotated[list[int], NoDecode] = Field(default_factory=list)
     TEST_USER_IDS: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["1272270574"])
 
     CATALOG_PATH: Path | None = None
@@ -225,7 +227,7 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"expected comma-separated CIDRs: {exc}") from exc
 
-    @field_validator("ADMIN_IDS", "TEST_USER_IDS", mode="before")
+    @field_validator("ADMIN_IDS", "STAFF_IDS", "TEST_USER_IDS", mode="before")
     @classmethod
     def _parse_ids(cls, value: Any) -> Any:
         return _split_csv(value)

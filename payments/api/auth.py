@@ -244,3 +244,21 @@ async def optional_principal(
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def is_staff(request: Request, principal: Principal) -> bool:
+    """Whether the caller may check tickets in: gate staff (STAFF_IDS) or an admin, as of now."""
+    if principal.is_admin:
+        return True
+    staff_ids: frozenset[int] = request.app.state.api.staff_ids
+    return principal.user_id.isdigit() and int(principal.user_id) in staff_ids
+
+
+async def staff_principal(request: Request, principal: CurrentPrincipal) -> Principal:
+    """Return the caller if they may check tickets in; 403 for everyone else."""
+    if not is_staff(request, principal):
+        raise ApiError(403, "Only gate staff and admins may check tickets in")
+    return principal
+
+
+StaffPrincipal = Annotated[Principal, Depends(staff_principal)]

@@ -32,6 +32,8 @@ class ApiContext:
     bot_token: str | None
     init_data_max_age: int
     admin_ids: frozenset[int]
+    # Gate staff (STAFF_IDS): may check tickets in; admins may too.
+    staff_ids: frozenset[int]
     test_user_ids: frozenset[str]
     # /auth/test-user without an admin's token: only while payments run in the sandbox.
     allow_test_users: bool

@@ -30,6 +30,7 @@ class ApiConfig:
     bot_token: str | None
     init_data_max_age: int
     admin_ids: frozenset[int]
+    staff_ids: frozenset[int]
     test_user_ids: frozenset[str]
 
 
@@ -66,6 +67,7 @@ def create_http_app(
         bot_token=config.bot_token,
         init_data_max_age=config.init_data_max_age,
         admin_ids=config.admin_ids,
+        staff_ids=config.staff_ids,
         test_user_ids=config.test_user_ids,
         # /auth/test-user without an admin's token: only while payments run in the sandbox.
         allow_test_users=sandbox,
