@@ -14,6 +14,7 @@ import sys
 from bot.broadcast import Broadcasts
 from bot.factory import create_bot
 from bot.runner import Telegram, TelegramConfig, create_notifier, create_telegram
+from bot.webapp import miniapp_url
 from db.database import DatabaseUnavailable, create_database
 from handlers import get_routers
 from payments.api.routes import ApiConfig, create_http_app
@@ -76,6 +77,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             webhook_secret=settings.TELEGRAM_WEBHOOK_SECRET,
             admin_ids=frozenset(settings.ADMIN_IDS),
             test_ids=frozenset(settings.TEST_USER_IDS),
+            webapp_url=miniapp_url(_public_base_url(settings, http)),
         )
         telegram = create_telegram(
             bot,
@@ -134,18 +136,24 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     )
 
 
+def _public_base_url(settings: Settings, http: HttpServer) -> str:
+    """PUBLIC_BASE_URL, or (unset) the address the service really bound."""
+    if "PUBLIC_BASE_URL" in settings.model_fields_set:
+        return settings.PUBLIC_BASE_URL
+    return http.internal_base_url
+
+
 def _payments_config(settings: Settings, http: HttpServer) -> PaymentsConfig:
     """Read what the payments part is built from out of Settings."""
     shop, key = settings.YOOKASSA_SHOP_ID, settings.YOOKASSA_SECRET_KEY
     domain = settings.RECEIPT_FALLBACK_EMAIL_DOMAIN
-    public_set = "PUBLIC_BASE_URL" in settings.model_fields_set
     return PaymentsConfig(
         tz=settings.tz,
         yookassa=YooKassaAccount(shop, key.get_secret_value(), settings.YOOKASSA_API_URL)
         if shop and key
         else None,
         yookassa_timeout=settings.YOOKASSA_TIMEOUT_SECONDS,
-        public_base_url=settings.PUBLIC_BASE_URL if public_set else http.internal_base_url,
+        public_base_url=_public_base_url(settings, http),
         internal_base_url=http.internal_base_url,
         trusted_networks=tuple(settings.YOOKASSA_TRUSTED_NETWORKS),
         trusted_proxies=tuple(settings.TRUSTED_PROXIES),

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.isolation import ForgetfulEventIsolation
 from bot.middlewares import UserMiddleware
 from bot.texts import DEFAULT, languages, t
+from bot.webapp import openable, set_menu_button
 from payments.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -101,14 +102,21 @@ def create_dispatcher(
     test_ids: frozenset[str],
     storage: BaseStorage | None = None,
     isolation: BaseEventIsolation | None = None,
+    webapp_url: str | None = None,
     **services: Any,
 ) -> Dispatcher:
-    """Create the Dispatcher with the user middleware, the routers and the services as DI."""
+    """Create the Dispatcher with the user middleware, the routers and the services as DI.
+
+    `webapp_url` is the Mini App's public address: the menu button opens it, and the main
+    menu offers it as `shop_url` when Telegram takes it (HTTPS).
+    """
     dispatcher = Dispatcher(
         storage=storage or MemoryStorage(),
         events_isolation=isolation or ForgetfulEventIsolation(),
         sessionmaker=sessionmaker,
         clock=clock,
+        webapp_url=webapp_url,
+        shop_url=openable(webapp_url),
         **services,
     )
     dispatcher.update.outer_middleware(
@@ -116,6 +124,7 @@ def create_dispatcher(
     )
     dispatcher.include_routers(*routers)
     dispatcher.startup.register(register_commands)
+    dispatcher.startup.register(set_menu_button)
     return dispatcher
 
 

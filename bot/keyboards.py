@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
@@ -31,15 +31,18 @@ from bot.callbacks import (
 from bot.texts import languages, short_day, t
 
 
-def main_menu(lang: str) -> InlineKeyboardMarkup:
-    """Build the main menu: tickets, subscription, my purchases, help, language."""
+def main_menu(lang: str, shop_url: str | None = None) -> InlineKeyboardMarkup:
+    """Build the main menu: the Mini App (with `shop_url`), tickets, subscription, my purchases,
+    help, language."""
     builder = InlineKeyboardBuilder()
+    if shop_url:
+        builder.button(text=t(lang, "btn_shop"), web_app=WebAppInfo(url=shop_url))
     builder.button(text=t(lang, "btn_tickets"), callback_data=MenuCb(action="tickets"))
     builder.button(text=t(lang, "btn_subscribe"), callback_data=MenuCb(action="subscribe"))
     builder.button(text=t(lang, "btn_my"), callback_data=MenuCb(action="my"))
     builder.button(text=t(lang, "btn_help"), callback_data=MenuCb(action="help"))
     builder.button(text=t(lang, "btn_language"), callback_data=MenuCb(action="language"))
-    builder.adjust(2, 2, 1)
+    builder.adjust(*((1, 2, 2, 1) if shop_url else (2, 2, 1)))
     return builder.as_markup()
 
 

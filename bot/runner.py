@@ -41,6 +41,8 @@ class TelegramConfig:
     webhook_secret: SecretStr | None
     admin_ids: frozenset[int]
     test_ids: frozenset[str]
+    # The Mini App's public address (the menu button and /start open it); None: no Mini App.
+    webapp_url: str | None = None
 
 
 class Telegram:
@@ -75,7 +77,10 @@ class Telegram:
             self.tasks.append(asyncio.create_task(self._poll(), name="polling"))
             return
         try:
-            await self.dispatcher.emit_startup(bot=self.bot, dispatcher=self.dispatcher)
+            # As start_polling does: the start-up hooks see the Dispatcher's data too.
+            await self.dispatcher.emit_startup(
+                bot=self.bot, dispatcher=self.dispatcher, **self.dispatcher.workflow_data
+            )
             await register(self.bot, self.dispatcher, self._webhook_url, self.webhook.secret)
         except Exception as exc:  # Telegram unreachable at start: updates arrive once it is back
             log.warning("bot: could not register the webhook yet (%s)", exc)
@@ -159,6 +164,7 @@ def create_telegram(
         clock=clock,
         admin_ids=config.admin_ids,
         test_ids=config.test_ids,
+        webapp_url=config.webapp_url,
         **services,
     )
     webhook: TelegramWebhook | None = None

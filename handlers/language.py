@@ -34,6 +34,7 @@ async def on_language(
     callback_data: LangCb,
     user: UserInfo,
     user_middleware: UserMiddleware,
+    shop_url: str | None = None,
 ) -> None:
     """Store the pick and show the menu in the new language."""
     lang = callback_data.code
@@ -44,7 +45,7 @@ async def on_language(
     await query.answer()
     text = f"{t(lang, 'language_set')}\n\n{t(lang, 'menu')}"
     if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=main_menu(lang))
+        await query.message.edit_text(text, reply_markup=main_menu(lang, shop_url))
 
 
 def create_router() -> Router:

@@ -60,7 +60,7 @@ async def on_next(
     if callback_data.action == "my":
         text, markup = await my_view(user, deps["account"], deps["catalog"], deps["settings"])
     else:
-        text, markup = t(lang, "menu"), keyboards.main_menu(lang)
+        text, markup = t(lang, "menu"), keyboards.main_menu(lang, deps.get("shop_url"))
     await deps["bot"].send_message(int(user.id), text, reply_markup=markup)
 
 

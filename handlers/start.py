@@ -13,12 +13,14 @@ from payments.catalog import Catalog
 from payments.types import UserInfo
 
 
-async def cmd_start(message: Message, user: UserInfo, catalog: Catalog) -> None:
-    """Greet the user and show the main menu."""
+async def cmd_start(
+    message: Message, user: UserInfo, catalog: Catalog, shop_url: str | None = None
+) -> None:
+    """Greet the user and show the main menu (with the Mini App when it can be opened)."""
     name = user.first_name or t(user.language, "friend")
     await message.answer(
         t(user.language, "start", name=name, shop=catalog.shop.name),
-        reply_markup=main_menu(user.language),
+        reply_markup=main_menu(user.language, shop_url),
     )
 
 
@@ -40,12 +42,12 @@ async def on_help(query: CallbackQuery, user: UserInfo, catalog: Catalog) -> Non
         await query.message.edit_text(_help(lang, catalog), reply_markup=back_to_menu(lang))
 
 
-async def on_menu(query: CallbackQuery, user: UserInfo) -> None:
+async def on_menu(query: CallbackQuery, user: UserInfo, shop_url: str | None = None) -> None:
     """Return to the main menu in place."""
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(
-            t(user.language, "menu"), reply_markup=main_menu(user.language)
+            t(user.language, "menu"), reply_markup=main_menu(user.language, shop_url)
         )
 
 

@@ -28,6 +28,7 @@ import mimetypes
 import re
 import struct
 import time
+import urllib.parse
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ CONFLICT_POLLING = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
 )
+ONLY_HTTPS = "Only HTTPS links are allowed"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_MAX_LENGTH = 256
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]+")
@@ -469,6 +471,8 @@ class FakeTelegramAPI:
         # index in `requests` → the error it was answered with: (error_code, parameters)
         self.refusals: dict[int, tuple[int, JSONDict]] = {}
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}
+        # chat id (None: the default of every private chat) → the MenuButton set for it
+        self.menu_buttons: dict[int | None, JSONDict] = {}
         self.files: dict[str, StoredFile] = {}
         self.webhook_url: str | None = None
         self.webhook_secret: str | None = None
@@ -820,6 +824,7 @@ class FakeTelegramAPI:
             "sendMediaGroup": self._send_media_group, "deleteMessage": self._delete_message,
             "setMyCommands": self._set_commands, "getMyCommands": self._get_commands,
             "sendChatAction": self._chat_action,
+            "setChatMenuButton": self._set_menu_button, "getChatMenuButton": self._get_menu_button,
         }  # fmt: skip
 
     async def _get_me(self, params: Params) -> JSONDict:
@@ -988,6 +993,32 @@ class FakeTelegramAPI:
     async def _get_commands(self, params: Params) -> list[JSONDict]:
         return list(self.commands.get(_commands_key(params), []))
 
+    async def _set_menu_button(self, params: Params) -> bool:
+        chat_id = self._target_chat(params).id if params.get("chat_id") is not None else None
+        button = params.get("menu_button")
+        if button is None:
+            button = {"type": "default"}
+        if not isinstance(button, dict):
+            raise bad_request("can't parse menu button JSON object")
+        kind = button.get("type")
+        if kind == "web_app":
+            web_app = button.get("web_app")
+            url = web_app.get("url") if isinstance(web_app, dict) else None
+            _check_web_app_url("menu button", url)
+            button = {"type": "web_app", "text": str(button.get("text") or ""),
+                      "web_app": {"url": url}}  # fmt: skip
+        elif kind in ("default", "commands"):
+            button = {"type": kind}
+        else:
+            raise bad_request("unsupported menu button type")
+        self.menu_buttons[chat_id] = button
+        return True
+
+    async def _get_menu_button(self, params: Params) -> JSONDict:
+        chat_id = self._target_chat(params).id if params.get("chat_id") is not None else None
+        button = self.menu_buttons.get(chat_id) or self.menu_buttons.get(None)
+        return copy.deepcopy(button or {"type": "default"})
+
     async def _chat_action(self, params: Params) -> bool:
         chat = self._target_chat(params)
         chat.actions.append(str(params.get("action") or ""))
@@ -1118,12 +1149,27 @@ def _markup(params: Params) -> JSONDict | None:
             data = button.get("callback_data")
             if data is not None and not 1 <= len(str(data).encode()) <= 64:
                 raise bad_request("BUTTON_DATA_INVALID")
+            if "web_app" in button:
+                web_app = button["web_app"]
+                url = web_app.get("url") if isinstance(web_app, dict) else None
+                _check_web_app_url("inline keyboard button", url)
             if len(button) < 2:
                 raise bad_request(
                     "can't parse inline keyboard button: "
                     "Text buttons are unallowed in the inline keyboard"
                 )
     return markup
+
+
+def _check_web_app_url(where: str, url: Any) -> None:
+    """Refuse a Web App URL as Telegram does: it must be an HTTPS link with a host."""
+    if not isinstance(url, str) or not url:
+        raise bad_request(f"{where} Web App URL '' is invalid: URL host is empty")
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme.lower() != "https":
+        raise bad_request(f"{where} Web App URL '{url}' is invalid: {ONLY_HTTPS}")
+    if not parts.hostname:
+        raise bad_request(f"{where} Web App URL '{url}' is invalid: URL host is empty")
 
 
 def _commands_key(params: Params) -> tuple[str, str]:

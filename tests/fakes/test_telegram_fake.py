@@ -32,9 +32,13 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     InputMediaPhoto,
     KeyboardButton,
+    MenuButtonCommands,
+    MenuButtonDefault,
+    MenuButtonWebApp,
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
+    WebAppInfo,
 )
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
@@ -275,6 +279,59 @@ async def test_commands(fake: FakeTelegramAPI, bot: Bot) -> None:
     ru_commands = await bot.get_my_commands(language_code="ru")
     assert [(c.command, c.description) for c in ru_commands] == [("start", "Меню")]
     assert await bot.get_my_commands() == []
+
+
+async def test_chat_menu_button_default_and_per_chat(fake: FakeTelegramAPI, bot: Bot) -> None:
+    assert isinstance(await bot.get_chat_menu_button(), MenuButtonDefault)
+    shop = MenuButtonWebApp(text="Shop", web_app=WebAppInfo(url="https://zoo.example/app/"))
+    assert await bot.set_chat_menu_button(menu_button=shop) is True
+    assert fake.menu_buttons[None] == {
+        "type": "web_app",
+        "text": "Shop",
+        "web_app": {"url": "https://zoo.example/app/"},
+    }
+    # A chat without a button of its own shows the default one.
+    chat_button = await bot.get_chat_menu_button(chat_id=5)
+    assert isinstance(chat_button, MenuButtonWebApp)
+    assert (chat_button.text, chat_button.web_app.url) == ("Shop", "https://zoo.example/app/")
+    await bot.set_chat_menu_button(chat_id=5, menu_button=MenuButtonCommands())
+    assert isinstance(await bot.get_chat_menu_button(chat_id=5), MenuButtonCommands)
+    assert isinstance(await bot.get_chat_menu_button(chat_id=6), MenuButtonWebApp)
+
+
+async def test_web_app_urls_must_be_https(fake: FakeTelegramAPI, bot: Bot) -> None:
+    plain = WebAppInfo(url="http://127.0.0.1:8080/app/")
+    with pytest.raises(TelegramBadRequest) as refused:
+        await bot.set_chat_menu_button(menu_button=MenuButtonWebApp(text="Shop", web_app=plain))
+    assert refused.value.message == (
+        "Bad Request: menu button Web App URL 'http://127.0.0.1:8080/app/' is invalid: "
+        "Only HTTPS links are allowed"
+    )
+    assert fake.menu_buttons == {}
+    assert fake.refusals[len(fake.requests) - 1][0] == 400
+
+    def shop(web_app: WebAppInfo) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text="Open the shop", web_app=web_app)]]
+        )
+
+    inline_refusal = (
+        "Bad Request: inline keyboard button Web App URL 'http://127.0.0.1:8080/app/' is "
+        "invalid: Only HTTPS links are allowed"
+    )
+    with pytest.raises(TelegramBadRequest) as refused:
+        await bot.send_message(6, "menu", reply_markup=shop(plain))
+    assert refused.value.message == inline_refusal
+    assert fake.chat(6).messages == []
+    sent = await bot.send_message(6, "menu", reply_markup=MENU)
+    with pytest.raises(TelegramBadRequest) as refused:
+        await bot.edit_message_text("menu!", chat_id=6, message_id=sent.message_id,
+                                    reply_markup=shop(plain))  # fmt: skip
+    assert refused.value.message == inline_refusal
+    assert fake.chat(6).messages[0].text == "menu"
+    secure = WebAppInfo(url="https://zoo.example/app/")
+    await bot.send_message(6, "shop", reply_markup=shop(secure))
+    assert await fake.user(6).press("Open the shop") == "https://zoo.example/app/"
 
 
 async def test_driver_errors(fake: FakeTelegramAPI, bot: Bot) -> None:

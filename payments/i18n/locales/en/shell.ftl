@@ -7,6 +7,8 @@ btn_subscribe = ⭐ Subscription
 btn_my = 🧾 My purchases
 btn_help = ❓ Help
 btn_menu = ⬅️ Menu
+btn_shop = 🛍 Open the shop
+menu_button_shop = Shop
 help =
     What the bot does:
     /tickets — buy zoo tickets: date, time, quantity

@@ -7,6 +7,8 @@ btn_subscribe = ⭐ Подписка
 btn_my = 🧾 Мои покупки
 btn_help = ❓ Помощь
 btn_menu = ⬅️ В меню
+btn_shop = 🛍 Открыть магазин
+menu_button_shop = Магазин
 help =
     Что умеет бот:
     /tickets — купить билеты в зоопарк: дата, время, количество
