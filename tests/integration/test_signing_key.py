@@ -8,7 +8,7 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.engine import create_engine, create_sessionmaker
@@ -62,7 +62,7 @@ async def test_instances_starting_at_once_end_with_one_key(
             assert len({s.public_key for s in signers}) == 1
             assert len(await _keys(makers[0])) == 1
             async with makers[0].begin() as session:
-                await session.execute(ServiceKey.__table__.delete())
+                await session.execute(delete(ServiceKey))
     finally:
         for each in engines:
             await each.dispose()
