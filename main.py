@@ -27,6 +27,7 @@ from payments.logs import configure_logging
 from payments.mailer import SmtpConfig
 from payments.ports import Clock, SystemClock
 from payments.process import leave_stuck_calls, settle_heap
+from payments.tickets.signing import load_signer
 from service import Service
 from settings import ConfigError, Settings, load_settings
 
@@ -49,6 +50,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     except PortUnavailable as exc:
         raise ConfigError(f"HTTP_PORT: {exc}") from None
     sessionmaker, tz = database.sessionmaker, settings.tz
+    signer = await load_signer(sessionmaker, settings.ticket_signing_seed, clock.now())
 
     # ---- payments ----
     token = settings.BOT_TOKEN.get_secret_value() if settings.BOT_TOKEN else None
@@ -63,6 +65,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         catalog=catalog,
         clock=clock,
         notifier=notifier,
+        signer=signer,
     )
 
     # ---- bot ----
@@ -78,6 +81,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             admin_ids=frozenset(settings.ADMIN_IDS),
             test_ids=frozenset(settings.TEST_USER_IDS),
             webapp_url=miniapp_url(_public_base_url(settings, http)),
+            staff_ids=frozenset(settings.STAFF_IDS),
         )
         telegram = create_telegram(
             bot,

@@ -43,6 +43,8 @@ class TelegramConfig:
     test_ids: frozenset[str]
     # The Mini App's public address (the menu button and /start open it); None: no Mini App.
     webapp_url: str | None = None
+    # Gate staff: /checkin only.
+    staff_ids: frozenset[int] = frozenset()
 
 
 class Telegram:
@@ -165,6 +167,7 @@ def create_telegram(
         admin_ids=config.admin_ids,
         test_ids=config.test_ids,
         webapp_url=config.webapp_url,
+        staff_ids=config.staff_ids,
         **services,
     )
     webhook: TelegramWebhook | None = None

@@ -21,6 +21,10 @@ TAGS = [
         "name": "ZooTicket Mini App /api/v2",
         "description": "The Telegram Mini App: sign-in, subscription payments, their status.",
     },
+    {
+        "name": "Gate",
+        "description": "The staff scanner: today's lists, check-in, offline sync (staff only).",
+    },
     {"name": "system", "description": "Health checks."},
 ]
 
