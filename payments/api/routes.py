@@ -1,4 +1,5 @@
-"""Compose the HTTP app: health, the sandbox, the REST API of both seeds, YooKassa's webhook."""
+"""Compose the HTTP app: health, the sandbox, the REST API of both seeds, YooKassa's webhook,
+the Mini App's files."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from payments.api.context import ApiContext
 from payments.api.health import DatabaseCheck, watch_database
 from payments.catalog import Catalog
 from payments.compose import Payments
+from payments.miniapp import setup as setup_miniapp
 from payments.ports import Clock
 
 
@@ -73,5 +75,6 @@ def create_http_app(
         allow_test_users=sandbox,
     )
     setup(app, api)
+    setup_miniapp(app)
     payments.setup_webhook(app)
     return app
