@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from payments.api import burlive, zooticket
+from payments.api import burlive, miniapp, zooticket
 from payments.api.app import create_app
 from payments.api.auth import Tokens
 from payments.api.context import ApiContext
@@ -41,6 +41,7 @@ def setup(app: FastAPI, api: ApiContext) -> None:
     app.state.api = api
     zooticket.setup(app)
     burlive.setup(app)
+    miniapp.setup(app)
 
 
 def create_http_app(
@@ -73,6 +74,9 @@ def create_http_app(
         test_user_ids=config.test_user_ids,
         # /auth/test-user without an admin's token: only while payments run in the sandbox.
         allow_test_users=sandbox,
+        account=payments.account,
+        availability=payments.availability,
+        sandbox=sandbox,
     )
     setup(app, api)
     setup_miniapp(app)
