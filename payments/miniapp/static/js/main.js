@@ -99,7 +99,7 @@ class Shell {
       me,
       mainButton: mainButton(),
       backButton: backButton(this),
-      go: (name, params) => this.go(name, params),
+      go: (name, params, options) => this.go(name, params, options),
       back: () => this.back(),
     };
     this.nav = h("nav", { class: "tabs", "aria-label": t("app-nav-label") });
