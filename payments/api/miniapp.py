@@ -316,9 +316,15 @@ def _not_cancelable(status: str | None) -> str:
     return "The order is being paid; it can no longer be canceled"
 
 
-def qr_content(ticket: OwnedTicket) -> str:
-    """Return what a ticket's QR code carries (the one place the Mini App's QR text is made)."""
-    return ticket.code
+def qr_content(api: ApiContext, ticket: OwnedTicket) -> str:
+    """Return what a ticket's QR code carries: its signed content (contract: Signed QR)."""
+    return api.signer.content(
+        ticket.code,
+        ticket.visit_date,
+        ticket.slot_time,
+        ticket.ticket_type,
+        is_test=ticket.is_test,
+    )
 
 
 def _state(ticket: OwnedTicket, today: date) -> TicketWhen:
@@ -379,7 +385,7 @@ async def ticket_qr(
     ticket = await api.account.owned_ticket(principal.user_id, code)
     if ticket is None:
         raise ApiError(404, "Ticket not found")
-    png = await asyncio.to_thread(qr_png, qr_content(ticket))
+    png = await asyncio.to_thread(qr_png, qr_content(api, ticket))
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
