@@ -22,6 +22,11 @@ TAGS = [
         "description": "The Telegram Mini App: sign-in, subscription payments, their status.",
     },
     {
+        "name": "Mini App",
+        "description": "The Mini App's storefront: the caller, the catalog at their prices, "
+        "free seats, their orders, tickets (with QR images) and subscription.",
+    },
+    {
         "name": "Gate",
         "description": "The staff scanner: today's lists, check-in, offline sync (staff only).",
     },

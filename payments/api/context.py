@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from payments.account import Account
 from payments.admin.checkin import CheckIns
 from payments.api.auth import Tokens
 from payments.catalog import Catalog
@@ -15,7 +16,7 @@ from payments.checkout.flow import Checkout
 from payments.fulfilment import Fulfilment
 from payments.ports import Clock
 from payments.sessions import Sessions
-from payments.tickets.rules import TicketRules
+from payments.tickets.rules import Availability, TicketRules
 from payments.tickets.signing import TicketSigner
 
 
@@ -39,6 +40,11 @@ class ApiContext:
     test_user_ids: frozenset[str]
     # /auth/test-user without an admin's token: only while payments run in the sandbox.
     allow_test_users: bool
+    # The Mini App's storefront reads: what a customer owns, and free seats.
+    account: Account
+    availability: Availability
+    # Payments go to the embedded sandbox (no real money).
+    sandbox: bool
     # The gate (payments/api/gate.py): check-ins, and the key the scanner checks QRs with.
     checkins: CheckIns
     signer: TicketSigner
