@@ -10,13 +10,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Order, Payment, Subscription, Ticket, User
+from db.models import Order, OrderItem, Payment, Subscription, Ticket, User
 from db.reader import Reader
 from payments.ports import Clock
 from payments.types import PaymentStatus, SubscriptionInfo, SubscriptionStatus
 
 MAX_LISTED_TICKETS = 40
 MAX_LISTED_UNPAID = 10
+# The Mini App's lists: the newest orders, the tickets of the latest visits.
+MAX_LISTED_ORDERS = 50
+MAX_OWNED_TICKETS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,53 @@ class AccountSummary:
     subscription: SubscriptionInfo | None
     tickets: tuple[TicketView, ...] = ()
     unpaid: tuple[UnpaidView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedTicket:
+    """A ticket with its check-in, as the Mini App lists it."""
+
+    code: str
+    order_id: str
+    ticket_type: str
+    visit_date: date
+    slot_time: str
+    status: str
+    checked_in_at: datetime | None
+    is_test: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLineView:
+    """A line of an order: a ticket type, how many, the unit price."""
+
+    ticket_type: str
+    quantity: int
+    unit_price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPayment:
+    """The latest payment of an order."""
+
+    payment_id: str
+    status: str
+    expires_at: datetime
+    confirmation_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    """A ticket order with its lines and its latest payment."""
+
+    order_id: str
+    status: str
+    visit_date: date
+    slot_time: str
+    total: Decimal
+    created_at: datetime
+    lines: tuple[OrderLineView, ...]
+    payment: OrderPayment | None
 
 
 # The columns of a TicketView, in its field order.
@@ -111,6 +161,76 @@ UNPAID = (
     .order_by(Payment.created_at, Payment.id)
     .limit(MAX_LISTED_UNPAID)
 )
+
+
+# The Mini App's reads, built once each, like the bot's.
+OWNED_COLUMNS = (
+    Ticket.code,
+    Ticket.order_id,
+    Ticket.ticket_type,
+    Ticket.visit_date,
+    Ticket.slot_time,
+    Ticket.status,
+    Ticket.checked_in_at,
+    Payment.is_test,
+)
+OWNED = (
+    select(*OWNED_COLUMNS)
+    .join(Payment, Payment.id == Ticket.payment_id)
+    .where(Ticket.user_id == bindparam("user_id"))
+    .order_by(Ticket.visit_date.desc(), Ticket.slot_time.desc(), Ticket.id.desc())
+    .limit(MAX_OWNED_TICKETS)
+)
+OWNED_ONE = (
+    select(*OWNED_COLUMNS)
+    .join(Payment, Payment.id == Ticket.payment_id)
+    .where(Ticket.user_id == bindparam("user_id"), Ticket.code == bindparam("code"))
+)
+ORDERS = (
+    select(
+        Order.id,
+        Order.status,
+        Order.visit_date,
+        Order.slot_time,
+        Order.total,
+        Order.created_at,
+    )
+    .where(Order.user_id == bindparam("user_id"))
+    .order_by(Order.created_at.desc(), Order.id.desc())
+    .limit(MAX_LISTED_ORDERS)
+)
+ORDER_LINES = (
+    select(OrderItem.order_id, OrderItem.ticket_type, OrderItem.quantity, OrderItem.unit_price)
+    .where(OrderItem.order_id.in_(bindparam("order_ids", expanding=True)))
+    .order_by(OrderItem.id)
+)
+ORDER_PAYMENTS = (
+    select(
+        Payment.order_id,
+        Payment.id,
+        Payment.status,
+        Payment.expires_at,
+        Payment.confirmation_url,
+    )
+    .where(Payment.order_id.in_(bindparam("order_ids", expanding=True)))
+    .order_by(Payment.created_at, Payment.id)
+)
+
+# An order of one user and its payments that can still be canceled.
+ORDER_STATE = (
+    select(Order.status, Payment.id, Payment.status.label("payment_status"))
+    .outerjoin(Payment, Payment.order_id == Order.id)
+    .where(Order.id == bindparam("order_id"), Order.user_id == bindparam("user_id"))
+    .order_by(Payment.created_at, Payment.id)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderState:
+    """Where an order stands, and its payments still pending."""
+
+    status: str
+    pending: tuple[str, ...]
 
 
 def _view(ticket: Ticket) -> TicketView:
@@ -184,3 +304,49 @@ class Account:
             tickets=tickets,
             unpaid=tuple(UnpaidView(*row) for row in unpaid),
         )
+
+    async def tickets(self, user_id: str) -> tuple[OwnedTicket, ...]:
+        """Return the user's tickets, past and coming, by visit (the latest visits if many)."""
+        rows = await self._reader.rows(OWNED, {"user_id": user_id})
+        return tuple(OwnedTicket(*row) for row in reversed(rows))
+
+    async def owned_ticket(self, user_id: str, code: str) -> OwnedTicket | None:
+        """Return the user's ticket with this code; None if there is none or it is another's."""
+        rows = await self._reader.rows(OWNED_ONE, {"user_id": user_id, "code": code})
+        return OwnedTicket(*rows[0]) if rows else None
+
+    async def orders(self, user_id: str) -> tuple[OrderView, ...]:
+        """Return the user's ticket orders, newest first, with their lines and latest payment."""
+        orders = await self._reader.rows(ORDERS, {"user_id": user_id})
+        if not orders:
+            return ()
+        ids = {"order_ids": [row.id for row in orders]}
+        lines: dict[str, list[OrderLineView]] = {}
+        for row in await self._reader.rows(ORDER_LINES, ids):
+            lines.setdefault(row.order_id, []).append(OrderLineView(*row[1:]))
+        # Oldest first, so the last one written for an order is its latest payment.
+        payments = {
+            row.order_id: OrderPayment(*row[1:])
+            for row in await self._reader.rows(ORDER_PAYMENTS, ids)
+        }
+        return tuple(
+            OrderView(
+                order_id=row.id,
+                status=row.status,
+                visit_date=row.visit_date,
+                slot_time=row.slot_time,
+                total=row.total,
+                created_at=row.created_at,
+                lines=tuple(lines.get(row.id, ())),
+                payment=payments.get(row.id),
+            )
+            for row in orders
+        )
+
+    async def order_state(self, user_id: str, order_id: str) -> OrderState | None:
+        """Return one of the user's orders' status and pending payments; None if not theirs."""
+        rows = await self._reader.rows(ORDER_STATE, {"user_id": user_id, "order_id": order_id})
+        if not rows:
+            return None
+        pending = tuple(row.id for row in rows if row.payment_status == PaymentStatus.PENDING.value)
+        return OrderState(rows[0].status, pending)

@@ -21,6 +21,11 @@ TAGS = [
         "name": "ZooTicket Mini App /api/v2",
         "description": "The Telegram Mini App: sign-in, subscription payments, their status.",
     },
+    {
+        "name": "Mini App",
+        "description": "The Mini App's storefront: the caller, the catalog at their prices, "
+        "free seats, their orders, tickets (with QR images) and subscription.",
+    },
     {"name": "system", "description": "Health checks."},
 ]
 

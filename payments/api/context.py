@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from payments.account import Account
 from payments.api.auth import Tokens
 from payments.catalog import Catalog
 from payments.checkout.flow import Checkout
 from payments.fulfilment import Fulfilment
 from payments.ports import Clock
 from payments.sessions import Sessions
-from payments.tickets.rules import TicketRules
+from payments.tickets.rules import Availability, TicketRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,11 @@ class ApiContext:
     test_user_ids: frozenset[str]
     # /auth/test-user without an admin's token: only while payments run in the sandbox.
     allow_test_users: bool
+    # The Mini App's storefront reads: what a customer owns, and free seats.
+    account: Account
+    availability: Availability
+    # Payments go to the embedded sandbox (no real money).
+    sandbox: bool
 
 
 def context(request: Request) -> ApiContext:

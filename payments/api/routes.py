@@ -1,4 +1,5 @@
-"""Compose the HTTP app: health, the sandbox, the REST API of both seeds, YooKassa's webhook."""
+"""Compose the HTTP app: health, the sandbox, the REST API of both seeds, YooKassa's webhook,
+the Mini App's files."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from payments.api import burlive, zooticket
+from payments.api import burlive, miniapp, zooticket
 from payments.api.app import create_app
 from payments.api.auth import Tokens
 from payments.api.context import ApiContext
 from payments.api.health import DatabaseCheck, watch_database
 from payments.catalog import Catalog
 from payments.compose import Payments
+from payments.miniapp import setup as setup_miniapp
 from payments.ports import Clock
 
 
@@ -39,6 +41,7 @@ def setup(app: FastAPI, api: ApiContext) -> None:
     app.state.api = api
     zooticket.setup(app)
     burlive.setup(app)
+    miniapp.setup(app)
 
 
 def create_http_app(
@@ -71,7 +74,11 @@ def create_http_app(
         test_user_ids=config.test_user_ids,
         # /auth/test-user without an admin's token: only while payments run in the sandbox.
         allow_test_users=sandbox,
+        account=payments.account,
+        availability=payments.availability,
+        sandbox=sandbox,
     )
     setup(app, api)
+    setup_miniapp(app)
     payments.setup_webhook(app)
     return app

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from db.models import SlotInventory
 from db.reader import Reader
@@ -88,14 +88,17 @@ class TicketRules:
         """Return the last bookable date."""
         return self.today(now) + timedelta(days=self._catalog.tickets.bookable_days_ahead)
 
+    def weekday_open(self, visit_date: date) -> bool:
+        """Return whether the zoo opens on that date's weekday."""
+        return visit_date.weekday() not in self._catalog.tickets.closed_weekdays
+
     def day_open(self, visit_date: date, now: datetime) -> bool:
         """Return whether a date is bookable: in the window, not closed, a slot still ahead."""
-        tickets = self._catalog.tickets
         if visit_date < self.today(now) or visit_date > self.last_day(now):
             return False
-        if visit_date.weekday() in tickets.closed_weekdays:
+        if not self.weekday_open(visit_date):
             return False
-        return any(self.slot_open(visit_date, slot, now) for slot in tickets.slots)
+        return any(self.slot_open(visit_date, slot, now) for slot in self._catalog.tickets.slots)
 
     def bookable_dates(self, now: datetime) -> list[date]:
         """Return every bookable date, soonest first."""
@@ -116,7 +119,7 @@ class TicketRules:
                 "visit_date",
                 f"tickets are sold at most {tickets.bookable_days_ahead} days ahead",
             )
-        if visit_date.weekday() in tickets.closed_weekdays:
+        if not self.weekday_open(visit_date):
             raise InvalidOrder("visit_date", "the zoo is closed on that day")
         if slot_time not in tickets.slots:
             raise InvalidOrder(
@@ -142,6 +145,19 @@ class TicketRules:
         return order
 
 
+# Every stored slot of a range of dates, in one statement built once (the Mini App's calendar).
+SEATS_BETWEEN = (
+    select(
+        SlotInventory.visit_date,
+        SlotInventory.slot_time,
+        SlotInventory.capacity,
+        SlotInventory.held,
+    )
+    .where(SlotInventory.visit_date.between(bindparam("first"), bindparam("last")))
+    .order_by(SlotInventory.visit_date, SlotInventory.slot_time)
+)
+
+
 class Availability:
     """Free seats per slot, read from the inventory with the catalog's default capacity."""
 
@@ -162,3 +178,21 @@ class Availability:
         return [
             stored.get(slot, SlotSeats(slot, default, 0)) for slot in self._catalog.tickets.slots
         ]
+
+    async def seats_between(self, first: date, last: date) -> dict[date, list[SlotSeats]]:
+        """Return every slot of every date from `first` to `last`, read in one query.
+
+        A date or slot without a stored row has the catalog's capacity and nothing taken.
+        """
+        rows = await self._reader.rows(SEATS_BETWEEN, {"first": first, "last": last})
+        stored = {
+            (row.visit_date, row.slot_time): SlotSeats(row.slot_time, row.capacity, row.held)
+            for row in rows
+        }
+        default = self._catalog.tickets.capacity_per_slot
+        slots = self._catalog.tickets.slots
+        days = (first + timedelta(days=offset) for offset in range((last - first).days + 1))
+        return {
+            day: [stored.get((day, slot), SlotSeats(slot, default, 0)) for slot in slots]
+            for day in days
+        }

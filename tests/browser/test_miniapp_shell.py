@@ -1,0 +1,60 @@
+"""The Mini App's shell in a real browser: signed in from Telegram's init data, in the user's
+language, staff entry for staff only, served under a strict Content-Security-Policy."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.async_api import expect
+
+from tests.browser.conftest import DESKTOP, PHONE, STAFF_ID, MiniApp, Shots
+
+pytestmark = pytest.mark.browser
+
+CUSTOMER = 700_101
+
+
+async def test_a_customer_sees_the_shop_in_their_language_and_no_staff_entry(
+    miniapp: MiniApp, shots: Shots
+) -> None:
+    english = await miniapp.open(CUSTOMER, DESKTOP, language="en")
+    tabs = english.locator("nav.tabs .tab")
+    await expect(tabs).to_have_text(["Tickets", "Plans", "My tickets"])
+    assert await english.locator("html").get_attribute("lang") == "en"
+    await expect(english.locator(".sandbox")).to_have_text("Sandbox: no real money is charged")
+    await shots.take(english, "customer-en-desktop")
+    russian = await miniapp.open(CUSTOMER + 1, PHONE, language="ru")
+    await expect(russian.locator("nav.tabs .tab")).to_have_text(
+        ["Билеты", "Подписка", "Мои билеты"]
+    )
+    assert await russian.locator("html").get_attribute("lang") == "ru"
+    await shots.take(russian, "customer-ru-phone")
+    assert await russian.get_by_text("Проверка билетов").count() == 0
+    assert miniapp.outside == []
+    assert miniapp.errors == []
+
+
+async def test_staff_see_the_scan_entry(miniapp: MiniApp) -> None:
+    page = await miniapp.open(STAFF_ID, PHONE, language="en")
+    await expect(page.locator("nav.tabs .tab")).to_have_text(
+        ["Tickets", "Plans", "My tickets", "Scan tickets"]
+    )
+
+
+async def test_the_page_may_run_scripts_only_from_itself_and_telegram(miniapp: MiniApp) -> None:
+    async with httpx.AsyncClient(base_url=miniapp.service.base_url) as client:
+        page = await client.get("/app/")
+        texts = await client.get("/app/i18n/en.ftl")
+        unknown = await client.get("/app/i18n/xx.ftl")
+        script = await client.get("/app/js/main.js")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self' https://telegram.org;" in policy
+    assert "default-src 'none'" in policy
+    assert "connect-src 'self'" in policy
+    assert '<script src="https://telegram.org/js/telegram-web-app.js"></script>' in page.text
+    assert texts.headers["content-type"] == "text/plain; charset=utf-8"
+    assert "app-nav-shop = Tickets" in texts.text
+    assert unknown.status_code == 404
+    assert script.headers["content-type"].startswith("text/javascript")
