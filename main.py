@@ -26,6 +26,7 @@ from payments.logs import configure_logging
 from payments.mailer import SmtpConfig
 from payments.ports import Clock, SystemClock
 from payments.process import leave_stuck_calls, settle_heap
+from payments.tickets.signing import load_signer
 from service import Service
 from settings import ConfigError, Settings, load_settings
 
@@ -48,6 +49,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     except PortUnavailable as exc:
         raise ConfigError(f"HTTP_PORT: {exc}") from None
     sessionmaker, tz = database.sessionmaker, settings.tz
+    signer = await load_signer(sessionmaker, settings.ticket_signing_seed, clock.now())
 
     # ---- payments ----
     token = settings.BOT_TOKEN.get_secret_value() if settings.BOT_TOKEN else None
@@ -62,6 +64,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         catalog=catalog,
         clock=clock,
         notifier=notifier,
+        signer=signer,
     )
 
     # ---- bot ----

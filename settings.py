@@ -7,6 +7,8 @@ the object itself). `python -m settings KEY...` prints values, so the Makefile c
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
 import secrets
@@ -40,6 +42,7 @@ YOOKASSA_NETWORKS = (
 )
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "your-super-secret-jwt-key-here"}
 MIN_PRODUCTION_SECRET_LENGTH = 32
+SEED_BYTES = 32
 _SENSITIVE_SUFFIXES = ("SECRET", "TOKEN", "PASSWORD", "KEY")
 _SENSITIVE_KEYS = {"DATABASE_URL", "REDIS_URL"}
 _TOKEN_RE = re.compile(r"^[0-9]+:[A-Za-z0-9_-]+$")
@@ -72,6 +75,21 @@ def _split_csv(value: Any) -> Any:
     if isinstance(value, int):
         return [value]
     return value
+
+
+def _seed(text: str) -> bytes:
+    """Read base64 (standard or URL-safe, padding optional) of exactly 32 bytes."""
+    cleaned = text.strip()
+    try:
+        seed = base64.b64decode(
+            cleaned.replace("-", "+").replace("_", "/") + "=" * (-len(cleaned) % 4),
+            validate=True,
+        )
+    except (binascii.Error, ValueError):
+        raise ValueError("expected base64 of a 32-byte Ed25519 seed") from None
+    if len(seed) != SEED_BYTES:
+        raise ValueError(f"expected base64 of 32 bytes, got {len(seed)} bytes")
+    return seed
 
 
 def _normalise_database_url(url: str) -> str:
@@ -131,6 +149,8 @@ class Settings(BaseSettings):
     TRUSTED_PROXIES: Annotated[list[Network], NoDecode] = Field(default_factory=list)
 
     JWT_SECRET: SecretStr | None = None
+    # Base64 of a 32-byte Ed25519 seed that signs ticket QRs; unset: drawn once, kept in the DB.
+    TICKET_SIGNING_KEY: SecretStr | None = None
     JWT_TTL_MINUTES: int = Field(default=60, gt=0, le=60 * 24 * 30)
     INIT_DATA_MAX_AGE_SECONDS: int = Field(default=86400, gt=0)
     # /docs and /openapi.json; unset = on in development, off in production.
@@ -169,6 +189,7 @@ class Settings(BaseSettings):
         "YOOKASSA_SHOP_ID",
         "YOOKASSA_SECRET_KEY",
         "JWT_SECRET",
+        "TICKET_SIGNING_KEY",
         "CATALOG_PATH",
         "SMTP_HOST",
         "SMTP_USER",
@@ -188,6 +209,13 @@ class Settings(BaseSettings):
     def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not _TOKEN_RE.match(value.get_secret_value()):
             raise ValueError("expected a bot token like 123456:ABC-DEF from @BotFather")
+        return value
+
+    @field_validator("TICKET_SIGNING_KEY")
+    @classmethod
+    def _check_signing_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _seed(value.get_secret_value())
         return value
 
     @field_validator("TELEGRAM_WEBHOOK_SECRET")
@@ -313,6 +341,13 @@ class Settings(BaseSettings):
         return self._jwt_secret_generated
 
     @property
+    def ticket_signing_seed(self) -> bytes | None:
+        """Return the 32-byte seed of TICKET_SIGNING_KEY, or None to use the database's."""
+        if self.TICKET_SIGNING_KEY is None:
+            return None
+        return _seed(self.TICKET_SIGNING_KEY.get_secret_value())
+
+    @property
     def is_sqlite(self) -> bool:
         """Return whether the database is SQLite."""
         return self.DATABASE_URL.startswith("sqlite")
@@ -327,6 +362,7 @@ class Settings(BaseSettings):
                 self.YOOKASSA_SECRET_KEY,
                 self.JWT_SECRET,
                 self.SMTP_PASSWORD,
+                self.TICKET_SIGNING_KEY,
             )
             if secret is not None
         ]

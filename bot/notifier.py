@@ -157,7 +157,7 @@ class TelegramNotifier:
             return
         photos = [
             InputMediaPhoto(
-                media=BufferedInputFile(qr_png(ticket.code), f"ticket-{ticket.code}.png"),
+                media=BufferedInputFile(qr_png(ticket.qr), f"ticket-{ticket.code}.png"),
                 caption=self.ticket_caption(lang, ticket),
             )
             for ticket in note.tickets
@@ -192,7 +192,7 @@ class TelegramNotifier:
         chat_id = chat_id_of(user_id)
         if chat_id is None:
             return
-        photo = BufferedInputFile(qr_png(ticket.code), f"ticket-{ticket.code}.png")
+        photo = BufferedInputFile(qr_png(ticket.qr), f"ticket-{ticket.code}.png")
         await self._bot.send_photo(chat_id, photo, caption=self.ticket_caption(lang, ticket))
 
     async def subscription_reminder(self, note: SubscriptionReminder) -> None:

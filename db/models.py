@@ -303,6 +303,8 @@ class Ticket(Base):
     __table_args__ = (
         CheckConstraint(_in("status", TICKET_STATUSES), name="status_known"),
         Index("ix_tickets_user_visit", "user_id", "visit_date"),
+        # The gate's day lists: a day's used and refunded tickets.
+        Index("ix_tickets_visit_status", "visit_date", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -316,6 +318,8 @@ class Ticket(Base):
     status: Mapped[str] = mapped_column(String(16), default="valid")
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_by: Mapped[int | None] = mapped_column(BigInteger)
+    # Which gate scanned it ("Gate 2", or "chat" for /checkin).
+    checked_in_device: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -330,4 +334,17 @@ class AuditLog(Base):
     target: Mapped[str | None] = mapped_column(String(64), index=True)
     args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     result: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ServiceKey(Base):
+    """A key the service made for itself on its first start (the QR signing seed), by name.
+
+    Inserted only if absent, then read back: every instance ends up with the same value.
+    """
+
+    __tablename__ = "service_keys"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -18,7 +18,6 @@ from bot.texts import day, money, t
 from payments.account import Account, UnpaidView
 from payments.catalog import Catalog
 from payments.checkout.flow import Checkout
-from payments.ports import IssuedTicket
 from payments.receipts import ticket_title
 from payments.types import SubscriptionStatus, UserInfo
 from settings import Settings
@@ -129,16 +128,12 @@ async def on_show_qr(
     notifier: TelegramNotifier,
 ) -> None:
     """Send a ticket's QR again."""
-    ticket = await account.ticket(user.id, callback_data.ticket_id)
+    ticket = await account.issued_ticket(user.id, callback_data.ticket_id)
     if ticket is None:
         await query.answer(t(user.language, "ticket_not_found"), show_alert=True)
         return
     await query.answer()
-    await notifier.send_ticket(
-        user.id,
-        user.language,
-        IssuedTicket(ticket.code, ticket.ticket_type, ticket.visit_date, ticket.slot_time),
-    )
+    await notifier.send_ticket(user.id, user.language, ticket)
 
 
 async def on_my_cancel(

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Order, OrderItem, Payment, Subscription, Ticket, User
 from db.reader import Reader
-from payments.ports import Clock
+from payments.ports import Clock, IssuedTicket
+from payments.tickets.signing import TicketSigner
 from payments.types import PaymentStatus, SubscriptionInfo, SubscriptionStatus
 
 MAX_LISTED_TICKETS = 40
@@ -255,8 +256,10 @@ class Account:
         reader: Reader,
         clock: Clock,
         tz: ZoneInfo,
+        signer: TicketSigner,
     ) -> None:
-        """Keep the database, the clock and the shop time zone."""
+        """Keep the database, the clock, the shop time zone and the QR signer."""
+        self._signer = signer
         self._sessionmaker = sessionmaker
         self._reader = reader
         self._clock = clock
@@ -281,6 +284,26 @@ class Account:
         if ticket is None or ticket.user_id != user_id:
             return None
         return _view(ticket)
+
+    async def issued_ticket(self, user_id: str, ticket_id: int) -> IssuedTicket | None:
+        """Return one of the user's tickets with its signed QR content, to show it again."""
+        async with self._sessionmaker() as session:
+            row = (
+                await session.execute(
+                    select(Ticket, Payment.is_test)
+                    .join(Payment, Payment.id == Ticket.payment_id)
+                    .where(Ticket.id == ticket_id, Ticket.user_id == user_id)
+                )
+            ).first()
+        if row is None:
+            return None
+        ticket, is_test = row
+        qr = self._signer.content(
+            ticket.code, ticket.visit_date, ticket.slot_time, ticket.ticket_type, is_test=is_test
+        )
+        return IssuedTicket(
+            ticket.code, ticket.ticket_type, ticket.visit_date, ticket.slot_time, qr
+        )
 
     async def summary(self, user_id: str) -> AccountSummary:
         """Return the user's subscription (a lapsed one shows as expired) and coming tickets."""

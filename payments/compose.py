@@ -26,6 +26,7 @@ from payments.mailer import NoMailer, SmtpConfig, SmtpMailer
 from payments.ports import Clock, CustomerNotifier, Mailer
 from payments.sessions import Sessions
 from payments.tickets.rules import Availability, TicketRules
+from payments.tickets.signing import TicketSigner
 from payments.yookassa.gateway import YooKassaGateway
 from payments.yookassa.sandbox.api import SandboxYooKassa
 from payments.yookassa.sandbox.api import setup as sandbox_setup
@@ -82,6 +83,8 @@ class Payments:
     rules: TicketRules
     availability: Availability
     webhook: WebhookHandler
+    # Signs every ticket QR we render; the gate checks them with its public key.
+    signer: TicketSigner
     # What the sandbox checkout page shows a payment buys (sandbox mode only).
     sandbox_orders: Describe | None = None
 
@@ -151,6 +154,7 @@ def create_payments(
     catalog: Catalog,
     clock: Clock,
     notifier: CustomerNotifier,
+    signer: TicketSigner,
 ) -> Payments:
     """Create the gateway and every payments use-case, wired to each other."""
     gateway, sandbox = create_gateway(config)
@@ -174,6 +178,7 @@ def create_payments(
         catalog=catalog,
         clock=clock,
         reader=reader,
+        signer=signer,
     )
     admin = create_admin_console(
         sessionmaker=sessionmaker,
@@ -183,6 +188,7 @@ def create_payments(
         clock=clock,
         tz=config.tz,
         test_user_ids=config.checkout.test_user_ids,
+        signer=signer,
         fallback_email_domain=config.checkout.fallback_email_domain,
     )
     return Payments(
@@ -197,7 +203,9 @@ def create_payments(
             clock=clock,
             fallback_email_domain=config.checkout.fallback_email_domain,
         ),
-        account=Account(sessionmaker=sessionmaker, reader=reader, clock=clock, tz=config.tz),
+        account=Account(
+            sessionmaker=sessionmaker, reader=reader, clock=clock, tz=config.tz, signer=signer
+        ),
         admin=admin,
         jobs=Jobs(
             sessionmaker=sessionmaker,
@@ -215,5 +223,6 @@ def create_payments(
             trusted_proxies=config.trusted_proxies,
             refunds=admin.settlement,
         ),
+        signer=signer,
         sandbox_orders=OrderSummaries(reader=reader, catalog=catalog) if sandbox else None,
     )

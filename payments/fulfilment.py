@@ -32,6 +32,7 @@ from payments.ports import (
 from payments.subscriptions.activation import activate_subscription
 from payments.tickets.issuing import issue_tickets, mail_tickets
 from payments.tickets.seats import release_order_seats, reserve_for_capture
+from payments.tickets.signing import TicketSigner
 from payments.types import CancelReason, PaymentKind, PaymentStatus, ProviderPayment
 from payments.yookassa.gateway import GatewayError, GatewayNotFound, GatewayUnavailable
 
@@ -85,9 +86,11 @@ class Fulfilment:
         catalog: Catalog,
         clock: Clock,
         reader: Reader,
+        signer: TicketSigner,
     ) -> None:
-        """Keep the collaborators; reads go through `reader`."""
+        """Keep the collaborators; reads go through `reader`, `signer` signs ticket QRs."""
         self._reader = reader
+        self._signer = signer
         self._mailer = mailer
         self._sessionmaker = sessionmaker
         self._gateway = gateway
@@ -383,7 +386,9 @@ class Fulfilment:
             )
             activated = replace(activated, late=late)
             return lambda: self._notifier.subscription_activated(activated)
-        issued = replace(await issue_tickets(session, payment, recipient, now), late=late)
+        issued = replace(
+            await issue_tickets(session, payment, recipient, now, self._signer), late=late
+        )
 
         async def send() -> None:
             await self._notifier.tickets_issued(issued)

@@ -125,6 +125,8 @@ class IssuedTicket:
     ticket_type: str
     visit_date: date
     slot_time: str
+    # What its QR carries: the signed content (payments/tickets/signing.py).
+    qr: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,10 +30,18 @@ async def by_any_code(session: AsyncSession, codes: Sequence[str]) -> Ticket | N
 
 
 async def check_in(
-    session: AsyncSession, code: str, *, visit_date: date, now: datetime, by: int
+    session: AsyncSession,
+    code: str,
+    *,
+    visit_date: date,
+    at: datetime,
+    by: int,
+    device: str | None = None,
 ) -> bool:
-    """Mark a valid ticket of `visit_date` used; return whether this call did it.
+    """Mark a valid ticket of `visit_date` used (when, by whom, where); return whether this did.
 
+    One conditional UPDATE: of two gates scanning one ticket at once, exactly one wins. `at` is
+    now, or the moment an offline gate scanned the ticket (its queued check-in synced later).
     A test ticket (bought by a test user for 10.00) never lets anyone in: its payment's
     `is_test` is part of the condition.
     """
@@ -46,10 +54,30 @@ async def check_in(
             Ticket.visit_date == visit_date,
             Ticket.payment_id.in_(real_payments),
         )
-        .values(status="used", checked_in_at=now, checked_in_by=by)
+        .values(status="used", checked_in_at=at, checked_in_by=by, checked_in_device=device)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def used_on(session: AsyncSession, visit_date: date) -> list[Ticket]:
+    """Return the tickets of a day already checked in, in check-in order."""
+    result = await session.execute(
+        select(Ticket)
+        .where(Ticket.visit_date == visit_date, Ticket.status == "used")
+        .order_by(Ticket.checked_in_at, Ticket.id)
+    )
+    return list(result.scalars())
+
+
+async def refunded_codes_on(session: AsyncSession, visit_date: date) -> list[str]:
+    """Return the codes of a day's refunded tickets."""
+    result = await session.execute(
+        select(Ticket.code)
+        .where(Ticket.visit_date == visit_date, Ticket.status == "refunded")
+        .order_by(Ticket.id)
+    )
+    return list(result.scalars())
 
 
 async def is_test(session: AsyncSession, ticket: Ticket) -> bool:

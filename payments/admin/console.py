@@ -20,6 +20,7 @@ from payments.admin.refunds import Refunds
 from payments.admin.settlement import RefundSettlement
 from payments.catalog import Catalog
 from payments.ports import Clock, CustomerNotifier, PaymentGateway
+from payments.tickets.signing import TicketSigner
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,7 @@ def create_admin_console(
     clock: Clock,
     tz: ZoneInfo,
     test_user_ids: frozenset[str],
+    signer: TicketSigner,
     fallback_email_domain: str = "burlive.ru",
 ) -> AdminConsole:
     """Build every admin use-case, each with only the collaborators it uses."""
@@ -71,7 +73,7 @@ def create_admin_console(
         grants=Grants(sessionmaker=sessionmaker, notifier=notifier, catalog=catalog, clock=clock),
         prices=Prices(sessionmaker=sessionmaker, catalog=catalog, clock=clock),
         capacity=Capacity(sessionmaker=sessionmaker, catalog=catalog, clock=clock, tz=tz),
-        checkin=CheckIns(sessionmaker=sessionmaker, clock=clock, tz=tz),
+        checkin=CheckIns(sessionmaker=sessionmaker, clock=clock, tz=tz, signer=signer),
         export=Export(sessionmaker=sessionmaker, clock=clock, tz=tz),
         broadcaster=Broadcaster(sessionmaker=sessionmaker, clock=clock),
     )

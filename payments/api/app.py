@@ -26,6 +26,10 @@ TAGS = [
         "description": "The Mini App's storefront: the caller, the catalog at their prices, "
         "free seats, their orders, tickets (with QR images) and subscription.",
     },
+    {
+        "name": "Gate",
+        "description": "The staff scanner: today's lists, check-in, offline sync (staff only).",
+    },
     {"name": "system", "description": "Health checks."},
 ]
 

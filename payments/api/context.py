@@ -9,6 +9,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from payments.account import Account
+from payments.admin.checkin import CheckIns
 from payments.api.auth import Tokens
 from payments.catalog import Catalog
 from payments.checkout.flow import Checkout
@@ -16,6 +17,7 @@ from payments.fulfilment import Fulfilment
 from payments.ports import Clock
 from payments.sessions import Sessions
 from payments.tickets.rules import Availability, TicketRules
+from payments.tickets.signing import TicketSigner
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,9 @@ class ApiContext:
     availability: Availability
     # Payments go to the embedded sandbox (no real money).
     sandbox: bool
+    # The gate (payments/api/gate.py): check-ins, and the key the scanner checks QRs with.
+    checkins: CheckIns
+    signer: TicketSigner
 
 
 def context(request: Request) -> ApiContext:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from payments.api import burlive, miniapp, zooticket
+from payments.api import burlive, gate, miniapp, zooticket
 from payments.api.app import create_app
 from payments.api.auth import Tokens
 from payments.api.context import ApiContext
@@ -37,11 +37,12 @@ class ApiConfig:
 
 
 def setup(app: FastAPI, api: ApiContext) -> None:
-    """Keep the API's services on the app and add the /v1 and /api/v2 routes."""
+    """Keep the API's services on the app and add the /v1 and /api/v2 routes (and the gate's)."""
     app.state.api = api
     zooticket.setup(app)
     burlive.setup(app)
     miniapp.setup(app)
+    gate.setup(app)
 
 
 def create_http_app(
@@ -77,6 +78,8 @@ def create_http_app(
         account=payments.account,
         availability=payments.availability,
         sandbox=sandbox,
+        checkins=payments.admin.checkin,
+        signer=payments.signer,
     )
     setup(app, api)
     setup_miniapp(app)

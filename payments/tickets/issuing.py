@@ -15,13 +15,21 @@ from payments.ports import IssuedTicket, Mailer, Recipient, TicketsIssued
 from payments.receipts import ticket_title
 from payments.tickets.codes import new_ticket_code
 from payments.tickets.qr import qr_png
+from payments.tickets.signing import TicketSigner
 from payments.types import OrderStatus, TicketStatus
 
 
 async def issue_tickets(
-    session: AsyncSession, payment: Payment, recipient: Recipient, now: datetime
+    session: AsyncSession,
+    payment: Payment,
+    recipient: Recipient,
+    now: datetime,
+    signer: TicketSigner,
 ) -> TicketsIssued:
-    """Issue one ticket per admitted person and mark the order paid; return the customer's note."""
+    """Issue one ticket per admitted person and mark the order paid; return the customer's note.
+
+    Each ticket's QR content is signed here, test tickets flagged as such.
+    """
     order = await session.get(Order, payment.order_id)
     assert order is not None  # noqa: S101 - a ticket payment always has its order
     issued: list[IssuedTicket] = []
@@ -41,7 +49,12 @@ async def issue_tickets(
                     created_at=now,
                 )
             )
-            issued.append(IssuedTicket(code, item.ticket_type, order.visit_date, order.slot_time))
+            qr = signer.content(
+                code, order.visit_date, order.slot_time, item.ticket_type, is_test=payment.is_test
+            )
+            issued.append(
+                IssuedTicket(code, item.ticket_type, order.visit_date, order.slot_time, qr)
+            )
     order.status = OrderStatus.PAID
     order.seats_held = True
     await payments_repo.set_fields(
@@ -56,7 +69,7 @@ async def issue_tickets(
 
 
 async def mail_tickets(mailer: Mailer, catalog: Catalog, note: TicketsIssued) -> None:
-    """E-mail the issued tickets, one QR image per ticket, in the customer's language."""
+    """E-mail the issued tickets, one signed QR image per ticket, in the customer's language."""
     lang = note.recipient.language
     shop = catalog.shop.name
     lines = [
@@ -79,7 +92,7 @@ async def mail_tickets(mailer: Mailer, catalog: Catalog, note: TicketsIssued) ->
         shop=shop,
     )
     attachments = [
-        Attachment(f"ticket-{index}-{ticket.code}.png", qr_png(ticket.code))
+        Attachment(f"ticket-{index}-{ticket.code}.png", qr_png(ticket.qr))
         for index, ticket in enumerate(note.tickets, start=1)
     ]
     subject = t(lang, "mail_tickets_subject", shop=shop, order_id=note.order_id)

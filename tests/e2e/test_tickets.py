@@ -13,6 +13,7 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from db.models import Order, Payment, SlotInventory, Ticket
+from payments.tickets.signing import SignedTicket
 from tests.e2e.conftest import MailBox, Shop, ShopFactory
 from tests.e2e.dates import pick_day
 from tests.fakes.telegram_api import ChatMessage, FakeUser
@@ -123,7 +124,15 @@ async def test_visitor_buys_three_tickets_and_gets_qr_in_chat_and_mail(
         tickets = (await session.execute(select(Ticket))).scalars().all()
         payment = (await session.execute(select(Payment))).scalar_one()
         order = (await session.execute(select(Order))).scalar_one()
-    assert sorted(t.code for t in tickets) == decoded
+    # Each QR carries the ticket signed (ZT1.<code>.<day>.<slot>.<type>.p.<sig>); the caption
+    # still prints the short code a gatekeeper can type.
+    signer = shop.service.payments.signer
+    seen = [signer.verify(text) for text in decoded]
+    assert all(isinstance(s, SignedTicket) and not s.is_test for s in seen), decoded
+    assert sorted(s.code for s in seen if isinstance(s, SignedTicket)) == sorted(
+        t.code for t in tickets
+    )
+    assert all(any(t.code in (m.caption or "") for t in tickets) for m in photos)
     assert sorted(t.ticket_type for t in tickets) == ["adult", "adult", "child"]
     assert payment.status == "succeeded"
     assert payment.extra["qr_codes_issued"] is True

@@ -30,6 +30,7 @@ from payments.ports import (
     SubscriptionReminder,
     TicketsIssued,
 )
+from payments.tickets.signing import TicketSigner, new_seed
 from payments.yookassa.gateway import YooKassaGateway
 from tests.conftest import MovableClock
 from tests.fakes.yookassa_api import FakeYooKassa
@@ -129,6 +130,7 @@ async def wired_console(
             catalog=catalog,
             clock=clock,
             reader=reader,
+            signer=TicketSigner(new_seed()),
         )
         settlement = RefundSettlement(
             sessionmaker=sessionmaker, notifier=notifier, clock=clock, tz=SHOP_TZ
@@ -143,7 +145,9 @@ async def wired_console(
         figures = SalesFigures(
             sessionmaker=sessionmaker, clock=clock, tz=SHOP_TZ, test_user_ids=frozenset({"42"})
         )
-        checkin = CheckIns(sessionmaker=sessionmaker, clock=clock, tz=SHOP_TZ)
+        checkin = CheckIns(
+            sessionmaker=sessionmaker, clock=clock, tz=SHOP_TZ, signer=TicketSigner(new_seed())
+        )
         try:
             yield Console(
                 fake,

@@ -18,6 +18,7 @@ from db.reader import Reader
 from payments.catalog import load_catalog
 from payments.fulfilment import Fulfilment, Outcome
 from payments.tickets.rules import TicketRules
+from payments.tickets.signing import TicketSigner, new_seed
 from payments.types import PaymentStatus
 from tests.integration.test_jobs import SHOP_TZ, World, add_user, stored, world, yookassa
 
@@ -63,6 +64,7 @@ async def test_a_worker_that_lost_the_capture_race_sends_no_cancel(world: World)
         catalog=catalog,
         clock=world.clock,
         reader=reader,
+        signer=TicketSigner(new_seed()),
     )
     try:
         # The late worker has looked the payment up (still pending) ...

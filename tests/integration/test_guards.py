@@ -39,6 +39,7 @@ from payments.ports import (
     TicketsIssued,
 )
 from payments.tickets.rules import TicketRules, ValidOrder
+from payments.tickets.signing import TicketSigner, new_seed
 from payments.types import PaymentStatus, Receipt, ReceiptLine
 from payments.yookassa.gateway import YooKassaGateway
 from tests.conftest import MovableClock
@@ -143,6 +144,7 @@ async def shop(
             catalog=catalog,
             clock=clock,
             reader=reader,
+            signer=TicketSigner(new_seed()),
         )
         jobs = Jobs(
             sessionmaker=sessionmaker,

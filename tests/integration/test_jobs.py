@@ -35,6 +35,7 @@ from payments.ports import (
     SubscriptionReminder,
     TicketsIssued,
 )
+from payments.tickets.signing import TicketSigner, new_seed
 from payments.types import PaymentStatus, SubscriptionStatus
 from payments.yookassa.gateway import YooKassaGateway
 from tests.conftest import MovableClock
@@ -155,6 +156,7 @@ async def world(
         catalog=catalog,
         clock=clock,
         reader=reader,
+        signer=TicketSigner(new_seed()),
     )
     jobs = Jobs(
         sessionmaker=sessionmaker,
@@ -631,7 +633,13 @@ async def test_lapse_ends_an_overdue_subscription_once(world: World) -> None:
     assert world.notifier.total() == 1
 
     reader = Reader(world.sessionmaker.kw["bind"])
-    account = Account(sessionmaker=world.sessionmaker, reader=reader, clock=world.clock, tz=SHOP_TZ)
+    account = Account(
+        sessionmaker=world.sessionmaker,
+        reader=reader,
+        clock=world.clock,
+        tz=SHOP_TZ,
+        signer=TicketSigner(new_seed()),
+    )
     summary = (await account.summary("3001")).subscription
     assert summary is not None
     assert (summary.status, summary.expires_at) == (SubscriptionStatus.EXPIRED, ending)

@@ -1,0 +1,192 @@
+"""Tickets that prove themselves: the QR carries the ticket and an Ed25519 signature over it.
+
+The content is `ZT1.<code>.<yyyymmdd>.<HHMM>.<ticketType>.<t|p>.<sig>`: the ticket code as
+printed (`ZT-7K3M-9QXD-2FAB`), the visit day and slot, the ticket type, `t` for a test ticket
+and `p` otherwise, and the base64url (no padding) signature over the UTF-8 bytes of everything
+before the last dot. A scanner holding the public key tells a real ticket from a forged one
+without the server; the server checks it again before a check-in.
+
+The key is a 32-byte Ed25519 seed: from TICKET_SIGNING_KEY, or drawn on the first start and
+kept in the database (`service_keys`) so every instance and every restart signs alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.repositories import service_keys
+
+log = logging.getLogger(__name__)
+
+VERSION = "ZT1"
+SEED_LENGTH = 32
+SIGNATURE_LENGTH = 64
+# The name of the generated key in `service_keys`.
+KEY_NAME = "ticket_signing"
+_FIELDS = 7
+_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_TYPE = re.compile(r"^[a-z0-9_-]{1,32}$")
+_DAY = re.compile(r"^\d{8}$")
+_HHMM = re.compile(r"^([01]\d|2[0-3])[0-5]\d$")
+_B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+
+QrProblem = Literal["forged", "malformed"]
+
+
+@dataclass(frozen=True, slots=True)
+class SignedTicket:
+    """What a genuine QR says about its ticket."""
+
+    code: str
+    visit_date: date
+    slot_time: str  # "10:00"
+    ticket_type: str
+    is_test: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BadQr:
+    """QR content that is not a genuine ticket: `forged` (signature) or `malformed` (shape)."""
+
+    reason: QrProblem
+
+
+def b64url(data: bytes) -> str:
+    """Encode bytes as base64url without padding (what the QR and the gate API carry)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64url(text: str) -> bytes | None:
+    if not _B64URL.match(text):
+        return None
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def decode_seed(text: str) -> bytes:
+    """Read a base64 (standard or URL-safe) 32-byte seed; raise ValueError naming what is wrong."""
+    cleaned = text.strip()
+    try:
+        seed = base64.b64decode(
+            cleaned.replace("-", "+").replace("_", "/") + "=" * (-len(cleaned) % 4),
+            validate=True,
+        )
+    except (binascii.Error, ValueError):
+        raise ValueError("expected base64 of a 32-byte Ed25519 seed") from None
+    if len(seed) != SEED_LENGTH:
+        raise ValueError(f"expected base64 of 32 bytes, got {len(seed)} bytes")
+    return seed
+
+
+def new_seed() -> bytes:
+    """Draw a new 32-byte Ed25519 seed."""
+    return secrets.token_bytes(SEED_LENGTH)
+
+
+def looks_signed(text: str) -> bool:
+    """Whether a scanned or typed text claims to be signed QR content (not a printed code)."""
+    return text.strip().startswith(f"{VERSION}.")
+
+
+class TicketSigner:
+    """Sign ticket QR content and check it, with one Ed25519 key."""
+
+    def __init__(self, seed: bytes) -> None:
+        """Keep the private key made from a 32-byte seed (never logged, never returned)."""
+        if len(seed) != SEED_LENGTH:
+            raise ValueError("an Ed25519 seed is 32 bytes")
+        self._key = Ed25519PrivateKey.from_private_bytes(seed)
+        self._public = self._key.public_key()
+        raw = self._public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.public_key = b64url(raw)
+        # Names the key, so a scanner can tell a key change from a forged ticket.
+        self.key_id = hashlib.sha256(raw).hexdigest()[:8]
+
+    def content(
+        self, code: str, visit_date: date, slot_time: str, ticket_type: str, *, is_test: bool
+    ) -> str:
+        """Return the signed QR content of a ticket."""
+        hhmm = slot_time.replace(":", "")
+        flag = "t" if is_test else "p"
+        payload = f"{VERSION}.{code}.{visit_date:%Y%m%d}.{hhmm}.{ticket_type}.{flag}"
+        if len(payload.split(".")) != _FIELDS - 1:
+            raise ValueError(f"a ticket field contains a dot: {payload!r}")
+        signature = self._key.sign(payload.encode("utf-8"))
+        return f"{payload}.{b64url(signature)}"
+
+    def verify(self, text: str) -> SignedTicket | BadQr:
+        """Return what genuine QR content says, or why it is not genuine."""
+        parts = text.strip().split(".")
+        if len(parts) != _FIELDS or parts[0] != VERSION:
+            return BadQr("malformed")
+        _, code, day, hhmm, ticket_type, flag, sig = parts
+        signature = _unb64url(sig)
+        if (
+            not _CODE.match(code)
+            or not _DAY.match(day)
+            or not _HHMM.match(hhmm)
+            or not _TYPE.match(ticket_type)
+            or flag not in {"t", "p"}
+            or signature is None
+            or len(signature) != SIGNATURE_LENGTH
+        ):
+            return BadQr("malformed")
+        try:
+            visit = datetime.strptime(day, "%Y%m%d").date()  # noqa: DTZ007 - a calendar day
+        except ValueError:
+            return BadQr("malformed")
+        payload = text.strip().rsplit(".", 1)[0]
+        try:
+            self._public.verify(signature, payload.encode("utf-8"))
+        except InvalidSignature:
+            return BadQr("forged")
+        return SignedTicket(
+            code=code,
+            visit_date=visit,
+            slot_time=f"{hhmm[:2]}:{hhmm[2:]}",
+            ticket_type=ticket_type,
+            is_test=flag == "t",
+        )
+
+
+async def load_signer(
+    sessionmaker: async_sessionmaker[AsyncSession], seed: bytes | None, now: datetime
+) -> TicketSigner:
+    """Return the signer of the configured seed, or of the one kept in the database.
+
+    Without a configured seed the first start draws one and inserts it if no key of that name
+    exists yet; every start then reads back whatever the database holds, so two instances
+    starting at once end up with the same key (the loser's draw is dropped by the conflict).
+    """
+    if seed is not None:
+        log.info("tickets: QR signing key from TICKET_SIGNING_KEY")
+        return TicketSigner(seed)
+    async with sessionmaker.begin() as session:
+        created = await service_keys.insert_if_absent(
+            session, KEY_NAME, b64url(new_seed()), now=now
+        )
+    async with sessionmaker() as session:
+        stored = await service_keys.get(session, KEY_NAME)
+    if stored is None:  # pragma: no cover - inserted or already there just above
+        raise RuntimeError("the ticket signing key vanished from service_keys")
+    signer = TicketSigner(decode_seed(stored))
+    if created:
+        log.info("tickets: generated a QR signing key (id %s), kept in the database", signer.key_id)
+    else:
+        log.info("tickets: QR signing key %s from the database", signer.key_id)
+    return signer
