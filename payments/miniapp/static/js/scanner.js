@@ -152,6 +152,11 @@ export function mountScanner(root, app) {
     view.warnings.replaceChildren(head, list, dismiss);
   }
 
+  function hideResult() {
+    view.result.hidden = true;
+    app.backButton?.reset?.();
+  }
+
   /** Show an answer full screen, with the haptic that goes with it. */
   function show(answer, startedAt) {
     if (!alive) return;
@@ -166,6 +171,7 @@ export function mountScanner(root, app) {
     parts.note.textContent = answer.note || "";
     result.dataset.ms = String(Math.round(performance.now() - startedAt));
     result.hidden = false;
+    app.backButton?.show(hideResult);
     tg?.HapticFeedback?.notificationOccurred(answer.ok ? "success" : "error");
     showStatus();
     view.next.focus();
@@ -324,7 +330,7 @@ export function mountScanner(root, app) {
   }
 
   function openScanner() {
-    view.result.hidden = true;
+    hideResult();
     if (typeof tg?.showScanQrPopup !== "function") return;
     tg.showScanQrPopup({ text: t("gate-scan-hint") }, (text) => {
       if (!state.busy) {
@@ -352,9 +358,7 @@ export function mountScanner(root, app) {
   const onDevice = () => store.setDevice(view.device.value.trim().slice(0, 64));
   view.scan.addEventListener("click", openScanner);
   view.next.addEventListener("click", openScanner);
-  view.done.addEventListener("click", () => {
-    view.result.hidden = true;
-  });
+  view.done.addEventListener("click", hideResult);
   view.manual.addEventListener("submit", onManual);
   view.device.addEventListener("input", onDevice);
   window.addEventListener("online", onOnline);
