@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from babel.dates import format_date
 from playwright.async_api import Locator, Page, Request, Route, expect
 from sqlalchemy import select
 
@@ -355,4 +356,49 @@ async def test_a_customer_has_no_scanner_and_the_gate_api_refuses_them(
             headers=headers,
         )
     assert [r.status_code for r in (listed, checkin, sync)] == [403, 403, 403]
+    assert miniapp.errors == []
+
+
+async def test_the_scanner_speaks_russian_and_renews_a_token_that_expired_on_shift(
+    miniapp: MiniApp, shots: Shots
+) -> None:
+    service = miniapp.service
+    today = today_of(service)
+    tomorrow = today + timedelta(days=1)
+    _, later = await issue(service, tomorrow)
+    code, valid = await issue(service, today)
+    _, offline_qr = await issue(service, today)
+    page = await miniapp.open(STAFF_ID, PHONE, language="ru", path="/app/?screen=scan")
+    gate = Gate(page, shots)
+    await expect(gate.status).to_have_text("В сети")
+
+    await gate.scan(later)
+    date_ru = format_date(tomorrow, "d MMMM", locale="ru")
+    await expect(gate.headline).to_have_text(f"Билет на {date_ru}")
+    await gate.snap("tomorrow-ru")
+
+    # The shift outlived the token: the first check-in is refused as unauthorised once; the
+    # scanner signs in again with Telegram's init data and the ticket still goes in.
+    refused: list[str] = []
+
+    async def expired_once(route: Route) -> None:
+        if refused:
+            await route.continue_()
+            return
+        refused.append(route.request.url)
+        await route.fulfill(status=401, json={"message": "Invalid or expired token"})
+
+    await page.route(f"**{GATE}/checkin", expired_once)
+    await gate.scan(valid)
+    await expect(gate.headline).to_have_text("Впустить: 1 человек")
+    await expect(gate.detail).to_have_text("Взрослый, 14:00")
+    assert len(refused) == 1
+    assert (await ticket_row(service, code)).checked_in_by == STAFF_ID
+    await gate.snap("valid-ru")
+
+    await page.route("**/api/**", lambda route: route.abort("internetdisconnected"))
+    await gate.scan(offline_qr)
+    await expect(gate.status).to_have_text("Нет связи · в очереди 1 проход")
+    await expect(page.locator(".gate-result-note")).to_have_text("Проверен без связи, по подписи")
+    await gate.snap("offline-ru")
     assert miniapp.errors == []
