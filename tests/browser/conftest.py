@@ -181,10 +181,13 @@ class MiniApp:
         path: str = "/app/",
         theme: dict[str, str] | None = None,
         color_scheme: str = "light",
+        init_data: str | None = None,
         **context: Any,
     ) -> Page:
-        """Open the Mini App in a fresh context as this Telegram user; wait for its first screen."""
-        init_data = self.init_data(user_id, language=language, first_name=first_name)
+        """Open the Mini App in a fresh context as this Telegram user (`init_data` overrides the
+        properly signed one: "" is a page opened outside Telegram)."""
+        if init_data is None:
+            init_data = self.init_data(user_id, language=language, first_name=first_name)
         user = {"id": user_id, "first_name": first_name, "language_code": language}
         config = {
             "initData": init_data,

@@ -20,14 +20,14 @@ async def test_a_customer_sees_the_shop_in_their_language_and_no_staff_entry(
     english = await miniapp.open(CUSTOMER, DESKTOP, language="en")
     tabs = english.locator("nav.tabs .tab")
     await expect(tabs).to_have_text(["Tickets", "Plans", "My tickets"])
-    assert await english.locator("html").get_attribute("lang") == "en"
+    await expect(english.locator("html")).to_have_attribute("lang", "en")
     await expect(english.locator(".sandbox")).to_have_text("Sandbox: no real money is charged")
     await shots.take(english, "customer-en-desktop")
     russian = await miniapp.open(CUSTOMER + 1, PHONE, language="ru")
     await expect(russian.locator("nav.tabs .tab")).to_have_text(
         ["Билеты", "Подписка", "Мои билеты"]
     )
-    assert await russian.locator("html").get_attribute("lang") == "ru"
+    await expect(russian.locator("html")).to_have_attribute("lang", "ru")
     await shots.take(russian, "customer-ru-phone")
     assert await russian.get_by_text("Проверка билетов").count() == 0
     assert miniapp.outside == []

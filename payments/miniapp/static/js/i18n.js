@@ -51,16 +51,19 @@ export function fromMinor(minor) {
   return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
 }
 
-/** Money for a reader: "2 500 ₽", "1 500,50 ₽" (kopecks only when there are some). */
+/**
+ * Money for a reader, as the bot writes it: "2 500 ₽" (ru), "2,500 ₽" (en), "249,50 ₽";
+ * kopecks only when there are some; a thin space where the language groups with a space.
+ */
 export function formatMoney(lang, amount, currency = "RUB") {
   const minor = typeof amount === "number" ? amount : toMinor(amount);
-  const whole = minor % 100 === 0;
-  return new Intl.NumberFormat(lang, {
-    style: "currency",
-    currency,
-    minimumFractionDigits: whole ? 0 : 2,
-    maximumFractionDigits: whole ? 0 : 2,
-  }).format(minor / 100);
+  const digits = minor % 100 === 0 ? 0 : 2;
+  const options = { minimumFractionDigits: digits, maximumFractionDigits: digits };
+  if (currency !== "RUB") {
+    return new Intl.NumberFormat(lang, { ...options, style: "currency", currency }).format(minor / 100);
+  }
+  const number = new Intl.NumberFormat(lang, options).format(minor / 100);
+  return `${number.replace(/[\u00a0\u202f]/g, "\u2009")} ₽`;
 }
 
 /** "2026-12-02" → a Date at UTC midnight (format it with timeZone UTC: no day shifts). */

@@ -74,6 +74,7 @@ export function watchPayment(root, app, { url, paymentId, kind, onRetry }) {
   function finished(paid) {
     stop();
     app.mainButton.hide();
+    if (paid) app.backButton.reset(); // nothing to go back to: the order is done
     tg.HapticFeedback?.notificationOccurred(paid ? "success" : "error");
     if (paid) {
       const text = kind === "plan" ? t("app-paid-plan") : t("app-paid-tickets");
