@@ -79,6 +79,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             webhook_secret=settings.TELEGRAM_WEBHOOK_SECRET,
             admin_ids=frozenset(settings.ADMIN_IDS),
             test_ids=frozenset(settings.TEST_USER_IDS),
+            staff_ids=frozenset(settings.STAFF_IDS),
         )
         telegram = create_telegram(
             bot,

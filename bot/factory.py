@@ -99,6 +99,7 @@ def create_dispatcher(
     clock: Clock,
     admin_ids: frozenset[int],
     test_ids: frozenset[str],
+    staff_ids: frozenset[int] = frozenset(),
     storage: BaseStorage | None = None,
     isolation: BaseEventIsolation | None = None,
     **services: Any,
@@ -112,7 +113,9 @@ def create_dispatcher(
         **services,
     )
     dispatcher.update.outer_middleware(
-        UserMiddleware(sessionmaker, clock, admin_ids=admin_ids, test_ids=test_ids)
+        UserMiddleware(
+            sessionmaker, clock, admin_ids=admin_ids, test_ids=test_ids, staff_ids=staff_ids
+        )
     )
     dispatcher.include_routers(*routers)
     dispatcher.startup.register(register_commands)

@@ -78,12 +78,14 @@ class UserMiddleware(BaseMiddleware):
         clock: Clock,
         admin_ids: frozenset[int],
         test_ids: frozenset[str],
+        staff_ids: frozenset[int] = frozenset(),
         cache_seconds: float = 600.0,
         cache_size: int = 50_000,
     ) -> None:
         """Keep what the middleware needs; the cache saves a write per update for regulars."""
         self._writer = UserWriter(sessionmaker, clock)
         self._admin_ids = admin_ids
+        self._staff_ids = staff_ids
         self._test_ids = test_ids
         self._cache_seconds = cache_seconds
         self._cache_size = cache_size
@@ -111,6 +113,7 @@ class UserMiddleware(BaseMiddleware):
             first_name=profile.first_name,
             language=chosen[0] or profile.language,
             is_admin=tg_user.id in self._admin_ids,
+            is_staff=tg_user.id in self._staff_ids,
             is_test=is_test_user(profile.id, self._test_ids),
         )
         data["user_middleware"] = self

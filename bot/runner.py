@@ -41,6 +41,8 @@ class TelegramConfig:
     webhook_secret: SecretStr | None
     admin_ids: frozenset[int]
     test_ids: frozenset[str]
+    # Gate staff: /checkin only.
+    staff_ids: frozenset[int] = frozenset()
 
 
 class Telegram:
@@ -159,6 +161,7 @@ def create_telegram(
         clock=clock,
         admin_ids=config.admin_ids,
         test_ids=config.test_ids,
+        staff_ids=config.staff_ids,
         **services,
     )
     webhook: TelegramWebhook | None = None

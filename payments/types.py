@@ -82,6 +82,8 @@ class UserInfo:
     email: str | None = None
     phone: str | None = None
     is_admin: bool = False
+    # Gate staff (STAFF_IDS): may check tickets in, nothing else of the console.
+    is_staff: bool = False
     is_test: bool = False
 
 

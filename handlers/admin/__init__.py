@@ -1,7 +1,8 @@
 """The admin console in the chat, one router module per capability of payments/admin/.
 
-Only ADMIN_IDS reach it; everyone else is told it is not available (gate.py). Handlers parse
-arguments (bad ones get the usage line), call one use-case of the `admin` bundle
+Only ADMIN_IDS reach it, except /checkin, which gate staff (STAFF_IDS) may use too; everyone
+else is told it is not available (gate.py). Handlers parse arguments (bad ones get the usage
+line), call one use-case of the `admin` bundle
 (payments.admin.console.AdminConsole, from the dispatcher's workflow data) and turn its
 dataclass or Refusal into a plain-text reply (replies.py). Broadcasts are the exception: they
 keep the admin's formatting, as HTML.
@@ -32,6 +33,11 @@ def create_router() -> Router:
     Include it before the routers with catch-all state handlers (an admin halfway through a
     ticket journey can still use the console) and before the errors router.
     """
+    # /checkin is the one command gate staff share with admins.
+    gatekeeping = Router(name=f"{__name__}.gatekeeping")
+    gatekeeping.message.filter(gate.is_staff)
+    gatekeeping.include_router(checkin.create_router())
+
     console = Router(name=f"{__name__}.console")
     console.message.filter(gate.is_admin)
     console.callback_query.filter(gate.is_admin)
@@ -43,7 +49,6 @@ def create_router() -> Router:
         grants.create_router(),
         prices.create_router(),
         capacity.create_router(),
-        checkin.create_router(),
         broadcast.create_router(),
         export.create_router(),
     )
@@ -53,5 +58,5 @@ def create_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(gate.admin_command)
     router.callback_query.filter(gate.admin_button)
-    router.include_routers(console, gate.create_refusals_router())
+    router.include_routers(gatekeeping, console, gate.create_refusals_router())
     return router

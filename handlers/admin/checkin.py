@@ -1,4 +1,7 @@
-"""/checkin: let a ticket in by the code its QR carries, or as the gatekeeper types it."""
+"""/checkin: let a ticket in by its QR's content (signature checked) or its printed code.
+
+Admins and gate staff (STAFF_IDS) may use it; the check-in records them and the device "chat".
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,9 @@ from payments.receipts import ticket_title
 from payments.types import UserInfo
 from settings import Settings
 
+# Signed QR content is about 160 characters; a typed code far less.
+MAX_SCANNED = 512
+
 
 async def cmd_checkin(
     message: Message,
@@ -26,10 +32,11 @@ async def cmd_checkin(
     catalog: Catalog,
     settings: Settings,
 ) -> None:
-    """Let a ticket in by the code its QR carries."""
-    # The code as typed: spaces, dashes and case do not matter (payments/tickets/codes.py).
+    """Let a ticket in by its QR's content or its printed code."""
+    # The QR's content as a scanner app pastes it, or the code as typed: spaces, dashes and
+    # case do not matter (payments/tickets/codes.py).
     code = " ".join((command.args or "").split())
-    if not code or len(code) > 64:
+    if not code or len(code) > MAX_SCANNED:
         await say(bot, message.chat.id, t(user.language, "adm_usage_checkin"))
         return
     lang = user.language

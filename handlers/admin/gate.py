@@ -1,4 +1,7 @@
-"""Who reaches the console: the cheap gate in front of it, and the refusal for non-admins."""
+"""Who reaches the console: the cheap gate in front of it, and the refusal for non-admins.
+
+Gate staff (STAFF_IDS) reach /checkin and nothing else; admins reach everything.
+"""
 
 from __future__ import annotations
 
@@ -47,6 +50,11 @@ def admin_button(query: CallbackQuery) -> bool:
 def is_admin(_: TelegramObject, user: UserInfo | None = None) -> bool:
     """Whether the sender is one of ADMIN_IDS."""
     return user is not None and user.is_admin
+
+
+def is_staff(_: TelegramObject, user: UserInfo | None = None) -> bool:
+    """Whether the sender may check tickets in: gate staff (STAFF_IDS) or an admin."""
+    return user is not None and (user.is_admin or user.is_staff)
 
 
 def is_not_admin(event: TelegramObject, user: UserInfo | None = None) -> bool:

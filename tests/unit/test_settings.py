@@ -60,6 +60,8 @@ def test_plain_database_urls_become_async(make_settings: Callable[..., Settings]
         ("TELEGRAM_WEBHOOK_SECRET", "hunter2+base64/="),
         ("TELEGRAM_WEBHOOK_SECRET", "hunter2\n"),
         ("TELEGRAM_WEBHOOK_SECRET", "hunter2" * 40),
+        ("TICKET_SIGNING_KEY", "hunter2"),
+        ("TICKET_SIGNING_KEY", "hunter2!" * 8),
     ],
 )
 def test_bad_value_names_the_key(key: str, value: str) -> None:

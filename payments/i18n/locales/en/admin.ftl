@@ -29,7 +29,7 @@ adm_usage_refund = Usage: /refund <id> [amount], e.g. /refund ZT-20260701-001 50
 adm_usage_grant = Usage: /grant <user_id> <days>, e.g. /grant 123456789 30
 adm_usage_setprice = Usage: /setprice <cohort> <plan> <price>, e.g. /setprice new monthly 249.00
 adm_usage_capacity = Usage: /capacity <date> <time> <seats>, e.g. /capacity 2026-07-01 10:00 150 or /capacity 01.07.2026 10:00 150
-adm_usage_checkin = Usage: /checkin <code from the ticket>
+adm_usage_checkin = Usage: /checkin <code from the ticket, or its QR code's content>
 adm_usage_broadcast = Usage: /broadcast <message text>
 adm_usage_export = Usage: /export [days], 30 by default
 adm_stats_title = 📊 Sales without test payments, as of { $at }
@@ -161,8 +161,9 @@ adm_no_capacity_below =
        *[other] { $seats } seats
     }: { $taken } are already taken ({ $sold } sold, { $on_hold } held by unpaid orders).
 adm_no_ticket_not_found = ⛔ No ticket with code “{ $code }”.
-adm_no_ticket_used = ⛔ The ticket was already checked in: { $at } (admin { $by }).
+adm_no_ticket_used = ⛔ The ticket was already checked in: { $at } by { $by } on “{ $device }”.
 adm_no_ticket_refunded = ⛔ The ticket was refunded and is not valid.
 adm_no_ticket_other_day = ⛔ The ticket is for another day: { $date }, { $time }.
 adm_no_ticket_test = ⛔ This is a test ticket, bought by a test user: it does not let anyone in.
+adm_no_ticket_forged = ⛔ The QR code's signature does not match: the ticket is forged or damaged. Do not let it in; check the code printed under the QR code.
 adm_no_export_days = The period is 1 to { $max } days.

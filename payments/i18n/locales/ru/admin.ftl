@@ -29,7 +29,7 @@ adm_usage_refund = Использование: /refund <id> [сумма], нап
 adm_usage_grant = Использование: /grant <user_id> <дней>, например /grant 123456789 30
 adm_usage_setprice = Использование: /setprice <когорта> <тариф> <цена>, например /setprice new monthly 249.00
 adm_usage_capacity = Использование: /capacity <дата> <время> <мест>, например /capacity 2026-07-01 10:00 150 или /capacity 01.07.2026 10:00 150
-adm_usage_checkin = Использование: /checkin <код с билета>
+adm_usage_checkin = Использование: /checkin <код с билета или содержимое его QR-кода>
 adm_usage_broadcast = Использование: /broadcast <текст сообщения>
 adm_usage_export = Использование: /export [дней], по умолчанию 30
 adm_stats_title = 📊 Продажи без тестовых платежей, на { $at }
@@ -165,8 +165,9 @@ adm_no_capacity_below =
        *[many] { $seats } мест
     }: уже занято { $taken } (продано { $sold }, в брони неоплаченных заказов { $on_hold }).
 adm_no_ticket_not_found = ⛔ Билет с кодом «{ $code }» не найден.
-adm_no_ticket_used = ⛔ Билет уже прошёл контроль: { $at } (админ { $by }).
+adm_no_ticket_used = ⛔ Билет уже прошёл контроль: { $at }, пропустил { $by }, устройство «{ $device }».
 adm_no_ticket_refunded = ⛔ Билет возвращён и недействителен.
 adm_no_ticket_other_day = ⛔ Билет на другой день: { $date }, { $time }.
 adm_no_ticket_test = ⛔ Это тестовый билет: его купил тестовый пользователь, по нему не пропускают.
+adm_no_ticket_forged = ⛔ Подпись QR-кода не сходится: билет подделан или повреждён. Не пропускайте; сверьте код, напечатанный под QR-кодом.
 adm_no_export_days = Период — от 1 до { $max } дней.
