@@ -402,3 +402,31 @@ async def test_the_scanner_speaks_russian_and_renews_a_token_that_expired_on_shi
     await expect(page.locator(".gate-result-note")).to_have_text("Проверен без связи, по подписи")
     await gate.snap("offline-ru")
     assert miniapp.errors == []
+
+
+NO_ED25519 = """
+const importKey = crypto.subtle.importKey.bind(crypto.subtle);
+crypto.subtle.importKey = (format, key, algorithm, ...rest) =>
+  (algorithm && algorithm.name === "Ed25519")
+    ? Promise.reject(new DOMException("Algorithm: Unrecognized name", "NotSupportedError"))
+    : importKey(format, key, algorithm, ...rest);
+"""
+
+
+async def test_a_webview_without_ed25519_leaves_the_signature_to_the_server(
+    miniapp: MiniApp, shots: Shots
+) -> None:
+    service = miniapp.service
+    code, qr = await issue(service, today_of(service))
+    page = await miniapp.open(STAFF_ID, PHONE, language="en")
+    await page.context.add_init_script(NO_ED25519)
+    await page.goto(service.base_url + "/app/?screen=scan")
+    gate = Gate(page, shots)
+    await expect(gate.status).to_have_text("Online")
+    await gate.scan(forge(qr))
+    await expect(gate.headline).to_have_text("Forged ticket")
+    assert gate.requests == ["checkin"]
+    await gate.scan(qr)
+    await expect(gate.headline).to_have_text("Admit 1 person")
+    assert (await ticket_row(service, code)).status == "used"
+    assert miniapp.errors == []
