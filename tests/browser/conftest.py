@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -129,9 +130,35 @@ async def telegram() -> AsyncIterator[FakeTelegramAPI]:
         yield fake
 
 
+class RunningClock:
+    """The real time, shifted on demand (the service's clock in the Mini App's tests).
+
+    It runs, unlike tests.conftest.MovableClock: init data and tokens are checked against it
+    while the browser takes its time. Sign in first, then `shift` to the day of a visit.
+    """
+
+    def __init__(self) -> None:
+        """Start at the real time."""
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        """Return the real time plus the shift."""
+        return datetime.now(UTC) + self.offset
+
+    def shift_to(self, moment: datetime) -> None:
+        """From now on, run from `moment`."""
+        self.offset = moment - datetime.now(UTC)
+
+
+@pytest.fixture
+def running_clock() -> RunningClock:
+    """Provide the service's running clock."""
+    return RunningClock()
+
+
 @pytest.fixture
 async def miniapp_service(
-    make_settings: Callable[..., Settings], telegram: FakeTelegramAPI
+    make_settings: Callable[..., Settings], telegram: FakeTelegramAPI, running_clock: RunningClock
 ) -> AsyncIterator[Service]:
     """Run the service in sandbox mode WITH a bot (on the fake Bot API), one staff member and
     one admin, so the Mini App can sign in with init data."""
@@ -141,7 +168,8 @@ async def miniapp_service(
             TELEGRAM_API_BASE=telegram.base_url,
             STAFF_IDS=str(STAFF_ID),
             ADMIN_IDS=str(ADMIN_ID),
-        )
+        ),
+        clock=running_clock,
     )
     await running.start()
     try:

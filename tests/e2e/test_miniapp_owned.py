@@ -19,6 +19,7 @@ from PIL import Image
 from sqlalchemy import update
 
 from db.models import Ticket
+from payments.tickets.signing import SignedTicket
 from tests.e2e.conftest import Shop, ShopFactory
 from tests.e2e.miniapp_kit import ALICE, BOB, JSON, book, clock, fixed_shop, login, today
 
@@ -201,7 +202,17 @@ async def test_tickets_and_their_qr_images_are_the_owners_alone(
         assert image.status_code == 200
         assert image.headers["content-type"] == "image/png"
         assert image.headers["cache-control"].startswith("private")
-        assert _decode(image.content) == ticket["code"]
+        # The signed content every QR of ours carries, and the gate's key vouches for it.
+        content = _decode(image.content)
+        assert content.startswith(f"ZT1.{ticket['code']}.{visit:%Y%m%d}.1400.")
+        signed = shop.service.payments.signer.verify(content)
+        assert isinstance(signed, SignedTicket)
+        assert (signed.code, signed.visit_date, signed.slot_time) == (
+            ticket["code"],
+            visit,
+            "14:00",
+        )
+        assert (signed.ticket_type, signed.is_test) == (ticket["ticketType"], False)
         # Another customer: as if there were no such ticket.
         theirs = await http.get(ticket["qrUrl"], headers=bob)
         assert theirs.status_code == 404
