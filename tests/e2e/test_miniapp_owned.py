@@ -38,12 +38,12 @@ async def http(shop: Shop) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def _eventually(check: Callable[[], Awaitable[bool]]) -> None:
-    """Wait (at most 10 s) until a condition holds."""
-    for _ in range(200):
+    """Wait (at most 30 s: the suite shares two cores) until a condition holds."""
+    for _ in range(600):
         if await check():
             return
         await asyncio.sleep(0.05)
-    raise AssertionError("the condition did not hold within 10 s")
+    raise AssertionError("the condition did not hold within 30 s")
 
 
 async def _get(http: httpx.AsyncClient, path: str, headers: dict[str, str]) -> JSON:
