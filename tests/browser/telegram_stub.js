@@ -121,6 +121,8 @@
       if (callback) setTimeout(() => callback(null), 0);
     },
     showScanQrPopup(params, callback) {
+      // As telegram-web-app.js does: a second scanner over an open one is an error.
+      if (record.scanCallback) throw new Error("WebAppScanQrPopupOpened");
       record.scanPopups.push(params || {});
       record.scanCallback = callback || null;
       emit("qrTextReceived_open");

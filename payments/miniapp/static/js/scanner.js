@@ -14,6 +14,9 @@ const REQUEST_PATIENCE_MS = 2500;
 const RETRY_MS = 5000; // while offline check-ins wait to be sent
 const REFRESH_MS = 5 * 60 * 1000; // today's used and refunded lists
 const SYNC_BATCH = 200;
+// A green answer stays up this long, then the camera opens again for the next visitor; a red one
+// stays until the staff member moves on ("Scan next"), since someone has to deal with it.
+const RESCAN_MS = 1500;
 // No status (fetch failed) or a proxy saying the service is not there: the network, not a "no".
 const UNREACHABLE = new Set([0, 502, 503, 504]);
 
@@ -118,7 +121,15 @@ export function mountScanner(root, app) {
   const lang = (app.me && app.me.language) || document.documentElement.lang || "ru";
   const store = new GateStore();
   const say = answersFor(t, lang, store);
-  const state = { key: null, keyFor: null, reachable: true, busy: false, syncing: false };
+  const state = {
+    key: null,
+    keyFor: null,
+    reachable: true,
+    busy: false,
+    syncing: false,
+    popup: false, // Telegram's scanner is open (opening it twice is an error there)
+    shown: 0, // answers shown so far: a later one cancels a pending re-scan
+  };
   const timers = [];
   let alive = true;
 
@@ -168,10 +179,12 @@ export function mountScanner(root, app) {
     app.backButton?.reset?.();
   }
 
-  /** Show an answer full screen, with the haptic that goes with it. */
+  /** Show an answer full screen, with the haptic that goes with it; return the answer. */
   function show(answer, startedAt) {
-    if (!alive) return;
+    if (!alive) return answer;
+    state.shown += 1;
     const { result, parts } = view;
+    result.dataset.seq = String(state.shown);
     result.classList.toggle("gate-result-ok", answer.ok);
     result.classList.toggle("gate-result-bad", !answer.ok);
     result.dataset.outcome = answer.outcome;
@@ -186,6 +199,7 @@ export function mountScanner(root, app) {
     tg?.HapticFeedback?.notificationOccurred(answer.ok ? "success" : "error");
     showStatus();
     view.next.focus();
+    return answer;
   }
 
   /** Answer without the server: the signature was good, the day is today, not a test. */
@@ -231,17 +245,14 @@ export function mountScanner(root, app) {
     return null;
   }
 
-  /** Check one scanned or typed text in and show the answer. */
+  /** Check one scanned or typed text in, show the answer and return it. */
   async function check(raw, typed) {
     const startedAt = performance.now();
     const qr = raw.trim();
     const device = deviceName();
     const parsed = parseTicketQr(qr);
     const early = await precheck(parsed, typed);
-    if (early) {
-      show(early, startedAt);
-      return;
-    }
+    if (early) return show(early, startedAt);
     const request = call(() => api.post(`${GATE}/checkin`, device ? { qr, device } : { qr }));
     try {
       const body = await within(request, REQUEST_PATIENCE_MS);
@@ -250,22 +261,20 @@ export function mountScanner(root, app) {
         const at = body.usedAt || new Date().toISOString();
         store.markUsed(body.ticket.code, store.today(), { at, by: null, device });
       }
-      show(say.fromServer(body, parsed.code), startedAt);
       sync();
+      return show(say.fromServer(body, parsed.code), startedAt);
     } catch (error) {
       if (!unreachable(error)) {
         const detail = error && error.status === 403 ? t("gate-not-staff") : error?.message;
-        show(say.refused("error", say.reason("error"), { detail }), startedAt);
-        return;
+        return show(say.refused("error", say.reason("error"), { detail }), startedAt);
       }
       state.reachable = false;
       if (parsed.kind !== "signed" || !state.key) {
         const detail = t("gate-offline-unknown-detail");
-        show(say.refused("offline_unknown", t("gate-offline-unknown"), { detail }), startedAt);
-        return;
+        return show(say.refused("offline_unknown", t("gate-offline-unknown"), { detail }), startedAt);
       }
-      show(offline(parsed, qr, device), startedAt);
       if (error instanceof Timeout) lateAnswer(request, parsed.code);
+      return show(offline(parsed, qr, device), startedAt);
     }
   }
 
@@ -340,17 +349,34 @@ export function mountScanner(root, app) {
     }
   }
 
-  function openScanner() {
-    hideResult();
-    if (typeof tg?.showScanQrPopup !== "function") return;
+  /** After a green answer, open the camera again by itself unless something else happened. */
+  function rescanLater() {
+    const shown = state.shown;
+    timers.push(
+      setTimeout(() => {
+        if (alive && !view.result.hidden && state.shown === shown) openScanner({ keep: true });
+      }, RESCAN_MS),
+    );
+  }
+
+  /** Open Telegram's scanner; `keep` leaves the last answer under it. */
+  function openScanner({ keep = false } = {}) {
+    if (!keep) hideResult();
+    if (typeof tg?.showScanQrPopup !== "function" || state.popup) return;
+    state.popup = true;
     tg.showScanQrPopup({ text: t("gate-scan-hint") }, (text) => {
       if (!state.busy) {
         state.busy = true;
-        check(text || "", false).finally(() => {
-          state.busy = false;
-        });
+        check(text || "", false)
+          .then((answer) => {
+            if (answer?.ok) rescanLater();
+          })
+          .finally(() => {
+            state.busy = false;
+          });
       }
-      return true; // close the camera: the answer is shown full screen, "Scan next" reopens it
+      state.popup = false;
+      return true; // close the camera: the answer is shown full screen
     });
   }
 
@@ -366,9 +392,13 @@ export function mountScanner(root, app) {
   }
 
   const onOnline = () => sync();
+  const onPopupClosed = () => {
+    state.popup = false;
+  };
   const onDevice = () => store.setDevice(view.device.value.trim().slice(0, 64));
-  view.scan.addEventListener("click", openScanner);
-  view.next.addEventListener("click", openScanner);
+  view.scan.addEventListener("click", () => openScanner());
+  view.next.addEventListener("click", () => openScanner());
+  tg?.onEvent?.("scanQrPopupClosed", onPopupClosed);
   view.done.addEventListener("click", hideResult);
   view.manual.addEventListener("submit", onManual);
   view.device.addEventListener("input", onDevice);
@@ -382,8 +412,12 @@ export function mountScanner(root, app) {
 
   return function unmount() {
     alive = false;
-    timers.forEach(clearInterval);
+    timers.forEach((id) => {
+      clearInterval(id);
+      clearTimeout(id);
+    });
     window.removeEventListener("online", onOnline);
+    tg?.offEvent?.("scanQrPopupClosed", onPopupClosed);
     try {
       tg?.closeScanQrPopup?.();
     } catch {
