@@ -25,6 +25,7 @@ export class Api {
   constructor(base = "") {
     this.base = base;
     this.token = null;
+    this.initData = null;
   }
 
   /** Exchange Telegram's init data for the API's token (Authorization: tma, never the URL). */
@@ -33,6 +34,7 @@ export class Api {
       headers: { Authorization: `tma ${initData}` },
     });
     this.token = answer.accessToken;
+    this.initData = initData;
     return answer;
   }
 
@@ -58,7 +60,18 @@ export class Api {
     return response.json();
   }
 
-  async #fetch(method, path, { body, headers = {} }) {
+  /** Send; a token that expired while the app stayed open (a gate shift, a long choice) is
+   * renewed from the same init data once and the request sent again. */
+  async #fetch(method, path, options) {
+    const response = await this.#fetchOnce(method, path, options);
+    if (response.status !== 401 || !this.initData || options.headers?.Authorization) {
+      return response;
+    }
+    await this.signIn(this.initData);
+    return this.#fetchOnce(method, path, options);
+  }
+
+  async #fetchOnce(method, path, { body, headers = {} }) {
     const all = { Accept: "application/json", ...headers };
     if (this.token && !all.Authorization) all.Authorization = `Bearer ${this.token}`;
     const init = { method, headers: all, credentials: "omit", cache: "no-store" };

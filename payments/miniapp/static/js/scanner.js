@@ -137,16 +137,6 @@ export function mountScanner(root, app) {
   const view = render(root, t, store);
   app.mainButton?.hide();
 
-  /** Call the API; a token that expired during a long shift is renewed from initData once. */
-  async function call(send) {
-    try {
-      return await send();
-    } catch (error) {
-      if (error?.status !== 401 || !tg?.initData || typeof api.signIn !== "function") throw error;
-      await api.signIn(tg.initData);
-      return send();
-    }
-  }
 
   function showStatus() {
     const queued = store.queue().length;
@@ -253,7 +243,7 @@ export function mountScanner(root, app) {
     const parsed = parseTicketQr(qr);
     const early = await precheck(parsed, typed);
     if (early) return show(early, startedAt);
-    const request = call(() => api.post(`${GATE}/checkin`, device ? { qr, device } : { qr }));
+    const request = api.post(`${GATE}/checkin`, device ? { qr, device } : { qr });
     try {
       const body = await within(request, REQUEST_PATIENCE_MS);
       state.reachable = true;
@@ -300,7 +290,7 @@ export function mountScanner(root, app) {
       const checkins = batch.map(({ qr, device, scannedAt }) =>
         device ? { qr, device, scannedAt } : { qr, scannedAt },
       );
-      const body = await call(() => api.post(`${GATE}/sync`, { checkins }));
+      const body = await api.post(`${GATE}/sync`, { checkins });
       state.reachable = true;
       store.removeQueued(batch);
       const trouble = body.results
@@ -332,7 +322,7 @@ export function mountScanner(root, app) {
   /** Load the key and today's lists; keep the cached ones while the server cannot be reached. */
   async function refresh() {
     try {
-      store.remember(await call(() => api.get(GATE)));
+      store.remember(await api.get(GATE));
       state.reachable = true;
     } catch (error) {
       if (unreachable(error)) state.reachable = false;
