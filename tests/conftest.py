@@ -20,6 +20,19 @@ from settings import Settings
 
 # The integration run on PostgreSQL sets TEST_DATABASE_URL; the default is a fresh SQLite file.
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+# pytest-xdist runs each worker in a process of its own, named gw0, gw1, ...; without xdist, "".
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def worker_index() -> int:
+    """Return this xdist worker's number (0 without xdist): what a worker may hold alone."""
+    return int(WORKER.removeprefix("gw")) if WORKER else 0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests marked slow first, so that pytest-xdist hands them out while every
+    worker is still busy instead of leaving one worker with a long test at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 class MovableClock:
@@ -49,7 +62,8 @@ def clock() -> MovableClock:
     return MovableClock()
 
 
-TEMPLATE = "zt_template"
+# One template per worker: each worker drops and re-creates its own at the start of its run.
+TEMPLATE = f"zt_template_{worker_index()}"
 
 
 def _admin_dsn() -> str:
