@@ -29,9 +29,20 @@ def worker_index() -> int:
     return int(WORKER.removeprefix("gw")) if WORKER else 0
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the tests marked slow first, so that pytest-xdist hands them out while every
-    worker is still busy instead of leaving one worker with a long test at the end."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Order and trim the run.
+
+    The PostgreSQL run keeps only the tests that use its database (the `database_url` fixture,
+    directly or through `engine`, `make_shop`, ...): the others, such as `main.py` run in a
+    subprocess on a SQLite file of its own, would repeat exactly what the SQLite run did.
+    The tests marked slow go first, so that pytest-xdist hands them out while every worker is
+    still busy instead of leaving one worker with a long test at the end.
+    """
+    if POSTGRES_URL is not None:
+        uses = [(item, "database_url" in getattr(item, "fixturenames", ())) for item in items]
+        if not all(used for _, used in uses):
+            config.hook.pytest_deselected(items=[item for item, used in uses if not used])
+            items[:] = [item for item, used in uses if used]
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
