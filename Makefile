@@ -41,18 +41,28 @@ fmt: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The suites mostly wait (local fake servers, Chromium, retry delays), so pytest-xdist runs more
+# workers than cores; one at a time each test is handed to the next free worker (slow ones first,
+# see tests/conftest.py). PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 4
+XDIST := -n $(PYTEST_WORKERS) --dist load --maxschedchunk 1
+# Each run's workers report to pytest-cov, which writes one data file per run; the floor
+# (fail_under) applies to the two runs combined, so neither run checks it alone.
+COV := --cov --cov-report= --cov-fail-under=0
+
 test: lint typecheck  ## format check, lint, strict types, the suite on SQLite, then on PostgreSQL + Redis
 	scripts/ensure-chromium.sh
-	$(BIN)/coverage erase
-	$(BIN)/coverage run -p -m pytest -m "not services" $(PYTEST_ARGS)
-	scripts/with-services.sh $(BIN)/coverage run -p -m pytest tests/integration tests/e2e \
-		-m "not sqlite_only" $(PYTEST_ARGS)
+	rm -f .coverage .coverage.*
+	COVERAGE_FILE=.coverage.sqlite $(BIN)/python -m pytest $(XDIST) $(COV) -m "not services" \
+		$(PYTEST_ARGS)
+	COVERAGE_FILE=.coverage.services scripts/with-services.sh $(BIN)/python -m pytest $(XDIST) \
+		$(COV) tests/integration tests/e2e -m "not sqlite_only" $(PYTEST_ARGS)
 	$(BIN)/coverage combine -q
 	$(BIN)/coverage report
 
 test-sqlite: lint typecheck  ## the suite on SQLite only (quicker)
 	scripts/ensure-chromium.sh
-	$(BIN)/python -m pytest -m "not services" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "not services" $(PYTEST_ARGS)
 
 bench: $(DEV_STAMP)  ## measure throughput, latency, the expiry sweep and memory; prints a table
 	scripts/with-services.sh $(BIN)/python scripts/bench.py

@@ -20,6 +20,30 @@ from settings import Settings
 
 # The integration run on PostgreSQL sets TEST_DATABASE_URL; the default is a fresh SQLite file.
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+# pytest-xdist runs each worker in a process of its own, named gw0, gw1, ...; without xdist, "".
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def worker_index() -> int:
+    """Return this xdist worker's number (0 without xdist): what a worker may hold alone."""
+    return int(WORKER.removeprefix("gw")) if WORKER else 0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Order and trim the run.
+
+    The PostgreSQL run keeps only the tests that use its database (the `database_url` fixture,
+    directly or through `engine`, `make_shop`, ...): the others, such as `main.py` run in a
+    subprocess on a SQLite file of its own, would repeat exactly what the SQLite run did.
+    The tests marked slow go first, so that pytest-xdist hands them out while every worker is
+    still busy instead of leaving one worker with a long test at the end.
+    """
+    if POSTGRES_URL is not None:
+        uses = [(item, "database_url" in getattr(item, "fixturenames", ())) for item in items]
+        if not all(used for _, used in uses):
+            config.hook.pytest_deselected(items=[item for item, used in uses if not used])
+            items[:] = [item for item, used in uses if used]
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 class MovableClock:
@@ -49,7 +73,8 @@ def clock() -> MovableClock:
     return MovableClock()
 
 
-TEMPLATE = "zt_template"
+# One template per worker: each worker drops and re-creates its own at the start of its run.
+TEMPLATE = f"zt_template_{worker_index()}"
 
 
 def _admin_dsn() -> str:

@@ -10,6 +10,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -17,13 +18,25 @@ from redis.asyncio import Redis
 
 from main import Service, build
 from settings import Settings
-from tests.conftest import MovableClock
+from tests.conftest import MovableClock, worker_index
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.yookassa_api import FakeYooKassa
 
 ADMIN_ID = 900_001
+REDIS_DATABASES = 16  # redis-server's default `databases`
+
+
+def _worker_redis(url: str | None) -> str | None:
+    """Give each xdist worker a Redis database of its own, so one worker's flush spares the rest."""
+    if url is None:
+        return None
+    index = worker_index()
+    assert index < REDIS_DATABASES, f"Redis has {REDIS_DATABASES} databases: use fewer workers"
+    return urlunsplit(urlsplit(url)._replace(path=f"/{index}"))
+
+
 # The PostgreSQL run also gives a Redis: the bot's FSM state then lives there, as in production.
-REDIS_URL = os.environ.get("TEST_REDIS_URL")
+REDIS_URL = _worker_redis(os.environ.get("TEST_REDIS_URL"))
 
 
 @dataclass

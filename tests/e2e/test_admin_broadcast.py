@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from db.models import (
@@ -21,6 +22,7 @@ from tests.e2e.admin_chat import (
 from tests.e2e.conftest import ADMIN_ID, ShopFactory
 
 
+@pytest.mark.slow
 async def test_broadcast_to_300_within_limits_loses_nothing(make_shop: ShopFactory) -> None:
     shop = await make_shop()
     ids = list(range(700_001, 700_301))

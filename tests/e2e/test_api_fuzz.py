@@ -67,6 +67,7 @@ async def _schemathesis(args: list[str], cwd: Path) -> tuple[int, str]:
     return process.returncode, output.decode(errors="replace")
 
 
+@pytest.mark.slow
 async def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(
     make_shop: ShopFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -215,6 +215,7 @@ def _held(database: Path) -> int:
     return int(rows[0][0])
 
 
+@pytest.mark.slow
 async def test_sigterm_lets_every_checkout_in_flight_finish(
     tmp_path: Path, telegram: FakeTelegramAPI, live_yookassa: FakeYooKassa
 ) -> None:
@@ -251,6 +252,7 @@ async def test_sigterm_lets_every_checkout_in_flight_finish(
     assert "Traceback" not in run.output
 
 
+@pytest.mark.slow
 async def test_checkouts_cut_short_at_the_deadline_are_canceled_and_let_go(
     tmp_path: Path, telegram: FakeTelegramAPI, live_yookassa: FakeYooKassa
 ) -> None:

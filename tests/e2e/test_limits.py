@@ -59,6 +59,7 @@ async def _chunks(data: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
         yield bytes(view[start : start + size])
 
 
+@pytest.mark.slow
 async def test_four_20_mb_bodies_are_refused_without_growing_the_process(
     tmp_path: Path, telegram: FakeTelegramAPI
 ) -> None:

@@ -144,6 +144,7 @@ def _run_main(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("env", "key"),
     [
