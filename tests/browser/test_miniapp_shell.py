@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 
 from tests.browser.conftest import DESKTOP, PHONE, STAFF_ID, MiniApp, Shots
 
@@ -58,3 +58,44 @@ async def test_the_page_may_run_scripts_only_from_itself_and_telegram(miniapp: M
     assert "app-nav-shop = Tickets" in texts.text
     assert unknown.status_code == 404
     assert script.headers["content-type"].startswith("text/javascript")
+
+
+DARK_THEME = {
+    "bg_color": "#17212b",
+    "text_color": "#f5f5f5",
+    "hint_color": "#708499",
+    "link_color": "#6ab3f3",
+    "button_color": "#5288c1",
+    "button_text_color": "#ffffff",
+    "secondary_bg_color": "#232e3c",
+}
+
+
+async def _colours(page: Page) -> tuple[str, str]:
+    """The page's background and its primary button's colour, as the browser paints them."""
+    background: str = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+    button: str = await page.locator("nav.tabs .tab[aria-current=page]").first.evaluate(
+        "node => getComputedStyle(node).backgroundColor"
+    )
+    return background, button
+
+
+async def test_the_app_follows_telegrams_theme_and_its_changes(
+    miniapp: MiniApp, shots: Shots
+) -> None:
+    page = await miniapp.open(CUSTOMER + 2, PHONE, theme=DARK_THEME, color_scheme="dark")
+    await expect(page.locator("nav.tabs .tab")).to_have_count(3)
+    assert await _colours(page) == ("rgb(23, 33, 43)", "rgb(82, 136, 193)")
+    await expect(page.locator("html")).to_have_attribute("data-scheme", "dark")
+    await shots.take(page, "dark-phone")
+    # The user switches Telegram to a light theme while the app is open.
+    await page.evaluate(
+        """() => {
+            window.Telegram.WebApp.themeParams = {bg_color: "#ffffff", button_color: "#2481cc"};
+            window.Telegram.WebApp.colorScheme = "light";
+            window.__tg.emit("themeChanged");
+        }"""
+    )
+    assert await _colours(page) == ("rgb(255, 255, 255)", "rgb(36, 129, 204)")
+    await expect(page.locator("html")).to_have_attribute("data-scheme", "light")
+    assert miniapp.errors == []
