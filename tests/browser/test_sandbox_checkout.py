@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy import select
 from db.models import Payment, User
 from main import Service
 from payments.tickets.rules import TicketRules
+from payments.types import PaymentRequest, ReceiptLine
 from tests.browser.conftest import DESKTOP, PHONE, Offline
 
 pytestmark = pytest.mark.browser
@@ -172,4 +175,51 @@ async def test_plan_checkout_on_a_phone_declines(
     await page.screenshot(path=tmp_path / f"declined-{language}-phone.png", full_page=True)
     assert no_money in plain(await page.locator("body").inner_text())
     await wait_status(service, "7002", "canceled")
+    assert offline.outside == []
+
+
+async def test_a_payment_that_saves_the_card_says_so_and_its_switch_fails_a_charge(
+    service: Service, offline: Offline, tmp_path: Path
+) -> None:
+    gateway = service.payments.gateway
+    line = ReceiptLine("Подписка", 1, Decimal("299.00"), 1, "service", "full_payment")
+    first = PaymentRequest(
+        idempotence_key="save-1",
+        amount=Decimal("299.00"),
+        description="ZooTicket",
+        return_url=RETURN_URL,
+        capture=True,
+        metadata={"lang": "en"},
+        receipt_lines=[line],
+        receipt_email="anna@example.com",
+        save_payment_method=True,
+    )
+    created = await gateway.create_payment(first)
+    assert created.confirmation_url
+    page = await offline.page(PHONE)
+    await page.goto(created.confirmation_url)
+    notice = page.locator("p.save-card")
+    await expect(notice).to_contain_text("Your card will be saved for auto-renewal")
+    seen = await check_layout(page, tmp_path / "save-card-phone.png")
+    assert "turn auto-renewal off in the shop at any time" in seen
+    await page.locator("button.pay").click()
+    await expect(page.locator("h2.headline")).to_have_text("Payment successful", timeout=10_000)
+    await expect(page.locator("p.save-card")).to_have_text(
+        "Card •••• 4444 is saved for auto-renewal."
+    )
+    await page.locator("select[name=reason]").select_option("insufficient_funds")
+    await page.locator("button.fail-charges").click()
+    await expect(page.locator("p.card-state")).to_contain_text("declined (insufficient_funds)")
+    await page.screenshot(path=tmp_path / "saved-card-phone.png", full_page=True)
+    method = (await gateway.get_payment(created.id)).saved_method
+    assert method is not None
+    charge = replace(
+        first,
+        idempotence_key="renew-1",
+        return_url="",
+        save_payment_method=False,
+        payment_method_id=method.id,
+    )
+    declined = await gateway.create_payment(charge)
+    assert declined.cancellation_reason == "insufficient_funds"
     assert offline.outside == []

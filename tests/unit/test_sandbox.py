@@ -504,3 +504,44 @@ async def test_checkout_page_speaks_the_payers_language(env: Env) -> None:
     )
     assert missing.status_code == 404
     assert "Payment not found" in missing.text
+
+
+async def test_checkout_page_saves_the_card_and_its_switches_fail_charges(env: Env) -> None:
+    one_off = await _create(_params(metadata={"lang": "en"}))
+    page = await env.client.get(f"/sandbox/checkout/{one_off.id}")
+    assert "saved for auto-renewal" not in page.text
+    payment = await _create(_params("299.00", save_payment_method=True, metadata={"lang": "en"}))
+    url = f"/sandbox/checkout/{payment.id}"
+    page = await env.client.get(url)
+    assert "Your card will be saved for auto-renewal" in page.text
+    assert page.text.index('data-save="1"') < page.text.index('class="pay"')  # read before paying
+    russian = await env.client.get(f"{url}?lang=ru")
+    assert "Карта будет сохранена для автопродления" in russian.text
+    await env.client.post(f"{url}/pay")
+    page = await env.client.get(url)
+    assert "Card •••• 4444 is saved for auto-renewal." in page.text
+    assert "Test: the next charges of this card will succeed." in page.text
+    method_id = (await _find(payment.id)).payment_method.id
+    charge = {
+        "amount": {"value": "299.00", "currency": "RUB"},
+        "capture": True,
+        "payment_method_id": method_id,
+    }
+    pressed = await env.client.post(f"{url}/method", data={"do": "fail", "reason": "card_expired"})
+    assert pressed.status_code == 303
+    assert "declined (card_expired)" in (await env.client.get(url)).text
+    for _ in range(2):  # until the payer's switch is turned back
+        declined = await _create(charge)
+        assert (declined.status, declined.cancellation_details.reason) == (
+            "canceled",
+            "card_expired",
+        )
+    await env.client.post(f"{url}/method", data={"do": "revoke"})
+    revoked = await _create(charge)
+    assert revoked.cancellation_details.party == "yoo_money"
+    assert revoked.cancellation_details.reason == "permission_revoked"
+    await env.client.post(f"{url}/method", data={"do": "clear"})
+    assert (await _create(charge)).status == "succeeded"
+    # A made-up reason changes nothing.
+    await env.client.post(f"{url}/method", data={"do": "fail", "reason": "<script>"})
+    assert (await _create(charge)).status == "succeeded"

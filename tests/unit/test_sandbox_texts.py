@@ -60,5 +60,7 @@ def test_english_texts_have_no_cyrillic() -> None:
             amount="1 ₽",
             payment="P",
             count=2,
+            reason="card_expired",
+            last4="4444",
         )
         assert not any("а" <= ch.lower() <= "я" or ch.lower() == "ё" for ch in english), key

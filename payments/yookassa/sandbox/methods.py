@@ -40,6 +40,15 @@ CANCELLATION_REASONS = frozenset(
         "deal_expired",
     }
 )
+# What the checkout page offers to fail a saved card's charges with (a renewal's declines).
+SWITCH_REASONS = (
+    "insufficient_funds",
+    "card_expired",
+    "general_decline",
+    "payment_method_restricted",
+    "issuer_unavailable",
+    "fraud_suspected",
+)
 _SOURCES = ("payment_method_data", "payment_method_id", "payment_token")
 
 
@@ -131,6 +140,11 @@ class SavedMethods:
         """Charges of the method succeed again."""
         self._failures.pop(method_id, None)
         self.revoked.discard(method_id)
+
+    def failing(self, method_id: str) -> str | None:
+        """The reason the method's next charge will fail with (None: it will succeed)."""
+        failure = self._failures.get(method_id)
+        return failure.reason if failure is not None else None
 
     def outcome(self, method_id: str) -> tuple[str, str] | None:
         """Return (party, reason) when this charge fails (a one-off switch is used up)."""

@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from payments import i18n
 from payments.yookassa.sandbox import texts
+from payments.yookassa.sandbox.methods import SWITCH_REASONS, SavedMethods
 from payments.yookassa.sandbox.texts import text
 
 if TYPE_CHECKING:
@@ -76,7 +77,17 @@ def setup(app: FastAPI, sandbox: SandboxYooKassa, describe: Describe | None = No
             if view is not None
             else texts.language(asked, metadata.get("lang"), accept_language=_accept(request))
         )
-        body = _checkout_body(payment, view, lang, sandbox.return_url(payment["id"]), asked)
+        saved = _saved_card(payment, lang, asked, sandbox.methods)
+        body = _checkout_body(
+            payment,
+            view,
+            lang,
+            sandbox.return_url(payment["id"]),
+            asked,
+            sandbox.saves_method(payment["id"]),
+        )
+        if sandbox.saves_method(payment["id"]) and payment["status"] != "pending":
+            body += saved
         refresh = payment["status"] == "waiting_for_capture"
         return _html(body, lang, text(lang, "title", shop=_shop(view, lang)), refresh=refresh)
 
@@ -102,8 +113,27 @@ def setup(app: FastAPI, sandbox: SandboxYooKassa, describe: Describe | None = No
         target = CHECKOUT_PATH.format(payment_id=payment_id) + (f"?lang={asked}" if asked else "")
         return RedirectResponse(target, status_code=303)
 
+    async def checkout_method(request: Request) -> Response:
+        """``POST /sandbox/checkout/{id}/method``: make the saved card's next charges fail."""
+        payment_id = request.path_params["payment_id"]
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        asked = _asked_language(next(iter(form.get("lang", [])), None))
+        method = (sandbox.lookup(payment_id) or {}).get("payment_method") or {}
+        if method.get("id") in sandbox.methods.saved and sandbox.saves_method(payment_id):
+            switch = next(iter(form.get("do", [])), "")
+            reason = next(iter(form.get("reason", [])), "")
+            if switch == "fail" and reason in SWITCH_REASONS:
+                sandbox.methods.fail(method["id"], reason, n=None)
+            elif switch == "revoke":
+                sandbox.methods.revoke(method["id"])
+            elif switch == "clear":
+                sandbox.methods.clear(method["id"])
+        target = CHECKOUT_PATH.format(payment_id=payment_id) + (f"?lang={asked}" if asked else "")
+        return RedirectResponse(target, status_code=303)
+
     pages: list[tuple[str, Callable[[Request], Awaitable[Response]], str]] = [
         (CHECKOUT_PATH, checkout_page, "GET"),
+        (CHECKOUT_PATH + "/method", checkout_method, "POST"),
         (CHECKOUT_PATH + "/pay", checkout_pay, "POST"),
         (CHECKOUT_PATH + "/decline", checkout_decline, "POST"),
     ]
@@ -123,8 +153,13 @@ def _shop(view: OrderView | None, lang: str) -> str:
     return view.shop if view is not None else text(lang, "sandbox_shop")
 
 
-def _checkout_body(
-    payment: JSON, view: OrderView | None, lang: str, return_url: str, asked: str | None
+def _checkout_body(  # noqa: PLR0913 - the page's parts, each used once
+    payment: JSON,
+    view: OrderView | None,
+    lang: str,
+    return_url: str,
+    asked: str | None,
+    saves: bool = False,
 ) -> str:
     esc = html.escape
     pid = esc(payment["id"])
@@ -154,6 +189,8 @@ def _checkout_body(
     for detail in view.details if view is not None else ():
         parts.append(f'<p class="detail">{esc(detail)}</p>')
     keep = f'<input type="hidden" name="lang" value="{asked}">' if asked else ""
+    if saves:  # save_payment_method: the payer reads what they agree to before paying
+        parts.append(f'<p class="save-card" data-save="1">{esc(text(lang, "save_card"))}</p>')
     parts += [
         f'<div class="total"><span>{esc(text(lang, "total"))}</span>'
         f'<strong class="amount">{esc(amount)}</strong></div>',
@@ -171,6 +208,39 @@ def _checkout_body(
         f"{esc(text(lang, 'switch'))}</a></p>"
     )
     return "".join(parts)
+
+
+def _saved_card(payment: JSON, lang: str, asked: str | None, methods: SavedMethods) -> str:
+    """A paid payment's saved card and the sandbox's switches for its later charges."""
+    esc = html.escape
+    method = payment.get("payment_method") or {}
+    if not method.get("saved") or method.get("id") not in methods.saved:
+        return ""
+    pid = esc(payment["id"])
+    keep = f'<input type="hidden" name="lang" value="{asked}">' if asked else ""
+    if method["id"] in methods.revoked:
+        state = text(lang, "card_revoked")
+    else:
+        failing = methods.failing(method["id"])
+        state = text(lang, "card_failing", reason=failing) if failing else text(lang, "card_ok")
+    options = "".join(f'<option value="{r}">{r}</option>' for r in SWITCH_REASONS)
+    action = f"/sandbox/checkout/{pid}/method"
+    return (
+        f'<section class="saved-card"><p class="save-card" data-saved="1">'
+        f"{esc(text(lang, 'card_saved', last4=(method.get('card') or {}).get('last4', '')))}</p>"
+        f'<p class="note card-state">{esc(state)}</p>'
+        f'<form method="post" action="{action}" class="switch-form">{keep}'
+        '<input type="hidden" name="do" value="fail">'
+        f'<select name="reason" aria-label="reason">{options}</select>'
+        f'<button type="submit" class="decline fail-charges">{esc(text(lang, "card_fail"))}'
+        "</button></form>"
+        f'<form method="post" action="{action}">{keep}<input type="hidden" name="do" '
+        f'value="revoke"><button type="submit" class="decline revoke">'
+        f"{esc(text(lang, 'card_revoke'))}</button></form>"
+        f'<form method="post" action="{action}">{keep}<input type="hidden" name="do" '
+        f'value="clear"><button type="submit" class="decline clear">'
+        f"{esc(text(lang, 'card_clear'))}</button></form></section>"
+    )
 
 
 def _result(payment: JSON, lang: str, amount: str, return_url: str) -> str:
@@ -238,6 +308,10 @@ _STYLE = (
     "margin:0 auto .75rem;font-size:1.8rem;color:#fff}"
     ".ok{background:#1f7a4d}.fail{background:#b3261e}.wait{background:#a46f00}"
     ".headline{font-size:1.45rem;margin:0}.amount.small{font-size:1.2rem;margin:.4rem 0 0}"
+    ".save-card{background:#eaf5ee;color:#174d31;border-radius:.8rem;padding:.7rem .9rem;"
+    "margin:0 0 1rem;font-size:.92rem}"
+    ".saved-card{margin-top:1.25rem;border-top:1px solid #ececf0;padding-top:1rem}"
+    "select{width:100%;font:inherit;padding:.6rem;border-radius:.6rem;margin-top:.6rem}"
 )
 
 

@@ -27,3 +27,12 @@ sbx_days =
         [one] { $count } day
        *[other] { $count } days
     }
+# A payment that saves its card (save_payment_method), and the sandbox's switches for later charges.
+sbx_save_card = Your card will be saved for auto-renewal: later charges go through without confirmation. You can turn auto-renewal off in the shop at any time.
+sbx_card_saved = Card •••• { $last4 } is saved for auto-renewal.
+sbx_card_ok = Test: the next charges of this card will succeed.
+sbx_card_failing = Test: charges of this card are declined ({ $reason }).
+sbx_card_revoked = Test: the permission to charge was revoked (permission_revoked).
+sbx_card_fail = Decline charges
+sbx_card_revoke = Revoke the permission to charge
+sbx_card_clear = Charge successfully

@@ -28,3 +28,12 @@ sbx_days =
         [few] { $count } дня
        *[many] { $count } дней
     }
+# A payment that saves its card (save_payment_method), and the sandbox's switches for later charges.
+sbx_save_card = Карта будет сохранена для автопродления: следующие списания пройдут без подтверждения. Отключить автопродление можно в магазине в любой момент.
+sbx_card_saved = Карта •••• { $last4 } сохранена для автопродления.
+sbx_card_ok = Тест: следующие списания с этой карты пройдут успешно.
+sbx_card_failing = Тест: списания с этой карты отклоняются ({ $reason }).
+sbx_card_revoked = Тест: разрешение на списания отозвано (permission_revoked).
+sbx_card_fail = Отклонять списания
+sbx_card_revoke = Отозвать разрешение на списания
+sbx_card_clear = Списывать успешно
