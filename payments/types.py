@@ -157,6 +157,10 @@ class PaymentRequest:
     receipt_email: str | None = None
     receipt_phone: str | None = None
     currency: str = "RUB"
+    # Ask YooKassa to save the method for later charges (auto-renewal consent given).
+    save_payment_method: bool = False
+    # Charge a saved method: no confirmation, no customer action.
+    payment_method_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +180,10 @@ class ProviderPayment:
     cancellation_reason: str | None = None
     refunded_amount: Decimal = Decimal("0.00")
     test: bool = False
+    # The method's id, whether YooKassa saved it for later charges, and its title ("*4444").
+    payment_method_id: str | None = None
+    payment_method_saved: bool = False
+    payment_method_title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

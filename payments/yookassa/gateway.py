@@ -191,7 +191,22 @@ def _to_payment(response: Any) -> ProviderPayment:
         if refunded
         else Decimal("0.00"),
         test=bool(getattr(response, "test", False)),
+        payment_method_id=str(method.id) if method and getattr(method, "id", None) else None,
+        payment_method_saved=bool(getattr(method, "saved", False)) if method else False,
+        payment_method_title=_method_title(method),
     )
+
+
+def _method_title(method: Any) -> str | None:
+    """ "Карта *4444" for a card, else the title YooKassa gives; nothing more of the card."""
+    if not method:
+        return None
+    card = getattr(method, "card", None)
+    last4 = getattr(card, "last4", None) if card else None
+    if last4:
+        return f"Карта *{last4}"
+    title = getattr(method, "title", None)
+    return str(title)[:64] if title else None
 
 
 def _to_refund(response: Any) -> ProviderRefund:
@@ -313,10 +328,15 @@ class YooKassaGateway:
         params: dict[str, Any] = {
             "amount": {"value": wire(request.amount), "currency": request.currency},
             "capture": request.capture,
-            "confirmation": {"type": "redirect", "return_url": request.return_url},
             "description": request.description[:128],
             "metadata": dict(request.metadata),
         }
+        if request.payment_method_id:
+            params["payment_method_id"] = request.payment_method_id  # no confirmation
+        else:
+            params["confirmation"] = {"type": "redirect", "return_url": request.return_url}
+        if request.save_payment_method:
+            params["save_payment_method"] = True
         if request.receipt_lines:
             receipt = Receipt(request.receipt_lines, request.receipt_email, request.receipt_phone)
             params["receipt"] = _receipt(receipt, request.currency)
