@@ -157,10 +157,32 @@ class PaymentRequest:
     receipt_email: str | None = None
     receipt_phone: str | None = None
     currency: str = "RUB"
-    # Ask YooKassa to save the method for later charges (auto-renewal consent given).
+    # Ask YooKassa to save the method the customer pays with, for later charges (with consent).
     save_payment_method: bool = False
-    # Charge a saved method: no confirmation, no customer action.
+    # Charge a method saved earlier: no confirmation, nobody at a checkout page.
     payment_method_id: str | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse a request YooKassa would refuse: saving while charging a saved method."""
+        if self.payment_method_id is not None and self.save_payment_method:
+            raise ValueError("a charge of a saved method cannot save a method")
+        if self.payment_method_id == "":
+            raise ValueError("payment_method_id must not be empty")
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderMethod:
+    """The method a payment was paid with, as YooKassa reports it; nothing else of the card.
+
+    `saved` is YooKassa's word that the method can be charged again by `id`; `title` is its
+    display name ("Bank card *4444"); `card_last4` the card's last four digits, if a card.
+    """
+
+    id: str
+    type: str
+    saved: bool
+    title: str | None = None
+    card_last4: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,10 +202,13 @@ class ProviderPayment:
     cancellation_reason: str | None = None
     refunded_amount: Decimal = Decimal("0.00")
     test: bool = False
-    # The method's id, whether YooKassa saved it for later charges, and its title ("*4444").
-    payment_method_id: str | None = None
-    payment_method_saved: bool = False
-    payment_method_title: str | None = None
+    # The method it was paid (or charged) with; None while nobody has paid.
+    method: ProviderMethod | None = None
+
+    @property
+    def saved_method(self) -> ProviderMethod | None:
+        """The method YooKassa saved for later charges, if it did (`saved: true`)."""
+        return self.method if self.method is not None and self.method.saved else None
 
 
 @dataclass(frozen=True, slots=True)

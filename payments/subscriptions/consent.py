@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, Renewal, RenewalConsent, Subscription
 from payments.ports import Clock
-from payments.types import ProviderPayment
+from payments.types import ProviderMethod, ProviderPayment
 
 # The extra key of a payment made with consent: {"consent_id": ..}.
 CONSENT_KEY = "auto_renew"
@@ -47,6 +47,13 @@ class AutoRenewState:
     auto_renew: bool
     method_title: str | None
     renewal_state: str | None
+
+
+def method_title(method: ProviderMethod) -> str:
+    """ "Карта *4444" for a card, else YooKassa's title; nothing more of the card is kept."""
+    if method.card_last4:
+        return f"Карта *{method.card_last4}"
+    return (method.title or method.type)[:64]
 
 
 def record_consent(
@@ -82,7 +89,8 @@ async def keep_saved_method(
     """
     if not (payment.extra or {}).get(CONSENT_KEY):
         return False
-    if not (remote.payment_method_saved and remote.payment_method_id):
+    saved = remote.saved_method
+    if saved is None:
         return False
     subscription = await _subscription_of(session, payment.user_id)
     if subscription is None:
@@ -92,8 +100,8 @@ async def keep_saved_method(
         .where(Subscription.id == subscription)
         .values(
             auto_renew=True,
-            renew_method_id=remote.payment_method_id,
-            renew_method_title=remote.payment_method_title,
+            renew_method_id=saved.id,
+            renew_method_title=method_title(saved),
             updated_at=now,
         )
         .execution_options(synchronize_session=False)

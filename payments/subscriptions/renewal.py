@@ -309,7 +309,7 @@ class Renewals:
             ],
             receipt_email=email,
             receipt_phone=phone,
-            payment_method_id=str(extra.get("method_id") or ""),
+            payment_method_id=str(extra.get("method_id")) if extra.get("method_id") else None,
         )
         try:
             remote = await self._gateway.create_payment(request)

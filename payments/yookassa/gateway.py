@@ -41,6 +41,7 @@ from payments.types import (
     ProviderRefund,
     Receipt,
 )
+from payments.yookassa.mapping import payment_params, receipt_json, to_payment, to_refund
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -162,82 +163,6 @@ def _with_deadline(fn: Callable[[], T], timeout: float) -> T:
         del _deadline.timeout
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def _to_payment(response: Any) -> ProviderPayment:
-    amount = response.amount
-    confirmation = getattr(response, "confirmation", None)
-    method = getattr(response, "payment_method", None)
-    details = getattr(response, "cancellation_details", None)
-    refunded = getattr(response, "refunded_amount", None)
-    metadata = getattr(response, "metadata", None) or {}
-    return ProviderPayment(
-        id=str(response.id),
-        status=PaymentStatus(str(response.status)),
-        paid=bool(response.paid),
-        amount=Decimal(str(amount.value)).quantize(Decimal("0.01")),
-        currency=str(amount.currency),
-        metadata={str(k): str(v) for k, v in metadata.items()},
-        confirmation_url=getattr(confirmation, "confirmation_url", None) if confirmation else None,
-        payment_method=getattr(method, "type", None) if method else None,
-        captured_at=_parse_time(getattr(response, "captured_at", None)),
-        cancellation_party=getattr(details, "party", None) if details else None,
-        cancellation_reason=getattr(details, "reason", None) if details else None,
-        refunded_amount=Decimal(str(refunded.value)).quantize(Decimal("0.01"))
-        if refunded
-        else Decimal("0.00"),
-        test=bool(getattr(response, "test", False)),
-        payment_method_id=str(method.id) if method and getattr(method, "id", None) else None,
-        payment_method_saved=bool(getattr(method, "saved", False)) if method else False,
-        payment_method_title=_method_title(method),
-    )
-
-
-def _method_title(method: Any) -> str | None:
-    """ "Карта *4444" for a card, else the title YooKassa gives; nothing more of the card."""
-    if not method:
-        return None
-    card = getattr(method, "card", None)
-    last4 = getattr(card, "last4", None) if card else None
-    if last4:
-        return f"Карта *{last4}"
-    title = getattr(method, "title", None)
-    return str(title)[:64] if title else None
-
-
-def _to_refund(response: Any) -> ProviderRefund:
-    return ProviderRefund(
-        id=str(response.id),
-        payment_id=str(response.payment_id),
-        status=str(response.status),
-        amount=Decimal(str(response.amount.value)).quantize(Decimal("0.01")),
-    )
-
-
-def _receipt(receipt: Receipt, currency: str = "RUB") -> dict[str, Any]:
-    customer = {"email": receipt.email} if receipt.email else {}
-    if not customer and receipt.phone:
-        customer = {"phone": receipt.phone.lstrip("+")}
-    return {
-        "customer": customer,
-        "items": [
-            {
-                "description": line.description[:128],
-                "quantity": str(line.quantity),
-                "amount": {"value": wire(line.unit_price), "currency": currency},
-                "vat_code": line.vat_code,
-                "payment_subject": line.payment_subject,
-                "payment_mode": line.payment_mode,
-            }
-            for line in receipt.lines
-        ],
-    }
-
-
 def _is_transient(exc: BaseException) -> bool:
     if isinstance(
         exc,
@@ -324,25 +249,15 @@ class YooKassaGateway:
             await self._sleep(delay)
 
     async def create_payment(self, request: PaymentRequest) -> ProviderPayment:
-        """Create a payment; a retry with the same idempotence key returns the same payment."""
-        params: dict[str, Any] = {
-            "amount": {"value": wire(request.amount), "currency": request.currency},
-            "capture": request.capture,
-            "description": request.description[:128],
-            "metadata": dict(request.metadata),
-        }
-        if request.payment_method_id:
-            params["payment_method_id"] = request.payment_method_id  # no confirmation
-        else:
-            params["confirmation"] = {"type": "redirect", "return_url": request.return_url}
-        if request.save_payment_method:
-            params["save_payment_method"] = True
-        if request.receipt_lines:
-            receipt = Receipt(request.receipt_lines, request.receipt_email, request.receipt_phone)
-            params["receipt"] = _receipt(receipt, request.currency)
+        """Create a payment; a retry with the same idempotence key returns the same payment.
+
+        With `request.payment_method_id` it charges that saved method at once (no confirmation);
+        with `request.save_payment_method` it asks YooKassa to save the method paid with.
+        """
+        params = payment_params(request)
 
         def call() -> ProviderPayment:
-            return _to_payment(_Payment.create(params, request.idempotence_key))
+            return to_payment(_Payment.create(params, request.idempotence_key))
 
         return await self._call("create payment", call)
 
@@ -363,7 +278,7 @@ class YooKassaGateway:
 
             def call(query: dict[str, Any] = params) -> tuple[list[ProviderPayment], str | None]:
                 page = _Payment.list(query)
-                items = [_to_payment(item) for item in (page.items or [])]
+                items = [to_payment(item) for item in (page.items or [])]
                 return items, getattr(page, "next_cursor", None) or None
 
             items, cursor = await self._call("list payments", call)
@@ -376,7 +291,7 @@ class YooKassaGateway:
         """Fetch a payment's current state."""
 
         def call() -> ProviderPayment:
-            return _to_payment(_Payment.find_one(provider_id))
+            return to_payment(_Payment.find_one(provider_id))
 
         return await self._call("get payment", call)
 
@@ -387,7 +302,7 @@ class YooKassaGateway:
         params = {"amount": {"value": wire(amount), "currency": "RUB"}}
 
         def call() -> ProviderPayment:
-            return _to_payment(_Payment.capture(provider_id, params, idempotence_key))
+            return to_payment(_Payment.capture(provider_id, params, idempotence_key))
 
         return await self._call("capture payment", call)
 
@@ -395,7 +310,7 @@ class YooKassaGateway:
         """Cancel an authorised two-stage payment: the money goes back to the customer."""
 
         def call() -> ProviderPayment:
-            return _to_payment(_Payment.cancel(provider_id, idempotence_key))
+            return to_payment(_Payment.cancel(provider_id, idempotence_key))
 
         return await self._call("cancel payment", call)
 
@@ -415,10 +330,10 @@ class YooKassaGateway:
         if description:
             params["description"] = description[:250]
         if receipt is not None:
-            params["receipt"] = _receipt(receipt)
+            params["receipt"] = receipt_json(receipt)
 
         def call() -> ProviderRefund:
-            return _to_refund(_Refund.create(params, idempotence_key))
+            return to_refund(_Refund.create(params, idempotence_key))
 
         return await self._call("create refund", call)
 
@@ -426,6 +341,6 @@ class YooKassaGateway:
         """Fetch a refund's current state."""
 
         def call() -> ProviderRefund:
-            return _to_refund(_Refund.find_one(refund_id))
+            return to_refund(_Refund.find_one(refund_id))
 
         return await self._call("get refund", call)

@@ -451,7 +451,7 @@ async def test_refund_notification_and_recurring(fake: FakeYooKassa, receiver: R
     }
     charge = await _call(Payment.create, params, None)
     assert charge.status == "succeeded"
-    fake.method_declines[method_id] = "permission_revoked"
+    fake.revoke_method(method_id)
     refused = await _call(Payment.create, params, None)
     assert refused.status == "canceled"
     assert refused.cancellation_details.reason == "permission_revoked"

@@ -49,6 +49,31 @@ _DEFAULT_DESCRIPTIONS: dict[int, str] = {
     429: "Too many requests",
     500: "Internal server error",
 }
+# YooKassa's cancellation reasons (OAS enum, yookassa.md §1): what a charge may fail with.
+CANCELLATION_REASONS = frozenset(
+    {
+        "3d_secure_failed",
+        "call_issuer",
+        "card_expired",
+        "payment_method_limit_exceeded",
+        "payment_method_restricted",
+        "country_forbidden",
+        "general_decline",
+        "fraud_suspected",
+        "identification_required",
+        "insufficient_funds",
+        "invalid_card_number",
+        "invalid_csc",
+        "issuer_unavailable",
+        "canceled_by_merchant",
+        "permission_revoked",
+        "internal_timeout",
+        "expired_on_confirmation",
+        "expired_on_capture",
+        "unsupported_mobile_operator",
+        "deal_expired",
+    }
+)
 _DATE_FILTERS: dict[str, Callable[[datetime, datetime], bool]] = {
     "gte": operator.ge,
     "gt": operator.gt,
@@ -121,6 +146,13 @@ class _FailRule:
     path_contains: str | None
     method: str | None
     after_processing: bool
+
+
+@dataclass
+class _MethodFailure:
+    party: str
+    reason: str
+    remaining: int | None  # None: every charge until cleared
 
 
 @dataclass
@@ -201,8 +233,11 @@ class FakeYooKassa:
         # The receipt each refund was created with (YooKassa keeps it; the refund object does
         # not show it), for tests to read back.
         self.refund_receipts: dict[str, JSON] = {}
+        # Methods saved by a payment that asked to (save_payment_method), by method id.
         self.saved_methods: dict[str, JSON] = {}
-        self.method_declines: dict[str, str] = {}
+        # Methods whose payer revoked the autopayment permission.
+        self.revoked_methods: set[str] = set()
+        self._method_failures: dict[str, _MethodFailure] = {}
         self.requests: list[RecordedRequest] = []
         self.notifications: list[NotificationRecord] = []
         self.dropped_notifications: list[tuple[str, str]] = []
@@ -349,6 +384,50 @@ class FakeYooKassa:
                 for wait in waits:
                     wait.cancel()
             return
+
+    def fail_method(
+        self,
+        method_id: str,
+        reason: str = "insufficient_funds",
+        *,
+        n: int | None = 1,
+        party: str = "payment_network",
+    ) -> None:
+        """Cancel the next n charges of a saved method with ``reason`` by ``party``.
+
+        ``n=None``: every charge until ``clear_method``. The method stays saved; the charge is
+        created and answered ``canceled`` at once, as YooKassa answers a declined autopayment.
+        """
+        if reason not in CANCELLATION_REASONS:
+            raise FakeStateError(f"YooKassa has no cancellation reason {reason!r}")
+        if method_id not in self.saved_methods:
+            raise FakeStateError(f"method {method_id} was never saved")
+        self._method_failures[method_id] = _MethodFailure(party, reason, n)
+
+    def revoke_method(self, method_id: str) -> None:
+        """The payer revoked the autopayment permission: every later charge of the method is
+        canceled by yoo_money with ``permission_revoked`` (``clear_method`` restores it)."""
+        if method_id not in self.saved_methods:
+            raise FakeStateError(f"method {method_id} was never saved")
+        self.revoked_methods.add(method_id)
+
+    def clear_method(self, method_id: str) -> None:
+        """Charges of the method succeed again (failure switches and revocation removed)."""
+        self._method_failures.pop(method_id, None)
+        self.revoked_methods.discard(method_id)
+
+    def _method_outcome(self, method_id: str) -> tuple[str, str] | None:
+        """Return (party, reason) if this charge of a saved method fails, else None."""
+        if method_id in self.revoked_methods:
+            return "yoo_money", "permission_revoked"
+        failure = self._method_failures.get(method_id)
+        if failure is None:
+            return None
+        if failure.remaining is not None:
+            failure.remaining -= 1
+            if failure.remaining <= 0:
+                del self._method_failures[method_id]
+        return failure.party, failure.reason
 
     def lose_notifications(self, n: int = 1) -> None:
         """Silently drop the next n notifications (no delivery attempt at all)."""
@@ -604,10 +683,13 @@ class FakeYooKassa:
         self._states[payment_id] = _PaymentState(capture, save_method, receipt)
         self.create_count += 1
         if saved is not None:
+            # A charge of a saved method: nobody confirms, the answer is final at once.
             payment["payment_method"] = copy.deepcopy(saved)
-            decline = self.method_declines.get(saved["id"])
-            if decline is not None:
-                self._cancel_payment(payment, "payment_network", decline)
+            outcome = self._method_outcome(saved["id"])
+            if outcome is not None:
+                if outcome[1] == "permission_revoked":
+                    payment["payment_method"].update(saved=False, status="inactive")
+                self._cancel_payment(payment, *outcome)
             else:
                 self._authorize(payment, str(saved["type"]))
         return copy.deepcopy(payment)

@@ -282,7 +282,7 @@ async def test_declined_renewal_retries_on_schedule_keeps_access_through_grace_t
     await buy(shop, "504", auto_renew=True)
     sub = await subscription(shop, "504")
     assert sub.renew_method_id is not None
-    shop.fake.method_declines[sub.renew_method_id] = "insufficient_funds"
+    shop.fake.fail_method(sub.renew_method_id, "insufficient_funds", n=None)
     ends = await at_charge_time(shop, "504")
     first_try = shop.clock.now()
 
@@ -331,7 +331,7 @@ async def test_paying_by_link_after_a_decline_restores_once_and_stops_the_retrie
     await buy(shop, "505", auto_renew=True)
     sub = await subscription(shop, "505")
     assert sub.renew_method_id is not None
-    shop.fake.method_declines[sub.renew_method_id] = "insufficient_funds"
+    shop.fake.fail_method(sub.renew_method_id, "insufficient_funds", n=None)
     ends = await at_charge_time(shop, "505")
     await shop.renewals.run()
     [note] = shop.notes.declined
@@ -357,7 +357,7 @@ async def test_revoked_permission_turns_auto_renewal_off_at_once(shop: Shop) -> 
     await buy(shop, "506", auto_renew=True)
     sub = await subscription(shop, "506")
     assert sub.renew_method_id is not None
-    shop.fake.method_declines[sub.renew_method_id] = "permission_revoked"
+    shop.fake.revoke_method(sub.renew_method_id)
     await at_charge_time(shop, "506")
     await shop.renewals.run()
     [note] = shop.notes.declined

@@ -25,6 +25,7 @@ from fastapi import FastAPI, Request
 from payments.money import quantize
 from payments.yookassa.sandbox import page
 from payments.yookassa.sandbox.delivery import Deliveries
+from payments.yookassa.sandbox.methods import SavedMethods, card_method
 from payments.yookassa.sandbox.wire import (
     JSON,
     SANDBOX_SHOP_ID,
@@ -72,6 +73,9 @@ class SandboxYooKassa:
         self.refunds: dict[str, dict[str, Any]] = {}
         self._capture: dict[str, bool] = {}
         self._return_urls: dict[str, str] = {}
+        self._saves: set[str] = set()  # payments that asked to save their method
+        # Saved methods and the switches that make their charges fail (methods.py).
+        self.methods = SavedMethods()
         self.idempotence = IdempotenceStore()
         self._deliveries = Deliveries(self.redelivery_delays)
 
@@ -113,6 +117,10 @@ class SandboxYooKassa:
             self._cancel(payment, "yoo_money", "expired_on_capture")
         return payment
 
+    def saves_method(self, payment_id: str) -> bool:
+        """Whether the payment asked to save its method (``save_payment_method: true``)."""
+        return payment_id in self._saves
+
     def return_url(self, payment_id: str) -> str:
         """Return where the payer goes back after paying ("" if the payment is unknown)."""
         return self._return_urls.get(payment_id, "")
@@ -127,20 +135,14 @@ class SandboxYooKassa:
 
     # ------------------------------------------------------------------ API handlers
     def _create_payment(self, _request: Request, raw: Any) -> JSON:
-        """``POST /payments``: a pending payment with a redirect to the sandbox checkout."""
+        """``POST /payments``: pending with a checkout redirect, or a saved method charged."""
         body = as_object(raw, None)
         amount = parse_amount(body.get("amount"))
         capture = body.get("capture", False)  # the API's default, as in production
         if not isinstance(capture, bool):
             raise bad("Invalid request parameter", "capture")
-        if body.get("payment_method_id") is not None:
-            raise bad("Payment method is not saved", "payment_method_id")
-        confirmation = as_object(body.get("confirmation"), "confirmation")
-        if confirmation.get("type") != "redirect":
-            raise bad("The sandbox supports only redirect confirmation", "confirmation.type")
-        return_url = confirmation.get("return_url")
-        if not isinstance(return_url, str) or not 1 <= len(return_url) <= 2048:
-            raise bad("Invalid return_url", "confirmation.return_url")
+        save, charged = self.methods.requested(body)
+        return_url = _return_url(body) if charged is None else ""
         if body.get("receipt") is not None:
             check_receipt(body["receipt"], amount)
         payment_id = self._new_id("000f")
@@ -151,14 +153,15 @@ class SandboxYooKassa:
             "amount": money_json(amount),
             "recipient": {"account_id": SANDBOX_SHOP_ID, "gateway_id": SANDBOX_GATEWAY_ID},
             "created_at": iso(datetime.now(UTC)),
-            "confirmation": {
-                "type": "redirect",
-                "return_url": return_url,
-                "confirmation_url": self.checkout_url(payment_id),
-            },
             "test": True,
             "refundable": False,
         }
+        if charged is None:
+            payment["confirmation"] = {
+                "type": "redirect",
+                "return_url": return_url,
+                "confirmation_url": self.checkout_url(payment_id),
+            }
         if body.get("description") is not None:
             payment["description"] = parse_text(body["description"], 128, "description")
         if body.get("metadata") is not None:
@@ -168,6 +171,17 @@ class SandboxYooKassa:
         self.payments[payment_id] = payment
         self._capture[payment_id] = capture
         self._return_urls[payment_id] = return_url
+        if save:
+            self._saves.add(payment_id)
+        if charged is not None:  # a saved method, charged at once: nobody confirms
+            payment["payment_method"] = charged
+            failed = self.methods.outcome(charged["id"])
+            if failed is None:
+                self._authorize(payment)
+            else:
+                if failed[1] == "permission_revoked":
+                    charged.update(saved=False, status="inactive")
+                self._cancel(payment, *failed)
         return copy.deepcopy(payment)
 
     def _list_payments(self, request: Request, _raw: Any) -> JSON:
@@ -291,20 +305,10 @@ class SandboxYooKassa:
 
     def _authorize(self, payment: JSON) -> None:
         payment_id = payment["id"]
-        payment["payment_method"] = {
-            "type": "bank_card",
-            "id": payment_id,
-            "saved": False,
-            "status": "inactive",
-            "title": "Bank card *4444",
-            "card": {
-                "first6": "555555",
-                "last4": "4444",
-                "expiry_month": "12",
-                "expiry_year": "2030",
-                "card_type": "MasterCard",
-            },
-        }
+        method = payment.get("payment_method") or card_method(payment_id)
+        if payment_id in self._saves:
+            self.methods.save(method)
+        payment["payment_method"] = method
         payment["paid"] = True
         payment.pop("confirmation", None)
         if self._capture.get(payment_id, False):
@@ -348,6 +352,17 @@ class SandboxYooKassa:
         # A snapshot: the notification describes the object as of this change.
         body = {"type": "notification", "event": event, "object": copy.deepcopy(obj)}
         self._deliveries.send(self.webhook_url, body)
+
+
+def _return_url(body: JSON) -> str:
+    """The redirect confirmation's return URL (the only confirmation the sandbox offers)."""
+    confirmation = as_object(body.get("confirmation"), "confirmation")
+    if confirmation.get("type") != "redirect":
+        raise bad("The sandbox supports only redirect confirmation", "confirmation.type")
+    return_url = confirmation.get("return_url")
+    if not isinstance(return_url, str) or not 1 <= len(return_url) <= 2048:
+        raise bad("Invalid return_url", "confirmation.return_url")
+    return return_url
 
 
 def setup(app: FastAPI, sandbox: SandboxYooKassa, describe: page.Describe | None = None) -> None:
