@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -336,16 +336,24 @@ class Jobs:
             log.exception("a scheduled message could not be sent")
 
 
-def create_scheduler(jobs: Jobs) -> AsyncIOScheduler:
-    """Create the scheduler with every sweep on its interval, coalesced, one run at a time."""
+def create_scheduler(
+    jobs: Jobs, *, renewals: Callable[[], Awaitable[object]] | None = None
+) -> AsyncIOScheduler:
+    """Create the scheduler with every sweep on its interval, coalesced, one run at a time.
+
+    `renewals`: the auto-renewal sweep (payments/subscriptions/renewal.py), every 5 minutes.
+    """
     scheduler = AsyncIOScheduler(timezone="UTC")
-    for job, seconds in (
+    sweeps: list[tuple[Callable[[], Awaitable[object]], int]] = [
         (jobs.expire, 30),
         (jobs.reconcile, 60),
         (jobs.lapse, 300),
         (jobs.remind, 600),
         (jobs.recheck_abandoned, 600),
-    ):
+    ]
+    if renewals is not None:
+        sweeps.append((renewals, 300))
+    for job, seconds in sweeps:
         scheduler.add_job(
             job, "interval", seconds=seconds, id=job.__name__, coalesce=True, max_instances=1
         )

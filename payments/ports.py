@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from payments.mailer import Attachment
 from payments.types import (
@@ -175,6 +175,7 @@ class RenewalFailed:
     grace_until: datetime | None
 
 
+@runtime_checkable
 class RenewalNotifier(Protocol):
     """Tells customers about renewals; failures are logged by the implementation, never raised."""
 
