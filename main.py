@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 import sys
+from datetime import timedelta
 
 from bot.broadcast import Broadcasts
 from bot.factory import create_bot
@@ -27,6 +28,8 @@ from payments.logs import configure_logging
 from payments.mailer import SmtpConfig
 from payments.ports import Clock, SystemClock
 from payments.process import leave_stuck_calls, settle_heap
+from payments.subscriptions.outcomes import RenewalPolicy
+from payments.subscriptions.renewal import RenewalConfig
 from payments.tickets.signing import load_signer
 from service import Service
 from settings import ConfigError, Settings, load_settings
@@ -126,7 +129,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         telegram.setup(app)  # Telegram's webhook route, in webhook mode
 
     # ---- scheduler ----
-    scheduler = create_scheduler(payments.jobs)
+    scheduler = create_scheduler(payments.jobs, renewals=payments.renewals.run)
     return Service(
         settings=settings,
         catalog=catalog,
@@ -168,6 +171,11 @@ def _payments_config(settings: Settings, http: HttpServer) -> PaymentsConfig:
             pending_window_minutes=settings.PENDING_PAYMENTS_WINDOW_MINUTES,
             fallback_email_domain=domain,
             test_user_ids=frozenset(settings.TEST_USER_IDS),
+        ),
+        renewal=RenewalConfig(lead=timedelta(hours=settings.RENEWAL_LEAD_HOURS)),
+        renewal_policy=RenewalPolicy(
+            retry_days=tuple(settings.RENEWAL_RETRY_DAYS),
+            grace=timedelta(days=settings.RENEWAL_GRACE_DAYS),
         ),
         smtp=SmtpConfig(
             host=settings.SMTP_HOST,

@@ -168,6 +168,12 @@ class Settings(BaseSettings):
     PENDING_PAYMENTS_WINDOW_MINUTES: int = Field(default=5, gt=0)
     RECEIPT_FALLBACK_EMAIL_DOMAIN: str = "burlive.ru"
 
+    # Auto-renewal: charge this long before the end; retry a decline after these days; access
+    # is kept this many days after the end while a declined renewal is retried.
+    RENEWAL_LEAD_HOURS: int = Field(default=24, gt=0, le=24 * 14)
+    RENEWAL_RETRY_DAYS: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [1, 3, 5])
+    RENEWAL_GRACE_DAYS: int = Field(default=3, ge=0, le=60)
+
     SMTP_HOST: str | None = None
     SMTP_PORT: int = Field(default=587, gt=0, le=65535)
     SMTP_USER: str | None = None
@@ -254,6 +260,14 @@ class Settings(BaseSettings):
             return [ipaddress.ip_network(str(item), strict=False) for item in items]
         except ValueError as exc:
             raise ValueError(f"expected comma-separated CIDRs: {exc}") from exc
+
+    @field_validator("RENEWAL_RETRY_DAYS", mode="before")
+    @classmethod
+    def _parse_retry_days(cls, value: Any) -> Any:
+        days = _split_csv(value)
+        if isinstance(days, list) and not all(0 < int(d) <= 60 for d in days):  # noqa: PLR2004
+            raise ValueError("each retry day must be between 1 and 60")
+        return days
 
     @field_validator("ADMIN_IDS", "STAFF_IDS", "TEST_USER_IDS", mode="before")
     @classmethod

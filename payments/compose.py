@@ -23,8 +23,11 @@ from payments.checkout.flow import Checkout
 from payments.fulfilment import Fulfilment
 from payments.jobs import Jobs
 from payments.mailer import NoMailer, SmtpConfig, SmtpMailer
-from payments.ports import Clock, CustomerNotifier, Mailer
+from payments.ports import Clock, CustomerNotifier, Mailer, RenewalNotifier
 from payments.sessions import Sessions
+from payments.subscriptions.consent import AutoRenewal
+from payments.subscriptions.outcomes import RenewalPolicy
+from payments.subscriptions.renewal import RenewalConfig, Renewals
 from payments.tickets.rules import Availability, TicketRules
 from payments.tickets.signing import TicketSigner
 from payments.yookassa.gateway import YooKassaGateway
@@ -66,6 +69,9 @@ class PaymentsConfig:
     checkout: CheckoutConfig
     # None: no e-mail; tickets arrive in the chat only.
     smtp: SmtpConfig | None
+    # Auto-renewal: when to charge (lead before the end) and when to retry, how long the grace.
+    renewal: RenewalConfig = RenewalConfig()
+    renewal_policy: RenewalPolicy = RenewalPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +86,9 @@ class Payments:
     account: Account
     admin: AdminConsole
     jobs: Jobs
+    # The auto-renewal sweep, and the customer's switches (off, on again, forget the card).
+    renewals: Renewals
+    auto_renewal: AutoRenewal
     rules: TicketRules
     availability: Availability
     webhook: WebhookHandler
@@ -179,6 +188,8 @@ def create_payments(
         clock=clock,
         reader=reader,
         signer=signer,
+        renewal_notifier=notifier if isinstance(notifier, RenewalNotifier) else None,
+        renewal_policy=config.renewal_policy,
     )
     admin = create_admin_console(
         sessionmaker=sessionmaker,
@@ -214,6 +225,16 @@ def create_payments(
             notifier=notifier,
             clock=clock,
         ),
+        renewals=Renewals(
+            sessionmaker=sessionmaker,
+            gateway=gateway,
+            fulfilment=fulfilment,
+            catalog=catalog,
+            clock=clock,
+            checkout=config.checkout,
+            config=config.renewal,
+        ),
+        auto_renewal=AutoRenewal(sessionmaker=sessionmaker, clock=clock),
         rules=TicketRules(catalog, config.tz),
         availability=Availability(reader=reader, catalog=catalog),
         webhook=WebhookHandler(

@@ -28,8 +28,12 @@ from payments.ports import (
     PaymentCanceled,
     PaymentGateway,
     Recipient,
+    RenewalFailed,
+    RenewalNotifier,
 )
 from payments.subscriptions.activation import activate_subscription
+from payments.subscriptions.consent import keep_saved_method
+from payments.subscriptions.outcomes import RenewalPolicy, renewal_declined, renewal_paid
 from payments.tickets.issuing import issue_tickets, mail_tickets
 from payments.tickets.seats import release_order_seats, reserve_for_capture
 from payments.tickets.signing import TicketSigner
@@ -87,8 +91,16 @@ class Fulfilment:
         clock: Clock,
         reader: Reader,
         signer: TicketSigner,
+        renewal_notifier: RenewalNotifier | None = None,
+        renewal_policy: RenewalPolicy | None = None,
     ) -> None:
-        """Keep the collaborators; reads go through `reader`, `signer` signs ticket QRs."""
+        """Keep the collaborators; reads go through `reader`, `signer` signs ticket QRs.
+
+        `renewal_notifier` tells customers about declined renewals (else they are logged);
+        `renewal_policy` says when a declined renewal is tried again and how long access stays.
+        """
+        self._renewal_notifier = renewal_notifier
+        self._renewal_policy = renewal_policy or RenewalPolicy()
         self._reader = reader
         self._signer = signer
         self._mailer = mailer
@@ -305,7 +317,7 @@ class Fulfilment:
                         .values(first_paid_at=now)
                         .execution_options(synchronize_session=False)
                     )
-                after_commit.append(await self.deliver(session, payment, language))
+                after_commit.append(await self.deliver(session, payment, language, remote))
             else:
                 current = await self._status(session, payment.id)
         if not moved:
@@ -322,6 +334,8 @@ class Fulfilment:
         reason = (
             reason or f"{CancelReason.PROVIDER.value}:{remote.cancellation_reason or 'unknown'}"
         )
+        language = await self._language(payment.user_id)
+        declined: RenewalFailed | None = None
         async with self._sessionmaker.begin() as session:
             moved = await payments_repo.transition(
                 session,
@@ -343,16 +357,50 @@ class Fulfilment:
             )
             if moved:
                 await release_order_seats(session, payment)
+                declined = await renewal_declined(
+                    session,
+                    payment,
+                    remote.cancellation_reason or reason,
+                    recipient_of(payment, language),
+                    now=now,
+                    policy=self._renewal_policy,
+                )
             else:
                 current = await self._status(session, payment.id)
         if not moved:
             return Applied(Outcome.ALREADY, payment.id, current)
-        language = await self._language(payment.user_id)
+        if declined is not None:
+            await self._after_commit(payment.id, lambda: self._tell_declined(declined))
+            return Applied(Outcome.APPLIED, payment.id, PaymentStatus.CANCELED)
         note = PaymentCanceled(
             recipient_of(payment, language), payment.id, reason, payment.kind, payment.order_id
         )
         await self._after_commit(payment.id, lambda: self._notifier.payment_canceled(note))
         return Applied(Outcome.APPLIED, payment.id, PaymentStatus.CANCELED)
+
+    async def decline_unsent(self, payment_id: str, *, reason: str, note: str) -> Applied:
+        """End a payment YooKassa refused to create (4xx) as declined with `reason`."""
+        async with self._sessionmaker() as session:
+            payment = await payments_repo.get_payment(session, payment_id)
+        if payment is None:
+            return Applied(Outcome.UNKNOWN)
+        refused = ProviderPayment(
+            id=payment.provider_id or "",
+            status=PaymentStatus.CANCELED,
+            paid=False,
+            amount=payment.amount,
+            currency=payment.currency,
+            metadata={"payment_id": payment.id, "note": note},
+            cancellation_party="yoo_money",
+            cancellation_reason=reason,
+        )
+        return await self._canceled(payment, refused, "renewal")
+
+    async def _tell_declined(self, note: RenewalFailed) -> None:
+        if self._renewal_notifier is None:
+            log.info("renewal %d declined (%s); nobody to tell", note.renewal_id, note.reason)
+            return
+        await self._renewal_notifier.renewal_failed(note)
 
     async def _language(self, user_id: str) -> str:
         """Read a user's language outside the write transaction."""
@@ -375,15 +423,28 @@ class Fulfilment:
 
     # ---- effects by kind ----------------------------------------------------------------
 
-    async def deliver(self, session: AsyncSession, payment: Payment, language: str) -> AfterCommit:
-        """Run the effects of a succeeded payment inside its transaction; return the message."""
+    async def deliver(
+        self,
+        session: AsyncSession,
+        payment: Payment,
+        language: str,
+        remote: ProviderPayment | None = None,
+    ) -> AfterCommit:
+        """Run the effects of a succeeded payment inside its transaction; return the message.
+
+        A plan paid with auto-renewal consent keeps its method when YooKassa saved it; a
+        renewal's period continues from the expiry it renews.
+        """
         recipient = recipient_of(payment, language)
         now = self._clock.now()
         late = await payments_repo.was_given_up(session, payment.id)
         if payment.kind == PaymentKind.SUBSCRIPTION:
+            continues = await renewal_paid(session, payment, now=now)
             activated = await activate_subscription(
-                session, payment, recipient, catalog=self._catalog, now=now
+                session, payment, recipient, catalog=self._catalog, now=now, continues=continues
             )
+            if remote is not None:
+                await keep_saved_method(session, payment, remote, now=now)
             activated = replace(activated, late=late)
             return lambda: self._notifier.subscription_activated(activated)
         issued = replace(

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import Row, and_, insert, literal, or_, select, update
+from sqlalchemy import Row, and_, case, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, PaymentEvent, Subscription, User
@@ -289,13 +289,28 @@ class Jobs:
         return SweepReport(seen, changed)
 
     async def lapse(self) -> SweepReport:
-        """End subscriptions whose time is up and tell their owners."""
+        """End subscriptions whose time is up and tell their owners.
+
+        A subscription whose renewal was declined keeps access until its grace ends; lapsing
+        then is involuntary churn (`renewal_state` "lapsed").
+        """
         now = self._clock.now()
         async with self._sessionmaker.begin() as session:
             result = await session.execute(
                 update(Subscription)
-                .where(and_(Subscription.status == "active", Subscription.expires_at <= now))
-                .values(status="expired", updated_at=now)
+                .where(
+                    and_(Subscription.status == "active", Subscription.expires_at <= now),
+                    or_(Subscription.grace_until.is_(None), Subscription.grace_until <= now),
+                )
+                .values(
+                    status="expired",
+                    updated_at=now,
+                    renewal_state=case(
+                        (Subscription.grace_until.is_not(None), literal("lapsed")),
+                        else_=Subscription.renewal_state,
+                    ),
+                    grace_until=None,
+                )
                 .returning(Subscription.user_id)
                 .execution_options(synchronize_session=False)
             )
@@ -321,16 +336,24 @@ class Jobs:
             log.exception("a scheduled message could not be sent")
 
 
-def create_scheduler(jobs: Jobs) -> AsyncIOScheduler:
-    """Create the scheduler with every sweep on its interval, coalesced, one run at a time."""
+def create_scheduler(
+    jobs: Jobs, *, renewals: Callable[[], Awaitable[object]] | None = None
+) -> AsyncIOScheduler:
+    """Create the scheduler with every sweep on its interval, coalesced, one run at a time.
+
+    `renewals`: the auto-renewal sweep (payments/subscriptions/renewal.py), every 5 minutes.
+    """
     scheduler = AsyncIOScheduler(timezone="UTC")
-    for job, seconds in (
+    sweeps: list[tuple[Callable[[], Awaitable[object]], int]] = [
         (jobs.expire, 30),
         (jobs.reconcile, 60),
         (jobs.lapse, 300),
         (jobs.remind, 600),
         (jobs.recheck_abandoned, 600),
-    ):
+    ]
+    if renewals is not None:
+        sweeps.append((renewals, 300))
+    for job, seconds in sweeps:
         scheduler.add_job(
             job, "interval", seconds=seconds, id=job.__name__, coalesce=True, max_instances=1
         )

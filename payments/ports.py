@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from payments.mailer import Attachment
 from payments.types import (
@@ -158,6 +158,33 @@ class SubscriptionEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class RenewalFailed:
+    """A renewal charge was declined: why, what happens next, until when access is kept."""
+
+    recipient: Recipient
+    renewal_id: int
+    plan_code: str
+    amount: Decimal
+    # YooKassa's cancellation reason (insufficient_funds, card_expired, permission_revoked, ...).
+    reason: str
+    # When the saved card is tried again; None: no more automatic tries.
+    next_attempt_at: datetime | None
+    # The card can no longer be charged: auto-renewal was turned off.
+    auto_renew_off: bool
+    # Access is kept until then; paying the renewal by hand before it continues the period.
+    grace_until: datetime | None
+
+
+@runtime_checkable
+class RenewalNotifier(Protocol):
+    """Tells customers about renewals; failures are logged by the implementation, never raised."""
+
+    async def renewal_failed(self, note: RenewalFailed) -> None:
+        """Say the renewal charge failed, why, the next try, and offer to pay by hand."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class RefundMade:
     """Money went back to a customer: all or part of a payment, and what that changed."""
 
@@ -264,6 +291,15 @@ class LogNotifier:
     async def subscription_ended(self, note: SubscriptionEnded) -> None:
         """Log the end."""
         self._log.info("bot off: user %s subscription ended", note.recipient.user_id)
+
+    async def renewal_failed(self, note: RenewalFailed) -> None:
+        """Log the declined renewal."""
+        self._log.info(
+            "bot off: user %s renewal %d declined (%s)",
+            note.recipient.user_id,
+            note.renewal_id,
+            note.reason,
+        )
 
     async def refund_made(self, note: RefundMade) -> None:
         """Log the refund."""

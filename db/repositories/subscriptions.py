@@ -60,6 +60,8 @@ _EXTEND = (
         starts_at=bindparam("new_start", type_=_WHEN),
         expires_at=bindparam("new_expiry", type_=_WHEN),
         updated_at=bindparam("at", type_=_WHEN),
+        grace_until=None,
+        renewal_state=None,
     )
 )
 _ADD_PERIOD = insert(_PERIODS)
@@ -80,12 +82,16 @@ async def extend_subscription(
     now: datetime,
     payment_id: str | None = None,
     granted_by: int | None = None,
+    continues: datetime | None = None,
 ) -> Extension:
     """Add days from the later of now and the current expiry; one period row per payment.
 
     The row is created if missing (ON CONFLICT DO UPDATE) and then locked, so two payments of
     one user never lose each other's days. The unique payment_id of the period row is the last
     guard against applying one payment twice.
+
+    `continues`: the expiry a renewal was charged for. Paid within the grace after it, the new
+    period still starts there (the customer kept access meanwhile), not at now.
     """
     # One statement creates the row or takes the existing one, locked for this transaction
     # (ON CONFLICT DO UPDATE locks the row on PostgreSQL; SQLite writers are serial).
@@ -94,10 +100,13 @@ async def extend_subscription(
         {"user_id": user_id, "plan_code": plan_code, "now": now},
     )
     claimed = result.one()
-    running = claimed.status == "active" and claimed.expires_at > now
+    running = claimed.status == "active" and (
+        claimed.expires_at > now or claimed.expires_at == continues
+    )
     period_start = claimed.expires_at if running else now
     period_end = period_start + timedelta(days=days)
     starts_at = claimed.starts_at if running else now
+    # Whatever grace a declined renewal gave ends with a paid period.
     await session.execute(
         _EXTEND,
         {

@@ -32,7 +32,8 @@ from payments.checkout.results import (
 )
 from payments.checkout.retry import LivePayment, retry_target, retry_ticket_draft
 from payments.ports import Clock, PaymentGateway
-from payments.subscriptions.checkout import plan_draft
+from payments.subscriptions.checkout import plan_draft, renewal_draft
+from payments.subscriptions.consent import AutoRenewConsent
 from payments.subscriptions.quotes import quote_plan
 from payments.tickets.checkout import TicketPurchase, ticket_draft
 from payments.tickets.rules import ValidOrder
@@ -254,10 +255,13 @@ class Checkout:
         email: str | None = None,
         phone: str | None = None,
         reuse_pending: bool = False,
+        auto_renew: AutoRenewConsent | None = None,
     ) -> CheckoutResult:
         """Start a one-stage (`capture: true`) payment for a plan at this user's price.
 
         With `reuse_pending`, the user's live pending payment for this plan is handed out again.
+        With `auto_renew` (the consent the customer gave after seeing the terms), YooKassa is
+        asked to save the method for renewals; such a payment is never a reused one-off.
         """
         plan = self._catalog.plan(plan_code)
         if plan is None:
@@ -276,6 +280,7 @@ class Checkout:
                 source=source,
                 email=email,
                 phone=phone,
+                consent=auto_renew,
             )
 
         async def reuse(session: AsyncSession) -> Payment | None:
@@ -283,7 +288,31 @@ class Checkout:
                 session, user_id, plan_code, source=source, now=self._clock.now()
             )
 
-        return await self.run(user_id, prepare, reuse if reuse_pending else None)
+        reusable = reuse_pending and auto_renew is None
+        return await self.run(user_id, prepare, reuse if reusable else None)
+
+    async def pay_renewal(
+        self, user_id: str, renewal_id: int, *, return_url: str, source: str = "bot"
+    ) -> CheckoutResult:
+        """Pay a declined renewal by hand (the one-tap link): its plan, at its stated price.
+
+        Paid within the grace, the period continues from the expiry it renews, once.
+        """
+
+        async def prepare(session: AsyncSession, user: User, payment_id: str) -> Draft:
+            return await renewal_draft(
+                session,
+                user,
+                payment_id,
+                renewal_id,
+                catalog=self._catalog,
+                clock=self._clock,
+                config=self._config,
+                return_url=return_url,
+                source=source,
+            )
+
+        return await self.run(user_id, prepare)
 
     async def start_tickets(
         self,

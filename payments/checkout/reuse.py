@@ -62,11 +62,20 @@ async def same_tickets(
 async def same_plan(
     session: AsyncSession, user_id: str, plan_code: str, *, source: str, now: datetime
 ) -> Payment | None:
-    """Return the user's live pending payment for this plan, if there is one."""
+    """Return the user's live pending one-off payment for this plan, if there is one.
+
+    A payment made with auto-renewal consent, or one paying a renewal, is never handed out
+    as a one-off purchase.
+    """
     for payment in await payments_repo.live_pending(
         session, user_id, PaymentKind.SUBSCRIPTION, source=source, after=now + MIN_TIME_LEFT
     ):
-        if payment.plan_code == plan_code:
+        extra = payment.extra or {}
+        if (
+            payment.plan_code == plan_code
+            and not extra.get("auto_renew")
+            and not extra.get("renewal_id")
+        ):
             return payment
     return None
 

@@ -19,8 +19,12 @@ async def activate_subscription(
     *,
     catalog: Catalog,
     now: datetime,
+    continues: datetime | None = None,
 ) -> SubscriptionActivated:
-    """Extend the subscription by the paid plan's days; return the customer's note."""
+    """Extend the subscription by the paid plan's days; return the customer's note.
+
+    `continues`: a renewal's period start; paid within the grace, the period starts there.
+    """
     plan = catalog.plan(payment.plan_code or "")
     days = plan.days if plan else 30
     extension = await extend_subscription(
@@ -30,6 +34,7 @@ async def activate_subscription(
         days=days,
         now=now,
         payment_id=payment.id,
+        continues=continues,
     )
     return SubscriptionActivated(
         recipient=recipient,
