@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
-from enum import StrEnum
+from dataclasses import replace
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import Payment, User
 from db.reader import Reader
 from db.repositories import payments as payments_repo
+from payments.applied import Applied, Outcome, recipient_of
 from payments.catalog import Catalog
 from payments.ports import (
     Clock,
@@ -27,7 +27,6 @@ from payments.ports import (
     Notifier,
     PaymentCanceled,
     PaymentGateway,
-    Recipient,
     RenewalFailed,
     RenewalNotifier,
 )
@@ -42,39 +41,14 @@ from payments.yookassa.gateway import GatewayError, GatewayNotFound, GatewayUnav
 
 log = logging.getLogger(__name__)
 
+__all__ = ["Applied", "Fulfilment", "Outcome", "recipient_of"]
+
 OPEN = (PaymentStatus.PENDING, PaymentStatus.WAITING_FOR_CAPTURE)
 # YooKassa's word beats our timer: a payment we gave up on (expired, or canceled by the user
 # while the checkout page stayed open) that YooKassa then authorised or charged is honoured.
 REVIVABLE = (CancelReason.EXPIRED.value, CancelReason.USER.value)
 
 AfterCommit = Callable[[], Awaitable[None]]
-
-
-class Outcome(StrEnum):
-    """What applying a provider payment did."""
-
-    APPLIED = "applied"  # this call moved the payment and ran its effects
-    ALREADY = "already"  # someone else already did
-    WAITING = "waiting"  # nothing to do yet (still pending at YooKassa)
-    UNKNOWN = "unknown"  # not one of ours
-    MISMATCH = "mismatch"  # YooKassa's amount, currency or metadata disagree with ours: ignored
-    RETRY = "retry"  # YooKassa could not be asked; try again later
-
-
-@dataclass(frozen=True, slots=True)
-class Applied:
-    """The result of `apply`: what happened and the payment's status afterwards."""
-
-    outcome: Outcome
-    payment_id: str | None = None
-    status: PaymentStatus | None = None
-
-
-def recipient_of(payment: Payment, language: str) -> Recipient:
-    """Address a message about a payment to its user."""
-    return Recipient(
-        user_id=payment.user_id, language=language, pay_message_id=payment.chat_message_id
-    )
 
 
 class Fulfilment:
