@@ -61,10 +61,6 @@ class RenewalReport:
     charged: int
 
 
-class _Lost(Exception):
-    """Another worker claimed the attempt first, or auto-renewal went off meanwhile."""
-
-
 def renewal_key(subscription_id: int, period_start: datetime) -> str:
     """Return the key of the renewal of one subscription from one period start."""
     return f"RN-{subscription_id}-{int(period_start.timestamp())}"
@@ -200,12 +196,6 @@ class Renewals:
         The UPDATE requires the row unchanged since it was read and auto-renewal still on
         with the same method, so a second worker, or the customer turning it off, wins.
         """
-        try:
-            return await self._claim_in_tx(renewal_id)
-        except _Lost:
-            return None
-
-    async def _claim_in_tx(self, renewal_id: int) -> str | None:
         now = self._clock.now()
         async with self._sessionmaker.begin() as session:
             row = await session.get(Renewal, renewal_id)
@@ -235,6 +225,26 @@ class Renewals:
                 if plan
                 else f"{self._catalog.shop.name} - {row.plan_code}"
             )
+            # The claim comes first: on PostgreSQL a second worker's UPDATE waits for this one
+            # and then matches nothing, where a second INSERT of the same charge key would
+            # wait and then fail on the unique key.
+            claimed = await session.execute(
+                update(Renewal)
+                .where(
+                    Renewal.id == row.id,
+                    Renewal.status == row.status,
+                    Renewal.attempts == row.attempts,
+                    exists().where(
+                        Subscription.id == row.subscription_id,
+                        Subscription.auto_renew.is_(True),
+                        Subscription.renew_method_id == method_id,
+                    ),
+                )
+                .values(status="charging", attempts=attempt, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return None  # another worker, or auto-renewal off
             payment = Payment(
                 id=payment_id,
                 kind=PaymentKind.SUBSCRIPTION,
@@ -258,23 +268,12 @@ class Renewals:
             payment.idempotence_key = f"{row.key}-{attempt}"
             payment.extra = {**payment.extra, RENEWAL_KEY: row.id, "method_id": method_id}
             await session.flush()
-            claimed = await session.execute(
+            await session.execute(
                 update(Renewal)
-                .where(
-                    Renewal.id == row.id,
-                    Renewal.status == row.status,
-                    Renewal.attempts == row.attempts,
-                    exists().where(
-                        Subscription.id == row.subscription_id,
-                        Subscription.auto_renew.is_(True),
-                        Subscription.renew_method_id == method_id,
-                    ),
-                )
-                .values(status="charging", attempts=attempt, payment_id=payment_id, updated_at=now)
+                .where(Renewal.id == row.id)
+                .values(payment_id=payment_id)
                 .execution_options(synchronize_session=False)
             )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                raise _Lost  # another worker, or auto-renewal off: undo the payment row
         return payment_id
 
     async def _send(self, payment_id: str) -> int:
