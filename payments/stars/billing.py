@@ -1,20 +1,4 @@
-"""Digital plans sold for Telegram Stars (XTR) as Stars subscriptions, each charge applied once.
-
-Plain values in and out: the bot (handlers/stars.py) makes the Telegram calls
-(`createInvoiceLink`, `answerPreCheckoutQuery`, `refundStarPayment`,
-`editUserStarSubscription`) and hands what Telegram said to `StarsBilling`.
-
-* `start` writes a pending payment (kind "subscription", currency "XTR", the amount in whole
-  Stars, `payment_method` "telegram_stars"); the invoice payload `stars:<payment id>` names it.
-* `pre_checkout` says yes only while that payment is still payable at the invoiced amount.
-* `charged` applies a `successful_payment` once per `telegram_payment_charge_id` (our
-  `provider_id`, unique): the first charge moves the pending payment to succeeded (one
-  conditional UPDATE); each renewal (`is_recurring` and not `is_first_recurring`) is a payment
-  row of its own keyed by its charge id; both extend the subscription through
-  `Fulfilment.deliver`, the path every paid plan takes. A replayed update finds the charge id
-  taken and does nothing.
-* Stars amounts live in payments whose currency is "XTR"; rouble figures filter on "RUB".
-"""
+"""Digital plans sold for Telegram Stars: the invoice row, pre-checkout, each charge once."""
 
 from __future__ import annotations
 
@@ -24,28 +8,26 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, User
 from db.repositories import payments as payments_repo
-from payments.admin.settlement import RefundApplied, RefundSettlement
+from payments.admin.settlement import RefundSettlement
 from payments.catalog import Catalog
 from payments.checkout.draft import add_pending_payment
 from payments.checkout.errors import UnknownProduct
 from payments.checkout.flow import new_payment_id
 from payments.fulfilment import AfterCommit, Fulfilment
 from payments.ports import Clock
-from payments.types import PaymentKind, PaymentStatus, ProviderRefund
+from payments.stars.accounts import CURRENCY, PROVIDER, SOURCE, StarsAccounts, stars_of
+from payments.types import PaymentKind, PaymentStatus
 
 log = logging.getLogger(__name__)
 
-CURRENCY = "XTR"
-PROVIDER = "telegram_stars"
 SUBSCRIPTION_PERIOD = 2_592_000  # seconds: the only period Telegram allows (30 days)
 PAYLOAD_PREFIX = "stars:"
-SOURCE = "telegram"
 
 
 def payload_of(payment_id: str) -> str:
@@ -58,10 +40,6 @@ def payment_id_of(payload: str) -> str | None:
     if not payload.startswith(PAYLOAD_PREFIX):
         return None
     return payload.removeprefix(PAYLOAD_PREFIX) or None
-
-
-def _stars(amount: Decimal) -> int:
-    return int(amount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,17 +85,7 @@ class ChargeOutcome(StrEnum):
     MISMATCH = "mismatch"  # currency or amount differ from the invoice: not applied
 
 
-@dataclass(frozen=True, slots=True)
-class StarsTarget:
-    """A succeeded Stars payment the bot can refund or whose subscription it can cancel."""
-
-    payment_id: str
-    user_id: str
-    charge_id: str
-    stars: int
-
-
-class StarsBilling:
+class StarsBilling(StarsAccounts):
     """Sell digital plans for Stars: invoice rows, pre-checkout answers, charges, refunds."""
 
     def __init__(
@@ -175,7 +143,7 @@ class StarsBilling:
             payment = await payments_repo.get_payment(session, payment_id) if payment_id else None
         if payment is None or payment.user_id != user_id or payment.currency != CURRENCY:
             return PreCheckout(ok=False, reason="stars_refused_unknown")
-        if currency != CURRENCY or total_amount != _stars(payment.amount):
+        if currency != CURRENCY or total_amount != stars_of(payment.amount):
             return PreCheckout(ok=False, reason="stars_refused_changed")
         if payment.status != PaymentStatus.PENDING or payment.expires_at <= self._clock.now():
             return PreCheckout(ok=False, reason="stars_refused_stale")
@@ -190,7 +158,7 @@ class StarsBilling:
         if first is None or first.user_id != charge.user_id or first.currency != CURRENCY:
             log.error("Stars charge %s names no payment of ours", charge.charge_id)
             return ChargeOutcome.UNKNOWN
-        if charge.currency != CURRENCY or charge.total_amount != _stars(first.amount):
+        if charge.currency != CURRENCY or charge.total_amount != stars_of(first.amount):
             await self._event(first.id, charge, "mismatch:stars_charge")
             log.error("Stars charge %s differs from payment %s", charge.charge_id, first.id)
             return ChargeOutcome.MISMATCH
@@ -326,98 +294,4 @@ class StarsBilling:
                 event=event,
                 detail={"stars": charge.total_amount, "currency": charge.currency},
                 at=self._clock.now(),
-            )
-
-    # ---- refunds and cancelling ---------------------------------------------------------
-
-    async def refundable(self, reference: str) -> StarsTarget | None:
-        """Return a succeeded, unrefunded Stars payment by our id or its charge id, else None."""
-        async with self._sessionmaker() as session:
-            payment = (
-                await session.execute(
-                    select(Payment).where(
-                        or_(Payment.id == reference, Payment.provider_id == reference),
-                        Payment.currency == CURRENCY,
-                    )
-                )
-            ).scalar_one_or_none()
-        if (
-            payment is None
-            or payment.provider_id is None
-            or payment.status != PaymentStatus.SUCCEEDED
-            or payment.refunded_amount > 0
-        ):
-            return None
-        return StarsTarget(payment.id, payment.user_id, payment.provider_id, _stars(payment.amount))
-
-    async def is_stars_payment(self, reference: str) -> bool:
-        """Return whether our id or charge id names a Stars payment (refundable or not)."""
-        async with self._sessionmaker() as session:
-            found = await session.scalar(
-                select(Payment.id).where(
-                    or_(Payment.id == reference, Payment.provider_id == reference),
-                    Payment.currency == CURRENCY,
-                )
-            )
-        return found is not None
-
-    async def refunded(self, target: StarsTarget) -> RefundApplied:
-        """Record that Telegram gave a payment's Stars back; the period comes off, once."""
-        async with self._sessionmaker() as session:
-            payment = await payments_repo.get_payment(session, target.payment_id)
-        assert payment is not None  # noqa: S101 - a target is one of our payments
-        return await self._settlement.apply_refund(
-            ProviderRefund(
-                id=f"stars-refund:{target.charge_id}"[:64],
-                payment_id=target.charge_id,
-                status="succeeded",
-                amount=payment.amount,
-            ),
-            source=SOURCE,
-        )
-
-    async def renewing(self, user_id: str) -> StarsTarget | None:
-        """Return the user's latest Stars subscription that renews (first charge), if any."""
-        async with self._sessionmaker() as session:
-            rows = (
-                await session.execute(
-                    select(Payment)
-                    .where(
-                        Payment.user_id == user_id,
-                        Payment.currency == CURRENCY,
-                        Payment.status == PaymentStatus.SUCCEEDED,
-                        Payment.provider_id.is_not(None),
-                    )
-                    .order_by(Payment.created_at.desc())
-                )
-            ).scalars()
-            for payment in rows:
-                if "renews" in payment.extra or payment.extra.get("stars_canceled"):
-                    continue
-                assert payment.provider_id is not None  # noqa: S101 - filtered above
-                return StarsTarget(
-                    payment.id, payment.user_id, payment.provider_id, _stars(payment.amount)
-                )
-        return None
-
-    async def renewal_canceled(self, target: StarsTarget) -> None:
-        """Record that Telegram will not renew this Stars subscription any more."""
-        now = self._clock.now()
-        async with self._sessionmaker.begin() as session:
-            payment = await payments_repo.get_payment(session, target.payment_id)
-            if payment is None:
-                return
-            await payments_repo.set_fields(
-                session,
-                payment.id,
-                extra={**payment.extra, "stars_canceled": now.isoformat()},
-                updated_at=now,
-            )
-            payments_repo.add_event(
-                session,
-                payment_id=payment.id,
-                provider_id=target.charge_id,
-                source=SOURCE,
-                event="stars_renewal_canceled",
-                at=now,
             )
