@@ -101,6 +101,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             notifier=notifier,
             availability=payments.availability,
             admin=payments.admin,
+            stars=payments.stars,
             broadcasts=Broadcasts(bot=bot, broadcaster=payments.admin.broadcaster),
         )
 

@@ -113,3 +113,13 @@ class LangCb(CallbackData, prefix="lg"):
     """Pick the bot's language (a locale folder name such as `en`)."""
 
     code: str
+
+
+class StarsPlanCb(CallbackData, prefix="sp"):
+    """Choose a digital plan, paid in Telegram Stars."""
+
+    code: str
+
+
+class StarsCancelCb(CallbackData, prefix="sx"):
+    """Turn off the auto-renewal of the customer's Stars subscription."""

@@ -21,6 +21,8 @@ from bot.callbacks import (
     PlanCb,
     RefundCb,
     RetryCb,
+    StarsCancelCb,
+    StarsPlanCb,
     TCalCb,
     TDateCb,
     TicketQrCb,
@@ -56,11 +58,16 @@ def back_to_menu(lang: str) -> InlineKeyboardMarkup:
     )
 
 
-def plans(lang: str, buttons: list[tuple[str, str]]) -> InlineKeyboardMarkup:
-    """Build one button per plan (text, plan code) and a way back to the menu."""
+def plans(
+    lang: str, buttons: list[tuple[str, str]], stars: Sequence[tuple[str, str]] = ()
+) -> InlineKeyboardMarkup:
+    """Build one button per plan (text, plan code), then per digital plan paid in Stars, and
+    a way back to the menu."""
     builder = InlineKeyboardBuilder()
     for text, code in buttons:
         builder.button(text=text, callback_data=PlanCb(code=code))
+    for text, code in stars:
+        builder.button(text=text, callback_data=StarsPlanCb(code=code))
     builder.button(text=t(lang, "btn_menu"), callback_data=MenuCb(action="menu"))
     builder.adjust(1)
     return builder.as_markup()
@@ -79,6 +86,30 @@ def pay(lang: str, url: str, price: str, payment_id: str) -> InlineKeyboardMarku
             ],
         ]
     )
+
+
+def stars_pay(lang: str, url: str, stars: int, payment_id: str) -> InlineKeyboardMarkup:
+    """Build the Stars pay button (Telegram's invoice link) and the cancel button."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=t(lang, "btn_pay_stars", stars=stars), url=url)],
+            [
+                InlineKeyboardButton(
+                    text=t(lang, "btn_cancel"),
+                    callback_data=PayCancelCb(payment_id=payment_id).pack(),
+                )
+            ],
+        ]
+    )
+
+
+def with_stars_cancel(lang: str, markup: InlineKeyboardMarkup) -> InlineKeyboardMarkup:
+    """Put "turn off auto-renewal (Stars)" above a keyboard's last row (the way back)."""
+    rows = list(markup.inline_keyboard)
+    button = InlineKeyboardButton(
+        text=t(lang, "btn_stars_cancel"), callback_data=StarsCancelCb().pack()
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[*rows[:-1], [button], *rows[-1:]])
 
 
 def final_keyboard(

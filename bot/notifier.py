@@ -208,7 +208,10 @@ class TelegramNotifier:
     async def refund_made(self, note: RefundMade) -> None:
         """Say how much comes back and what it changed: the tickets or the subscription."""
         lang = note.recipient.language
-        amount = money(note.amount, lang)
+        if note.currency == "XTR":
+            amount = t(lang, "stars_amount", stars=int(note.amount))
+        else:
+            amount = money(note.amount, lang)
         if note.kind == "tickets":
             key = "refund_tickets_full" if note.full else "refund_tickets_partial"
             text = t(lang, key, amount=amount, order_id=note.order_id or note.payment_id)

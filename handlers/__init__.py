@@ -12,6 +12,7 @@ from handlers import (
     my,
     next_steps,
     orders,
+    stars,
     start,
     subscribe,
     tickets,
@@ -27,6 +28,7 @@ def get_routers() -> list[Router]:
     interrupting router comes first: a menu command ends the journey, then runs.
     """
     return [
+        stars.create_router(),
         interrupt.create_router(),
         start.create_router(),
         language.create_router(),

@@ -19,6 +19,7 @@ from payments.account import Account, UnpaidView
 from payments.catalog import Catalog
 from payments.checkout.flow import Checkout
 from payments.receipts import ticket_title
+from payments.stars import StarsBilling
 from payments.types import SubscriptionStatus, UserInfo
 from settings import Settings
 
@@ -102,20 +103,40 @@ async def my_view(
     return "\n\n".join(parts), markup
 
 
+async def _with_stars(
+    user: UserInfo, markup: InlineKeyboardMarkup, stars: StarsBilling | None
+) -> InlineKeyboardMarkup:
+    """Offer to turn off a renewing Stars subscription."""
+    if stars is not None and await stars.renewing(user.id) is not None:
+        return keyboards.with_stars_cancel(user.language, markup)
+    return markup
+
+
 async def cmd_my(
-    message: Message, user: UserInfo, account: Account, catalog: Catalog, settings: Settings
+    message: Message,
+    user: UserInfo,
+    account: Account,
+    catalog: Catalog,
+    settings: Settings,
+    stars: StarsBilling | None = None,
 ) -> None:
     """Show the subscription and tickets."""
     text, markup = await my_view(user, account, catalog, settings)
-    await message.answer(text, reply_markup=markup)
+    await message.answer(text, reply_markup=await _with_stars(user, markup, stars))
 
 
 async def on_menu_my(
-    query: CallbackQuery, user: UserInfo, account: Account, catalog: Catalog, settings: Settings
+    query: CallbackQuery,
+    user: UserInfo,
+    account: Account,
+    catalog: Catalog,
+    settings: Settings,
+    stars: StarsBilling | None = None,
 ) -> None:
     """Show the purchases in place of the menu."""
     await query.answer()
     text, markup = await my_view(user, account, catalog, settings)
+    markup = await _with_stars(user, markup, stars)
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
 

@@ -50,7 +50,12 @@ async def _plans_view(
         buttons.append(
             (t(lang, "plan_button", title=title, price=money(quote.amount, lang)), quote.plan_code)
         )
-    return "\n\n".join(lines), keyboards.plans(lang, buttons)
+    # Digital plans: Telegram Stars only (handlers/stars.py), at the catalog's price.
+    stars = [
+        (t(lang, "plan_button_stars", title=p.title(lang).capitalize(), stars=p.stars), p.code)
+        for p in catalog.stars_plans
+    ]
+    return "\n\n".join(lines), keyboards.plans(lang, buttons, stars)
 
 
 async def cmd_subscribe(

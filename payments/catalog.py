@@ -150,14 +150,39 @@ class Tickets(_Model):
         return [time.fromisoformat(slot) for slot in self.slots]
 
 
+STARS_PERIOD_DAYS = 30  # Telegram's only subscription_period: 2592000 s
+MAX_STARS = 10_000  # Telegram's largest price of one subscription period
+
+
 class Plan(_Model):
-    """A subscription plan."""
+    """A subscription plan.
+
+    A `digital` plan (digital goods: Telegram requires Stars for them in bots) is sold only for
+    Telegram Stars (`stars` a period) as a Stars subscription, which Telegram renews every 30
+    days, so such a plan must be exactly 30 days long. Its `price` in roubles is the list price
+    shown nowhere in the bot; it is never charged through YooKassa.
+    """
 
     code: Code
     days: int = Field(gt=0, le=3660)
     price: Money
     title_ru: str = Field(min_length=1, max_length=64)
     title_en: str = Field(min_length=1, max_length=64)
+    digital: bool = False
+    stars: int | None = Field(default=None, ge=1, le=MAX_STARS)
+
+    @model_validator(mode="after")
+    def _check_stars(self) -> Plan:
+        if self.digital and self.stars is None:
+            raise ValueError("a digital plan needs its price in Stars (stars = 150)")
+        if self.stars is not None and not self.digital:
+            raise ValueError("stars: only a digital plan (digital = true) is sold for Stars")
+        if self.digital and self.days != STARS_PERIOD_DAYS:
+            raise ValueError(
+                f"days: a digital plan is a Stars subscription, which Telegram renews every "
+                f"{STARS_PERIOD_DAYS} days; it must be {STARS_PERIOD_DAYS} days long"
+            )
+        return self
 
     def title(self, language: str) -> str:
         """Return the title in the user's language."""
@@ -191,6 +216,8 @@ class Catalog(_Model):
         codes = [p.code for p in self.plans]
         if len(set(codes)) != len(codes):
             raise ValueError("plan codes repeat")
+        if not any(not p.digital for p in self.plans):
+            raise ValueError("at least one plan must be sold for roubles (digital = false)")
         for cohort, prices in self.cohort_prices.items():
             unknown = set(prices) - set(codes)
             if unknown:
@@ -200,6 +227,16 @@ class Catalog(_Model):
     def plan(self, code: str) -> Plan | None:
         """Return the plan with this code."""
         return next((p for p in self.plans if p.code == code), None)
+
+    @property
+    def rouble_plans(self) -> list[Plan]:
+        """Return the plans sold for roubles through YooKassa (every plan but digital ones)."""
+        return [p for p in self.plans if not p.digital]
+
+    @property
+    def stars_plans(self) -> list[Plan]:
+        """Return the digital plans, sold only for Telegram Stars."""
+        return [p for p in self.plans if p.digital]
 
     def cohort_price(self, cohort: Cohort, plan_code: str) -> Decimal | None:
         """Return the catalog's price of a plan for a cohort, if it sets one."""

@@ -25,6 +25,7 @@ from payments.jobs import Jobs
 from payments.mailer import NoMailer, SmtpConfig, SmtpMailer
 from payments.ports import Clock, CustomerNotifier, Mailer, RenewalNotifier
 from payments.sessions import Sessions
+from payments.stars import StarsBilling
 from payments.subscriptions.consent import AutoRenewal
 from payments.subscriptions.outcomes import RenewalPolicy
 from payments.subscriptions.renewal import RenewalConfig, Renewals
@@ -94,6 +95,8 @@ class Payments:
     webhook: WebhookHandler
     # Signs every ticket QR we render; the gate checks them with its public key.
     signer: TicketSigner
+    # Digital plans sold for Telegram Stars.
+    stars: StarsBilling
     # What the sandbox checkout page shows a payment buys (sandbox mode only).
     sandbox_orders: Describe | None = None
 
@@ -245,5 +248,13 @@ def create_payments(
             refunds=admin.settlement,
         ),
         signer=signer,
+        stars=StarsBilling(
+            sessionmaker=sessionmaker,
+            fulfilment=fulfilment,
+            settlement=admin.settlement,
+            catalog=catalog,
+            clock=clock,
+            ttl_minutes=config.checkout.ttl_minutes,
+        ),
         sandbox_orders=OrderSummaries(reader=reader, catalog=catalog) if sandbox else None,
     )

@@ -197,6 +197,8 @@ class RefundMade:
     tickets_refunded: int = 0
     expires_at: datetime | None = None
     subscription_ended: bool = False
+    # "XTR": the amount is whole Telegram Stars, not roubles.
+    currency: str = "RUB"
 
 
 class Notifier(Protocol):

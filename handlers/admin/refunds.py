@@ -20,10 +20,12 @@ from bot.texts import day, moment, money, t
 from handlers.admin import words
 from handlers.admin.parsing import parse_admin_amount
 from handlers.admin.replies import refusal_text, refused, say
+from handlers.stars import stars_refund
 from payments.admin.console import AdminConsole
 from payments.admin.refund_drafts import RefundPlan
 from payments.admin.refunds import RefundResult, RefundState
 from payments.admin.results import Refusal
+from payments.stars import StarsBilling
 from payments.types import UserInfo
 from settings import Settings
 
@@ -114,10 +116,17 @@ async def cmd_refund(
     user: UserInfo,
     admin: AdminConsole,
     settings: Settings,
+    stars: StarsBilling | None = None,
 ) -> None:
-    """Say what refunding a payment (all that is left, or the amount given) will do; ask."""
+    """Say what refunding a payment (all that is left, or the amount given) will do; ask.
+
+    A payment in Telegram Stars is refunded whole at once through `refundStarPayment`.
+    """
     lang = user.language
     args = (command.args or "").split()
+    if stars is not None and len(args) == 1 and await stars.is_stars_payment(args[0]):
+        await say(bot, message.chat.id, await stars_refund(bot, stars, args[0], lang))
+        return
     amount = parse_admin_amount(args[1]) if len(args) == 2 else None
     if len(args) not in (1, 2) or (len(args) == 2 and amount is None):
         await say(bot, message.chat.id, t(lang, "adm_usage_refund"))

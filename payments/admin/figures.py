@@ -111,6 +111,7 @@ class SalesFigures:
                     ).where(
                         Payment.status == PaymentStatus.SUCCEEDED,
                         Payment.is_test.is_(False),
+                        Payment.currency == "RUB",  # Stars (XTR) are not roubles
                         or_(
                             Payment.captured_at >= since,
                             and_(Payment.captured_at.is_(None), Payment.created_at >= since),
@@ -122,7 +123,11 @@ class SalesFigures:
                 await session.execute(
                     select(Refund.amount, Refund.applied_at)
                     .join(Payment, Payment.id == Refund.payment_id)
-                    .where(Refund.applied_at >= since, Payment.is_test.is_(False))
+                    .where(
+                        Refund.applied_at >= since,
+                        Payment.is_test.is_(False),
+                        Payment.currency == "RUB",
+                    )
                 )
             ).all()
             issued = (

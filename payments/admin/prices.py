@@ -74,7 +74,7 @@ class Prices:
     async def _price_list(self, session: AsyncSession) -> PriceList:
         overrides = await price_overrides(session)
         plans = []
-        for plan in self._catalog.plans:
+        for plan in self._catalog.rouble_plans:  # digital plans have one price, in Stars
             cohorts = []
             for cohort in SETTABLE_COHORTS:
                 if (cohort.value, plan.code) in overrides:
@@ -103,13 +103,15 @@ class Prices:
         target = f"{cohort}/{plan_code}"[:64]
         cohorts = [c.value for c in SETTABLE_COHORTS]
         plan = self._catalog.plan(plan_code)
+        if plan is not None and plan.digital:
+            plan = None  # sold for Stars at the catalog's price: no cohort prices
         refusal = None
         if cohort not in cohorts:
             refusal = Refusal(
                 "unknown_cohort", f"no cohort {cohort!r}", cohort=cohort, cohorts=", ".join(cohorts)
             )
         elif plan is None:
-            plans = ", ".join(p.code for p in self._catalog.plans)
+            plans = ", ".join(p.code for p in self._catalog.rouble_plans)
             refusal = Refusal("unknown_plan", f"no plan {plan_code!r}", plan=plan_code, plans=plans)
         elif amount <= 0 or amount > MAX_PRICE or amount.as_tuple().exponent != -2:
             refusal = Refusal("bad_price", f"bad amount {amount}", max=MAX_PRICE)

@@ -193,7 +193,9 @@ class RefundSettlement:
             "applied_total": wire(applied),
             "full": full,
         }
-        note = RefundMade(recipient, payment.id, payment.kind, row.amount, full)
+        note = RefundMade(
+            recipient, payment.id, payment.kind, row.amount, full, currency=payment.currency
+        )
         if payment.kind == PaymentKind.TICKETS and payment.order_id is not None:
             count = await tickets_repo.refund_valid(session, payment.id) if full else 0
             released = 0

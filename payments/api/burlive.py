@@ -197,7 +197,7 @@ async def create_payment(body: CreateIn, principal: CurrentPrincipal, api: Ctx) 
             principal.user_id, body.product, return_url=body.returnUrl, source="api"
         )
     except UnknownProduct:
-        plans = ", ".join(p.code for p in api.catalog.plans)
+        plans = ", ".join(p.code for p in api.catalog.rouble_plans)
         raise invalid("product", f"unknown product; use one of {plans}") from None
     except CheckoutError as exc:
         raise checkout_failure(exc) from None

@@ -83,7 +83,7 @@ async def catalog(principal: CurrentPrincipal, api: Ctx) -> CatalogOut:
     tickets = api.catalog.tickets
     quotes = {quote.plan_code: quote for quote in await api.checkout.quote_plans(user.id)}
     plans = []
-    for plan in api.catalog.plans:
+    for plan in api.catalog.rouble_plans:  # digital plans: Stars, in the bot only
         quote = quotes[plan.code]
         plans.append(
             PlanOut(

@@ -79,7 +79,7 @@ class Checkout:
         self._releases: set[asyncio.Task[None]] = set()
 
     async def quote_plans(self, user_id: str) -> list[PriceQuote]:
-        """Return every plan with this user's price."""
+        """Return every plan sold for roubles with this user's price (digital plans: Stars)."""
         async with self._sessionmaker() as session:
             return [
                 await quote_plan(
@@ -90,7 +90,7 @@ class Checkout:
                     clock=self._clock,
                     config=self._config,
                 )
-                for plan in self._catalog.plans
+                for plan in self._catalog.rouble_plans
             ]
 
     # ---- the shared flow ----------------------------------------------------------------
@@ -264,7 +264,7 @@ class Checkout:
         asked to save the method for renewals; such a payment is never a reused one-off.
         """
         plan = self._catalog.plan(plan_code)
-        if plan is None:
+        if plan is None or plan.digital:  # digital goods are sold for Stars only
             raise UnknownProduct(f"unknown plan {plan_code!r}")
 
         async def prepare(session: AsyncSession, user: User, payment_id: str) -> Draft:

@@ -22,7 +22,10 @@ def test_default_catalog_reproduces_the_seeds() -> None:
         "monthly": (30, Decimal("299.00")),
         "quarterly": (90, Decimal("799.00")),
         "yearly": (365, Decimal("2999.00")),
+        "online": (30, Decimal("149.00")),
     }
+    assert [(p.code, p.stars) for p in catalog.stars_plans] == [("online", 100)]
+    assert "online" not in {p.code for p in catalog.rouble_plans}
     assert catalog.cohort_price(Cohort.NEW, "monthly") == Decimal("299.00")
 
 
@@ -62,4 +65,28 @@ def test_broken_toml_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.toml"
     path.write_text("[shop\nname=", "utf-8")
     with pytest.raises(CatalogError, match="not valid TOML"):
+        load_catalog(path)
+
+
+DIGITAL = 'digital = true\nstars = 100\ntitle_ru = "онлайн-зоопарк (веб-камеры)"'
+
+
+@pytest.mark.parametrize(
+    ("needle", "replacement", "expected"),
+    [
+        # Telegram renews a Stars subscription every 30 days, so a digital plan is 30 days.
+        ('code = "online"\ndays = 30', 'code = "online"\ndays = 31', "days: a digital plan"),
+        (DIGITAL, 'digital = true\ntitle_ru = "онлайн"', "needs its price in Stars"),
+        (DIGITAL, 'stars = 100\ntitle_ru = "онлайн"', "only a digital plan"),
+        (DIGITAL, DIGITAL.replace("100", "10001"), "plans.3.stars"),
+    ],
+)
+def test_digital_plans_are_thirty_days_with_a_stars_price(
+    tmp_path: Path, needle: str, replacement: str, expected: str
+) -> None:
+    text = (Path(__file__).parents[2] / "payments" / "catalog_default.toml").read_text("utf-8")
+    assert needle in text
+    path = tmp_path / "shop.toml"
+    path.write_text(text.replace(needle, replacement), "utf-8")
+    with pytest.raises(CatalogError, match=expected):
         load_catalog(path)
