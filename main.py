@@ -102,6 +102,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             availability=payments.availability,
             admin=payments.admin,
             stars=payments.stars,
+            auto_renewal=payments.auto_renewal,
             broadcasts=Broadcasts(bot=bot, broadcaster=payments.admin.broadcaster),
         )
 

@@ -12,9 +12,34 @@ class MenuCb(CallbackData, prefix="m"):
 
 
 class PlanCb(CallbackData, prefix="pl"):
-    """Choose a subscription plan."""
+    """Choose a subscription plan; `ar` 1: with the auto-renewal toggle on (terms first)."""
 
     code: str
+    ar: int = 0
+
+
+class ArToggleCb(CallbackData, prefix="at"):
+    """The plan screen's auto-renewal toggle: `on` is the state to show."""
+
+    on: int
+
+
+class ArAgreeCb(CallbackData, prefix="aa"):
+    """Agree to the auto-renewal terms shown for a plan and pay for it with consent."""
+
+    code: str
+
+
+class ArCb(CallbackData, prefix="ar"):
+    """Auto-renewal switches: off, on (terms), on_ok (agreed), forget, card (change card)."""
+
+    action: str
+
+
+class RenewPayCb(CallbackData, prefix="rp"):
+    """Pay a declined renewal by hand: a new payment at the renewal's stated price."""
+
+    renewal_id: int
 
 
 class PayCancelCb(CallbackData, prefix="pc"):

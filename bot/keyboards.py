@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import (
     AdminCb,
     AgainCb,
+    ArToggleCb,
     BroadcastCb,
     LangCb,
     MenuCb,
@@ -59,13 +60,20 @@ def back_to_menu(lang: str) -> InlineKeyboardMarkup:
 
 
 def plans(
-    lang: str, buttons: list[tuple[str, str]], stars: Sequence[tuple[str, str]] = ()
+    lang: str,
+    buttons: list[tuple[str, str]],
+    stars: Sequence[tuple[str, str]] = (),
+    *,
+    auto_renew: bool = False,
 ) -> InlineKeyboardMarkup:
-    """Build one button per plan (text, plan code), then per digital plan paid in Stars, and
-    a way back to the menu."""
+    """Build the auto-renewal toggle, one button per plan (text, plan code), then per digital
+    plan paid in Stars, and a way back to the menu."""
     builder = InlineKeyboardBuilder()
+    if buttons:
+        key = "btn_autorenew_on_toggle" if auto_renew else "btn_autorenew_off_toggle"
+        builder.button(text=t(lang, key), callback_data=ArToggleCb(on=int(not auto_renew)))
     for text, code in buttons:
-        builder.button(text=text, callback_data=PlanCb(code=code))
+        builder.button(text=text, callback_data=PlanCb(code=code, ar=int(auto_renew)))
     for text, code in stars:
         builder.button(text=text, callback_data=StarsPlanCb(code=code))
     builder.button(text=t(lang, "btn_menu"), callback_data=MenuCb(action="menu"))

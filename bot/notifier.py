@@ -12,6 +12,7 @@ from aiogram.types import BufferedInputFile, InputMediaPhoto
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.keyboards import final_keyboard
+from bot.keyboards_renewal import autorenew_notice, renewal_pay
 from bot.texts import day, money, t, with_address
 from db.repositories.users import mark_blocked
 from payments.catalog import Catalog
@@ -20,6 +21,7 @@ from payments.ports import (
     PaymentCanceled,
     Recipient,
     RefundMade,
+    RenewalFailed,
     SubscriptionActivated,
     SubscriptionEnded,
     SubscriptionReminder,
@@ -196,10 +198,51 @@ class TelegramNotifier:
         await self._bot.send_photo(chat_id, photo, caption=self.ticket_caption(lang, ticket))
 
     async def subscription_reminder(self, note: SubscriptionReminder) -> None:
-        """Remind about the coming expiry."""
+        """Remind about the coming expiry; for auto-renewal, give notice of the coming charge."""
         lang = note.recipient.language
         date = day(lang, note.expires_at.astimezone(self._tz).date())
-        await self._send(note.recipient, t(lang, "reminder", date=date))
+        if not note.auto_renew or note.amount is None:
+            await self._send(note.recipient, t(lang, "reminder", date=date))
+            return
+        plan = self._catalog.plan(note.plan_code or "")
+        charge_at = note.charge_at or note.expires_at
+        text = t(
+            lang,
+            "autorenew_notice",
+            date=day(lang, charge_at.astimezone(self._tz).date()),
+            price=money(note.amount, lang),
+            card=note.method_title or "",
+            plan=plan.title(lang) if plan else (note.plan_code or ""),
+            period=t(lang, "autorenew_days", days=plan.days if plan else 30),
+        )
+        await self._send(note.recipient, text, reply_markup=autorenew_notice(lang))
+
+    async def renewal_failed(self, note: RenewalFailed) -> None:
+        """Say the renewal charge failed and why, the next try, the grace; offer to pay now."""
+        lang = note.recipient.language
+        price = money(note.amount, lang)
+        lines = [
+            t(
+                lang,
+                "autorenew_failed",
+                plan=self._plan_title(note.plan_code, lang),
+                price=price,
+                reason=t(lang, "autorenew_reason", reason=note.reason),
+            )
+        ]
+        if note.auto_renew_off:
+            lines.append(t(lang, "autorenew_failed_off"))
+        elif note.next_attempt_at is not None:
+            when = day(lang, note.next_attempt_at.astimezone(self._tz).date())
+            lines.append(t(lang, "autorenew_failed_next", date=when))
+        else:
+            lines.append(t(lang, "autorenew_failed_last"))
+        if note.grace_until is not None:
+            until = day(lang, note.grace_until.astimezone(self._tz).date())
+            lines.append(t(lang, "autorenew_failed_grace", date=until))
+        await self._send(
+            note.recipient, "\n".join(lines), reply_markup=renewal_pay(lang, note.renewal_id, price)
+        )
 
     async def subscription_ended(self, note: SubscriptionEnded) -> None:
         """Say the subscription ended."""

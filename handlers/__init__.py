@@ -6,6 +6,7 @@ from aiogram import Router
 
 from handlers import (
     admin,
+    autorenew,
     errors,
     interrupt,
     language,
@@ -35,6 +36,7 @@ def get_routers() -> list[Router]:
         admin.create_router(),
         subscribe.create_router(),
         my.create_router(),
+        autorenew.create_router(),
         orders.create_router(),
         next_steps.create_router(),
         tickets.create_router(),

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot import keyboards
+from bot import keyboards, keyboards_renewal
 from bot.callbacks import MenuCb, MyCancelCb, TicketQrCb
 from bot.notifier import TelegramNotifier
 from bot.texts import day, money, t
@@ -20,6 +20,7 @@ from payments.catalog import Catalog
 from payments.checkout.flow import Checkout
 from payments.receipts import ticket_title
 from payments.stars import StarsBilling
+from payments.subscriptions.consent import AutoRenewal
 from payments.types import SubscriptionStatus, UserInfo
 from settings import Settings
 
@@ -63,12 +64,19 @@ def _unpaid_part(
 
 
 async def my_view(
-    user: UserInfo, account: Account, catalog: Catalog, settings: Settings
+    user: UserInfo,
+    account: Account,
+    catalog: Catalog,
+    settings: Settings,
+    auto_renewal: AutoRenewal | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """Draw /my: unpaid orders, the subscription, coming tickets, and their buttons."""
+    """Draw /my: unpaid orders, the subscription and its auto-renewal, coming tickets, and
+    their buttons (only the auto-renewal switches still possible)."""
     lang = user.language
     summary = await account.summary(user.id)
     parts = []
+    renewal_line: str | None = None
+    switches: dict[str, bool] | None = None
     buttons: list[tuple[str, int]] = []
     unpaid: list[keyboards.UnpaidButtons] = []
     if summary.unpaid:
@@ -85,6 +93,26 @@ async def my_view(
             else "my_subscription_expired"
         )
         parts.append(t(lang, key, plan=title, date=date))
+        state = await auto_renewal.state(user.id) if auto_renewal is not None else None
+        if state is not None and (state.auto_renew or state.method_title):
+            active = sub.status is SubscriptionStatus.ACTIVE
+            if state.auto_renew:
+                charge = sub.expires_at - timedelta(hours=settings.RENEWAL_LEAD_HOURS)
+                renewal_line = t(
+                    lang,
+                    "my_autorenew_on",
+                    card=state.method_title or "",
+                    date=day(lang, charge.astimezone(settings.tz).date()),
+                )
+            else:
+                renewal_line = t(lang, "my_autorenew_off_card", card=state.method_title or "")
+            switches = {
+                "on": state.auto_renew,
+                "card": state.method_title is not None,
+                "can_turn_on": active,
+            }
+        if renewal_line:
+            parts[-1] = f"{parts[-1]}\n{renewal_line}"
     if summary.tickets:
         lines = [t(lang, "my_tickets_title")]
         for number, ticket in enumerate(summary.tickets, start=1):
@@ -98,6 +126,8 @@ async def my_view(
                 buttons.append((t(lang, "btn_show_qr", n=number, title=title, **when), ticket.id))
         parts.append("\n".join(lines))
     markup = keyboards.my_purchases(lang, buttons, unpaid)
+    if switches is not None:
+        markup = keyboards_renewal.with_auto_renew(lang, markup, **switches)
     if not parts:
         return t(lang, "my_empty"), markup
     return "\n\n".join(parts), markup
@@ -119,9 +149,10 @@ async def cmd_my(
     catalog: Catalog,
     settings: Settings,
     stars: StarsBilling | None = None,
+    auto_renewal: AutoRenewal | None = None,
 ) -> None:
     """Show the subscription and tickets."""
-    text, markup = await my_view(user, account, catalog, settings)
+    text, markup = await my_view(user, account, catalog, settings, auto_renewal)
     await message.answer(text, reply_markup=await _with_stars(user, markup, stars))
 
 
@@ -132,10 +163,11 @@ async def on_menu_my(
     catalog: Catalog,
     settings: Settings,
     stars: StarsBilling | None = None,
+    auto_renewal: AutoRenewal | None = None,
 ) -> None:
     """Show the purchases in place of the menu."""
     await query.answer()
-    text, markup = await my_view(user, account, catalog, settings)
+    text, markup = await my_view(user, account, catalog, settings, auto_renewal)
     markup = await _with_stars(user, markup, stars)
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
@@ -166,6 +198,7 @@ async def on_my_cancel(
     catalog: Catalog,
     checkout: Checkout,
     settings: Settings,
+    auto_renewal: AutoRenewal | None = None,
 ) -> None:
     """Cancel an unpaid order from /my, retire its pay message, and show /my again."""
     lang = user.language
@@ -184,7 +217,7 @@ async def on_my_cancel(
                 )
             except TelegramBadRequest as exc:
                 log.info("pay message of %s not retired: %s", user.id, exc)
-    text, markup = await my_view(user, account, catalog, settings)
+    text, markup = await my_view(user, account, catalog, settings, auto_renewal)
     if isinstance(query.message, Message):
         try:
             await query.message.edit_text(text, reply_markup=markup)

@@ -58,7 +58,9 @@ async def on_next(
         await journey_of(state, deps).dates()
         return
     if callback_data.action == "my":
-        text, markup = await my_view(user, deps["account"], deps["catalog"], deps["settings"])
+        text, markup = await my_view(
+            user, deps["account"], deps["catalog"], deps["settings"], deps.get("auto_renewal")
+        )
     else:
         text, markup = t(lang, "menu"), keyboards.main_menu(lang, deps.get("shop_url"))
     await deps["bot"].send_message(int(user.id), text, reply_markup=markup)

@@ -47,6 +47,7 @@ async def on_again(
             user,
             deps["bot"],
             checkout,
+            deps["account"],
             settings,
             state,
             deps["clock"],

@@ -12,8 +12,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
-from bot.callbacks import MenuCb, PayCancelCb, PlanCb
+from bot.callbacks import ArAgreeCb, ArToggleCb, MenuCb, PayCancelCb, PlanCb
 from bot.texts import day, money, plan_description, t
+from handlers.autorenew import bot_consent, terms_view
 from handlers.pay_message import minutes_left, refusal, retire
 from payments.account import Account
 from payments.catalog import Catalog
@@ -21,6 +22,7 @@ from payments.checkout.errors import ProviderDown, TooManyPending, UnknownProduc
 from payments.checkout.flow import Checkout
 from payments.checkout.results import CheckoutResult
 from payments.ports import Clock
+from payments.subscriptions.consent import AutoRenewConsent
 from payments.types import Cohort, SubscriptionStatus, UserInfo
 from settings import Settings
 
@@ -28,7 +30,13 @@ log = logging.getLogger(__name__)
 
 
 async def _plans_view(
-    user: UserInfo, checkout: Checkout, account: Account, catalog: Catalog, settings: Settings
+    user: UserInfo,
+    checkout: Checkout,
+    account: Account,
+    catalog: Catalog,
+    settings: Settings,
+    *,
+    auto_renew: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup]:
     lang = user.language
     quotes = await checkout.quote_plans(user.id)
@@ -43,6 +51,8 @@ async def _plans_view(
         lines.append(t(lang, "plans_test", price=money(quotes[0].amount, lang)))
     if settings.sandbox:
         lines.append(t(lang, "sandbox_note"))
+    if auto_renew:
+        lines.append(t(lang, "plans_autorenew_on"))
     buttons = []
     for quote in quotes:
         plan = catalog.plan(quote.plan_code)
@@ -55,7 +65,7 @@ async def _plans_view(
         (t(lang, "plan_button_stars", title=p.title(lang).capitalize(), stars=p.stars), p.code)
         for p in catalog.stars_plans
     ]
-    return "\n\n".join(lines), keyboards.plans(lang, buttons, stars)
+    return "\n\n".join(lines), keyboards.plans(lang, buttons, stars, auto_renew=auto_renew)
 
 
 async def cmd_subscribe(
@@ -113,9 +123,65 @@ def _pay_text(
     return f"{text}\n\n{t(lang, 'sandbox_note')}" if settings.sandbox else text
 
 
-async def on_plan(
+async def on_toggle(
+    query: CallbackQuery,
+    callback_data: ArToggleCb,
+    user: UserInfo,
+    checkout: Checkout,
+    account: Account,
+    catalog: Catalog,
+    settings: Settings,
+) -> None:
+    """Flip the plan screen's auto-renewal toggle (off by default)."""
+    await query.answer()
+    text, markup = await _plans_view(
+        user, checkout, account, catalog, settings, auto_renew=bool(callback_data.on)
+    )
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_text(text, reply_markup=markup)
+        except TelegramBadRequest as exc:
+            if "not modified" not in str(exc):
+                raise
+
+
+async def on_plan(  # noqa: PLR0913 - aiogram's DI
     query: CallbackQuery,
     callback_data: PlanCb,
+    user: UserInfo,
+    bot: Bot,
+    checkout: Checkout,
+    account: Account,
+    settings: Settings,
+    state: FSMContext,
+    clock: Clock,
+    catalog: Catalog,
+) -> None:
+    """Start a payment for the chosen plan and turn the message into its pay button.
+
+    Pressed again while that payment is pending, the same payment and link are shown. With
+    the auto-renewal toggle on, the terms come first (paid after "I agree").
+    """
+    if callback_data.ar:
+        plan = catalog.plan(callback_data.code)
+        if plan is None or plan.digital:
+            await query.answer(t(user.language, "unknown_plan"), show_alert=True)
+            return
+        await query.answer()
+        text, markup = await terms_view(
+            user, plan, checkout=checkout, account=account, settings=settings, clock=clock
+        )
+        if isinstance(query.message, Message):
+            await query.message.edit_text(text, reply_markup=markup)
+        return
+    await _pay(
+        query, callback_data.code, None, user, bot, checkout, settings, state, clock, catalog
+    )
+
+
+async def on_agree(  # noqa: PLR0913 - aiogram's DI
+    query: CallbackQuery,
+    callback_data: ArAgreeCb,
     user: UserInfo,
     bot: Bot,
     checkout: Checkout,
@@ -124,18 +190,34 @@ async def on_plan(
     clock: Clock,
     catalog: Catalog,
 ) -> None:
-    """Start a payment for the chosen plan and turn the message into its pay button.
+    """The customer agreed to the auto-renewal terms: pay for the plan with that consent."""
+    await _pay(
+        query, callback_data.code, bot_consent(), user, bot, checkout, settings, state, clock,
+        catalog,
+    )  # fmt: skip
 
-    Pressed again while that payment is pending, the same payment and link are shown.
-    """
+
+async def _pay(  # noqa: PLR0913
+    query: CallbackQuery,
+    code: str,
+    consent: AutoRenewConsent | None,
+    user: UserInfo,
+    bot: Bot,
+    checkout: Checkout,
+    settings: Settings,
+    state: FSMContext,
+    clock: Clock,
+    catalog: Catalog,
+) -> None:
     lang = user.language
     me = await bot.me()
     try:
         result = await checkout.start_subscription(
             user.id,
-            callback_data.code,
+            code,
             return_url=f"https://t.me/{me.username}",
             reuse_pending=True,
+            auto_renew=consent,
         )
     except (TooManyPending, ProviderDown) as exc:
         await query.answer(refusal(lang, exc), show_alert=True)
@@ -147,7 +229,7 @@ async def on_plan(
     markup = keyboards.pay(
         lang, result.confirmation_url, money(result.amount, lang), result.payment_id
     )
-    text = _pay_text(lang, callback_data.code, result, settings, catalog, clock.now())
+    text = _pay_text(lang, code, result, settings, catalog, clock.now())
     here = query.message.message_id if isinstance(query.message, Message) else None
     if result.reused and result.message_id not in (None, here):
         # The same payment's button lives in another message: only one stays live.
@@ -202,5 +284,7 @@ def create_router() -> Router:
     router.message.register(cmd_subscribe, Command("subscribe"))
     router.callback_query.register(on_menu_subscribe, MenuCb.filter(F.action == "subscribe"))
     router.callback_query.register(on_plan, PlanCb.filter())
+    router.callback_query.register(on_toggle, ArToggleCb.filter())
+    router.callback_query.register(on_agree, ArAgreeCb.filter())
     router.callback_query.register(on_pay_cancel, PayCancelCb.filter())
     return router

@@ -205,6 +205,15 @@ def create_payments(
         signer=signer,
         fallback_email_domain=config.checkout.fallback_email_domain,
     )
+    renewals = Renewals(
+        sessionmaker=sessionmaker,
+        gateway=gateway,
+        fulfilment=fulfilment,
+        catalog=catalog,
+        clock=clock,
+        checkout=config.checkout,
+        config=config.renewal,
+    )
     return Payments(
         gateway=gateway,
         sandbox=sandbox,
@@ -227,16 +236,9 @@ def create_payments(
             fulfilment=fulfilment,
             notifier=notifier,
             clock=clock,
+            schedule_renewals=renewals.schedule,
         ),
-        renewals=Renewals(
-            sessionmaker=sessionmaker,
-            gateway=gateway,
-            fulfilment=fulfilment,
-            catalog=catalog,
-            clock=clock,
-            checkout=config.checkout,
-            config=config.renewal,
-        ),
+        renewals=renewals,
         auto_renewal=AutoRenewal(sessionmaker=sessionmaker, clock=clock),
         rules=TicketRules(catalog, config.tz),
         availability=Availability(reader=reader, catalog=catalog),

@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Row, and_, case, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Payment, PaymentEvent, Subscription, User
+from db.models import Payment, PaymentEvent, Renewal, Subscription, User
 from db.repositories import payments as payments_repo
 from payments.fulfilment import REVIVABLE, Fulfilment, Outcome
 from payments.ports import (
@@ -73,13 +73,19 @@ class Jobs:
         fulfilment: Fulfilment,
         notifier: Notifier,
         clock: Clock,
+        schedule_renewals: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
-        """Keep the collaborators."""
+        """Keep the collaborators.
+
+        `schedule_renewals` writes the renewals whose notice is due (with the price they will
+        charge) before the reminders go out, so the notice states that very price.
+        """
         self._sessionmaker = sessionmaker
         self._gateway = gateway
         self._fulfilment = fulfilment
         self._notifier = notifier
         self._clock = clock
+        self._schedule_renewals = schedule_renewals
 
     async def reconcile(self) -> SweepReport:
         """Ask YooKassa about open payments older than a few minutes; apply what it says.
@@ -249,27 +255,43 @@ class Jobs:
         return expired
 
     async def remind(self) -> SweepReport:
-        """Remind subscribers 3 days and 1 day before expiry, each reminder once per expiry."""
+        """Remind subscribers 3 days and 1 day before expiry, each reminder once per expiry.
+
+        An auto-renewing subscription gets, 3 days before, the notice of the coming charge
+        (amount, date, card) instead, and no 1-day reminder: it is being renewed.
+        """
+        if self._schedule_renewals is not None:
+            await self._safely(self._schedule_renewals())
         now = self._clock.now()
         seen = changed = 0
         for days, column in ((1, Subscription.reminded_1d_for), (3, Subscription.reminded_3d_for)):
             lower = now + timedelta(days=1) if days > 1 else now
             upper = now + timedelta(days=days)
+            renewing = Subscription.auto_renew.is_(True) & Subscription.renew_method_id.is_not(None)
             async with self._sessionmaker() as session:
                 result = await session.execute(
-                    select(Subscription.id, Subscription.user_id, Subscription.expires_at, User)
+                    select(
+                        Subscription.id,
+                        Subscription.user_id,
+                        Subscription.expires_at,
+                        User,
+                        Subscription.plan_code,
+                        Subscription.renew_method_title,
+                        renewing,
+                    )
                     .join(User, User.id == Subscription.user_id)
                     .where(
                         Subscription.status == "active",
                         Subscription.expires_at > lower,
                         Subscription.expires_at <= upper,
                         or_(column.is_(None), column != Subscription.expires_at),
+                        ~renewing if days == 1 else literal(True),
                     )
                     .limit(BATCH)
                 )
                 due = list(result.all())
             seen += len(due)
-            for sub_id, user_id, expires_at, user in due:
+            for sub_id, user_id, expires_at, user, plan_code, card, auto in due:
                 async with self._sessionmaker.begin() as session:
                     claimed = await session.execute(
                         update(Subscription)
@@ -281,10 +303,31 @@ class Jobs:
                         .values({column.key: expires_at})
                         .execution_options(synchronize_session=False)
                     )
+                    coming = (
+                        await session.execute(
+                            select(Renewal.amount, Renewal.next_attempt_at).where(
+                                Renewal.subscription_id == sub_id,
+                                Renewal.period_start == expires_at,
+                                Renewal.status == "scheduled",
+                            )
+                        )
+                    ).one_or_none()
                 if claimed.rowcount != 1:  # type: ignore[attr-defined]
                     continue
                 changed += 1
-                note = SubscriptionReminder(Recipient(user_id, user.language), expires_at, days)
+                recipient = Recipient(user_id, user.language)
+                note = SubscriptionReminder(recipient, expires_at, days)
+                if auto and coming is not None:
+                    note = SubscriptionReminder(
+                        recipient,
+                        expires_at,
+                        days,
+                        auto_renew=True,
+                        plan_code=plan_code,
+                        amount=coming.amount,
+                        charge_at=coming.next_attempt_at,
+                        method_title=card,
+                    )
                 await self._safely(self._notifier.subscription_reminder(note))
         return SweepReport(seen, changed)
 
@@ -329,7 +372,7 @@ class Jobs:
         return SweepReport(len(ended), len(ended))
 
     @staticmethod
-    async def _safely(send: Awaitable[None]) -> None:
+    async def _safely(send: Awaitable[object]) -> None:
         try:
             await send
         except Exception:

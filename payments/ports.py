@@ -148,6 +148,12 @@ class SubscriptionReminder:
     recipient: Recipient
     expires_at: datetime
     days_left: int
+    # An auto-renewing subscription: the notice of the coming charge (what, when, which card).
+    auto_renew: bool = False
+    plan_code: str | None = None
+    amount: Decimal | None = None
+    charge_at: datetime | None = None
+    method_title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
