@@ -127,6 +127,13 @@ class BroadcastCb(CallbackData, prefix="bc"):
     id: int
 
 
+class SubscriptionCb(CallbackData, prefix="asb"):
+    """/subscription's button: stop a customer's auto-renewal (by their user id)."""
+
+    action: str
+    user_id: str
+
+
 class RefundCb(CallbackData, prefix="arf"):
     """/refund's confirmation buttons (confirm, cancel) of a draft, named by its audit row id."""
 

@@ -24,6 +24,7 @@ from handlers.admin import (
     menu,
     prices,
     refunds,
+    subscriptions,
 )
 
 
@@ -51,6 +52,7 @@ def create_router() -> Router:
         capacity.create_router(),
         broadcast.create_router(),
         export.create_router(),
+        subscriptions.create_router(),
     )
 
     # Nearly every update is not for the console: one cheap look at the command or the button

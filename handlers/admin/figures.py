@@ -13,6 +13,7 @@ from aiogram.types import BufferedInputFile, Message
 from bot.texts import moment, money, t
 from handlers.admin import words
 from handlers.admin.replies import say
+from handlers.admin.subscriptions import renewals_block
 from payments.admin.charts import ChartLabels, revenue_chart
 from payments.admin.console import AdminConsole
 from payments.admin.figures import Stats
@@ -48,6 +49,8 @@ def stats_text(lang: str, stats: Stats, tz: ZoneInfo) -> str:
     if stats.cohorts:
         counts = ", ".join(f"{words.cohort(lang, c)} — {n}" for c, n in stats.cohorts)
         lines.append(t(lang, "adm_stats_cohorts", counts=counts))
+    if stats.renewals is not None:
+        lines += renewals_block(lang, stats.renewals)
     return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
-from bot.callbacks import AdminCb, BroadcastCb, RefundCb
+from bot.callbacks import AdminCb, BroadcastCb, RefundCb, SubscriptionCb
 from bot.texts import lang_of, t
 from payments.types import UserInfo
 
@@ -29,8 +29,11 @@ ADMIN_COMMANDS = (
     "checkin",
     "broadcast",
     "export",
+    "subscription",
 )
-ADMIN_BUTTON_PREFIXES = frozenset({AdminCb.__prefix__, BroadcastCb.__prefix__, RefundCb.__prefix__})
+ADMIN_BUTTON_PREFIXES = frozenset(
+    {AdminCb.__prefix__, BroadcastCb.__prefix__, RefundCb.__prefix__, SubscriptionCb.__prefix__}
+)
 
 
 def admin_command(message: Message) -> bool:
@@ -89,4 +92,5 @@ def create_refusals_router() -> Router:
     refusals.callback_query.register(on_refused_button, AdminCb.filter())
     refusals.callback_query.register(on_refused_button, BroadcastCb.filter())
     refusals.callback_query.register(on_refused_button, RefundCb.filter())
+    refusals.callback_query.register(on_refused_button, SubscriptionCb.filter())
     return refusals

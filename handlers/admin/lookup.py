@@ -11,6 +11,7 @@ from aiogram.types import Message
 from bot.texts import moment, money, t
 from handlers.admin import words
 from handlers.admin.replies import clip, refused, say, short_moment
+from handlers.admin.subscriptions import renewal_lines
 from payments.admin.console import AdminConsole
 from payments.admin.lookup import PaymentDetails
 from payments.admin.results import Refusal
@@ -72,6 +73,8 @@ def payment_text(lang: str, details: PaymentDetails, catalog: Catalog, tz: ZoneI
                 expires=moment(lang, expires, tz) if expires else "—",
             ),
         ]
+    if details.renewal is not None:
+        lines += ["", *renewal_lines(lang, details.renewal, tz)]
     if details.refunds:
         lines += ["", t(lang, "adm_pay_refunds")]
         lines += [

@@ -40,6 +40,16 @@ def subscription_status(lang: str, status: str | None) -> str:
     return "—" if status is None else _word(lang, f"adm_sub_status_{status}", status)
 
 
+def renewal_status(lang: str, status: str) -> str:
+    """Say a renewal's status: `запланировано`, `повтор`, `оплачено`."""
+    return _word(lang, f"adm_rn_status_{status}", status)
+
+
+def renewal_state(lang: str, state: str) -> str:
+    """Say a subscription's renewal state: `повторяем списание`, `закончилась после отказов`."""
+    return _word(lang, f"adm_rn_state_{state}", state)
+
+
 def refund_status(lang: str, status: str) -> str:
     """Say a refund's status."""
     return _word(lang, f"adm_refund_state_{status}", status)

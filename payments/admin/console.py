@@ -18,8 +18,10 @@ from payments.admin.prices import Prices
 from payments.admin.refund_drafts import RefundDrafts
 from payments.admin.refunds import Refunds
 from payments.admin.settlement import RefundSettlement
+from payments.admin.subscriptions import SubscriptionDesk
 from payments.catalog import Catalog
 from payments.ports import Clock, CustomerNotifier, PaymentGateway
+from payments.subscriptions.consent import AutoRenewal
 from payments.tickets.signing import TicketSigner
 
 
@@ -38,6 +40,7 @@ class AdminConsole:
     checkin: CheckIns
     export: Export
     broadcaster: Broadcaster
+    subscriptions: SubscriptionDesk
 
 
 def create_admin_console(
@@ -76,4 +79,9 @@ def create_admin_console(
         checkin=CheckIns(sessionmaker=sessionmaker, clock=clock, tz=tz, signer=signer),
         export=Export(sessionmaker=sessionmaker, clock=clock, tz=tz),
         broadcaster=Broadcaster(sessionmaker=sessionmaker, clock=clock),
+        subscriptions=SubscriptionDesk(
+            sessionmaker=sessionmaker,
+            clock=clock,
+            switches=AutoRenewal(sessionmaker=sessionmaker, clock=clock),
+        ),
     )

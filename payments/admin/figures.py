@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, Refund, Subscription, Ticket
 from payments.admin import audit
+from payments.admin.renewals import RenewalFigures, renewal_figures
 from payments.money import ZERO, wire
 from payments.ports import Clock
 from payments.types import PaymentKind, PaymentStatus, TicketStatus
@@ -55,6 +56,8 @@ class Stats:
     as_of: datetime
     # Subscriptions paid in 30 days per cohort (`new`, `regular`, ...), most first.
     cohorts: tuple[tuple[str, int], ...] = ()
+    # Auto-renewal now and over the 30 days.
+    renewals: RenewalFigures | None = None
 
 
 def _aware(value: Any) -> datetime | None:
@@ -162,6 +165,7 @@ class SalesFigures:
             if self._test_ids:
                 active_query = active_query.where(Subscription.user_id.not_in(self._test_ids))
             active = int((await session.execute(active_query)).scalar_one())
+            renewals = await renewal_figures(session, now=now, since=since, test_ids=self._test_ids)
 
         payments = [
             (kind, amount, captured or created) for kind, amount, captured, created, _ in paid
@@ -195,6 +199,7 @@ class SalesFigures:
             series=tuple(DayRevenue(d, v[0], v[1]) for d, v in sorted(by_day.items())),
             as_of=now,
             cohorts=tuple(sorted(cohorts.items(), key=lambda item: (-item[1], item[0]))),
+            renewals=renewals,
         )
         await audit.record(
             self._sessionmaker,

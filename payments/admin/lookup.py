@@ -16,6 +16,7 @@ from db.repositories import payments as payments_repo
 from db.repositories import refunds as refunds_repo
 from db.repositories import tickets as tickets_repo
 from payments.admin import audit
+from payments.admin.renewals import RenewalView, renewal_of
 from payments.admin.results import Refusal, display_name
 from payments.ports import Clock
 from payments.types import PaymentStatus
@@ -114,6 +115,8 @@ class PaymentDetails:
     period: PeriodView | None
     refunds: tuple[RefundView, ...]
     audit: tuple[AuditView, ...]
+    # The renewal this payment pays (a charge of the saved card or a payment by link).
+    renewal: RenewalView | None = None
 
 
 async def find_payment(session: AsyncSession, query: str) -> Payment | None:
@@ -240,4 +243,5 @@ class PaymentLookup:
             audit=tuple(
                 AuditView(a.created_at, a.admin_id, a.action, a.result) for a in audit_rows
             ),
+            renewal=await renewal_of(session, payment),
         )

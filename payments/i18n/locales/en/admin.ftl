@@ -10,6 +10,7 @@ adm_menu =
     /checkin <code> — let a ticket in
     /broadcast <text> — message everyone
     /export [days] — CSV export
+    /subscription <id or @username> — a customer's subscription, auto-renewal
 adm_btn_stats = 📊 Sales
 adm_btn_prices = 💰 Prices
 adm_btn_export = 📄 Export 30 days
@@ -24,6 +25,7 @@ adm_help =
     /checkin <code> — the ticket's code, e.g. ZT-7K3M-9QXD-2FAB: case, spaces and dashes do not matter; on the visit day only
     /broadcast <text> — asks to confirm and says how many will get it
     /export [days] — payments and the admin log of a period, 30 days by default
+    /subscription <id or @username> — a customer's subscription: periods, renewals and their attempts, a "Stop auto-renewal" button
 adm_usage_payment = Usage: /payment <id> — a ZT_… id, YooKassa's id or an order number ZT-…
 adm_usage_refund = Usage: /refund <id> [amount], e.g. /refund ZT-20260701-001 500 or /refund ZT_1234567890 249.50 (the order's, payment's or YooKassa's id; no amount: all that is left)
 adm_usage_grant = Usage: /grant <user_id> <days>, e.g. /grant 123456789 30
