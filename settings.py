@@ -7,13 +7,10 @@ the object itself). `python -m settings KEY...` prints values, so the Makefile c
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
 import re
 import secrets
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,89 +25,39 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
-# YooKassa's published notification ranges (yookassa.md §4.3).
-YOOKASSA_NETWORKS = (
-    "185.71.76.0/27",
-    "185.71.77.0/27",
-    "77.75.153.0/25",
-    "77.75.156.11/32",
-    "77.75.156.35/32",
-    "77.75.154.128/25",
-    "2a02:5180::/32",
+from settings_values import (
+    SEED_BYTES,
+    YOOKASSA_NETWORKS,
+    AppEnv,
+    LogFormat,
+    Network,
+    normalise_database_url,
+    seed_bytes,
+    split_csv,
 )
+
+__all__ = [
+    "SEED_BYTES",
+    "YOOKASSA_NETWORKS",
+    "AppEnv",
+    "ConfigError",
+    "LogFormat",
+    "Network",
+    "Settings",
+    "load_settings",
+]
+
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "your-super-secret-jwt-key-here"}
 MIN_PRODUCTION_SECRET_LENGTH = 32
-SEED_BYTES = 32
 _SENSITIVE_SUFFIXES = ("SECRET", "TOKEN", "PASSWORD", "KEY")
 _SENSITIVE_KEYS = {"DATABASE_URL", "REDIS_URL"}
 _TOKEN_RE = re.compile(r"^[0-9]+:[A-Za-z0-9_-]+$")
 _WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-class AppEnv(StrEnum):
-    """Deployment environment."""
-
-    DEVELOPMENT = "development"
-    PRODUCTION = "production"
-
-
-class LogFormat(StrEnum):
-    """Log line format."""
-
-    TEXT = "text"
-    JSON = "json"
-
 
 class ConfigError(Exception):
     """Bad configuration: one line that names the key and what is wrong."""
-
-
-def _split_csv(value: Any) -> Any:
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    if isinstance(value, int):
-        return [value]
-    return value
-
-
-def _seed(text: str) -> bytes:
-    """Read base64 (standard or URL-safe, padding optional) of exactly 32 bytes."""
-    cleaned = text.strip()
-    try:
-        seed = base64.b64decode(
-            cleaned.replace("-", "+").replace("_", "/") + "=" * (-len(cleaned) % 4),
-            validate=True,
-        )
-    except (binascii.Error, ValueError):
-        raise ValueError("expected base64 of a 32-byte Ed25519 seed") from None
-    if len(seed) != SEED_BYTES:
-        raise ValueError(f"expected base64 of 32 bytes, got {len(seed)} bytes")
-    return seed
-
-
-def _normalise_database_url(url: str) -> str:
-    """Accept the usual spellings and return an async SQLAlchemy URL."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ValueError(
-            "not a database URL: expected sqlite+aiosqlite:///path or "
-            "postgresql+asyncpg://user:password@host/db"
-        ) from exc
-    driver = parsed.drivername
-    if driver in {"postgres", "postgresql", "postgresql+psycopg2", "postgresql+psycopg"}:
-        parsed = parsed.set(drivername="postgresql+asyncpg")
-    elif driver == "sqlite":
-        parsed = parsed.set(drivername="sqlite+aiosqlite")
-    if parsed.drivername not in {"postgresql+asyncpg", "sqlite+aiosqlite"}:
-        raise ValueError(
-            f"unsupported database {driver!r}: use sqlite+aiosqlite:/// or postgresql+asyncpg://"
-        )
-    return parsed.render_as_string(hide_password=False)
 
 
 class Settings(BaseSettings):
@@ -221,7 +168,7 @@ class Settings(BaseSettings):
     @classmethod
     def _check_signing_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
-            _seed(value.get_secret_value())
+            seed_bytes(value.get_secret_value())
         return value
 
     @field_validator("TELEGRAM_WEBHOOK_SECRET")
@@ -234,7 +181,7 @@ class Settings(BaseSettings):
     @field_validator("DATABASE_URL")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
-        return _normalise_database_url(value)
+        return normalise_database_url(value)
 
     @field_validator("TELEGRAM_API_BASE", "PUBLIC_BASE_URL", "YOOKASSA_API_URL")
     @classmethod
@@ -253,7 +200,7 @@ class Settings(BaseSettings):
     @field_validator("YOOKASSA_TRUSTED_NETWORKS", "TRUSTED_PROXIES", mode="before")
     @classmethod
     def _parse_networks(cls, value: Any) -> Any:
-        items = _split_csv(value)
+        items = split_csv(value)
         if not isinstance(items, list):
             return items
         try:
@@ -264,7 +211,7 @@ class Settings(BaseSettings):
     @field_validator("RENEWAL_RETRY_DAYS", mode="before")
     @classmethod
     def _parse_retry_days(cls, value: Any) -> Any:
-        days = _split_csv(value)
+        days = split_csv(value)
         if isinstance(days, list) and not all(0 < int(d) <= 60 for d in days):  # noqa: PLR2004
             raise ValueError("each retry day must be between 1 and 60")
         return days
@@ -272,7 +219,7 @@ class Settings(BaseSettings):
     @field_validator("ADMIN_IDS", "STAFF_IDS", "TEST_USER_IDS", mode="before")
     @classmethod
     def _parse_ids(cls, value: Any) -> Any:
-        return _split_csv(value)
+        return split_csv(value)
 
     @field_validator("TIMEZONE")
     @classmethod
@@ -359,7 +306,7 @@ class Settings(BaseSettings):
         """Return the 32-byte seed of TICKET_SIGNING_KEY, or None to use the database's."""
         if self.TICKET_SIGNING_KEY is None:
             return None
-        return _seed(self.TICKET_SIGNING_KEY.get_secret_value())
+        return seed_bytes(self.TICKET_SIGNING_KEY.get_secret_value())
 
     @property
     def is_sqlite(self) -> bool:
