@@ -257,11 +257,13 @@ async def test_checkouts_cut_short_at_the_deadline_are_canceled_and_let_go(
     tmp_path: Path, telegram: FakeTelegramAPI, live_yookassa: FakeYooKassa
 ) -> None:
     run = await _sigterm_during_burst(
-        tmp_path, telegram, live_yookassa, grace=1, yookassa_seconds=5
+        tmp_path, telegram, live_yookassa, grace=1, yookassa_seconds=12
     )
     assert run.returncode == 0, run.output
-    # The cut-short YooKassa calls (5 s) are not waited for.
-    assert run.stop_seconds < 1 + 2.5, run.output
+    # The cut-short YooKassa calls (12 s) are not waited for: the stop takes the grace and the
+    # process's own shutdown, which on a loaded 2-core CI machine took up to 4.4 s (the limit
+    # was once 3.5 s and tripped there), never the 12 s the calls would.
+    assert run.stop_seconds < 1 + 6, run.output
     assert "exiting without waiting for 8 YooKassa call(s) cut short" in run.output
     assert run.in_flight_at_signal == CUSTOMERS
     for answer in run.answers:
