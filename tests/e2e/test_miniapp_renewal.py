@@ -205,6 +205,11 @@ async def test_turn_off_on_again_and_forget_the_card(http: httpx.AsyncClient, sh
     assert fields_of(await http.post(switch, json={"on": True}, headers=alice)) == ["termsVersion"]
     assert fields_of(await http.post(switch, json={"on": "yes"}, headers=alice)) == ["on"]
     terms = await _get(http, "/api/v2/app/renewal-terms?plan=monthly&resume=true", alice)
+    stale = await http.post(
+        switch, json={"on": True, "termsVersion": "renew-terms-v0"}, headers=alice
+    )
+    assert stale.status_code == 409, stale.text
+    assert (await _subscription(http, alice))["autoRenew"]["on"] is False
     sub = await _subscription(http, alice)
     assert _instant(terms["nextChargeAt"]) == _instant(sub["expiresAt"]) - timedelta(days=1)
     on = await http.post(switch, json={"on": True, "termsVersion": terms["version"]}, headers=alice)
@@ -241,6 +246,20 @@ async def test_turning_on_a_one_off_subscription_needs_a_saved_card(
         headers=alice,
     )
     assert on.status_code == 409, on.text
+    assert (await _subscription(http, alice))["autoRenew"]["on"] is False
+
+
+async def test_an_ended_subscription_is_not_turned_back_on(
+    http: httpx.AsyncClient, shop: Shop
+) -> None:
+    alice = await login(http, shop, ALICE)
+    await _buy(http, shop, alice, auto_renew=True)
+    switch = "/api/v2/app/subscription/auto-renew"
+    assert (await http.post(switch, json={"on": False}, headers=alice)).status_code == 200
+    clock(shop).advance(days=31)
+    on = await http.post(switch, json={"on": True, "termsVersion": TERMS_VERSION}, headers=alice)
+    assert on.status_code == 409, on.text
+    assert "ended" in on.json()["message"]
     assert (await _subscription(http, alice))["autoRenew"]["on"] is False
 
 
