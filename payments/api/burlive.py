@@ -24,6 +24,8 @@ from payments.checkout.errors import CheckoutError, UnknownProduct
 from payments.fulfilment import Outcome
 from payments.pricing import is_test_user
 from payments.sessions import NotFound
+from payments.subscriptions.consent import AutoRenewConsent
+from payments.subscriptions.terms import TERMS_VERSION
 from payments.types import PaymentStatus
 
 log = logging.getLogger(__name__)
@@ -181,20 +183,28 @@ async def create_test_user(body: TestUserIn, principal: OptionalPrincipal, api: 
     responses={
         **ERRORS,
         **BAD_BODY,
+        409: {"model": ErrorOut, "description": "`termsVersion` is not the current terms"},
         429: {"model": ErrorOut, "description": "Too many unfinished payments; see Retry-After"},
         503: {"model": ErrorOut, "description": "YooKassa did not answer; nothing was charged"},
     },
     summary="Create a subscription payment for the token's user",
     description=(
         "The price comes from the user's cohort (test users pay 10.00). The user is the "
-        "token's subject: a `userId` in the body is ignored."
+        "token's subject: a `userId` in the body is ignored. With `autoRenew` (and the "
+        "`termsVersion` shown), the consent is stored (channel `miniapp`) and YooKassa saves "
+        "the card for renewals."
     ),
 )
 async def create_payment(body: CreateIn, principal: CurrentPrincipal, api: Ctx) -> CreateOut:
     """Start a subscription payment and return the YooKassa page to send the user to."""
+    consent = _consent(body.autoRenew, body.termsVersion)
     try:
         result = await api.checkout.start_subscription(
-            principal.user_id, body.product, return_url=body.returnUrl, source="api"
+            principal.user_id,
+            body.product,
+            return_url=body.returnUrl,
+            source="api",
+            auto_renew=consent,
         )
     except UnknownProduct:
         plans = ", ".join(p.code for p in api.catalog.rouble_plans)
@@ -202,6 +212,17 @@ async def create_payment(body: CreateIn, principal: CurrentPrincipal, api: Ctx) 
     except CheckoutError as exc:
         raise checkout_failure(exc) from None
     return CreateOut(paymentUrl=result.confirmation_url, paymentId=result.provider_id)
+
+
+def _consent(auto_renew: bool, terms_version: str | None) -> AutoRenewConsent | None:
+    """Return the auto-renewal consent a purchase carries: the current terms, from the app."""
+    if not auto_renew:
+        return None
+    if not terms_version:
+        raise invalid("termsVersion", "required with autoRenew: the version of the terms shown")
+    if terms_version != TERMS_VERSION:
+        raise ApiError(409, "The auto-renewal terms have changed; show them again")
+    return AutoRenewConsent(text_version=TERMS_VERSION, channel="miniapp")
 
 
 @router.get(

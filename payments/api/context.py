@@ -16,6 +16,8 @@ from payments.checkout.flow import Checkout
 from payments.fulfilment import Fulfilment
 from payments.ports import Clock
 from payments.sessions import Sessions
+from payments.subscriptions.consent import AutoRenewal
+from payments.subscriptions.renewal import Renewals
 from payments.tickets.rules import Availability, TicketRules
 from payments.tickets.signing import TicketSigner
 
@@ -48,6 +50,9 @@ class ApiContext:
     # The gate (payments/api/gate.py): check-ins, and the key the scanner checks QRs with.
     checkins: CheckIns
     signer: TicketSigner
+    # Auto-renewal: its terms and next charge (renewals), the customer's switches.
+    renewals: Renewals
+    auto_renewal: AutoRenewal
 
 
 def context(request: Request) -> ApiContext:

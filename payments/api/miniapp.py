@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Query, Request
 
 from payments import i18n
-from payments.api import miniapp_owned
+from payments.api import miniapp_owned, miniapp_renewal
 from payments.api.auth import CurrentPrincipal, is_staff
 from payments.api.context import ApiContext
 from payments.api.errors import invalid
@@ -196,3 +196,4 @@ def setup(app: FastAPI) -> None:
     """Add the Mini App's storefront routes."""
     app.include_router(router)
     app.include_router(miniapp_owned.router)
+    app.include_router(miniapp_renewal.router)

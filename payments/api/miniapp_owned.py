@@ -19,6 +19,7 @@ from payments.api.auth import CurrentPrincipal
 from payments.api.context import ApiContext, iso
 from payments.api.errors import ApiError
 from payments.api.miniapp_common import ERRORS, NOT_YOURS, PREFIX, TAG, Ctx, customer, language
+from payments.api.miniapp_renewal import auto_renew_of
 from payments.api.miniapp_schemas import (
     CanceledOut,
     OrderItemOut,
@@ -203,6 +204,7 @@ async def ticket_qr(
     response_model=SubscriptionEnvelope,
     responses=ERRORS,
     summary="The customer's subscription (null if they never had one)",
+    description="`autoRenew`: on or off, the saved card, and while on the coming charge.",
 )
 async def subscription(principal: CurrentPrincipal, api: Ctx) -> SubscriptionEnvelope:
     """Return the caller's subscription as /my shows it."""
@@ -221,5 +223,6 @@ async def subscription(principal: CurrentPrincipal, api: Ctx) -> SubscriptionEnv
             starts_at=iso(sub.starts_at) or "",
             expires_at=iso(sub.expires_at) or "",
             days_left=max(0, math.ceil(left / 86_400)),
+            auto_renew=await auto_renew_of(api, sub),
         )
     )

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from payments.api.miniapp_renewal_schemas import AutoRenewOut
+
 Language = Literal["ru", "en"]
 DayReason = Literal["past", "closed_weekday", "beyond_window", "sold_out", "closed"]
 SlotReason = Literal["started", "sold_out", "closed"]
@@ -191,6 +193,7 @@ class SubscriptionOut(_Out):
     starts_at: str = Field(examples=["2026-11-01T10:15:00Z"])
     expires_at: str = Field(examples=["2026-12-01T10:15:00Z"])
     days_left: int = Field(examples=[12], description="Whole days until it ends; 0 once ended")
+    auto_renew: AutoRenewOut
 
 
 class SubscriptionEnvelope(_Out):

@@ -80,6 +80,8 @@ def create_http_app(
         sandbox=sandbox,
         checkins=payments.admin.checkin,
         signer=payments.signer,
+        renewals=payments.renewals,
+        auto_renewal=payments.auto_renewal,
     )
     setup(app, api)
     setup_miniapp(app)

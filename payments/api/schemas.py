@@ -294,6 +294,19 @@ class CreateIn(_Body):
         description="Ignored: the description is built from the catalog so it always "
         "matches the price.",
     )
+    autoRenew: bool = Field(  # noqa: N815
+        default=False,
+        description="The customer turned auto-renewal on and saw the terms "
+        "(`/api/v2/app/renewal-terms`): the consent is stored and YooKassa is asked to save "
+        "the card. Off: a one-off purchase.",
+    )
+    termsVersion: str | None = Field(  # noqa: N815
+        default=None,
+        max_length=32,
+        description="The `version` of the terms shown; required with `autoRenew`. An old "
+        "version is refused (409): the terms changed, show them again.",
+        examples=["renew-terms-v1"],
+    )
 
 
 class CreateOut(BaseModel):

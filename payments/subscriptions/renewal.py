@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import Payment, Renewal, Subscription, User
 from db.repositories import payments as payments_repo
 from db.repositories.dialect import insert_for_dialect
-from payments.catalog import Catalog
+from payments.catalog import Catalog, Plan
 from payments.checkout.draft import CheckoutConfig, add_pending_payment, receipt_contact
 from payments.checkout.flow import new_payment_id
 from payments.fulfilment import Fulfilment
@@ -33,6 +33,7 @@ from payments.pricing import is_test_user, plan_description
 from payments.receipts import single_line
 from payments.subscriptions.outcomes import RENEWAL_KEY
 from payments.subscriptions.quotes import quote_plan
+from payments.subscriptions.terms import RenewalTerms, terms_for
 from payments.types import PaymentKind, PaymentRequest, PaymentStatus
 from payments.yookassa.gateway import GatewayRejected, GatewayUnavailable
 
@@ -88,6 +89,25 @@ class Renewals:
         self._clock = clock
         self._checkout = checkout
         self._config = config
+
+    @property
+    def lead(self) -> timedelta:
+        """How long before a period ends its renewal is charged."""
+        return self._config.lead
+
+    async def terms(self, user_id: str, plan: Plan, *, resume: bool) -> RenewalTerms:
+        """Return the terms of auto-renewing `plan`: bought now, or turned back on (`resume`)."""
+        async with self._sessionmaker() as session:
+            return await terms_for(
+                session,
+                user_id,
+                plan,
+                catalog=self._catalog,
+                config=self._checkout,
+                now=self._clock.now(),
+                lead=self._config.lead,
+                resume=resume,
+            )
 
     async def run(self) -> RenewalReport:
         """Write the renewals whose notice is due, then charge those whose time has come."""

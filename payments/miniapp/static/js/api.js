@@ -46,6 +46,10 @@ export class Api {
     return this.#send("POST", path, { body });
   }
 
+  delete(path) {
+    return this.#send("DELETE", path);
+  }
+
   /** Fetch an image (or any file) with the bearer header; return it as a Blob. */
   async blob(path) {
     const response = await this.#fetch("GET", path, {});

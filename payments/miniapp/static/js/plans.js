@@ -1,8 +1,11 @@
 // Subscription plans at this customer's prices (what /api/v2/payments/create will charge), with
-// what the price is ("price for new customers"); bought through Telegram's MainButton.
+// what the price is ("price for new customers"); bought through Telegram's MainButton. The
+// "Автопродление" toggle (off by default) shows the terms before the pay button and sends the
+// consent with the purchase; the subscription shows its auto-renewal and switches (renewal.js).
 
 import { formatDay, formatMoney } from "./i18n.js";
 import { returnUrl, watchPayment } from "./pay.js";
+import { renewalCard, renewalToggle } from "./renewal.js";
 import { errorView, h, replace } from "./ui.js";
 
 export async function mount(root, app) {
@@ -19,6 +22,14 @@ export async function mount(root, app) {
     return () => {};
   }
   const problem = h("div", { class: "problem" });
+  const toggle = renewalToggle(app, () => payButton());
+  let said = null;
+
+  function updated(next, text) {
+    subscription = next;
+    said = text;
+    render();
+  }
 
   function current() {
     if (!subscription || subscription.status !== "active") return h("p", { class: "hint subscription none", text: t("app-sub-none") });
@@ -27,6 +38,8 @@ export async function mount(root, app) {
       { class: "card subscription active" },
       h("div", { class: "ok", text: t("app-sub-active", { title: subscription.title, date: formatDay(lang, subscription.expiresAt.slice(0, 10), { day: "numeric", month: "long", year: "numeric" }) }) }),
       h("div", { class: "hint", text: t("app-sub-days-left", { days: subscription.daysLeft }) }),
+      renewalCard(app, subscription, updated),
+      said ? h("div", { class: "notice renew-said", role: "status", text: said }) : null,
     );
   }
 
@@ -58,14 +71,22 @@ export async function mount(root, app) {
       current(),
       catalog.plans.length ? h("p", { class: "hint", text: t("app-plan-pick") }) : h("p", { class: "hint", text: t("app-plans-none") }),
       cards,
+      catalog.plans.length ? toggle.element : null,
       problem,
     );
-    if (chosen) app.mainButton.show(t("app-pay", { amount: formatMoney(lang, chosen.price) }), pay);
+    payButton();
+  }
+
+  /** The pay button: once a plan is chosen, and with auto-renewal on once its terms are shown. */
+  function payButton() {
+    if (chosen && !toggle.waiting) app.mainButton.show(t("app-pay", { amount: formatMoney(lang, chosen.price) }), pay);
     else app.mainButton.hide();
   }
 
   function choose(plan) {
     chosen = plan;
+    said = null;
+    toggle.update(plan);
     app.tg.HapticFeedback?.selectionChanged();
     replace(problem);
     render();
@@ -75,7 +96,7 @@ export async function mount(root, app) {
     app.mainButton.busy(true);
     let created;
     try {
-      created = await api.post("/api/v2/payments/create", { product: chosen.code, returnUrl: returnUrl() });
+      created = await api.post("/api/v2/payments/create", { product: chosen.code, returnUrl: returnUrl(), ...toggle.consent() });
     } catch (failure) {
       app.mainButton.busy(false);
       replace(problem, errorView(t, failure));
@@ -94,6 +115,7 @@ export async function mount(root, app) {
   async function back() {
     stopWatching?.();
     stopWatching = null;
+    said = null;
     try {
       ({ subscription } = await api.get("/api/v2/app/subscription"));
     } catch {
