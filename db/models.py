@@ -31,8 +31,17 @@ SUBSCRIPTION_STATUSES = ("active", "expired")
 ORDER_STATUSES = ("pending", "paid", "canceled", "refunded")
 REFUND_STATUSES = ("pending", "succeeded", "canceled")
 # A renewal of one period: waiting for its time, being charged, waiting for a retry, paid,
-# given up (retries exhausted), or stopped (auto-renewal turned off, or the card unusable).
-RENEWAL_STATUSES = ("scheduled", "charging", "retry", "succeeded", "failed", "stopped")
+# given up (retries exhausted), stopped (auto-renewal turned off, or the card unusable), or
+# superseded (the period was bought meanwhile, by hand or with a new card).
+RENEWAL_STATUSES = (
+    "scheduled",
+    "charging",
+    "retry",
+    "succeeded",
+    "failed",
+    "stopped",
+    "superseded",
+)
 CONSENT_CHANNELS = ("bot", "miniapp", "api")
 
 

@@ -213,8 +213,10 @@ class Renewals:
     async def _claim(self, renewal_id: int) -> str | None:
         """Claim the renewal's next attempt and write its pending payment; None if lost.
 
-        The UPDATE requires the row unchanged since it was read and auto-renewal still on
-        with the same method, so a second worker, or the customer turning it off, wins.
+        The UPDATE requires the row unchanged since it was read, auto-renewal still on with the
+        same method, and the subscription still ending where this renewal starts: a second
+        worker, the customer turning it off, or a period bought meanwhile (by hand, or with a
+        new card) wins. A renewal whose period was bought meanwhile is marked superseded.
         """
         now = self._clock.now()
         async with self._sessionmaker.begin() as session:
@@ -222,14 +224,22 @@ class Renewals:
             if row is None or row.status not in ("scheduled", "retry"):
                 return None
             found = await session.execute(
-                select(Subscription.renew_method_id, User)
+                select(Subscription.renew_method_id, Subscription.expires_at, User)
                 .join(User, User.id == Subscription.user_id)
                 .where(Subscription.id == row.subscription_id, Subscription.auto_renew.is_(True))
             )
             current = found.one_or_none()
             if current is None or current[0] is None:
                 return None
-            method_id, user = current
+            method_id, expires_at, user = current
+            if expires_at != row.period_start:
+                await session.execute(
+                    update(Renewal)
+                    .where(Renewal.id == row.id, Renewal.status == row.status)
+                    .values(status="superseded", last_reason="period_bought", updated_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                return None
             attempt = row.attempts + 1
             payment_id = new_payment_id()
             plan = self._catalog.plan(row.plan_code)
@@ -258,6 +268,7 @@ class Renewals:
                         Subscription.id == row.subscription_id,
                         Subscription.auto_renew.is_(True),
                         Subscription.renew_method_id == method_id,
+                        Subscription.expires_at == row.period_start,
                     ),
                 )
                 .values(status="charging", attempts=attempt, updated_at=now)

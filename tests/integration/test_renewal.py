@@ -411,3 +411,31 @@ async def test_a_sweep_that_read_the_renewal_before_the_turn_off_does_not_charge
             select(func.count()).select_from(Payment).where(Payment.source == "renewal")
         )
     assert count.scalar_one() == 0
+
+
+async def test_a_period_bought_in_the_notice_window_is_not_charged_again(shop: Shop) -> None:
+    """A customer who pays the next month by hand (or with a new card) while a renewal waits is
+    not charged for that month again: the waiting renewal is superseded, the next one is due
+    at the new end, and it is charged once."""
+    await buy(shop, "509", auto_renew=True)
+    ends = (await subscription(shop, "509")).expires_at
+    shop.clock.set(ends - timedelta(days=2))
+    await shop.renewals.run()
+    [waiting] = await renewals_of(shop)
+    assert waiting.status == "scheduled"
+    bought = await shop.checkout.start_subscription(
+        "509", "monthly", return_url="https://t.me/x", auto_renew=None
+    )
+    await shop.fake.pay(bought.provider_id)
+    await shop.fulfilment.refresh(bought.payment_id, source="webhook")
+    new_end = (await subscription(shop, "509")).expires_at
+    assert new_end == ends + timedelta(days=30)
+    shop.clock.set(ends - timedelta(hours=23))  # the old charge time
+    await shop.renewals.run()
+    assert charges(shop) == []
+    [superseded, *later] = await renewals_of(shop)
+    assert (superseded.status, later) == ("superseded", [])
+    await at_charge_time(shop, "509")  # the new end's charge time
+    await shop.renewals.run()
+    assert len(charges(shop)) == 1
+    assert (await subscription(shop, "509")).expires_at == new_end + timedelta(days=30)

@@ -83,7 +83,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "status IN ('scheduled', 'charging', 'retry', 'succeeded', 'failed', 'stopped')",
+            "status IN ('scheduled', 'charging', 'retry', 'succeeded', 'failed', 'stopped', "
+            "'superseded')",
             name=op.f("ck_renewals_status_known"),
         ),
         sa.CheckConstraint("amount > 0", name=op.f("ck_renewals_amount_positive")),
