@@ -166,7 +166,9 @@ async def bare_endpoint() -> AsyncIterator[str]:
     async def hook() -> dict[str, bool]:
         return {"success": True}
 
-    sock = socket.socket()
+    # As payments/api/server.bind_socket: IPPROTO_TCP so asyncio sets TCP_NODELAY on each
+    # connection, or the reference itself waits for delayed ACKs on kept-alive connections.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     sock.listen(1024)
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
