@@ -435,3 +435,7 @@ class ServiceKey(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Registered on the same metadata; kept in its own module (this one is long enough).
+from db.models_outbox import OutboxMessage  # noqa: E402, F401
