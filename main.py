@@ -26,6 +26,7 @@ from payments.compose import PaymentsConfig, YooKassaAccount, create_payments
 from payments.jobs import create_scheduler
 from payments.logs import configure_logging
 from payments.mailer import SmtpConfig
+from payments.outbox.lane import SendingLane
 from payments.ports import Clock, SystemClock
 from payments.process import leave_stuck_calls, settle_heap
 from payments.subscriptions.outcomes import RenewalPolicy
@@ -71,11 +72,23 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         signer=signer,
     )
 
+    # ---- the sending lane: every outbox message goes out through it ----
+    lane = SendingLane(sessionmaker)
+
     # ---- bot ----
     telegram: Telegram | None = None
+    broadcasts: Broadcasts | None = None
     if bot is None:
         log.warning("bot: OFF because BOT_TOKEN is unset; the HTTP API and scheduler still run")
     else:
+        broadcasts = Broadcasts(
+            bot=bot,
+            # The lane's own Bot: a 429 goes back to the lane, which puts back that one row.
+            sender=create_bot(token, settings.TELEGRAM_API_BASE, wait_on_429=False),
+            broadcaster=payments.admin.broadcaster,
+            spend=lane.spend,
+        )
+        broadcasts.register(lane)
         config = TelegramConfig(
             api_base=settings.TELEGRAM_API_BASE,
             redis_url=settings.REDIS_URL,
@@ -103,7 +116,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             admin=payments.admin,
             stars=payments.stars,
             auto_renewal=payments.auto_renewal,
-            broadcasts=Broadcasts(bot=bot, broadcaster=payments.admin.broadcaster),
+            broadcasts=broadcasts,
         )
 
     # ---- HTTP ----
@@ -142,6 +155,8 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         http=http,
         app=app,
         scheduler=scheduler,
+        lane=lane,
+        broadcasts=broadcasts,
     )
 
 

@@ -10,11 +10,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.broadcast import Broadcasts
 from bot.runner import Telegram
 from db.database import Database
 from payments.api.server import HttpServer
 from payments.catalog import Catalog
 from payments.compose import Payments
+from payments.outbox.lane import SendingLane
 from payments.ports import Clock
 from payments.shutdown import SETTLE_SECONDS, JobWatch, drain_jobs, finish
 from settings import Settings
@@ -35,6 +37,10 @@ class Service:
     http: HttpServer
     app: FastAPI
     scheduler: AsyncIOScheduler
+    # The outbox's sending lane; None: this instance sends nothing (web-only role).
+    lane: SendingLane | None = None
+    # The watchers of broadcasts' progress messages (with a bot only).
+    broadcasts: Broadcasts | None = None
     _job_watch: JobWatch | None = None
 
     @property
@@ -59,6 +65,11 @@ class Service:
         self.http.start(self.app, grace_seconds=grace, access_log=access_log)
         if self.telegram is not None:
             await self.telegram.start()
+        if self.lane is not None:
+            self.lane.start()
+        if self.broadcasts is not None:
+            # Broadcasts a restart interrupted: the lane goes on with their pending messages.
+            await self.broadcasts.resume()
         self._job_watch = JobWatch(self.scheduler)
         self.scheduler.start()
         log.info("scheduler: started with %d jobs", len(self.scheduler.get_jobs()))
@@ -97,6 +108,12 @@ class Service:
         # Let cut-short work let go of what it holds (seats), then close, the database last.
         await self.http.settle(SETTLE_SECONDS)
         await self.payments.checkout.settle(SETTLE_SECONDS)
+        if self.broadcasts is not None:
+            await self.broadcasts.close()
+        if self.lane is not None:
+            await self.lane.stop(SETTLE_SECONDS)
+        if self.broadcasts is not None:
+            await self.broadcasts.close_sender()
         await self.payments.close()
         if self.telegram is not None:
             await self.telegram.close()

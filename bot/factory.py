@@ -82,10 +82,15 @@ class PinnedResponseSession(AiohttpSession):
         return super().check_response(bot, method, status_code, content)
 
 
-def create_bot(token: str, api_base: str) -> Bot:
-    """Create the Bot against the Bot API server at `api_base`."""
+def create_bot(token: str, api_base: str, *, wait_on_429: bool = True) -> Bot:
+    """Create the Bot against the Bot API server at `api_base`.
+
+    `wait_on_429=False` gives the sending lane's Bot: a 429 reaches the deliverer at once, and
+    the lane puts back only that message instead of a delivery sleeping outside the budget.
+    """
     session = PinnedResponseSession(api=TelegramAPIServer.from_base(api_base))
-    session.middleware(RetryAfterMiddleware())
+    if wait_on_429:
+        session.middleware(RetryAfterMiddleware())
     return Bot(
         token,
         session=session,

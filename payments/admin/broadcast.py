@@ -26,7 +26,7 @@ from db.models import AuditLog, User
 from db.models_outbox import OutboxMessage
 from db.repositories import audit as audit_repo
 from payments.admin import audit
-from payments.outbox.store import PRIORITY_BROADCAST, enqueue_many
+from payments.outbox.store import CHANNEL_TELEGRAM, PRIORITY_BROADCAST, enqueue_many
 from payments.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -187,20 +187,17 @@ class Broadcaster:
             assert entry is not None  # noqa: S101 - it just moved
             text = str(entry.args["text"])
             chats = await _audience(session, exclude=entry.admin_id)
-            now = self._clock.now()
             inserted = await enqueue_many(
                 session,
                 [
                     {
                         "kind": KIND_BROADCAST,
-                        "channel": "telegram",
+                        "channel": CHANNEL_TELEGRAM,
                         "chat_id": chat,
                         "priority": PRIORITY_BROADCAST,
                         "payload": {"text": text},
                         "dedupe_key": f"bc:{draft_id}:{chat}",
                         "broadcast_id": draft_id,
-                        "not_before": now,
-                        "created_at": now,
                     }
                     for chat in chats
                 ],
@@ -234,8 +231,9 @@ class Broadcaster:
     async def request_stop(self, admin_id: int, draft_id: int) -> bool:
         """Stop a running broadcast from any instance: its undelivered rows are canceled.
 
-        A message being delivered right now finishes; every other one stays unsent. Rows held
-        by an instance that died (lease over) are canceled too, so nobody takes them over.
+        A message being delivered right now finishes; every other one stays unsent: pending
+        rows (and rows held by an instance that died, lease over) are canceled here, and rows a
+        lane holds claimed are given up by the deliverer, which asks `still_sending` first.
         """
         async with self._sessionmaker.begin() as session:
             if not await self._move(
@@ -271,41 +269,47 @@ class Broadcaster:
         return (await self._read(draft_id))[0]
 
     async def _read(self, draft_id: int) -> tuple[BroadcastProgress, str | None]:
-        blocked = OutboxMessage.last_error == BLOCKED_ERROR
+        # last_error tells a blocked recipient and a row stopped by an admin from the rest; on
+        # a delivered row it says why it had to be tried again (a 429, a network error).
+        why = case(
+            (OutboxMessage.last_error == BLOCKED_ERROR, BLOCKED_ERROR),
+            (OutboxMessage.last_error == STOPPED_ERROR, STOPPED_ERROR),
+            (OutboxMessage.last_error.is_not(None), "retried"),
+            else_="",
+        ).label("why")
         query = (
-            select(
-                OutboxMessage.status,
-                case((blocked, 1), else_=0).label("blocked"),
-                func.count(),
-                func.coalesce(func.sum(OutboxMessage.attempts), 0),
-            )
+            select(OutboxMessage.status, why, func.count())
             .where(OutboxMessage.broadcast_id == draft_id)
-            .group_by(OutboxMessage.status, "blocked")
+            .group_by(OutboxMessage.status, why)
         )
         async with self._sessionmaker() as session:
             rows = (await session.execute(query)).all()
-            result = (
-                await session.execute(select(AuditLog.result).where(AuditLog.id == draft_id))
-            ).scalar_one_or_none()
+            result = await _state(session, draft_id)
         counts: dict[str, int] = {}
-        total = attempts = tried = 0
-        for status, is_blocked, count, tries in rows:
-            key = BLOCKED_ERROR if is_blocked else str(status)
-            counts[key] = counts.get(key, 0) + int(count)
+        total = retried = 0
+        for status, reason, count in rows:
             total += int(count)
-            attempts += int(tries)
-            if key in ("sent", "failed", BLOCKED_ERROR):
-                tried += int(count)
+            key = str(status)
+            if reason in (BLOCKED_ERROR, STOPPED_ERROR):
+                key = str(reason)  # failed or canceled: blocked, or stopped (never sent)
+            elif status == "sent" and reason == "retried":
+                retried += int(count)
+            counts[key] = counts.get(key, 0) + int(count)
         progress = BroadcastProgress(
             total=total,
             sent=counts.get("sent", 0),
             blocked=counts.get(BLOCKED_ERROR, 0),
             failed=counts.get("failed", 0),
-            waits=max(0, attempts - tried),
+            waits=retried,
             pending=counts.get("pending", 0) + counts.get("sending", 0),
             stopped=result == BROADCAST_STOPPING,
         )
         return progress, result
+
+    async def still_sending(self, draft_id: int) -> bool:
+        """Say whether a broadcast's messages may still go out (not stopped): one look-up."""
+        async with self._sessionmaker() as session:
+            return await _state(session, draft_id) == BROADCAST_SENDING
 
     async def finish(self, draft_id: int, final: BroadcastProgress) -> bool:
         """Record the outcome once (whichever watcher gets here first); return whether we did."""
@@ -362,6 +366,12 @@ class Broadcaster:
                 await sink.show(current)
                 shown = current
             await sleep(every)
+
+
+async def _state(session: AsyncSession, draft_id: int) -> str | None:
+    return (
+        await session.execute(select(AuditLog.result).where(AuditLog.id == draft_id))
+    ).scalar_one_or_none()
 
 
 async def _audience(session: AsyncSession, exclude: int | None) -> list[int]:
