@@ -78,7 +78,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     # ---- bot ----
     telegram: Telegram | None = None
     broadcasts: Broadcasts | None = None
-    if bot is None:
+    if bot is None or token is None:
         log.warning("bot: OFF because BOT_TOKEN is unset; the HTTP API and scheduler still run")
     else:
         broadcasts = Broadcasts(
