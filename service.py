@@ -36,6 +36,7 @@ class Service:
     app: FastAPI
     scheduler: AsyncIOScheduler
     _job_watch: JobWatch | None = None
+    _stopped: bool = False
 
     @property
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
@@ -82,6 +83,9 @@ class Service:
         SETTLE_SECONDS more to let go of what it holds (a cut-short checkout releases its
         seats) before the database closes.
         """
+        if self._stopped:
+            return
+        self._stopped = True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.SHUTDOWN_GRACE_SECONDS
         # Take no new work.

@@ -25,6 +25,7 @@ from aiogram.exceptions import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.factory import WAIT_ON_RETRY_AFTER
 from bot.notifier import TelegramNotifier, chat_id_of
 from payments.catalog import Catalog
 from payments.outbox.notes import NOTES, from_payload
@@ -109,6 +110,7 @@ class TelegramDelivery:
 
     def _deliverer(self, kind: str) -> Deliver:
         async def deliver(envelope: Envelope) -> Outcome:
+            WAIT_ON_RETRY_AFTER.set(False)  # this delivery's task only: the lane reschedules
             notifier = _Strict(
                 bot=cast(Bot, _PacedBot(self._bot, self._spend)),
                 catalog=self._catalog,

@@ -341,7 +341,8 @@ class Fulfilment:
                         payment.kind,
                         payment.order_id,
                     )
-                    await enqueue_note(session, note, dedupe_key=payment.id)
+                    # A payment given up on, revived and then released has two endings.
+                    await enqueue_note(session, note, dedupe_key=f"{payment.id}:{reason}")
             else:
                 current = await self._status(session, payment.id)
         if not moved:

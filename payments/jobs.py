@@ -208,7 +208,7 @@ class Jobs:
             note = PaymentCanceled(
                 recipient, row.id, CancelReason.EXPIRED.value, row.kind, row.order_id
             )
-            await enqueue_note(session, note, dedupe_key=row.id)
+            await enqueue_note(session, note, dedupe_key=f"{row.id}:{note.reason}")
 
     async def _expire_chunk(self, ids: list[str]) -> list[ExpiredRow]:
         """Cancel a chunk of overdue payments that are still pending; release their seats."""
