@@ -14,7 +14,13 @@ from datetime import timedelta
 
 from bot.broadcast import Broadcasts
 from bot.factory import create_bot
-from bot.runner import Telegram, TelegramConfig, create_notifier, create_telegram
+from bot.runner import (
+    Telegram,
+    TelegramConfig,
+    create_notifier,
+    create_telegram,
+    register_deliverers,
+)
 from bot.webapp import miniapp_url
 from db.database import DatabaseUnavailable, create_database
 from handlers import get_routers
@@ -26,7 +32,6 @@ from payments.compose import PaymentsConfig, YooKassaAccount, create_payments
 from payments.jobs import create_scheduler
 from payments.logs import configure_logging
 from payments.mailer import SmtpConfig
-from payments.outbox.lane import SendingLane
 from payments.ports import Clock, SystemClock
 from payments.process import leave_stuck_calls, settle_heap
 from payments.subscriptions.outcomes import RenewalPolicy
@@ -68,26 +73,19 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         reader=database.reader,
         catalog=catalog,
         clock=clock,
-        notifier=notifier,
         signer=signer,
     )
-
-    # ---- the sending lane: every outbox message goes out through it ----
-    lane = SendingLane(sessionmaker)
+    # Every message to customers goes through the outbox; the lane says them through the bot.
+    register_deliverers(payments.outbox, bot, catalog=catalog, tz=tz, sessionmaker=sessionmaker)
 
     # ---- bot ----
     telegram: Telegram | None = None
     broadcasts: Broadcasts | None = None
-    if bot is None or token is None:
+    if bot is None:
         log.warning("bot: OFF because BOT_TOKEN is unset; the HTTP API and scheduler still run")
     else:
-        broadcasts = Broadcasts(
-            bot=bot,
-            # The lane's own Bot: a 429 goes back to the lane, which puts back that one row.
-            sender=create_bot(token, settings.TELEGRAM_API_BASE, wait_on_429=False),
-            broadcaster=payments.admin.broadcaster,
-            spend=lane.spend,
-        )
+        lane = payments.outbox
+        broadcasts = Broadcasts(bot=bot, broadcaster=payments.admin.broadcaster, spend=lane.spend)
         broadcasts.register(lane)
         config = TelegramConfig(
             api_base=settings.TELEGRAM_API_BASE,
@@ -155,7 +153,6 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         http=http,
         app=app,
         scheduler=scheduler,
-        lane=lane,
         broadcasts=broadcasts,
     )
 
@@ -190,6 +187,7 @@ def _payments_config(settings: Settings, http: HttpServer) -> PaymentsConfig:
             test_user_ids=frozenset(settings.TEST_USER_IDS),
         ),
         renewal=RenewalConfig(lead=timedelta(hours=settings.RENEWAL_LEAD_HOURS)),
+        outbox_rate=settings.OUTBOX_RATE,
         renewal_policy=RenewalPolicy(
             retry_days=tuple(settings.RENEWAL_RETRY_DAYS),
             grace=timedelta(days=settings.RENEWAL_GRACE_DAYS),

@@ -16,7 +16,6 @@ from db.database import Database
 from payments.api.server import HttpServer
 from payments.catalog import Catalog
 from payments.compose import Payments
-from payments.outbox.lane import SendingLane
 from payments.ports import Clock
 from payments.shutdown import SETTLE_SECONDS, JobWatch, drain_jobs, finish
 from settings import Settings
@@ -37,11 +36,10 @@ class Service:
     http: HttpServer
     app: FastAPI
     scheduler: AsyncIOScheduler
-    # The outbox's sending lane; None: this instance sends nothing (web-only role).
-    lane: SendingLane | None = None
     # The watchers of broadcasts' progress messages (with a bot only).
     broadcasts: Broadcasts | None = None
     _job_watch: JobWatch | None = None
+    _stopped: bool = False
 
     @property
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
@@ -65,8 +63,11 @@ class Service:
         self.http.start(self.app, grace_seconds=grace, access_log=access_log)
         if self.telegram is not None:
             await self.telegram.start()
-        if self.lane is not None:
-            self.lane.start()
+        if self.settings.OUTBOX_SENDER:
+            self.payments.outbox.start()
+            log.info("outbox: sending lane %s started", self.payments.outbox.instance_id)
+        else:
+            log.info("outbox: OUTBOX_SENDER is off; this instance only writes messages")
         if self.broadcasts is not None:
             # Broadcasts a restart interrupted: the lane goes on with their pending messages.
             await self.broadcasts.resume()
@@ -88,6 +89,9 @@ class Service:
         SETTLE_SECONDS more to let go of what it holds (a cut-short checkout releases its
         seats) before the database closes.
         """
+        if self._stopped:
+            return
+        self._stopped = True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.SHUTDOWN_GRACE_SECONDS
         # Take no new work.
@@ -105,15 +109,13 @@ class Service:
         tasks = self.http.tasks + (self.telegram.tasks if self.telegram is not None else [])
         # uvicorn cancels its requests at the deadline itself; this is a second guard.
         await finish(tasks, max(deadline - loop.time(), 0) + SETTLE_SECONDS)
+        if self.broadcasts is not None:
+            await self.broadcasts.close()  # watched again after a restart
+        # What the drained work committed goes out now; what is left waits in the outbox.
+        await self.payments.outbox.stop(grace=min(max(deadline - loop.time(), 1.0), 5.0))
         # Let cut-short work let go of what it holds (seats), then close, the database last.
         await self.http.settle(SETTLE_SECONDS)
         await self.payments.checkout.settle(SETTLE_SECONDS)
-        if self.broadcasts is not None:
-            await self.broadcasts.close()
-        if self.lane is not None:
-            await self.lane.stop(SETTLE_SECONDS)
-        if self.broadcasts is not None:
-            await self.broadcasts.close_sender()
         await self.payments.close()
         if self.telegram is not None:
             await self.telegram.close()

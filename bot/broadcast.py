@@ -14,16 +14,11 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
 from bot import keyboards
+from bot.factory import WAIT_ON_RETRY_AFTER
+from bot.outbox_delivery import outcome_of
 from bot.texts import t
 from payments.admin.broadcast import (
     KIND_BROADCAST,
@@ -34,19 +29,10 @@ from payments.admin.broadcast import (
     ProgressSpot,
 )
 from payments.outbox.lane import SendingLane
-from payments.outbox.outcomes import (
-    Blocked,
-    Deliver,
-    Envelope,
-    GiveUp,
-    Outcome,
-    RetryLater,
-    Sent,
-)
+from payments.outbox.outcomes import Deliver, Envelope, GiveUp, Outcome, Sent
 
 log = logging.getLogger(__name__)
 
-TRANSIENT_WAIT_SECONDS = 1.0
 RECHECK_SECONDS = 0.5
 Spend = Callable[[], Awaitable[None]]
 
@@ -76,26 +62,25 @@ def broadcast_deliverer(
             return GiveUp("a broadcast row without a chat")
         if envelope.broadcast_id is not None and not await may_send(envelope.broadcast_id):
             return GiveUp(STOPPED_ERROR)
-        return await send_text(bot, envelope.chat_id, str(envelope.payload.get("text", "")))
+        text = str(envelope.payload.get("text", ""))
+        return await send_text(bot, envelope.chat_id, text, envelope.attempts)
 
     return deliver
 
 
-async def send_text(bot: Bot, chat_id: int, text: str) -> Outcome:
-    """Send `text` (HTML) to a chat and classify Telegram's answer."""
+async def send_text(bot: Bot, chat_id: int, text: str, attempts: int = 1) -> Outcome:
+    """Send `text` (HTML) to a chat and say what Telegram's answer means for the row.
+
+    A 429 comes straight back (the session's middleware does not sleep inside a delivery):
+    the lane puts back that one row for retry_after and goes on with the other chats.
+    """
+    WAIT_ON_RETRY_AFTER.set(False)  # this delivery's task only
     try:
         await bot.send_message(chat_id, text)
-    except TelegramRetryAfter as exc:
-        log.info("broadcast: 429 for chat %s, again in %ss", chat_id, exc.retry_after)
-        return RetryLater(float(exc.retry_after), "429 too many requests", rate_limited=True)
-    except TelegramForbiddenError:
-        return Blocked()
-    except (TelegramNetworkError, TelegramServerError) as exc:
-        log.warning("broadcast: chat %s not reached (%s); will retry", chat_id, exc)
-        return RetryLater(TRANSIENT_WAIT_SECONDS, f"not reached: {exc}")
     except TelegramAPIError as exc:
-        log.info("broadcast: chat %s refused: %s", chat_id, exc)
-        return GiveUp(f"refused: {exc}")
+        outcome = outcome_of(exc, attempts)
+        log.info("broadcast: chat %s: %s", chat_id, outcome)
+        return outcome
     return Sent()
 
 
@@ -176,17 +161,11 @@ class Broadcasts:
         *,
         bot: Bot,
         broadcaster: Broadcaster,
-        sender: Bot | None = None,
         every: float = WATCH_SECONDS,
         spend: Spend | None = None,
     ) -> None:
-        """Keep the bots and the broadcaster; `spend` counts progress edits in the lane's budget.
-
-        `sender` (closed with this object) sends the broadcast's messages: a Bot whose 429s reach
-        the deliverer (create_bot(wait_on_429=False)); `bot` edits the progress messages.
-        """
+        """Keep the bot and the broadcaster; `spend` counts progress edits in the lane's budget."""
         self._bot = bot
-        self._sender = sender
         self._broadcaster = broadcaster
         self._every = every
         self._spend = spend
@@ -194,8 +173,7 @@ class Broadcasts:
 
     def register(self, lane: SendingLane) -> None:
         """Deliver rows of kind "broadcast" through `lane`."""
-        sender = self._sender or self._bot
-        lane.register(KIND_BROADCAST, broadcast_deliverer(sender, self._broadcaster))
+        lane.register(KIND_BROADCAST, broadcast_deliverer(self._bot, self._broadcaster))
 
     def watch(self, draft_id: int, spot: ProgressSpot | None) -> None:
         """Watch a confirmed broadcast until it ends, editing its progress message."""
@@ -247,8 +225,3 @@ class Broadcasts:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def close_sender(self) -> None:
-        """Close the sender's session (after the lane stopped)."""
-        if self._sender is not None:
-            await self._sender.session.close()
