@@ -196,6 +196,7 @@ def create_payments(
     )
     admin = create_admin_console(
         sessionmaker=sessionmaker,
+        reader=reader,
         gateway=gateway,
         notifier=notifier,
         catalog=catalog,
