@@ -7,25 +7,23 @@ fresh temporary SQLite file, or into DATABASE_URL (a PostgreSQL database is empt
 give it a throw-away one, e.g. `scripts/with-services.sh sh -c '... "$TEST_DATABASE_URL"'`).
 Then the use-cases behind /stats and `/export 3660` run while `LoopProbe` measures the loop.
 
-Reusable parts (the bench imports them): `LoopProbe` (a task sleeping 10 ms, recording how late
-it wakes, and the process's RSS meanwhile), `seed_shop` (bulk INSERTs on either database) and
-`measure_reports` (both reports under the probe, one dict of figures).
+Reusable parts (the bench may import them): `tests/loop_probe.py`'s `LoopProbe` and `probed` (a
+task sleeping 10 ms, recording how late it wakes, and the process's RSS meanwhile), and here
+`seed_shop` (bulk INSERTs on either database) and `measure_reports` (both reports under the
+probe, one dict of figures).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import os
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert
@@ -40,85 +38,11 @@ from db.models import AuditLog, Order, Payment, Ticket, User  # noqa: E402
 from db.reader import Reader  # noqa: E402
 from payments.admin.export import MAX_EXPORT_DAYS, Export  # noqa: E402
 from payments.admin.figures import SalesFigures  # noqa: E402
+from tests.loop_probe import probed  # noqa: E402
 
 TZ = ZoneInfo("Europe/Moscow")
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-TICK = 0.010
 CHUNK = 5000
-
-
-def rss_bytes() -> int:
-    """Resident memory of this process now (Linux /proc)."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-class LoopProbe:
-    """A task that sleeps 10 ms at a time and records how late each wake-up comes.
-
-    `async with LoopProbe() as probe: ...` then `probe.worst` (seconds), `probe.p99`, and
-    `probe.peak_rss - probe.base_rss` (bytes the process grew by at most meanwhile).
-    """
-
-    def __init__(self, tick: float = TICK) -> None:
-        """Wake every `tick` seconds."""
-        self.tick = tick
-        self.lags: list[float] = []
-        self.base_rss = rss_bytes()
-        self.peak_rss = self.base_rss
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            before = loop.time()
-            await asyncio.sleep(self.tick)
-            self.lags.append(max(0.0, loop.time() - before - self.tick))
-            self.peak_rss = max(self.peak_rss, rss_bytes())
-
-    async def __aenter__(self) -> Self:
-        """Start probing."""
-        self.base_rss = rss_bytes()
-        self.peak_rss = self.base_rss
-        self._task = asyncio.create_task(self._run())
-        await asyncio.sleep(0)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Stop probing."""
-        assert self._task is not None  # noqa: S101 - entered
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-
-    @property
-    def worst(self) -> float:
-        """The latest wake-up, seconds past its time."""
-        return max(self.lags, default=0.0)
-
-    @property
-    def p99(self) -> float:
-        """The 99th percentile of lateness, seconds."""
-        ordered = sorted(self.lags)
-        return ordered[int(len(ordered) * 0.99)] if ordered else 0.0
-
-
-async def probed(work: Callable[[], Awaitable[Any]]) -> dict[str, float]:
-    """Run `work` under a LoopProbe; return seconds, worst/p99 lag (ms) and RSS growth (MB)."""
-    async with LoopProbe() as probe:
-        started = time.perf_counter()
-        await work()
-        seconds = time.perf_counter() - started
-    return {
-        "seconds": round(seconds, 2),
-        "worst_lag_ms": round(probe.worst * 1000, 1),
-        "p99_lag_ms": round(probe.p99 * 1000, 1),
-        "rss_growth_mb": round((probe.peak_rss - probe.base_rss) / 2**20, 1),
-    }
 
 
 async def seed_shop(engine: AsyncEngine, payments: int, *, now: datetime = NOW) -> None:
