@@ -4,7 +4,8 @@
 
 ROWS payments (default 200 000; a quarter as many users, 1.5 tickets per payment) go into a
 fresh temporary SQLite file, or into DATABASE_URL (a PostgreSQL database is emptied first, so
-give it a throw-away one, e.g. `scripts/with-services.sh sh -c '... "$TEST_DATABASE_URL"'`).
+give it a throw-away one, e.g. `scripts/with-services.sh sh -c '... "$TEST_DATABASE_URL"'`);
+ROWS 0 measures DATABASE_URL as it is.
 Then the use-cases behind /stats and `/export 3660` run while `LoopProbe` measures the loop.
 
 Reusable parts (the bench may import them): `tests/loop_probe.py`'s `LoopProbe` and `probed` (a
@@ -185,7 +186,8 @@ async def main(argv: list[str]) -> None:
         engine = create_engine(url)
         await upgrade(engine)
         started = time.perf_counter()
-        await seed_shop(engine, rows)
+        if rows:  # 0: measure the database as it is
+            await seed_shop(engine, rows)
         await engine.dispose()
         print(f"seeded {rows} payments in {time.perf_counter() - started:.1f} s ({url[:20]}…)")
         for name, figures in (await measure_reports(url)).items():

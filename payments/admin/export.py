@@ -97,8 +97,13 @@ class ExportFiles:
         self.remove()
 
 
+_FORMULA_FIRST = frozenset(CSV_FORMULA_STARTS)
+
+
 def csv_cell(value: object) -> str:
     """Render a CSV cell; text a spreadsheet would run as a formula gets a leading quote."""
+    if type(value) is str:  # most cells: the fast path, run for every cell of every row
+        return f"'{value}" if value[:1] in _FORMULA_FIRST else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -106,7 +111,7 @@ def csv_cell(value: object) -> str:
     if isinstance(value, Decimal):
         return wire(value)
     text = str(value)
-    return f"'{text}" if text.startswith(CSV_FORMULA_STARTS) else text
+    return f"'{text}" if text[:1] in _FORMULA_FIRST else text
 
 
 class CsvParts:
@@ -161,10 +166,19 @@ class CsvParts:
             self._file.close()
 
     def __call__(self, rows: Sequence[Any]) -> None:
-        """Append rows (called in a worker thread)."""
+        """Append rows (called in a worker thread): one encode per chunk, per row at a cut."""
         out = self._file or self._open()
-        for row in rows:
-            line = self._line(self._render(row))
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        render = self._render
+        self._writer.writerows(map(csv_cell, render(row)) for row in rows)
+        data = self._buffer.getvalue().encode()
+        if self._size + len(data) <= self._limit:
+            out.write(data)
+            self._size += len(data)
+            return
+        for row in rows:  # this chunk crosses the limit: cut between two rows
+            line = self._line(render(row))
             if self._size + len(line) > self._limit and self._size > len(self._head):
                 out = self._open()
             out.write(line)
