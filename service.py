@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.runner import Telegram
 from db.database import Database
+from payments.api.metrics_http import MetricsEndpoint
 from payments.api.server import HttpServer
 from payments.catalog import Catalog
 from payments.compose import Payments
@@ -35,6 +36,7 @@ class Service:
     http: HttpServer
     app: FastAPI
     scheduler: AsyncIOScheduler
+    metrics: MetricsEndpoint | None = None
     _job_watch: JobWatch | None = None
 
     @property
@@ -57,6 +59,8 @@ class Service:
         access_log = self.settings.LOG_LEVEL == "DEBUG"
         grace = self.settings.SHUTDOWN_GRACE_SECONDS
         self.http.start(self.app, grace_seconds=grace, access_log=access_log)
+        if self.metrics is not None:
+            self.metrics.start()
         if self.telegram is not None:
             await self.telegram.start()
         self._job_watch = JobWatch(self.scheduler)
@@ -101,5 +105,7 @@ class Service:
         if self.telegram is not None:
             await self.telegram.close()
         self.http.close()
+        if self.metrics is not None:
+            await self.metrics.stop()
         await self.database.close()
         log.info("stopped")

@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     HTTP_PORT: int = Field(default=8080, ge=0, le=65535)
     PUBLIC_BASE_URL: str = "http://127.0.0.1:8080"
     SHUTDOWN_GRACE_SECONDS: int = Field(default=25, ge=1, le=3600)
+    # Prometheus /metrics: a listener of its own (None: none), and optionally on the public port.
+    METRICS_HOST: str = "127.0.0.1"
+    METRICS_PORT: int | None = Field(default=None, ge=0, le=65535)
+    METRICS_PUBLIC: bool = False
 
     YOOKASSA_SHOP_ID: str | None = None
     YOOKASSA_SECRET_KEY: SecretStr | None = None
@@ -149,6 +153,7 @@ class Settings(BaseSettings):
         "SMTP_PASSWORD",
         "SMTP_FROM",
         "API_DOCS_ENABLED",
+        "METRICS_PORT",
         mode="before",
     )
     @classmethod

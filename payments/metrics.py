@@ -23,6 +23,8 @@ Series (all prefixed `zooticket_`):
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -55,6 +57,7 @@ __all__ = [
     "UPDATE_SECONDS",
     "WEBHOOKS",
     "DatabaseGauges",
+    "LoopLagMonitor",
     "render",
     "timed_job",
 ]
@@ -178,6 +181,39 @@ class DatabaseGauges:
                 OUTBOX_DEPTH.labels(status=status, priority=str(priority)).set(0)
         for status, priority, count in depth:
             OUTBOX_DEPTH.labels(status=status, priority=str(priority)).set(count)
+
+
+class LoopLagMonitor:
+    """A task that sleeps `interval` seconds over and over and records how late it woke.
+
+    Anything that holds the event loop (a long query on it, CPU work) shows as lag: the figure
+    every customer's update and every webhook waits on. One wake-up per interval, nothing more.
+    """
+
+    def __init__(self, interval: float = 0.25) -> None:
+        """Keep the sampling interval."""
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start sampling on the running loop."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="loop-lag")
+
+    async def stop(self) -> None:
+        """Stop sampling."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(self._interval)
+            WORST_LAG.observe(max(loop.time() - before - self._interval, 0.0))
 
 
 async def render(gauges: DatabaseGauges | None) -> bytes:
