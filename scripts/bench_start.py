@@ -113,6 +113,7 @@ async def service_once(folder: Path) -> tuple[float, float]:
             cwd=folder,  # no .env of the checkout
             env=service_env(fake, folder, port),
             stdin=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
         )
         try:
             while True:
@@ -145,6 +146,7 @@ async def bare_once() -> tuple[float, float]:
             fake.base_url,
             fake.token,
             stdin=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
         )
         try:
             await wait_until(lambda: bool(fake.calls("getUpdates")), 60)

@@ -25,7 +25,16 @@ LAZY = (
     "qrcode",  # ticket QR drawing: on the first ticket
     "PIL",
     "matplotlib",  # admin charts
+    "yookassa",  # the SDK and requests: on the gateway's first call
+    "requests",
 )
+# With a live shop's keys, the embedded sandbox is not loaded either.
+LIVE_LAZY = (*LAZY, "payments.yookassa.sandbox")
+LIVE_KEYS = {
+    "YOOKASSA_SHOP_ID": "123456",
+    "YOOKASSA_SECRET_KEY": "live_secret",
+    "YOOKASSA_API_URL": "http://127.0.0.1:9/v3",  # never called here
+}
 
 _PROBE = """
 import asyncio, json, sys
@@ -46,22 +55,23 @@ print(json.dumps(loaded))
 """
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
     env.update(
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'lazy.db'}",
         HTTP_PORT="0",
         LOG_LEVEL="ERROR",
         PYTHONPATH=str(ROOT),
+        **extra,
     )
     return env
 
 
-def _run(args: list[str], tmp_path: Path) -> str:
+def _run(args: list[str], tmp_path: Path, **extra: str) -> str:
     done = subprocess.run(  # noqa: S603 - our own interpreter
         [sys.executable, *args],
         cwd=tmp_path,  # no .env of the checkout
-        env=_env(tmp_path),
+        env=_env(tmp_path, **extra),
         capture_output=True,
         text=True,
         timeout=120,
@@ -72,11 +82,16 @@ def _run(args: list[str], tmp_path: Path) -> str:
 
 
 @pytest.mark.slow
-def test_import_main_and_a_restart_on_defaults_leave_rare_paths_unloaded(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("keys", "lazy"), [({}, LAZY), (LIVE_KEYS, LIVE_LAZY)], ids=["sandbox", "live-shop"]
+)
+def test_import_main_and_a_restart_leave_rare_paths_unloaded(
+    tmp_path: Path, keys: dict[str, str], lazy: tuple[str, ...]
+) -> None:
     _run(["-m", "db.migrate", f"sqlite+aiosqlite:///{tmp_path / 'lazy.db'}"], tmp_path)
-    tops = {name.split(".")[0] for name in LAZY}
+    tops = {name.split(".")[0] for name in lazy}
     probe = f"LAZY_TOPS = {sorted(tops)!r}\n" + _PROBE
-    loaded = json.loads(_run(["-c", probe], tmp_path).splitlines()[-1])
+    loaded = json.loads(_run(["-c", probe], tmp_path, **keys).splitlines()[-1])
     for stage in ("import", "started"):
-        unwanted = [m for m in loaded[stage] if any(m == n or m.startswith(n + ".") for n in LAZY)]
+        unwanted = [m for m in loaded[stage] if any(m == n or m.startswith(n + ".") for n in lazy)]
         assert unwanted == [], f"{stage}: {unwanted}"
