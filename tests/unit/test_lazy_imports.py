@@ -27,6 +27,7 @@ LAZY = (
     "matplotlib",  # admin charts
     "yookassa",  # the SDK and requests: on the gateway's first call
     "requests",
+    "jwt",  # Mini App tokens: on the first sign-in
 )
 # With a live shop's keys, the embedded sandbox is not loaded either.
 LIVE_LAZY = (*LAZY, "payments.yookassa.sandbox")
