@@ -24,6 +24,7 @@ from bot.runner import (
 from bot.webapp import miniapp_url
 from db.database import DatabaseUnavailable, create_database
 from handlers import get_routers
+from payments.api.metrics_http import METRICS_PATH, MetricsEndpoint
 from payments.api.routes import ApiConfig, create_http_app
 from payments.api.server import HttpServer, PortUnavailable
 from payments.catalog import CatalogError, load_catalog
@@ -32,6 +33,7 @@ from payments.compose import PaymentsConfig, YooKassaAccount, create_payments
 from payments.jobs import create_scheduler
 from payments.logs import configure_logging
 from payments.mailer import SmtpConfig
+from payments.metrics import DatabaseGauges
 from payments.ports import Clock, SystemClock
 from payments.process import leave_stuck_calls, settle_heap
 from payments.subscriptions.outcomes import RenewalPolicy
@@ -59,6 +61,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     except PortUnavailable as exc:
         raise ConfigError(f"HTTP_PORT: {exc}") from None
     sessionmaker, tz = database.sessionmaker, settings.tz
+    metrics = _metrics_endpoint(settings, DatabaseGauges(sessionmaker))
     signer = await load_signer(sessionmaker, settings.ticket_signing_seed, clock.now())
 
     # ---- payments ----
@@ -140,6 +143,8 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     )
     if telegram is not None:
         telegram.setup(app)  # Telegram's webhook route, in webhook mode
+    if metrics is not None and settings.METRICS_PUBLIC:
+        app.add_route(METRICS_PATH, metrics.answer, methods=["GET"], include_in_schema=False)
 
     # ---- scheduler ----
     scheduler = create_scheduler(payments.jobs, renewals=payments.renewals.run)
@@ -154,7 +159,18 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         app=app,
         scheduler=scheduler,
         broadcasts=broadcasts,
+        metrics=metrics,
     )
+
+
+def _metrics_endpoint(settings: Settings, gauges: DatabaseGauges) -> MetricsEndpoint | None:
+    """/metrics on its own listener (METRICS_PORT), the public port (METRICS_PUBLIC), or none."""
+    if settings.METRICS_PORT is not None:
+        try:
+            return MetricsEndpoint.bind(gauges, settings.METRICS_HOST, settings.METRICS_PORT)
+        except PortUnavailable as exc:
+            raise ConfigError(f"METRICS_PORT: {exc}") from None
+    return MetricsEndpoint(gauges) if settings.METRICS_PUBLIC else None
 
 
 def _public_base_url(settings: Settings, http: HttpServer) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.broadcast import Broadcasts
 from bot.runner import Telegram
 from db.database import Database
+from payments.api.metrics_http import MetricsEndpoint
 from payments.api.server import HttpServer
 from payments.catalog import Catalog
 from payments.compose import Payments
@@ -38,6 +39,7 @@ class Service:
     scheduler: AsyncIOScheduler
     # The watchers of broadcasts' progress messages (with a bot only).
     broadcasts: Broadcasts | None = None
+    metrics: MetricsEndpoint | None = None
     _job_watch: JobWatch | None = None
     _stopped: bool = False
 
@@ -61,6 +63,8 @@ class Service:
         access_log = self.settings.LOG_LEVEL == "DEBUG"
         grace = self.settings.SHUTDOWN_GRACE_SECONDS
         self.http.start(self.app, grace_seconds=grace, access_log=access_log)
+        if self.metrics is not None:
+            self.metrics.start()
         if self.telegram is not None:
             await self.telegram.start()
         if self.settings.OUTBOX_SENDER:
@@ -120,5 +124,7 @@ class Service:
         if self.telegram is not None:
             await self.telegram.close()
         self.http.close()
+        if self.metrics is not None:
+            await self.metrics.stop()
         await self.database.close()
         log.info("stopped")

@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     OUTBOX_RATE: float = Field(default=28.0, gt=0, le=1000)
     # Off: this instance only writes the outbox; other instances (with it on) send.
     OUTBOX_SENDER: bool = True
+    # Prometheus /metrics: a listener of its own (None: none), and optionally on the public port.
+    METRICS_HOST: str = "127.0.0.1"
+    METRICS_PORT: int | None = Field(default=None, ge=0, le=65535)
+    METRICS_PUBLIC: bool = False
 
     YOOKASSA_SHOP_ID: str | None = None
     YOOKASSA_SECRET_KEY: SecretStr | None = None
@@ -153,6 +157,7 @@ class Settings(BaseSettings):
         "SMTP_PASSWORD",
         "SMTP_FROM",
         "API_DOCS_ENABLED",
+        "METRICS_PORT",
         mode="before",
     )
     @classmethod

@@ -21,7 +21,7 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.isolation import ForgetfulEventIsolation
-from bot.middlewares import UserMiddleware
+from bot.middlewares import UpdateMetrics, UserMiddleware
 from bot.texts import DEFAULT, languages, t
 from bot.webapp import openable, set_menu_button
 from payments.ports import Clock
@@ -128,6 +128,7 @@ def create_dispatcher(
         shop_url=openable(webapp_url),
         **services,
     )
+    dispatcher.update.outer_middleware(UpdateMetrics())
     dispatcher.update.outer_middleware(
         UserMiddleware(
             sessionmaker, clock, admin_ids=admin_ids, test_ids=test_ids, staff_ids=staff_ids

@@ -10,11 +10,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.texts import lang_of
 from db.repositories.users import Profile, choose_language, upsert_users
+from payments.metrics import UPDATE_SECONDS, UPDATES
 from payments.ports import Clock
 from payments.pricing import is_test_user
 from payments.types import UserInfo
@@ -142,3 +144,22 @@ class UserMiddleware(BaseMiddleware):
         """Drop a user from the cache so their next update writes again."""
         for profile in [p for p in self._seen if p.id == user_id]:
             del self._seen[profile]
+
+
+class UpdateMetrics(BaseMiddleware):
+    """Count every update by result (handled, unhandled, error) and time its handling.
+
+    The outermost middleware, so the time covers the user upsert and the handler.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Time the update and count how it went."""
+        started = time.perf_counter()
+        result = "error"
+        try:
+            outcome = await handler(event, data)
+            result = "unhandled" if outcome is UNHANDLED else "handled"
+            return outcome
+        finally:
+            UPDATE_SECONDS.observe(time.perf_counter() - started)
+            UPDATES.labels(result=result).inc()

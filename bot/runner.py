@@ -6,12 +6,11 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.redis import RedisStorage
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,6 +25,9 @@ from payments.outbox.lane import SendingLane
 from payments.outbox.notes import note_deliverers
 from payments.ports import Clock, CustomerNotifier, LogNotifier
 from payments.shutdown import SETTLE_SECONDS, cancel_all
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -174,12 +176,17 @@ def create_telegram(
     """Create the Dispatcher (the services are the handlers' keyword arguments) and its intake."""
     storage: BaseStorage | None = None
     isolation: BaseEventIsolation | None = None
+    redis: Redis | None = None
     if config.redis_url:
+        # Imported only when configured: the Redis client costs start-up time and memory.
+        from aiogram.fsm.storage.redis import RedisStorage
+
         redis_storage = RedisStorage.from_url(
             config.redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True)
         )
         storage = redis_storage
         isolation = redis_storage.create_isolation()
+        redis = redis_storage.redis
         log.info("bot: FSM state in Redis, with per-user event isolation across instances")
     dispatcher = create_dispatcher(
         storage=storage,
@@ -195,7 +202,6 @@ def create_telegram(
     )
     webhook: TelegramWebhook | None = None
     if config.webhook_url:
-        redis = storage.redis if isinstance(storage, RedisStorage) else None
         webhook = TelegramWebhook(
             dispatcher=dispatcher,
             bot=bot,

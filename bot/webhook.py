@@ -8,7 +8,7 @@ import hmac
 import logging
 import secrets
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from aiogram import Bot, Dispatcher
@@ -16,10 +16,12 @@ from aiogram.types import Update
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import SecretStr, ValidationError
-from redis.asyncio import Redis
 
 from payments.api.limits import WEBHOOK_MAX_BODY_BYTES, allow_body
 from payments.shutdown import cancel_all
+
+if TYPE_CHECKING:  # the Redis client is imported only when REDIS_URL is set (bot/runner.py)
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 

@@ -6,17 +6,22 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import os
 import sys
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine, describe
+
+if TYPE_CHECKING:  # Alembic is imported only when there is something to migrate
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -27,6 +32,8 @@ def alembic_config(connection: Connection | None = None, *, url: str | None = No
     The URL goes into `attributes`, not the `sqlalchemy.url` option: an ini option would
     interpolate a `%` in the password.
     """
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -37,11 +44,70 @@ def alembic_config(connection: Connection | None = None, *, url: str | None = No
 
 
 def _upgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(connection), revision)
+
+
+def _assigned(tree: ast.Module, name: str) -> object:
+    """Return the literal a module assigns to `name` (annotated or not), or None."""
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign):
+            targets: list[ast.expr] = [node.target]
+            value = node.value
+        elif isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        else:
+            continue
+        if value is not None and any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            return ast.literal_eval(value)
+    return None
+
+
+@cache
+def head_revision() -> str | None:
+    """Return the one head of our migrations, read from the files without importing Alembic.
+
+    None when there is not exactly one head (a branch to merge): then Alembic decides.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+        revision = _assigned(tree, "revision")
+        if not isinstance(revision, str):
+            continue
+        revisions.add(revision)
+        down = _assigned(tree, "down_revision")
+        parents.update([down] if isinstance(down, str) else down or ())  # type: ignore[arg-type]
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+async def at_head(engine: AsyncEngine) -> bool:
+    """Say whether the database's schema is already at the migrations' one head.
+
+    One SELECT: a restart of a migrated service does not load Alembic (0.3 s, 9 MiB).
+    """
+    head = head_revision()
+    if head is None:
+        return False
+    try:
+        async with engine.connect() as connection:
+            stamped = (
+                (await connection.exec_driver_sql("SELECT version_num FROM alembic_version"))
+                .scalars()
+                .all()
+            )
+    except DBAPIError:  # no alembic_version table yet: a new database
+        return False
+    return list(stamped) == [head]
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Apply migrations up to a revision on the engine's database."""
+    if revision == "head" and await at_head(engine):
+        return
     async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Several instances may start at once: one migrates, the others wait for it.

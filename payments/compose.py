@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
@@ -23,6 +24,7 @@ from payments.checkout.flow import Checkout
 from payments.fulfilment import Fulfilment
 from payments.jobs import Jobs
 from payments.mailer import NoMailer, SmtpConfig, SmtpMailer
+from payments.metrics import count_outbox
 from payments.outbox.lane import DEFAULT_RATE, SendingLane
 from payments.outbox.notes import EMAIL_TICKETS, mail_deliverer
 from payments.ports import Clock, Mailer
@@ -34,13 +36,12 @@ from payments.subscriptions.renewal import RenewalConfig, Renewals
 from payments.tickets.rules import Availability, TicketRules
 from payments.tickets.signing import TicketSigner
 from payments.yookassa.gateway import YooKassaGateway
-from payments.yookassa.sandbox.api import SandboxYooKassa
-from payments.yookassa.sandbox.api import setup as sandbox_setup
-from payments.yookassa.sandbox.page import Describe
-from payments.yookassa.sandbox.summary import OrderSummaries
-from payments.yookassa.sandbox.wire import SANDBOX_SECRET_KEY, SANDBOX_SHOP_ID
 from payments.yookassa.webhook import WEBHOOK_PATH, Network, WebhookHandler
 from payments.yookassa.webhook import setup as webhook_setup
+
+if TYPE_CHECKING:  # the sandbox is imported only when it runs (no live shop configured)
+    from payments.yookassa.sandbox.api import SandboxYooKassa
+    from payments.yookassa.sandbox.page import Describe
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,8 @@ class Payments:
     def setup_sandbox(self, app: FastAPI) -> None:
         """Serve the sandbox's API and checkout pages (sandbox mode only)."""
         if self.sandbox is not None:
+            from payments.yookassa.sandbox.api import setup as sandbox_setup
+
             sandbox_setup(app, self.sandbox, self.sandbox_orders)
 
     def setup_webhook(self, app: FastAPI) -> None:
@@ -137,6 +140,9 @@ def create_gateway(config: PaymentsConfig) -> tuple[YooKassaGateway, SandboxYooK
             config.yookassa.api_url,
         )
         return gateway, None
+    from payments.yookassa.sandbox.api import SandboxYooKassa
+    from payments.yookassa.sandbox.wire import SANDBOX_SECRET_KEY, SANDBOX_SHOP_ID
+
     internal = config.internal_base_url
     sandbox = SandboxYooKassa(
         public_base_url=config.public_base_url, webhook_url=f"{internal}{WEBHOOK_PATH}"
@@ -180,6 +186,7 @@ def create_payments(
     """
     gateway, sandbox = create_gateway(config)
     outbox = SendingLane(sessionmaker, rate=config.outbox_rate)
+    outbox.observe(count_outbox)
     if config.smtp is not None:
         outbox.register(EMAIL_TICKETS, mail_deliverer(create_mailer(config.smtp), catalog))
     trusted = list(config.trusted_networks)
@@ -271,5 +278,12 @@ def create_payments(
             ttl_minutes=config.checkout.ttl_minutes,
         ),
         outbox=outbox,
-        sandbox_orders=OrderSummaries(reader=reader, catalog=catalog) if sandbox else None,
+        sandbox_orders=_order_summaries(reader, catalog) if sandbox else None,
     )
+
+
+def _order_summaries(reader: Reader, catalog: Catalog) -> Describe:
+    """What the sandbox checkout page shows a payment buys (sandbox mode only)."""
+    from payments.yookassa.sandbox.summary import OrderSummaries
+
+    return OrderSummaries(reader=reader, catalog=catalog)

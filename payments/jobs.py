@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import Payment, PaymentEvent, Renewal, Subscription, User
 from db.repositories import payments as payments_repo
 from payments.fulfilment import REVIVABLE, Fulfilment, Outcome
+from payments.metrics import timed_job
 from payments.outbox.notes import enqueue_note
 from payments.ports import (
     Clock,
@@ -410,6 +411,11 @@ def create_scheduler(
         sweeps.append((renewals, 300))
     for job, seconds in sweeps:
         scheduler.add_job(
-            job, "interval", seconds=seconds, id=job.__name__, coalesce=True, max_instances=1
+            timed_job(job.__name__, job),  # runs and failures in zooticket_job_runs_total
+            "interval",
+            seconds=seconds,
+            id=job.__name__,
+            coalesce=True,
+            max_instances=1,
         )
     return scheduler

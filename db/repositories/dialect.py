@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -16,5 +16,8 @@ def insert_for(session: AsyncSession, table: Any) -> Any:
 def insert_for_dialect(dialect: str, table: Any) -> Any:
     """Return an INSERT construct with `on_conflict_do_*` for a dialect name."""
     if dialect == "postgresql":
+        # Imported here: a service on SQLite never loads PostgreSQL's dialect (start-up, memory).
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table)
     return sqlite.insert(table)

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
-import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -179,10 +178,14 @@ class Tokens:
             "iat": int(now.timestamp()),
             "exp": int((now + self._ttl).timestamp()),
         }
+        import jwt  # on the first Mini App sign-in, not at start-up (~2.5 MiB)
+
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def check(self, token: str) -> Principal:
         """Return the principal of a valid token; raise ApiError(401) otherwise."""
+        import jwt
+
         try:
             claims = jwt.decode(
                 token,

@@ -6,6 +6,9 @@ thread pool, with a deadline that covers all attempts, and transient failures (t
 connection errors, 5xx, 429, 202) are retried with backoff and the SAME idempotence key, so a
 retried create can never make a second payment. The SDK's logger is never configured: it would
 log the Authorization header.
+
+The SDK (and `requests` under it) is imported on the gateway's first call, not at start-up
+(`_sdk()`): ~9 MiB and ~0.3 s that a service which takes no payment for a while does not pay.
 """
 
 from __future__ import annotations
@@ -17,21 +20,10 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
-
-import requests
-from yookassa import Configuration, Payment, Refund
-from yookassa.client import ApiClient
-from yookassa.domain.common import RequestObject
-from yookassa.domain.exceptions import (
-    ApiError,
-    InternalServerError,
-    NotFoundError,
-    ResponseProcessingError,
-    TooManyRequestsError,
-)
 
 from payments.money import wire
 from payments.types import (
@@ -81,78 +73,121 @@ class _TransportError(Exception):
     """No usable HTTP answer: connection refused, timeout, or a body that is not JSON."""
 
 
-class _KeptSession(requests.Session):
-    """A requests session per worker thread, kept between calls.
-
-    The SDK opens a new session, and so a new connection and TLS handshake, for every call,
-    and closes it afterwards. Keeping one per thread reuses the connection to YooKassa; a
-    connection YooKassa dropped meanwhile is a transport error that `_call` retries with the
-    same idempotence key. Each request waits no longer than its call's remaining time.
-    """
-
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", getattr(_deadline, "timeout", 15.0))
-        return super().request(*args, **kwargs)
-
-    def close(self) -> None:
-        """Keep the connections: the SDK calls this after every request."""
-
-
 # The worker thread's remaining time for the call it is making; set by YooKassaGateway._call.
 _deadline = threading.local()
 # The worker thread's kept session.
 _sessions = threading.local()
 
 
-class _Client(ApiClient):  # type: ignore[misc]
-    """The SDK's client: kept connections, a timeout, honest transport errors.
+@dataclass(frozen=True)
+class _Sdk:
+    """What the gateway uses of the SDK, loaded once by `_sdk()`."""
 
-    No SDK-side retries: `YooKassaGateway._call` retries, with the same idempotence key.
-    """
+    configuration: Any
+    payment: Any
+    refund: Any
+    api_error: type[Exception]
+    not_found: type[Exception]
+    transient: tuple[type[Exception], ...]
 
-    def get_session(self) -> requests.Session:
-        session: _KeptSession | None = getattr(_sessions, "session", None)
-        if session is None:
-            session = _sessions.session = _KeptSession()
-        return session
 
-    def request(
-        self,
-        method: str = "",
-        path: str = "",
-        query_params: Any = None,
-        headers: Any = None,
-        body: Any = None,
-    ) -> Any:
-        if isinstance(body, RequestObject):
-            body.validate()
-            body = dict(body)
-        request_headers = self.prepare_request_headers(headers)
-        try:
-            raw = self.execute(body, method, path, query_params, request_headers)
-        except requests.HTTPError as exc:
-            # The SDK calls raise_for_status() while logging: an error answer arrives this way.
-            if exc.response is None:
+_loaded: list[_Sdk] = []
+_loading = threading.Lock()
+
+
+def _sdk() -> _Sdk:
+    """Import the SDK and build our subclasses of it, once per process."""
+    with _loading:
+        if not _loaded:
+            _loaded.append(_load_sdk())
+        return _loaded[0]
+
+
+def _load_sdk() -> _Sdk:
+    import requests
+    from yookassa import Configuration, Payment, Refund
+    from yookassa.client import ApiClient
+    from yookassa.domain.common import RequestObject
+    from yookassa.domain.exceptions import (
+        ApiError,
+        InternalServerError,
+        NotFoundError,
+        ResponseProcessingError,
+        TooManyRequestsError,
+    )
+
+    class _KeptSession(requests.Session):
+        """A requests session per worker thread, kept between calls.
+
+        The SDK opens a new session, and so a new connection and TLS handshake, for every call,
+        and closes it afterwards. Keeping one per thread reuses the connection to YooKassa; a
+        connection YooKassa dropped meanwhile is a transport error that `_call` retries with the
+        same idempotence key. Each request waits no longer than its call's remaining time.
+        """
+
+        def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+            kwargs.setdefault("timeout", getattr(_deadline, "timeout", 15.0))
+            return super().request(*args, **kwargs)
+
+        def close(self) -> None:
+            """Keep the connections: the SDK calls this after every request."""
+
+    class _Client(ApiClient):  # type: ignore[misc]
+        """The SDK's client: kept connections, a timeout, honest transport errors.
+
+        No SDK-side retries: `YooKassaGateway._call` retries, with the same idempotence key.
+        """
+
+        def get_session(self) -> requests.Session:
+            session: _KeptSession | None = getattr(_sessions, "session", None)
+            if session is None:
+                session = _sessions.session = _KeptSession()
+            return session
+
+        def request(
+            self,
+            method: str = "",
+            path: str = "",
+            query_params: Any = None,
+            headers: Any = None,
+            body: Any = None,
+        ) -> Any:
+            if isinstance(body, RequestObject):
+                body.validate()
+                body = dict(body)
+            request_headers = self.prepare_request_headers(headers)
+            try:
+                raw = self.execute(body, method, path, query_params, request_headers)
+            except requests.HTTPError as exc:
+                # The SDK calls raise_for_status() while logging: an error answer arrives here.
+                if exc.response is None:
+                    raise _TransportError(type(exc).__name__) from exc
+                raw = exc.response
+            except requests.RequestException as exc:
                 raise _TransportError(type(exc).__name__) from exc
-            raw = exc.response
-        except requests.RequestException as exc:
-            raise _TransportError(type(exc).__name__) from exc
-        try:
-            if raw.status_code != 200:  # noqa: PLR2004 - YooKassa answers 200 on success only
-                self._ApiClient__handle_error(raw)
-            return raw.json()
-        except ValueError as exc:  # a body that is not JSON
-            raise _TransportError(f"HTTP {raw.status_code} without a JSON body") from exc
+            try:
+                if raw.status_code != 200:  # noqa: PLR2004 - YooKassa answers 200 on success only
+                    self._ApiClient__handle_error(raw)
+                return raw.json()
+            except ValueError as exc:  # a body that is not JSON
+                raise _TransportError(f"HTTP {raw.status_code} without a JSON body") from exc
 
+    class _Payment(Payment):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.client = _Client()
 
-class _Payment(Payment):  # type: ignore[misc]
-    def __init__(self) -> None:
-        self.client = _Client()
+    class _Refund(Refund):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.client = _Client()
 
-
-class _Refund(Refund):  # type: ignore[misc]
-    def __init__(self) -> None:
-        self.client = _Client()
+    return _Sdk(
+        configuration=Configuration,
+        payment=_Payment,
+        refund=_Refund,
+        api_error=ApiError,
+        not_found=NotFoundError,
+        transient=(InternalServerError, TooManyRequestsError, ResponseProcessingError),
+    )
 
 
 def _with_deadline(fn: Callable[[], T], timeout: float) -> T:
@@ -163,20 +198,17 @@ def _with_deadline(fn: Callable[[], T], timeout: float) -> T:
         del _deadline.timeout
 
 
-def _is_transient(exc: BaseException) -> bool:
-    if isinstance(
-        exc,
-        _TransportError | InternalServerError | TooManyRequestsError | ResponseProcessingError,
-    ):
+def _is_transient(exc: BaseException, sdk: _Sdk) -> bool:
+    if isinstance(exc, (_TransportError, *sdk.transient)):
         return True
     code = getattr(exc, "HTTP_CODE", None)
-    return isinstance(exc, ApiError) and isinstance(code, int) and code >= 500  # noqa: PLR2004
+    return isinstance(exc, sdk.api_error) and isinstance(code, int) and code >= 500  # noqa: PLR2004
 
 
-def _rejected(exc: ApiError) -> GatewayRejected:
+def _rejected(exc: Exception, sdk: _Sdk) -> GatewayRejected:
     content = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
     status = int(getattr(exc, "HTTP_CODE", 400) or 400)
-    kind = GatewayNotFound if isinstance(exc, NotFoundError) else GatewayRejected
+    kind = GatewayNotFound if isinstance(exc, sdk.not_found) else GatewayRejected
     return kind(
         status,
         str(content.get("code", "error")),
@@ -199,9 +231,8 @@ class YooKassaGateway:
         max_workers: int = 8,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
-        """Configure the SDK (process-global) and the worker pool."""
-        # configure() resets api_url when the kwarg is missing (yookassa.md §9.1): always pass it.
-        Configuration.configure(shop_id, secret_key, api_url=api_url.rstrip("/"))
+        """Keep the credentials and make the worker pool; the SDK is configured on first call."""
+        self._account = (shop_id, secret_key, api_url.rstrip("/"))
         self._timeout = timeout
         self._backoff = tuple(backoff)
         self._sleep = sleep
@@ -213,8 +244,21 @@ class YooKassaGateway:
         self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    async def _call(self, what: str, fn: Callable[[], T]) -> T:
+    def _configured(self) -> _Sdk:
+        """Load the SDK and point its process-global configuration at this gateway's shop."""
+        sdk = _sdk()
+        shop_id, secret_key, api_url = self._account
+        # configure() resets api_url when the kwarg is missing (yookassa.md §9.1): always pass it.
+        config = sdk.configuration
+        if (config.account_id, config.secret_key, config.api_url) != self._account:
+            config.configure(shop_id, secret_key, api_url=api_url)
+        return sdk
+
+    async def _call(self, what: str, fn: Callable[[_Sdk], T]) -> T:
         """Run fn in the pool until it answers, retrying transient failures."""
+        if not _loaded:  # the first call imports the SDK off the loop
+            await asyncio.get_running_loop().run_in_executor(self._pool, _sdk)
+        sdk = self._configured()
         deadline = time.monotonic() + self._timeout
         loop = asyncio.get_running_loop()
         attempt = 0
@@ -224,15 +268,16 @@ class YooKassaGateway:
                 raise GatewayUnavailable(f"{what}: no answer within {self._timeout:g}s")
             try:
                 future = loop.run_in_executor(
-                    self._pool, functools.partial(_with_deadline, fn, remaining)
+                    self._pool,
+                    functools.partial(_with_deadline, functools.partial(fn, sdk), remaining),
                 )
                 # A second guard in case a thread ignores its socket timeout.
                 return await asyncio.wait_for(future, remaining + 1.0)
             except TimeoutError:
                 raise GatewayUnavailable(f"{what}: no answer within {self._timeout:g}s") from None
-            except ApiError as exc:
-                if not _is_transient(exc):
-                    raise _rejected(exc) from None
+            except sdk.api_error as exc:
+                if not _is_transient(exc, sdk):
+                    raise _rejected(exc, sdk) from None
                 reason = f"HTTP {getattr(exc, 'HTTP_CODE', '?')}"
             except _TransportError as exc:
                 reason = str(exc)
@@ -256,8 +301,8 @@ class YooKassaGateway:
         """
         params = payment_params(request)
 
-        def call() -> ProviderPayment:
-            return to_payment(_Payment.create(params, request.idempotence_key))
+        def call(sdk: _Sdk) -> ProviderPayment:
+            return to_payment(sdk.payment.create(params, request.idempotence_key))
 
         return await self._call("create payment", call)
 
@@ -276,8 +321,10 @@ class YooKassaGateway:
             if cursor:
                 params["cursor"] = cursor
 
-            def call(query: dict[str, Any] = params) -> tuple[list[ProviderPayment], str | None]:
-                page = _Payment.list(query)
+            def call(
+                sdk: _Sdk, query: dict[str, Any] = params
+            ) -> tuple[list[ProviderPayment], str | None]:
+                page = sdk.payment.list(query)
                 items = [to_payment(item) for item in (page.items or [])]
                 return items, getattr(page, "next_cursor", None) or None
 
@@ -290,8 +337,8 @@ class YooKassaGateway:
     async def get_payment(self, provider_id: str) -> ProviderPayment:
         """Fetch a payment's current state."""
 
-        def call() -> ProviderPayment:
-            return to_payment(_Payment.find_one(provider_id))
+        def call(sdk: _Sdk) -> ProviderPayment:
+            return to_payment(sdk.payment.find_one(provider_id))
 
         return await self._call("get payment", call)
 
@@ -301,16 +348,16 @@ class YooKassaGateway:
         """Capture an authorised two-stage payment in full."""
         params = {"amount": {"value": wire(amount), "currency": "RUB"}}
 
-        def call() -> ProviderPayment:
-            return to_payment(_Payment.capture(provider_id, params, idempotence_key))
+        def call(sdk: _Sdk) -> ProviderPayment:
+            return to_payment(sdk.payment.capture(provider_id, params, idempotence_key))
 
         return await self._call("capture payment", call)
 
     async def cancel_payment(self, provider_id: str, idempotence_key: str) -> ProviderPayment:
         """Cancel an authorised two-stage payment: the money goes back to the customer."""
 
-        def call() -> ProviderPayment:
-            return to_payment(_Payment.cancel(provider_id, idempotence_key))
+        def call(sdk: _Sdk) -> ProviderPayment:
+            return to_payment(sdk.payment.cancel(provider_id, idempotence_key))
 
         return await self._call("cancel payment", call)
 
@@ -332,15 +379,15 @@ class YooKassaGateway:
         if receipt is not None:
             params["receipt"] = receipt_json(receipt)
 
-        def call() -> ProviderRefund:
-            return to_refund(_Refund.create(params, idempotence_key))
+        def call(sdk: _Sdk) -> ProviderRefund:
+            return to_refund(sdk.refund.create(params, idempotence_key))
 
         return await self._call("create refund", call)
 
     async def get_refund(self, refund_id: str) -> ProviderRefund:
         """Fetch a refund's current state."""
 
-        def call() -> ProviderRefund:
-            return to_refund(_Refund.find_one(refund_id))
+        def call(sdk: _Sdk) -> ProviderRefund:
+            return to_refund(sdk.refund.find_one(refund_id))
 
         return await self._call("get refund", call)

@@ -22,6 +22,7 @@ from starlette.datastructures import Headers
 from payments.admin.settlement import RefundApplied
 from payments.api.limits import WEBHOOK_MAX_BODY_BYTES, allow_body
 from payments.fulfilment import Fulfilment, Outcome
+from payments.metrics import WEBHOOKS
 from payments.ports import PaymentGateway
 from payments.types import ProviderRefund
 from payments.yookassa.gateway import GatewayError, GatewayNotFound
@@ -187,6 +188,10 @@ def _parse(body: bytes) -> tuple[str, str] | None:
     return event, object_id
 
 
+# How the route's answer shows in `zooticket_webhooks_total{result}`.
+_RESULTS = {200: "ok", 400: "bad_request", 403: "forbidden", 503: "retry"}
+
+
 def setup(app: FastAPI, handler: WebhookHandler) -> None:
     """Add `POST /api/v2/payments/webhook/yookassa`."""
     router = APIRouter(tags=["webhooks"])
@@ -202,7 +207,9 @@ def setup(app: FastAPI, handler: WebhookHandler) -> None:
         responses={400: {"description": "Not a notification"}, 403: {"description": "Untrusted"}},
     )
     async def yookassa_webhook(request: Request) -> JSONResponse:
-        return await handler.handle(request)
+        response = await handler.handle(request)
+        WEBHOOKS.labels(result=_RESULTS.get(response.status_code, "other")).inc()
+        return response
 
     app.include_router(router)
     allow_body(app, WEBHOOK_PATH, WEBHOOK_MAX_BODY_BYTES)
