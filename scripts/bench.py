@@ -19,7 +19,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-import httpx
 import uvicorn
 from aiogram import Dispatcher, Router
 from aiogram.types import Message
@@ -42,14 +41,16 @@ from bench_kit import (  # noqa: E402
     settings_for,
     wait_until,
 )
+from bench_provider import RemoteYooKassa  # noqa: E402
 from bench_start import start_rows  # noqa: E402
 from bench_storage import holds_rows, memory_rows, sweep_rows  # noqa: E402
 
 from bot.factory import create_bot  # noqa: E402
 from db.models import User  # noqa: E402
 from main import Service, build, settle_heap  # noqa: E402
+from payments.types import ProviderPayment  # noqa: E402
+from payments.yookassa.webhook import WEBHOOK_PATH  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
-from tests.fakes.yookassa_api import FakeYooKassa  # noqa: E402
 
 # ---- 1. bot updates per second ---------------------------------------------------------
 
@@ -131,25 +132,24 @@ async def bench_bot(tmp: Path) -> Row:
 
 
 async def load(url: str, bodies: list[bytes], concurrency: int) -> tuple[float, list[float]]:
-    """POST bodies with a fixed concurrency; return (seconds, latencies)."""
-    queue = list(reversed(bodies))
-    latencies: list[float] = []
-    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=concurrency)) as c:
+    """POST bodies with a fixed concurrency from another process; return (seconds, latencies).
 
-        async def worker() -> None:
-            while queue:
-                body = queue.pop()
-                began = time.perf_counter()
-                answer = await c.post(
-                    url, content=body, headers={"Content-Type": "application/json"}
-                )
-                latencies.append(time.perf_counter() - began)
-                if answer.status_code != 200:  # noqa: PLR2004
-                    raise RuntimeError(f"webhook answered {answer.status_code}: {answer.text}")
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.perf_counter() - started, latencies
+    The client (scripts/bench_load.py) runs in a process of its own so that its work does not
+    queue on the event loop of the server it measures; latencies come back in body order.
+    """
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(Path(__file__).with_name("bench_load.py")),
+        url,
+        str(concurrency),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    output, _ = await process.communicate(json.dumps([b.decode() for b in bodies]).encode())
+    if process.returncode != 0:
+        raise RuntimeError(f"the load generator failed against {url}")
+    result = json.loads(output)
+    return float(result["seconds"]), [float(x) for x in result["latencies"]]
 
 
 def pct(values: list[float], share: float) -> float:
@@ -183,56 +183,116 @@ async def bare_endpoint() -> AsyncIterator[str]:
         sock.close()
 
 
+def timed_refetch(service: Service) -> dict[str, float]:
+    """Record how long each re-fetch from YooKassa takes the service, by YooKassa's payment id.
+
+    Wraps the gateway object of this benchmark's service only: from the call to its answer,
+    thread hand-over and connection included (the provider's own part is timed by the fake).
+    """
+    gateway = service.payments.gateway
+    fetch = gateway.get_payment
+    taken: dict[str, float] = {}
+
+    async def get_payment(provider_id: str) -> ProviderPayment:
+        began = time.perf_counter()
+        try:
+            return await fetch(provider_id)
+        finally:
+            taken[provider_id] = time.perf_counter() - began
+
+    gateway.get_payment = get_payment  # type: ignore[method-assign]
+    return taken
+
+
+def provider_id(body: bytes) -> str:
+    """Return the payment id a notification body names."""
+    return str(json.loads(body)["object"]["id"])
+
+
+@dataclasses.dataclass
+class HookRun:
+    """What the webhook part collects over its rounds."""
+
+    rounds: list[tuple[float, float, float]] = dataclasses.field(default_factory=list)
+    latencies: list[float] = dataclasses.field(default_factory=list)
+    own: list[float] = dataclasses.field(default_factory=list)
+    provider: list[float] = dataclasses.field(default_factory=list)
+    refetch: list[float] = dataclasses.field(default_factory=list)
+    bare: list[float] = dataclasses.field(default_factory=list)
+
+
 async def bench_webhook(tmp: Path) -> list[Row]:
     """Notifications through peer check, re-fetch and fulfilment, against a bare endpoint.
 
     Each round pays a fresh batch of payments, then sends their notifications to the service
-    and the same bodies to the bare endpoint, back to back; the ratio is the median of the
-    rounds' ratios, the latencies are over every request.
+    and the same bodies to the bare endpoint, back to back, 16 at a time. The client and the
+    local YooKassa run in processes of their own, as they would in life; the bare endpoint
+    runs in this process, like the service. The ratio is the median of the rounds' ratios,
+    the latencies are over every request. A notification's own latency leaves out the time
+    the fake YooKassa itself spent answering its re-fetch (reported beside it).
     """
     (tmp / "hook").mkdir()
-    rounds: list[tuple[float, float, float]] = []
-    latencies: list[float] = []
-    bare_latencies: list[float] = []
-    async with FakeYooKassa(shop_id=SHOP, secret_key=SECRET) as yookassa, bare_endpoint() as bare:
+    run = HookRun()
+    async with RemoteYooKassa(SHOP, SECRET) as yookassa, bare_endpoint() as bare:
         service = await build(paying_settings(tmp / "hook", yookassa))
         await service.start()
+        refetch = timed_refetch(service)
         settle_heap()
         try:
             for number in range(HOOK_ROUNDS):
                 bodies = await paid_notifications(service, yookassa, NOTIFICATIONS, number)
-                seconds, taken = await load(
-                    f"{service.base_url}/api/v2/payments/webhook/yookassa",
-                    bodies,
-                    NOTIFY_CONCURRENCY,
-                )
+                url = f"{service.base_url}{WEBHOOK_PATH}"
+                seconds, taken = await load(url, bodies, NOTIFY_CONCURRENCY)
                 bare_seconds, bare_taken = await load(bare, bodies, NOTIFY_CONCURRENCY)
-                latencies += taken
-                bare_latencies += bare_taken
+                provider = await yookassa.fetch_seconds()
+                run.latencies += taken
+                run.bare += bare_taken
+                for body, latency in zip(bodies, taken, strict=True):
+                    payment = provider_id(body)
+                    run.provider.append(provider[payment])
+                    run.refetch.append(refetch[payment])
+                    run.own.append(latency - provider[payment])
                 whole, reference = len(bodies) / seconds, len(bodies) / bare_seconds
-                rounds.append((whole, reference, whole / reference))
+                run.rounds.append((whole, reference, whole / reference))
         finally:
             await service.stop()
-    sys.stderr.write("bench: webhook ratio per round " + " ".join(f"{r[2]:.0%}" for r in rounds))
+    return webhook_rows(run)
+
+
+def webhook_rows(run: HookRun) -> list[Row]:
+    """The webhook part's rows; the per-round ratios (the spread) go to stderr."""
+    ratios = [r[2] for r in run.rounds]
+    sys.stderr.write("bench: webhook ratio per round " + " ".join(f"{r:.0%}" for r in ratios))
     sys.stderr.write("\n")
-    whole, reference, ratio = (statistics.median(r[i] for r in rounds) for i in range(3))
+    whole, reference, ratio = (statistics.median(r[i] for r in run.rounds) for i in range(3))
     return [
         Row(
             "webhook notifications/s (verify, re-fetch, fulfil) vs bare FastAPI endpoint",
             f"{whole:,.0f}/s",
             f"{reference:,.0f}/s",
-            f"{ratio:.0%} (goal ≥ 30%)",
+            f"{ratio:.0%} ({min(ratios):.0%}–{max(ratios):.0%}; goal ≥ 50%)",
         ),
         Row(
-            "webhook latency p50 / p99",
-            f"{pct(latencies, 0.5):.1f} / {pct(latencies, 0.99):.1f} ms",
-            f"{pct(bare_latencies, 0.5):.1f} / {pct(bare_latencies, 0.99):.1f} ms",
+            "webhook latency p50 / p99, whole, vs bare endpoint",
+            f"{pct(run.latencies, 0.5):.1f} / {pct(run.latencies, 0.99):.1f} ms",
+            f"{pct(run.bare, 0.5):.1f} / {pct(run.bare, 0.99):.1f} ms",
+        ),
+        Row(
+            "webhook latency p50 / p99 without the provider's time vs the provider's",
+            f"{pct(run.own, 0.5):.1f} / {pct(run.own, 0.99):.1f} ms",
+            f"{pct(run.provider, 0.5):.2f} / {pct(run.provider, 0.99):.2f} ms",
+            f"goal p99 < 50 ms at {NOTIFY_CONCURRENCY} at a time",
+        ),
+        Row(
+            "webhook re-fetch as the service waits for it, p50 / p99",
+            f"{pct(run.refetch, 0.5):.1f} / {pct(run.refetch, 0.99):.1f} ms",
+            "",
         ),
     ]
 
 
 async def paid_notifications(
-    service: Service, yookassa: FakeYooKassa, count: int, batch: int = 0
+    service: Service, yookassa: RemoteYooKassa, count: int, batch: int = 0
 ) -> list[bytes]:
     """Create and pay `count` subscription payments (notifications lost); return their bodies."""
     first = 500_000 + batch * count
@@ -240,8 +300,7 @@ async def paid_notifications(
         session.add_all(
             User(id=str(first + i), first_name="N", language="ru") for i in range(count)
         )
-    yookassa.lose_notifications(count)
-    bodies = []
+    await yookassa.lose_notifications(count)
     results = []
     for start in range(0, count, 25):
         results += await asyncio.gather(
@@ -252,13 +311,13 @@ async def paid_notifications(
                 for i in range(start, min(count, start + 25))
             )
         )
-    for result in results:
-        await yookassa.pay(result.provider_id)
-        bodies.append(
-            f'{{"type":"notification","event":"payment.succeeded","object":'
-            f'{{"id":"{result.provider_id}","status":"succeeded"}}}}'.encode()
-        )
-    return bodies
+    paid = [str(result.provider_id) for result in results]
+    await yookassa.pay(paid)
+    return [
+        f'{{"type":"notification","event":"payment.succeeded","object":'
+        f'{{"id":"{payment}","status":"succeeded"}}}}'.encode()
+        for payment in paid
+    ]
 
 
 async def bot_rows(tmp: Path) -> list[Row]:

@@ -8,13 +8,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from settings import Settings  # noqa: E402
-from tests.fakes.yookassa_api import FakeYooKassa  # noqa: E402
 
 BOT_UPDATES = 2000
 NOTIFICATIONS = 400
@@ -60,7 +59,16 @@ def settings_for(tmp: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
-def paying_settings(tmp: Path, yookassa: FakeYooKassa) -> Settings:
+class Provider(Protocol):
+    """A local YooKassa: the fake in this process or in its own (bench_provider.py)."""
+
+    @property
+    def api_url(self) -> str:
+        """Its API's root URL."""
+        ...
+
+
+def paying_settings(tmp: Path, yookassa: Provider) -> Settings:
     """Settings of a benchmark service that takes payments through the local YooKassa."""
     return settings_for(
         tmp, YOOKASSA_SHOP_ID=SHOP, YOOKASSA_SECRET_KEY=SECRET, YOOKASSA_API_URL=yookassa.api_url

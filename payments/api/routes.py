@@ -58,6 +58,9 @@ def create_http_app(
     sandbox = payments.sandbox is not None
     app = create_app(sandbox=sandbox, docs=config.docs)
     watch_database(app, DatabaseCheck(engine))
+    # First after /health: a request is matched against the routers in the order they were
+    # added, and YooKassa's notifications are the busiest POST (a sale's rush of them).
+    payments.setup_webhook(app)
     payments.setup_sandbox(app)
     api = ApiContext(
         sessionmaker=sessionmaker,
@@ -85,5 +88,4 @@ def create_http_app(
     )
     setup(app, api)
     setup_miniapp(app)
-    payments.setup_webhook(app)
     return app

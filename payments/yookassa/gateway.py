@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -84,6 +85,7 @@ class _Sdk:
     """What the gateway uses of the SDK, loaded once by `_sdk()`."""
 
     configuration: Any
+    kept_session: Any
     payment: Any
     refund: Any
     api_error: type[Exception]
@@ -123,7 +125,21 @@ def _load_sdk() -> _Sdk:
         and closes it afterwards. Keeping one per thread reuses the connection to YooKassa; a
         connection YooKassa dropped meanwhile is a transport error that `_call` retries with the
         same idempotence key. Each request waits no longer than its call's remaining time.
+
+        The environment (HTTPS_PROXY/NO_PROXY, REQUESTS_CA_BUNDLE) is read once, for YooKassa's
+        endpoint, when the session is made: with `trust_env` requests walks every environment
+        variable and looks for a .netrc on each call, a quarter of a re-fetch's CPU time, all of
+        it holding the GIL the event loop needs.
         """
+
+        def __init__(self, endpoint: str) -> None:
+            """Take the proxy and CA bundle the environment sets for `endpoint`, once."""
+            super().__init__()
+            self.proxies.update(requests.utils.get_environ_proxies(endpoint))
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            if bundle:
+                self.verify = bundle
+            self.trust_env = False
 
         def request(self, *args: Any, **kwargs: Any) -> requests.Response:
             kwargs.setdefault("timeout", getattr(_deadline, "timeout", 15.0))
@@ -141,7 +157,7 @@ def _load_sdk() -> _Sdk:
         def get_session(self) -> requests.Session:
             session: _KeptSession | None = getattr(_sessions, "session", None)
             if session is None:
-                session = _sessions.session = _KeptSession()
+                session = _sessions.session = _KeptSession(self.endpoint)
             return session
 
         def request(
@@ -182,6 +198,7 @@ def _load_sdk() -> _Sdk:
 
     return _Sdk(
         configuration=Configuration,
+        kept_session=_KeptSession,
         payment=_Payment,
         refund=_Refund,
         api_error=ApiError,
