@@ -26,10 +26,13 @@ def create_engine(
     echo: bool = False,
     pool_size: int = 10,
     busy_timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000,
+    checkpoint_in_background: bool = False,
 ) -> AsyncEngine:
     """Create the engine; for SQLite also create the file's folder and set the pragmas.
 
     `busy_timeout` is how long (seconds) a SQLite statement waits for another process's lock.
+    `checkpoint_in_background`: commits never checkpoint the WAL (a db.checkpoint
+    WalCheckpointer must run beside the engine).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -50,11 +53,11 @@ def create_engine(
         pool_size=1,
         max_overflow=0,
     )
-    _configure_sqlite(engine)
+    _configure_sqlite(engine, autocheckpoint=not checkpoint_in_background)
     return engine
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, autocheckpoint: bool) -> None:
     """Take over transaction control so every transaction starts with BEGIN IMMEDIATE.
 
     pysqlite's implicit BEGIN is DEFERRED: a transaction that reads and then writes fails with
@@ -70,6 +73,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if not autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
