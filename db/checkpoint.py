@@ -29,6 +29,7 @@ class WalCheckpointer:
         self._path = path
         self._every = every
         self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
         self._connection: sqlite3.Connection | None = None
 
     def start(self) -> None:
@@ -37,7 +38,10 @@ class WalCheckpointer:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self._every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self._every)
+            if self._stop.is_set():
+                return
             try:
                 await asyncio.to_thread(self.checkpoint)
             except sqlite3.Error as exc:
@@ -52,11 +56,14 @@ class WalCheckpointer:
         self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     async def close(self) -> None:
-        """Stop the rounds, copy the rest of the log once more, and close the connection."""
+        """Stop the rounds, copy the rest of the log once more, and close the connection.
+
+        A round in its thread is waited for, not cancelled: cancelling the task would leave the
+        thread using the connection this closes.
+        """
+        self._stop.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
             self._task = None
         with contextlib.suppress(sqlite3.Error):
             await asyncio.to_thread(self.checkpoint)

@@ -11,14 +11,18 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import Row, and_, case, insert, literal, or_, select, update
+from sqlalchemy import and_, case, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
 
-from db.models import Payment, PaymentEvent, Renewal, Subscription, User
+from db.models import Payment, Renewal, Subscription, User
 from db.repositories import payments as payments_repo
+from db.repositories import sweeps as sweeps_repo
+from db.repositories.sweeps import ExpiredRow
 from payments.fulfilment import REVIVABLE, Fulfilment, Outcome
 from payments.metrics import timed_job
 from payments.outbox.notes import enqueue_note
@@ -30,6 +34,7 @@ from payments.ports import (
     SubscriptionEnded,
     SubscriptionReminder,
 )
+from payments.rounds import Round, check_bounded
 from payments.tickets.seats import release_orders
 from payments.types import CancelReason, PaymentStatus
 from payments.yookassa.gateway import GatewayError
@@ -40,19 +45,9 @@ RECONCILE_AFTER = timedelta(minutes=3)
 RECHECK_WINDOW = timedelta(minutes=90)
 BATCH = 500
 EXPIRE_CHUNK = 2000
-EVENT_COLUMNS = (
-    "payment_id",
-    "provider_id",
-    "source",
-    "event",
-    "status_before",
-    "status_after",
-    "detail",
-    "created_at",
-)
-
-# What the expiry sweep's UPDATE returns: id, provider id, order id, user, kind, pay message.
-ExpiredRow = Row[str, str | None, str | None, str, str, int | None]
+# Checks of the reconcilers in flight at once: the gateway's pool has 8 threads, and the
+# webhook and the customers' status checks need some of them meanwhile.
+RECONCILE_PARALLEL = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +70,14 @@ class Jobs:
         clock: Clock,
         schedule_renewals: Callable[[], Awaitable[object]] | None = None,
         wake: Callable[[], None] | None = None,
+        parallel: int = RECONCILE_PARALLEL,
+        expire_chunk: int = EXPIRE_CHUNK,
     ) -> None:
         """Keep the collaborators; `wake` tells the sending lane that messages wait.
 
         `schedule_renewals` writes the renewals whose notice is due (with the price they will
         charge) before the reminders go out, so the notice states that very price.
+        `parallel`: YooKassa checks in flight at once; `expire_chunk`: payments per UPDATE.
         """
         self._sessionmaker = sessionmaker
         self._gateway = gateway
@@ -87,61 +85,77 @@ class Jobs:
         self._wake = wake
         self._clock = clock
         self._schedule_renewals = schedule_renewals
+        self._parallel = parallel
+        self._expire_chunk_size = expire_chunk
+        self._reconcile_round = Round()
+        self._recheck_round = Round()
 
     async def reconcile(self) -> SweepReport:
         """Ask YooKassa about open payments older than a few minutes; apply what it says.
 
-        A notification that never arrived still ends in a delivered purchase this way.
+        A notification that never arrived still ends in a delivered purchase this way. Each
+        run takes the next `BATCH` in a round-robin over creation time, checked a few at a
+        time, so every open payment comes up within a few runs however many there are.
         """
         cutoff = self._clock.now() - RECONCILE_AFTER
-        async with self._sessionmaker() as session:
-            result = await session.execute(
-                select(Payment.id)
-                .where(
-                    Payment.status.in_(payments_repo.OPEN),
-                    Payment.provider_id.is_not(None),
-                    Payment.created_at <= cutoff,
-                )
-                .order_by(Payment.created_at)
-                .limit(BATCH)
-            )
-            ids = list(result.scalars())
-        changed = 0
-        for payment_id in ids:
-            applied = await self._fulfilment.refresh(payment_id, source="reconciler")
-            changed += applied.outcome is Outcome.APPLIED
-        if changed:
-            log.info("reconcile: %d of %d open payments moved on", changed, len(ids))
-        return SweepReport(len(ids), changed)
+        report = await self._check_round(
+            self._reconcile_round,
+            and_(
+                Payment.status.in_(payments_repo.OPEN),
+                Payment.provider_id.is_not(None),
+                Payment.created_at <= cutoff,
+            ),
+            Payment.created_at,
+            source="reconciler",
+        )
+        if report.changed:
+            log.info("reconcile: %d of %d open payments moved on", report.changed, report.seen)
+        return report
 
     async def recheck_abandoned(self) -> SweepReport:
         """Ask again about payments we gave up on (expired, canceled by the user) lately.
 
         The customer may still pay on a checkout page left open; if that notification is lost
         too, this is the only way the money turns into a delivered purchase. YooKassa drops
-        unpaid payments after about an hour, so a window of 90 minutes covers them.
+        unpaid payments after about an hour, so a window of 90 minutes covers them. A
+        round-robin like `reconcile`'s, so a rush's many abandoned payments all come up.
         """
         now = self._clock.now()
+        report = await self._check_round(
+            self._recheck_round,
+            and_(
+                Payment.status == PaymentStatus.CANCELED,
+                Payment.cancel_reason.in_(REVIVABLE),
+                Payment.provider_id.is_not(None),
+                Payment.updated_at >= now - RECHECK_WINDOW,
+            ),
+            Payment.updated_at,
+            source="recheck",
+        )
+        if report.changed:
+            log.info("recheck: %d abandoned payments were paid after all", report.changed)
+        return report
+
+    async def _check_round(
+        self,
+        place: Round,
+        where: ColumnElement[bool],
+        key: InstrumentedAttribute[datetime],
+        *,
+        source: str,
+    ) -> SweepReport:
+        """Refresh the next `BATCH` payments of a round-robin, `parallel` at a time."""
         async with self._sessionmaker() as session:
-            result = await session.execute(
-                select(Payment.id)
-                .where(
-                    Payment.status == PaymentStatus.CANCELED,
-                    Payment.cancel_reason.in_(REVIVABLE),
-                    Payment.provider_id.is_not(None),
-                    Payment.updated_at >= now - RECHECK_WINDOW,
-                )
-                .order_by(Payment.updated_at)
-                .limit(BATCH)
-            )
-            ids = list(result.scalars())
-        changed = 0
-        for payment_id in ids:
-            applied = await self._fulfilment.refresh(payment_id, source="recheck")
-            changed += applied.outcome is Outcome.APPLIED
-        if changed:
-            log.info("recheck: %d abandoned payments were paid after all", changed)
-        return SweepReport(len(ids), changed)
+            found = await sweeps_repo.next_round(session, where, key, place.after, BATCH)
+        if found:
+            place.after = found[-1][1]
+
+        async def check(payment_id: str) -> bool:
+            applied = await self._fulfilment.refresh(payment_id, source=source)
+            return applied.outcome is Outcome.APPLIED
+
+        changed = await check_bounded([pid for pid, _ in found], check, self._parallel)
+        return SweepReport(len(found), changed)
 
     async def expire(self) -> SweepReport:
         """Cancel pending payments past their TTL and release their seats, set-based.
@@ -149,45 +163,42 @@ class Jobs:
         YooKassa is asked first, once per sweep rather than once per payment: the payments it
         has authorised or charged since the oldest overdue one are listed, and those are
         fulfilled instead. Everything else that is overdue is canceled in chunks of one
-        conditional UPDATE each, and the seats of their orders go back in one UPDATE per slot.
-        If YooKassa cannot be asked, nothing expires this time.
+        conditional UPDATE each (the chunk is chosen by the UPDATE itself: no overdue row is
+        loaded before), and the seats of their orders go back in one UPDATE per slot. If
+        YooKassa cannot be asked, nothing expires this time.
         """
         now = self._clock.now()
         async with self._sessionmaker() as session:
-            result = await session.execute(
-                select(Payment.id, Payment.provider_id, Payment.created_at).where(
-                    Payment.status == PaymentStatus.PENDING, Payment.expires_at <= now
-                )
-            )
-            overdue = list(result.all())
-        if not overdue:
+            overdue, oldest = await sweeps_repo.overdue_summary(session, now)
+        if not overdue or oldest is None:
             return SweepReport(0, 0)
-        oldest = min(row.created_at for row in overdue) - timedelta(minutes=1)
+        since = oldest - timedelta(minutes=1)
         try:
-            paid = [
-                remote
+            paid = {
+                remote.id: remote
                 for status in (PaymentStatus.WAITING_FOR_CAPTURE, PaymentStatus.SUCCEEDED)
-                for remote in await self._gateway.list_payments(status, oldest)
-            ]
+                for remote in await self._gateway.list_payments(status, since)
+            }
         except GatewayError as exc:
             log.warning("expire: cannot ask YooKassa (%s); nothing expires this time", exc)
-            return SweepReport(len(overdue), 0)
-        paid_ids = {remote.id for remote in paid}
+            return SweepReport(overdue, 0)
         changed = 0
-        ours = {row.provider_id for row in overdue if row.provider_id}
-        for remote in paid:
-            if remote.id in ours:
-                applied = await self._fulfilment.apply(remote, source="expiry")
+        if paid:
+            async with self._sessionmaker() as session:
+                ours = await sweeps_repo.overdue_among(session, now, list(paid))
+            for provider_id in ours:
+                applied = await self._fulfilment.apply(paid[provider_id], source="expiry")
                 changed += applied.outcome is Outcome.APPLIED
-        to_expire = [row.id for row in overdue if row.provider_id not in paid_ids]
-        for start in range(0, len(to_expire), EXPIRE_CHUNK):
-            expired = await self._expire_chunk(to_expire[start : start + EXPIRE_CHUNK])
+        while True:
+            expired = await self._expire_chunk(now, list(paid))
             changed += len(expired)
             self._woken(bool(expired))
             await asyncio.sleep(0)  # SQLite runs on the loop: let updates in between chunks
+            if not expired:
+                break
         if changed:
-            log.info("expire: %d of %d overdue payments settled", changed, len(overdue))
-        return SweepReport(len(overdue), changed)
+            log.info("expire: %d of %d overdue payments settled", changed, overdue)
+        return SweepReport(overdue, changed)
 
     @staticmethod
     async def _tell_expired(session: AsyncSession, expired: list[ExpiredRow]) -> None:
@@ -211,52 +222,19 @@ class Jobs:
             )
             await enqueue_note(session, note, dedupe_key=f"{row.id}:{note.reason}")
 
-    async def _expire_chunk(self, ids: list[str]) -> list[ExpiredRow]:
-        """Cancel a chunk of overdue payments that are still pending; release their seats."""
-        now = self._clock.now()
+    async def _expire_chunk(self, now: datetime, spare: list[str]) -> list[ExpiredRow]:
+        """Cancel the next chunk of overdue payments still pending; release their seats.
+
+        `spare`: provider ids YooKassa has authorised or charged, left to fulfilment.
+        """
         async with self._sessionmaker.begin() as session:
-            result = await session.execute(
-                update(Payment)
-                .where(Payment.id.in_(ids), Payment.status == PaymentStatus.PENDING)
-                .values(
-                    status=PaymentStatus.CANCELED,
-                    cancel_reason=CancelReason.EXPIRED.value,
-                    updated_at=now,
-                )
-                .returning(
-                    Payment.id,
-                    Payment.provider_id,
-                    Payment.order_id,
-                    Payment.user_id,
-                    Payment.kind,
-                    Payment.chat_message_id,
-                )
-                .execution_options(synchronize_session=False)
+            expired = await sweeps_repo.cancel_overdue(
+                session, now, self._expire_chunk_size, spare=spare
             )
-            expired = list(result.all())
-            if not expired:
-                return []
             order_ids = [row.order_id for row in expired if row.order_id]
             if order_ids:
                 await release_orders(session, order_ids)
             await self._tell_expired(session, expired)
-            # The audit rows are made by the database from the rows just canceled: one
-            # statement, no per-row work in Python (it was half the sweep's time).
-            await session.execute(
-                insert(PaymentEvent).from_select(
-                    EVENT_COLUMNS,
-                    select(
-                        Payment.id,
-                        Payment.provider_id,
-                        literal("expiry", PaymentEvent.source.type),
-                        literal("expired", PaymentEvent.event.type),
-                        literal(PaymentStatus.PENDING.value, PaymentEvent.status_before.type),
-                        literal(PaymentStatus.CANCELED.value, PaymentEvent.status_after.type),
-                        literal({}, PaymentEvent.detail.type),
-                        literal(now, PaymentEvent.created_at.type),
-                    ).where(Payment.id.in_([row.id for row in expired])),
-                )
-            )
         return expired
 
     async def remind(self) -> SweepReport:

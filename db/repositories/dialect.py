@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import String, any_, bindparam, func, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
 
 
 def insert_for(session: AsyncSession, table: Any) -> Any:
@@ -21,3 +26,26 @@ def insert_for_dialect(dialect: str, table: Any) -> Any:
 
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def any_of(
+    dialect: str,
+    column: ColumnElement[Any] | InstrumentedAttribute[Any],
+    values: Sequence[str],
+) -> ColumnElement[bool]:
+    """Return `column` is one of `values`, bound as ONE parameter whatever their number.
+
+    PostgreSQL: `column = ANY(:values)` with a text array. SQLite:
+    `column IN (SELECT value FROM json_each(:values))` with a JSON text. A long `IN (…)` list
+    makes SQLAlchemy render, and the database parse and plan, a new statement for every
+    length; this text is the same for any number of values, so it is compiled once (and
+    prepared once by asyncpg).
+    """
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(String)))
+    rows = func.json_each(bindparam(None, json.dumps(list(values)), type_=String)).table_valued(
+        "value"
+    )
+    return column.in_(select(rows.c.value))

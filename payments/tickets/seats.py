@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Order, Payment
 from db.repositories import inventory
+from db.repositories.dialect import any_of
 from payments.types import OrderStatus, PaymentKind
 
 
@@ -21,10 +22,14 @@ async def release_order_seats(session: AsyncSession, payment: Payment) -> None:
 
 
 async def release_orders(session: AsyncSession, order_ids: Sequence[str]) -> None:
-    """Cancel orders and give back their seats, one UPDATE per slot; each order only once."""
+    """Cancel orders and give back their seats, one UPDATE per slot; each order only once.
+
+    The ids go as one parameter (an array on PostgreSQL): the expiry sweep passes thousands.
+    """
+    dialect = session.get_bind().dialect.name
     result = await session.execute(
         update(Order)
-        .where(Order.id.in_(list(order_ids)), Order.seats_held.is_(True))
+        .where(any_of(dialect, Order.id, order_ids), Order.seats_held.is_(True))
         .values(seats_held=False, status=OrderStatus.CANCELED)
         .returning(Order.visit_date, Order.slot_time, Order.seats)
         .execution_options(synchronize_session=False)

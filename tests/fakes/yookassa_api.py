@@ -239,6 +239,9 @@ class FakeYooKassa:
         self.revoked_methods: set[str] = set()
         self._method_failures: dict[str, _MethodFailure] = {}
         self.requests: list[RecordedRequest] = []
+        # Requests being answered right now, and the most there ever were at once.
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.notifications: list[NotificationRecord] = []
         self.dropped_notifications: list[tuple[str, str]] = []
         self.create_count = 0
@@ -435,6 +438,14 @@ class FakeYooKassa:
 
     # ------------------------------------------------------------------ HTTP plumbing
     async def _handle(self, request: web.Request) -> web.Response:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.Response:
         raw = await request.read()
         body: Any = None
         parse_failed = False

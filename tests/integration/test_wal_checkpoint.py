@@ -15,6 +15,18 @@ COMMITS = 60  # about 3 000 pages of 4 KiB: three times SQLite's automatic check
 PAGE = 4096
 
 
+def _size(path: str) -> int:
+    return Path(path).stat().st_size
+
+
+def _grows_to(path: str, size: int, seconds: float) -> int:
+    """Wait (in a thread) until the file at `path` holds `size` bytes; return its size."""
+    deadline = time.monotonic() + seconds
+    while _size(path) < size and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _size(path)
+
+
 async def test_commits_leave_the_wal_to_the_checkpointer(tmp_path: Path) -> None:
     """Writes through the service's engine grow the WAL past SQLite's automatic checkpoint
     (1 000 pages), so no commit paid for copying it; the checkpointer's thread then copies it
@@ -33,13 +45,10 @@ async def test_commits_leave_the_wal_to_the_checkpointer(tmp_path: Path) -> None
                     )
                     for i in range(ROWS_PER_COMMIT)
                 )
-        wal = Path(f"{path}-wal")
         # With automatic checkpoints the log would have been restarted at ~1 000 pages.
-        assert wal.stat().st_size > 2000 * PAGE
+        assert _size(f"{path}-wal") > 2000 * PAGE
         written = COMMITS * ROWS_PER_COMMIT * ROW_BYTES
-        deadline = time.monotonic() + 15
-        while path.stat().st_size < written and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-        assert path.stat().st_size >= written  # copied back in the background
+        copied = await asyncio.to_thread(_grows_to, str(path), written, 15.0)
+        assert copied >= written  # copied back in the background
     finally:
         await database.close()

@@ -1,0 +1,182 @@
+"""The SQL of the sweeps: the expiry sweep in chunks, the reconcilers' round-robin.
+
+Every list of ids goes to the database as one parameter (`dialect.any_of`): `= ANY(:ids)` on
+PostgreSQL, `IN (SELECT value FROM json_each(:ids))` on SQLite, so a chunk of 2 000 is one
+short statement compiled once. Statuses are plain strings here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Row, Table, and_, func, insert, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
+
+from db.models import Payment, PaymentEvent
+from db.repositories.dialect import any_of
+
+PENDING = "pending"
+CANCELED = "canceled"
+EXPIRED = "expired"
+EVENT_COLUMNS = (
+    "payment_id",
+    "provider_id",
+    "source",
+    "event",
+    "status_before",
+    "status_after",
+    "detail",
+    "created_at",
+)
+PAYMENTS = cast(Table, Payment.__table__)  # Core: no ORM bookkeeping per returned row
+
+# What `cancel_overdue` returns: id, provider id, order id, user, kind, pay message.
+ExpiredRow = Row[tuple[str, str | None, str | None, str, str, int | None]]
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _as_utc(moment: Any) -> datetime | None:
+    """An aggregate's datetime: SQLite hands back text, the column type is bypassed."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if isinstance(moment, datetime) and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment if isinstance(moment, datetime) else None
+
+
+def _overdue(now: datetime) -> ColumnElement[bool]:
+    return and_(Payment.status == PENDING, Payment.expires_at <= now)
+
+
+async def overdue_summary(session: AsyncSession, now: datetime) -> tuple[int, datetime | None]:
+    """Return how many pending payments are past their TTL and when the oldest was created.
+
+    One aggregate over `ix_payments_status_expires`: no row comes into Python.
+    """
+    result = await session.execute(
+        select(func.count(), func.min(Payment.created_at)).where(_overdue(now))
+    )
+    count, oldest = result.one()
+    return int(count), _as_utc(oldest)
+
+
+async def overdue_among(
+    session: AsyncSession, now: datetime, provider_ids: Sequence[str]
+) -> list[str]:
+    """Return the provider ids, of those given, whose payment is pending and overdue."""
+    if not provider_ids:
+        return []
+    result = await session.execute(
+        select(Payment.provider_id).where(
+            _overdue(now), any_of(_dialect(session), Payment.provider_id, provider_ids)
+        )
+    )
+    return [str(provider_id) for provider_id in result.scalars()]
+
+
+async def cancel_overdue(
+    session: AsyncSession, now: datetime, limit: int, *, spare: Sequence[str] = ()
+) -> list[ExpiredRow]:
+    """Cancel up to `limit` overdue pending payments; return what was canceled.
+
+    Nothing is loaded before the chunk is chosen, and the chunk is chosen without ORDER BY:
+    any overdue rows will do, and a sort would cost a pass over every overdue row per chunk
+    when the planner misjudges their number (fresh rows, no ANALYZE yet).
+    - SQLite: one UPDATE whose sub-select picks the chunk, under SQLite's one writer lock,
+      so the sub-select's `status = 'pending'` still holds (a second `status = ?` outside
+      made SQLite walk every pending row per chunk through the status index: quadratic).
+    - PostgreSQL: the chunk's ids are locked first (`FOR UPDATE SKIP LOCKED`: rows another
+      worker holds are left to it; a locked row is checked again for `status = 'pending'`),
+      then updated by `id = ANY(:ids)`, one array parameter, through the primary key. An
+      `IN (sub-select)` was planned as a hash join over the whole table.
+    `spare`: provider ids YooKassa has authorised or charged; those are left to fulfilment.
+    An audit event is written for each canceled payment by the database, from the rows.
+    """
+    dialect = _dialect(session)
+    chosen = select(Payment.id).where(_overdue(now))
+    if spare:
+        chosen = chosen.where(
+            or_(Payment.provider_id.is_(None), ~any_of(dialect, Payment.provider_id, spare))
+        )
+    chosen = chosen.limit(limit)
+    condition: ColumnElement[bool]
+    if dialect == "postgresql":
+        ids = list((await session.execute(chosen.with_for_update(skip_locked=True))).scalars())
+        if not ids:
+            return []
+        # Locked by this transaction and pending when locked: no second `status = 'pending'`
+        # (with it the planner walked every pending row instead of the primary key).
+        condition = any_of(dialect, PAYMENTS.c.id, ids)
+    else:
+        condition = PAYMENTS.c.id.in_(chosen.scalar_subquery())
+    result = await session.execute(
+        update(PAYMENTS)
+        .where(condition)
+        .values(status=CANCELED, cancel_reason=EXPIRED, updated_at=now)
+        .returning(
+            PAYMENTS.c.id,
+            PAYMENTS.c.provider_id,
+            PAYMENTS.c.order_id,
+            PAYMENTS.c.user_id,
+            PAYMENTS.c.kind,
+            PAYMENTS.c.chat_message_id,
+        )
+    )
+    expired: list[ExpiredRow] = list(result.all())
+    if expired:
+        await session.execute(
+            insert(PaymentEvent).from_select(
+                EVENT_COLUMNS,
+                select(
+                    Payment.id,
+                    Payment.provider_id,
+                    literal("expiry", PaymentEvent.source.type),
+                    literal(EXPIRED, PaymentEvent.event.type),
+                    literal(PENDING, PaymentEvent.status_before.type),
+                    literal(CANCELED, PaymentEvent.status_after.type),
+                    literal({}, PaymentEvent.detail.type),
+                    literal(now, PaymentEvent.created_at.type),
+                ).where(any_of(dialect, Payment.id, [row.id for row in expired])),
+            )
+        )
+    return expired
+
+
+Cursor = tuple[datetime, str]
+
+
+async def next_round(
+    session: AsyncSession,
+    where: ColumnElement[bool],
+    key: InstrumentedAttribute[datetime],
+    after: Cursor | None,
+    limit: int,
+) -> list[tuple[str, Cursor]]:
+    """Return up to `limit` payment ids matching `where` in (key, id) order after `after`,
+    going round to the first ones when the end is reached; each with its place in the order.
+
+    A round-robin: run after run the cursor moves on, so every matching payment comes up
+    within (matching / limit) runs, however many there are.
+    """
+
+    async def page(condition: ColumnElement[bool], size: int) -> list[tuple[str, Cursor]]:
+        result = await session.execute(
+            select(Payment.id, key).where(where, condition).order_by(key, Payment.id).limit(size)
+        )
+        return [(str(pid), (moment, str(pid))) for pid, moment in result.all()]
+
+    if after is None:
+        return await page(literal(True), limit)
+    moment, last = after
+    ahead = await page(or_(key > moment, and_(key == moment, Payment.id > last)), limit)
+    if len(ahead) < limit:
+        behind = or_(key < moment, and_(key == moment, Payment.id <= last))
+        ahead += await page(behind, limit - len(ahead))
+    return ahead
