@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Union
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payments.catalog import Catalog
 from payments.money import wire
 from payments.outbox.outcomes import Deliver, Envelope, Outcome, Sent
-from payments.outbox.store import CHANNEL_EMAIL, enqueue
+from payments.outbox.store import CHANNEL_EMAIL, enqueue, enqueue_many
 from payments.ports import (
     CustomerNotifier,
     Mailer,
@@ -125,23 +125,36 @@ def from_payload(kind: str, payload: Mapping[str, Any]) -> Note:
     return note
 
 
+def note_row(note: Note, *, dedupe_key: str | None) -> dict[str, Any] | None:
+    """Return the outbox row (enqueue's arguments) of a note, or None without a chat."""
+    chat = chat_of(note.recipient.user_id)
+    if chat is None:
+        return None
+    kind = KINDS[type(note)]
+    return {
+        "kind": kind,
+        "payload": to_payload(note),
+        "chat_id": chat,
+        "dedupe_key": f"{kind}:{dedupe_key}" if dedupe_key else None,
+    }
+
+
 async def enqueue_note(session: AsyncSession, note: Note, *, dedupe_key: str | None) -> bool:
     """Write a note for its recipient's chat in the caller's transaction.
 
     Returns False (nothing written) for a recipient without a chat (API-only users).
     """
-    chat = chat_of(note.recipient.user_id)
-    if chat is None:
+    row = note_row(note, dedupe_key=dedupe_key)
+    if row is None:
         return False
-    kind = KINDS[type(note)]
-    await enqueue(
-        session,
-        kind=kind,
-        payload=to_payload(note),
-        chat_id=chat,
-        dedupe_key=f"{kind}:{dedupe_key}" if dedupe_key else None,
-    )
+    await enqueue(session, **row)
     return True
+
+
+async def enqueue_notes(session: AsyncSession, notes: Sequence[tuple[Note, str]]) -> int:
+    """Write many notes (note, dedupe key) in one bulk insert; return how many were written."""
+    rows = [row for note, key in notes if (row := note_row(note, dedupe_key=key)) is not None]
+    return await enqueue_many(session, rows) if rows else 0
 
 
 async def enqueue_ticket_mail(
