@@ -202,9 +202,10 @@ async def test_transactional_messages_go_ahead_of_a_broadcast(
         await lane.stop()
     order = [chat for _, chat, _ in sends(telegram)]
     assert set(order[:3]) == set(buyers)
-    # And the overall budget held: 33 messages at 20 a second take at least 1.5 s.
+    # And the overall budget held: no second at Telegram saw more than 20 (+2 of jitter).
     times = [at for at, _, _ in sends(telegram)]
-    assert times[-1] - times[0] >= (len(times) - 2) / 20
+    busiest = max(sum(start <= at < start + 1.0 for at in times) for start in times)
+    assert busiest <= 22, busiest
 
 
 async def test_a_blocked_user_is_marked_and_their_broadcast_canceled(
