@@ -352,10 +352,15 @@ class SendingLane:
         ).limit(limit)
         async with self._sessionmaker.begin() as session:
             if session.get_bind().dialect.name == "postgresql":
-                due = due.with_for_update(skip_locked=True)
+                # A CTE runs once: as an IN (sub-select) PostgreSQL may run the locking
+                # sub-select again per row and claim far more than `limit` rows.
+                picked = due.with_for_update(skip_locked=True).cte("due")
+                chosen: Any = OutboxMessage.id == picked.c.id
+            else:
+                chosen = OutboxMessage.id.in_(due.scalar_subquery())
             statement = (
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_(due.scalar_subquery()))
+                .where(chosen)
                 .where(OutboxMessage.status == "pending")
                 .values(
                     status="sending",
