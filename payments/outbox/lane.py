@@ -214,8 +214,9 @@ class SendingLane:
                 held = len(self._state.held)
                 # Claim when rows run low (not after every delivery: two writes a message would
                 # be wasted on SQLite's one writer), or at once when a message was just committed.
-                if held < self._batch // 2 or (urgent and held < self._batch):
-                    claimed = await self._claim(self._batch - held)
+                if held < self._batch // 2 or urgent:
+                    # A just-committed confirmation is claimed even with a broadcast in hand.
+                    claimed = await self._claim(max(self._batch - held, self._concurrency))
                 next_at = await self._dispatch()
             except asyncio.CancelledError:
                 raise
