@@ -185,7 +185,7 @@ def create_payments(
     created here, not started: the bot registers its deliverers and the service starts it.
     """
     gateway, sandbox = create_gateway(config)
-    outbox = SendingLane(sessionmaker, rate=config.outbox_rate)
+    outbox = SendingLane(sessionmaker, rate=config.outbox_rate, reader=reader)
     outbox.observe(count_outbox)
     if config.smtp is not None:
         outbox.register(EMAIL_TICKETS, mail_deliverer(create_mailer(config.smtp), catalog))

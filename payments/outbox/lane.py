@@ -24,6 +24,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models_outbox import OutboxMessage
+from db.reader import Reader
 from db.repositories.users import mark_blocked
 from payments.outbox.outcomes import Blocked, Deliver, Envelope, GiveUp, Outcome, RetryLater, Sent
 from payments.outbox.store import CHANNEL_TELEGRAM, PRIORITY_BROADCAST
@@ -38,6 +39,9 @@ POLL_SECONDS = 0.5
 MAX_FAILURES = 5
 # Rows held claimed in memory at once: about two seconds of the budget.
 BATCH = 64
+# Sent rows are recorded together: when this many are done, or this long after the last record.
+FLUSH_ROWS = 16
+FLUSH_SECONDS = 0.25
 # Backoff of a failed delivery that did not say when to retry (seconds, by attempt).
 BACKOFF = (1.0, 5.0, 30.0, 120.0, 600.0)
 
@@ -47,7 +51,7 @@ def _utcnow() -> datetime:
 
 
 class TokenSchedule:
-    """`rate` tokens a second, evenly spaced (a burst of at most one beyond the schedule)."""
+    """`rate` tokens a second, evenly spaced (no burst: an idle lane saves nothing up)."""
 
     def __init__(self, rate: float) -> None:
         """Hand out `rate` tokens a second."""
@@ -58,7 +62,7 @@ class TokenSchedule:
         """Wait until `count` tokens are ours."""
         for _ in range(count):
             now = time.monotonic()
-            self._next = max(self._next, now - self._interval)
+            self._next = max(self._next, now)
             wait = self._next - now
             self._next += self._interval
             if wait > 0:
@@ -100,9 +104,15 @@ class SendingLane:
         max_failures: int = MAX_FAILURES,
         batch: int = BATCH,
         instance_id: str | None = None,
+        reader: Reader | None = None,
     ) -> None:
-        """Deliver through `sessionmaker`'s database at `rate` messages a second overall."""
+        """Deliver through `sessionmaker`'s database at `rate` messages a second overall.
+
+        With a `reader`, an idle lane looks for due rows with a plain read before it claims:
+        on SQLite a claim takes the one write lock, which an idle poll should not.
+        """
         self._sessionmaker = sessionmaker
+        self._reader = reader
         self._rate = rate
         self._per_chat = per_chat_seconds
         self._concurrency = concurrency
@@ -115,6 +125,9 @@ class SendingLane:
         self._tokens = TokenSchedule(rate)
         self._state = _State()
         self._wake = asyncio.Event()
+        # Set by wake(): someone committed a message; claim now even with rows in hand.
+        self._urgent = False
+        self._last_flush = 0.0
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._pass_no = 0
@@ -144,6 +157,7 @@ class SendingLane:
 
     def wake(self) -> None:
         """Look for due rows now (after a commit that enqueued something urgent)."""
+        self._urgent = True
         self._wake.set()
 
     # ---- life -------------------------------------------------------------------------
@@ -171,7 +185,7 @@ class SendingLane:
             _, pending = await asyncio.wait(tasks, timeout=grace)
             for task in pending:
                 task.cancel()
-        await self._flush_sent()
+        await self._flush_sent(force=True)
         await self._release([held.envelope.id for held in self._state.held])
         self._state.held.clear()
 
@@ -192,12 +206,17 @@ class SendingLane:
             self._pass_no += 1
             this_pass = self._pass_no
             self._wake.clear()
+            urgent, self._urgent = self._urgent, False
             try:
-                await self._flush_sent()
+                await self._flush_sent(force=False)
                 await self._reclaim_expired()
                 claimed = 0
-                if len(self._state.held) < self._batch:
-                    claimed = await self._claim(self._batch - len(self._state.held))
+                held = len(self._state.held)
+                # Claim when rows run low (not after every delivery: two writes a message would
+                # be wasted on SQLite's one writer), or at once when a message was just committed.
+                if held < self._batch // 2 or urgent:
+                    # A just-committed confirmation is claimed even with a broadcast in hand.
+                    claimed = await self._claim(max(self._batch - held, self._concurrency))
                 next_at = await self._dispatch()
             except asyncio.CancelledError:
                 raise
@@ -210,9 +229,11 @@ class SendingLane:
                 async with self._idle:
                     self._idle_pass = this_pass
                     self._idle.notify_all()
-            if claimed and len(state.held) < self._batch:
+            if claimed and len(state.held) < self._batch // 2:
                 continue  # more may be due: claim again before sleeping
             timeout = self._poll
+            if state.done_sent:
+                timeout = min(timeout, FLUSH_SECONDS)
             if next_at is not None:
                 timeout = min(timeout, max(next_at - time.monotonic(), 0.0))
             if timeout > 0 and not self._wake.is_set():
@@ -283,8 +304,14 @@ class SendingLane:
         finally:
             state = self._state
             state.in_flight.pop(envelope.id, None)
-            if envelope.chat_id is not None:
-                state.busy_chats.discard(envelope.chat_id)
+            chat = envelope.chat_id
+            if chat is not None:
+                state.busy_chats.discard(chat)
+                if held.channel == CHANNEL_TELEGRAM:
+                    # A second from the answer too: jitter on the way cannot squeeze two sends
+                    # to one chat into less than a second at Telegram's end.
+                    after = time.monotonic() + self._per_chat
+                    state.chat_ready[chat] = max(state.chat_ready.get(chat, 0.0), after)
             for callback in self._on_outcome:
                 with contextlib.suppress(Exception):
                     callback(envelope, outcome)
@@ -307,6 +334,8 @@ class SendingLane:
         if not self._deliverers or limit <= 0:
             return 0
         now = _utcnow()
+        if self._reader is not None and not await self._any_due(now):
+            return 0
         held_chats = {h.envelope.chat_id for h in self._state.held if h.envelope.chat_id}
         held_chats |= self._state.busy_chats
         due = select(OutboxMessage.id).where(
@@ -324,10 +353,15 @@ class SendingLane:
         ).limit(limit)
         async with self._sessionmaker.begin() as session:
             if session.get_bind().dialect.name == "postgresql":
-                due = due.with_for_update(skip_locked=True)
+                # A CTE runs once: as an IN (sub-select) PostgreSQL may run the locking
+                # sub-select again per row and claim far more than `limit` rows.
+                picked = due.with_for_update(skip_locked=True).cte("due")
+                chosen: Any = OutboxMessage.id == picked.c.id
+            else:
+                chosen = OutboxMessage.id.in_(due.scalar_subquery())
             statement = (
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_(due.scalar_subquery()))
+                .where(chosen)
                 .where(OutboxMessage.status == "pending")
                 .values(
                     status="sending",
@@ -371,6 +405,20 @@ class SendingLane:
             await self._release(extra, delay=self._per_chat)
         return len(rows) - len(extra)
 
+    async def _any_due(self, now: datetime) -> bool:
+        """Say whether a row is due, with a read that takes no lock."""
+        assert self._reader is not None  # noqa: S101 - called only with a reader
+        found = await self._reader.all(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.not_before <= now,
+                OutboxMessage.kind.in_(sorted(self._deliverers)),
+            )
+            .limit(1)
+        )
+        return bool(found)
+
     async def _reclaim_expired(self) -> None:
         """Put back rows whose lease ran out (their instance died): someone sends them."""
         now_mono = time.monotonic()
@@ -408,11 +456,18 @@ class SendingLane:
                 .execution_options(synchronize_session=False)
             )
 
-    async def _flush_sent(self) -> None:
-        """Record the rows delivered since the last pass in one UPDATE."""
-        ids, self._state.done_sent = self._state.done_sent, []
-        if not ids:
+    async def _flush_sent(self, *, force: bool) -> None:
+        """Record the rows delivered since the last record in one UPDATE."""
+        state = self._state
+        if not state.done_sent:
             return
+        now = time.monotonic()
+        quiet = not state.in_flight and not state.held
+        due = len(state.done_sent) >= FLUSH_ROWS or now - self._last_flush >= FLUSH_SECONDS
+        if not (force or quiet or due):
+            return
+        self._last_flush = now
+        ids, state.done_sent = state.done_sent, []
         try:
             async with self._sessionmaker.begin() as session:
                 await session.execute(

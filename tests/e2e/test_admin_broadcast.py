@@ -64,9 +64,18 @@ async def test_broadcast_to_300_within_limits_loses_nothing(make_shop: ShopFacto
             assert messages == []
         else:
             assert [m.text for m in messages] == [typed], uid
-    # The confirmation, 300 recipients and the 4 injected 429s: the pace itself never hit the
-    # fake's 30/s limit, and the message behind the injected 429s was sent once it passed.
-    assert len(shop.telegram.calls("sendMessage")) == 1 + 300 + 4
+    # The confirmation, 300 recipients and the 429s: the 4 injected ones, and hardly ever one of
+    # the fake's 30/s limit (the lane paces at 28/s; only a machine stalled by other work can
+    # bunch a few sends), each message behind a 429 sent once it passed.
+    telegram = shop.telegram
+    limited = [
+        i
+        for i, (code, _) in telegram.refusals.items()
+        if code == 429 and telegram.requests[i][0] == "sendMessage"
+    ]
+    assert 4 <= len(limited) <= 4 + 2, len(limited)
+    assert len(telegram.calls("sendMessage")) == 1 + 300 + len(limited)
+    assert len([m for m in telegram.chat(ADMIN_ID).bot_messages if m.text]) == 1
     edits = [
         e
         for e in shop.telegram.chat(ADMIN_ID).events

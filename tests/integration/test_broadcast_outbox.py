@@ -73,7 +73,10 @@ class Shown:
 async def test_confirming_queues_20000_messages_at_once_and_only_once(
     sessionmaker: async_sessionmaker[AsyncSession], clock: MovableClock
 ) -> None:
+    # The reference, in the same run: writing the 20 000 users themselves in one executemany.
+    started = time.perf_counter()
     await _users(sessionmaker, range(1_000_001, 1_020_001))
+    reference = time.perf_counter() - started
     broadcaster = Broadcaster(sessionmaker=sessionmaker, clock=clock)
     draft = await broadcaster.draft_broadcast(ADMIN, "<b>Sale</b> opens at noon")
     assert draft.recipients == 20_000
@@ -83,9 +86,10 @@ async def test_confirming_queues_20000_messages_at_once_and_only_once(
     took = time.perf_counter() - started
     assert confirmed is not None
     assert confirmed.recipients == 20_000
-    # One cached INSERT statement sent in chunks: about 1 s here (a shared 2-core machine);
-    # compiling a 500-row VALUES statement per chunk took 18 s.
-    assert took < 5.0, took
+    # One cached INSERT statement sent in chunks: 1-3 s on a shared 2-core machine, 3-8 times
+    # the users' own insert; compiling a 500-row VALUES statement per chunk took 18 s (some
+    # forty times).
+    assert took < 15 * reference, (took, reference)
 
     # A second press, another admin, another instance: nothing more is queued.
     assert await broadcaster.confirm_broadcast(ADMIN, draft.id, SPOT) is None
