@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -138,10 +139,9 @@ class TelegramNotifier:
         await self._send(note.recipient, text, reply_markup=markup)
 
     async def tickets_issued(self, note: TicketsIssued) -> None:
-        """Close the pay message, confirm the order and send every ticket's QR in one album."""
+        """Close the pay message and confirm the order (the QR codes follow: `tickets_qr`)."""
         recipient = note.recipient
-        chat_id = chat_id_of(recipient.user_id)
-        if chat_id is None or not note.tickets:
+        if chat_id_of(recipient.user_id) is None or not note.tickets:
             return
         lang = recipient.language
         first = note.tickets[0]
@@ -152,27 +152,31 @@ class TelegramNotifier:
         text = t(lang, "tickets_paid", order_id=note.order_id, count=len(note.tickets), **when)
         if note.late:
             text = f"{t(lang, 'late_payment_reheld')}\n{text}"
-        sent = await self._send(
+        await self._send(
             recipient, self.where_and_when(text, lang), reply_markup=final_keyboard(lang)
         )
-        if not sent:
+
+    async def tickets_qr(self, note: TicketsIssued) -> None:
+        """Send every ticket's QR code, in albums of up to ten."""
+        chat_id = chat_id_of(note.recipient.user_id)
+        if chat_id is None or not note.tickets:
             return
+        lang = note.recipient.language
+        # Drawing QR codes is CPU work: a worker thread, not the loop.
+        pngs = await asyncio.to_thread(lambda: [qr_png(ticket.qr) for ticket in note.tickets])
         photos = [
             InputMediaPhoto(
-                media=BufferedInputFile(qr_png(ticket.qr), f"ticket-{ticket.code}.png"),
+                media=BufferedInputFile(png, f"ticket-{ticket.code}.png"),
                 caption=self.ticket_caption(lang, ticket),
             )
-            for ticket in note.tickets
+            for ticket, png in zip(note.tickets, pngs, strict=True)
         ]
-        try:
-            for start in range(0, len(photos), MEDIA_GROUP_LIMIT):
-                chunk = photos[start : start + MEDIA_GROUP_LIMIT]
-                if len(chunk) == 1:
-                    await self._bot.send_photo(chat_id, chunk[0].media, caption=chunk[0].caption)
-                else:
-                    await self._bot.send_media_group(chat_id, list(chunk))
-        except TelegramAPIError as exc:
-            log.warning("QR tickets of order %s not delivered in chat: %s", note.order_id, exc)
+        for start in range(0, len(photos), MEDIA_GROUP_LIMIT):
+            chunk = photos[start : start + MEDIA_GROUP_LIMIT]
+            if len(chunk) == 1:
+                await self._bot.send_photo(chat_id, chunk[0].media, caption=chunk[0].caption)
+            else:
+                await self._bot.send_media_group(chat_id, list(chunk))
 
     def where_and_when(self, text: str, lang: str) -> str:
         """Add the shop's address and opening hours (when the catalog has them) to a text."""
@@ -194,7 +198,8 @@ class TelegramNotifier:
         chat_id = chat_id_of(user_id)
         if chat_id is None:
             return
-        photo = BufferedInputFile(qr_png(ticket.qr), f"ticket-{ticket.code}.png")
+        png = await asyncio.to_thread(qr_png, ticket.qr)
+        photo = BufferedInputFile(png, f"ticket-{ticket.code}.png")
         await self._bot.send_photo(chat_id, photo, caption=self.ticket_caption(lang, ticket))
 
     async def subscription_reminder(self, note: SubscriptionReminder) -> None:

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.factory import WAIT_ON_RETRY_AFTER
 from bot.notifier import TelegramNotifier, chat_id_of
 from payments.catalog import Catalog
-from payments.outbox.notes import NOTES, from_payload
+from payments.outbox.notes import DELIVERED, from_payload
 from payments.outbox.outcomes import Blocked, Deliver, Envelope, GiveUp, Outcome, RetryLater, Sent
 from payments.ports import Recipient
 
@@ -105,8 +105,8 @@ class TelegramDelivery:
         self._spend = spend
 
     def deliverers(self) -> dict[str, Deliver]:
-        """Return a deliverer for every note kind (subscription_activated, tickets_issued, …)."""
-        return {kind: self._deliverer(kind) for kind in NOTES}
+        """Return a deliverer for every note kind (subscription_activated, tickets_qr, …)."""
+        return {kind: self._deliverer(kind) for kind in DELIVERED}
 
     def _deliverer(self, kind: str) -> Deliver:
         async def deliver(envelope: Envelope) -> Outcome:

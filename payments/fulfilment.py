@@ -22,7 +22,7 @@ from db.reader import Reader
 from db.repositories import payments as payments_repo
 from payments.applied import Applied, Outcome, recipient_of
 from payments.catalog import Catalog
-from payments.outbox.notes import enqueue_note, enqueue_ticket_mail
+from payments.outbox.notes import enqueue_note, enqueue_ticket_mail, enqueue_tickets
 from payments.ports import Clock, PaymentCanceled, PaymentGateway
 from payments.subscriptions.activation import activate_subscription
 from payments.subscriptions.consent import keep_saved_method
@@ -430,7 +430,7 @@ class Fulfilment:
         issued = replace(
             await issue_tickets(session, payment, recipient, now, self._signer), late=late
         )
-        await enqueue_note(session, issued, dedupe_key=payment.id)
+        await enqueue_tickets(session, issued, dedupe_key=payment.id)
         if self._mail_tickets:
             await enqueue_ticket_mail(session, issued, dedupe_key=payment.id)
         return self._woken

@@ -290,6 +290,9 @@ class LogNotifier:
             len(note.tickets),
         )
 
+    async def tickets_qr(self, note: TicketsIssued) -> None:
+        """The QR album of an order (logged with its confirmation): nothing more to say."""
+
     async def subscription_reminder(self, note: SubscriptionReminder) -> None:
         """Log the reminder."""
         self._log.info(

@@ -61,6 +61,12 @@ KINDS: dict[type[Any], str] = {
 }
 NOTES: dict[str, type[Any]] = {kind: cls for cls, kind in KINDS.items()}
 EMAIL_TICKETS = "email_tickets"
+# The QR album of a ticket order: a row of its own, after the confirmation's text, so a 429 or a
+# network error on the album retries the album (the text is not sent twice, the QR codes are
+# not lost). Its payload is the TicketsIssued note's.
+TICKETS_QR = "tickets_qr"
+# Every kind a deliverer turns back into a note, with the note's class.
+DELIVERED: dict[str, type[Any]] = {**NOTES, TICKETS_QR: TicketsIssued}
 
 
 def chat_of(user_id: str) -> int | None:
@@ -116,7 +122,7 @@ def to_payload(note: Note) -> dict[str, Any]:
 
 def from_payload(kind: str, payload: Mapping[str, Any]) -> Note:
     """Rebuild the note of `kind` from its payload."""
-    cls = NOTES.get(kind)
+    cls = DELIVERED.get(kind)
     if cls is None and kind == EMAIL_TICKETS:
         cls = TicketsIssued
     if cls is None:
@@ -157,6 +163,17 @@ async def enqueue_notes(session: AsyncSession, notes: Sequence[tuple[Note, str]]
     return await enqueue_many(session, rows) if rows else 0
 
 
+async def enqueue_tickets(session: AsyncSession, note: TicketsIssued, *, dedupe_key: str) -> bool:
+    """Write a ticket order's confirmation and, as a second row, its QR album."""
+    row = note_row(note, dedupe_key=dedupe_key)
+    if row is None:
+        return False
+    await enqueue(session, **row)
+    album = row | {"kind": TICKETS_QR, "dedupe_key": f"{TICKETS_QR}:{dedupe_key}"}
+    await enqueue(session, **album)
+    return True
+
+
 async def enqueue_ticket_mail(
     session: AsyncSession, note: TicketsIssued, *, dedupe_key: str
 ) -> bool:
@@ -180,7 +197,7 @@ def note_deliverers(notifier: Notifier | CustomerNotifier) -> dict[str, Deliver]
     Every kind the notifier has a method for is delivered and counted as sent.
     """
     deliverers: dict[str, Deliver] = {}
-    for kind in NOTES:
+    for kind in DELIVERED:
         method = getattr(notifier, kind, None)
         if method is None:
             continue
@@ -205,7 +222,9 @@ def mail_deliverer(mailer: Mailer, catalog: Catalog) -> Deliver:
 
 __all__ = [
     "EMAIL_TICKETS",
+    "DELIVERED",
     "KINDS",
+    "TICKETS_QR",
     "Note",
     "chat_of",
     "enqueue_note",

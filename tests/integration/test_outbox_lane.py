@@ -12,7 +12,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,10 +28,10 @@ from db.models import User
 from db.models_outbox import OutboxMessage
 from payments.catalog import load_catalog
 from payments.outbox.lane import SendingLane
-from payments.outbox.notes import enqueue_note
+from payments.outbox.notes import enqueue_note, enqueue_tickets
 from payments.outbox.outcomes import Deliver, Envelope, Outcome, Sent
 from payments.outbox.store import PRIORITY_BROADCAST, enqueue, enqueue_many
-from payments.ports import Recipient, SubscriptionEnded
+from payments.ports import IssuedTicket, Recipient, SubscriptionEnded, TicketsIssued
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 SHOP_TZ = ZoneInfo("Europe/Moscow")
@@ -330,3 +330,38 @@ async def test_two_lanes_on_one_database_never_send_a_message_twice(
     assert {row.status for row in sent} == {"sent"}
     shares = Counter(row.claimed_by for row in sent)
     assert set(shares) == {first.instance_id, second.instance_id}  # both did part of it
+
+
+def calls(telegram: FakeTelegramAPI, method: str) -> int:
+    """How many calls of `method` Telegram accepted."""
+    return sum(
+        1
+        for index, (name, _) in enumerate(telegram.requests)
+        if name.lower() == method.lower() and index not in telegram.refusals
+    )
+
+
+async def test_a_429_on_the_qr_album_sends_the_album_again_not_the_confirmation(
+    sessionmaker: async_sessionmaker[AsyncSession], telegram: FakeTelegramAPI, bot: Bot
+) -> None:
+    """The order's text and its QR codes are two rows: when Telegram refuses the album for a
+    while, the customer still gets every QR code afterwards, and the confirmation only once."""
+    await add_users(sessionmaker, [7001])
+    tickets = tuple(
+        IssuedTicket(f"T{i}", "adult", date(2026, 12, 20), "12:00", f"ZT1.T{i}.sig")
+        for i in range(3)
+    )
+    note = TicketsIssued(Recipient("7001", "ru"), "Z-1001", None, tickets)
+    async with sessionmaker.begin() as session:
+        await enqueue_tickets(session, note, dedupe_key="ZT_1")
+    telegram.fail_next("sendMediaGroup", 429, "Too Many Requests: retry after 1", retry_after=1)
+    lane = make_lane(sessionmaker, bot, rate=100.0)
+    lane.start()
+    try:
+        await until(lambda: calls(telegram, "sendMediaGroup") == 1, timeout=10)
+        await lane.drain()
+    finally:
+        await lane.stop()
+    assert len(sends(telegram, 7001)) == 1  # the confirmation, once
+    assert calls(telegram, "sendMediaGroup") == 1  # the three QR codes, after the 429
+    assert Counter(row.status for row in await rows(sessionmaker)) == {"sent": 2}
