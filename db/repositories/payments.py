@@ -110,9 +110,13 @@ def _transition_statement(
                 or_(*(table.c.cancel_reason == reason for reason in revivable)),
             ),
         )
-    assignments = {"status": bindparam("to_", type_=table.c.status.type)} | {
-        name: bindparam(f"{name}_", type_=table.c[name].type) for name in fields
-    }
+    # `fields` are the model's attribute names; a few differ from their column's (extra is
+    # stored in "metadata"), so each is looked up through the mapper.
+    columns = Payment.__mapper__.columns
+    assignments: dict[Any, Any] = {table.c.status: bindparam("to_", type_=table.c.status.type)}
+    for name in fields:
+        column = columns[name]
+        assignments[column] = bindparam(f"{name}_", type_=column.type)
     statement = (
         update(table)
         .where(table.c.id == bindparam("payment_id_", type_=table.c.id.type), condition)
