@@ -42,6 +42,7 @@ from bench_kit import (  # noqa: E402
     settings_for,
     wait_until,
 )
+from bench_rush import rush_rows  # noqa: E402
 from bench_storage import holds_rows, memory_rows, sweep_rows  # noqa: E402
 
 from bot.factory import create_bot  # noqa: E402
@@ -271,6 +272,7 @@ PARTS: dict[str, Callable[[Path], Awaitable[list[Row]]]] = {
     "holds": holds_rows,
     "sweep": sweep_rows,
     "memory": memory_rows,
+    "rush": rush_rows,
 }
 
 

@@ -1,0 +1,248 @@
+"""Shared pieces of the rush, report and outbox parts: sizes, databases, the service as a process.
+
+`BENCH_QUICK=1` shrinks every size so a smoke run takes a minute or two instead of half an hour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from settings import Settings  # noqa: E402
+
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+def sized(full: int, quick: int) -> int:
+    """Return the full size, or the smoke-run size under BENCH_QUICK=1."""
+    return quick if QUICK else full
+
+
+def pct(values: list[float], share: float) -> float:
+    """Return a percentile of seconds, in milliseconds (0 for no values)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
+
+
+def free_port() -> int:
+    """Return a TCP port free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def log(text: str) -> None:
+    """Write one progress line to stderr (stdout carries the part's JSON)."""
+    sys.stderr.write(f"bench: {text}\n")
+    sys.stderr.flush()
+
+
+@contextlib.asynccontextmanager
+async def database(kind: str, tmp: Path, name: str) -> AsyncIterator[str]:
+    """Yield the URL of a fresh, empty database: a SQLite file, or a new PostgreSQL database."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp / f'{name}.db'}"
+        return
+    if PG_URL is None:
+        raise RuntimeError("PostgreSQL needs TEST_DATABASE_URL (scripts/with-services.sh)")
+    admin_dsn = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
+    db_name = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f"CREATE DATABASE {db_name}")
+    finally:
+        await admin.close()
+    try:
+        yield f"{PG_URL.rsplit('/', 1)[0]}/{db_name}"
+    finally:
+        admin = await asyncpg.connect(admin_dsn)
+        try:
+            await admin.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+        finally:
+            await admin.close()
+
+
+def kinds() -> list[str]:
+    """The databases to measure: SQLite always, PostgreSQL when the services run gives one."""
+    return ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+def service_env(values: dict[str, str]) -> dict[str, str]:
+    """The environment of a service process: ours without any setting, plus `values`."""
+    env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+    env.update(values)
+    return env
+
+
+@dataclass
+class ServiceProcess:
+    """`python main.py` in its own process, as an operator runs it (kill -9 included)."""
+
+    env: dict[str, str]
+    cwd: Path
+    port: int = field(default_factory=free_port)
+    process: asyncio.subprocess.Process | None = None
+    started_at: float = 0.0
+
+    @property
+    def base_url(self) -> str:
+        """The service's HTTP address."""
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self, timeout: float = 90.0) -> float:  # noqa: ASYNC109
+        """Start the process and wait for /health; return seconds until it answered."""
+        env = service_env({**self.env, "HTTP_PORT": str(self.port), "HTTP_HOST": "127.0.0.1"})
+        self.started_at = time.perf_counter()
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(ROOT / "main.py"),
+            cwd=self.cwd,
+            env=env,
+            stdout=open(self.cwd / "service.log", "ab"),  # noqa: ASYNC230, SIM115
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(timeout=2) as client:
+            while time.monotonic() < deadline:
+                if self.process.returncode is not None:
+                    raise RuntimeError(f"service exited: {self.tail()}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{self.base_url}/health")).status_code == 200:  # noqa: PLR2004
+                        return time.perf_counter() - self.started_at
+                await asyncio.sleep(0.05)
+        raise RuntimeError(f"no /health within {timeout} s: {self.tail()}")
+
+    def cpu_seconds(self) -> float:
+        """CPU time the service process has used so far (user + system)."""
+        if self.process is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text("ascii").rsplit(")", 1)[1]
+        except OSError:
+            return 0.0
+        user, system = fields.split()[11:13]
+        return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
+
+    def tail(self) -> str:
+        """The last lines the service logged."""
+        path = self.cwd / "service.log"
+        return path.read_text("utf-8", "replace")[-3000:] if path.exists() else ""
+
+    async def kill(self) -> None:
+        """kill -9: no shutdown code runs."""
+        if self.process and self.process.returncode is None:
+            self.process.send_signal(signal.SIGKILL)
+            await self.process.wait()
+
+    async def stop(self) -> None:
+        """SIGTERM and wait for the graceful stop."""
+        if self.process and self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 30)
+            except TimeoutError:
+                await self.kill()
+
+
+class LoopProbe:
+    """A task that sleeps 10 ms again and again and records how late it woke (the loop's lag)."""
+
+    def __init__(self, period: float = 0.01) -> None:
+        """Prepare; start() begins probing."""
+        self.period = period
+        self.lags: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Begin probing on the running loop."""
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            began = time.perf_counter()
+            await asyncio.sleep(self.period)
+            self.lags.append(time.perf_counter() - began - self.period)
+
+    async def stop(self) -> list[float]:
+        """Stop probing; return the overshoots in seconds."""
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        return self.lags
+
+
+class HealthProbe:
+    """GET /health every 10 ms from a thread of its own; records each answer's time."""
+
+    def __init__(self, url: str, period: float = 0.01) -> None:
+        """Prepare; use as a context manager."""
+        self.url, self.period = url, period
+        self.times: list[float] = []
+        self.failures = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=60) as client:
+            while not self._stop.is_set():
+                began = time.perf_counter()
+                try:
+                    ok = client.get(self.url).status_code == 200  # noqa: PLR2004
+                except httpx.HTTPError:
+                    ok = False
+                self.times.append(time.perf_counter() - began)
+                self.failures += not ok
+                self._stop.wait(self.period)
+
+    def __enter__(self) -> HealthProbe:
+        """Start probing."""
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Stop probing."""
+        self._stop.set()
+        self._thread.join()
+
+    def reset(self) -> list[float]:
+        """Return the answer times so far and start a new window."""
+        taken, self.times = self.times, []
+        return taken
+
+
+@contextlib.contextmanager
+def catalog_file(tmp: Path, capacity: int, slots: list[str]) -> Iterator[Path]:
+    """Write a copy of the built-in catalog with these slots and this capacity per slot."""
+    text = (ROOT / "payments" / "catalog_default.toml").read_text("utf-8")
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("slots = "):
+            lines.append("slots = [" + ", ".join(f'"{s}"' for s in slots) + "]")
+        elif line.startswith("capacity_per_slot = "):
+            lines.append(f"capacity_per_slot = {capacity}")
+        else:
+            lines.append(line)
+    path = tmp / "catalog.toml"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    yield path
