@@ -42,6 +42,7 @@ from bench_kit import (  # noqa: E402
     settings_for,
     wait_until,
 )
+from bench_reports import report_rows  # noqa: E402
 from bench_rush import rush_rows  # noqa: E402
 from bench_storage import holds_rows, memory_rows, sweep_rows  # noqa: E402
 
@@ -273,6 +274,7 @@ PARTS: dict[str, Callable[[Path], Awaitable[list[Row]]]] = {
     "sweep": sweep_rows,
     "memory": memory_rows,
     "rush": rush_rows,
+    "reports": report_rows,
 }
 
 

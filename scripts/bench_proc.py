@@ -100,6 +100,7 @@ class ServiceProcess:
 
     env: dict[str, str]
     cwd: Path
+    lag_file: Path | None = None  # set: run the service with a loop probe writing here
     port: int = field(default_factory=free_port)
     process: asyncio.subprocess.Process | None = None
     started_at: float = 0.0
@@ -113,9 +114,12 @@ class ServiceProcess:
         """Start the process and wait for /health; return seconds until it answered."""
         env = service_env({**self.env, "HTTP_PORT": str(self.port), "HTTP_HOST": "127.0.0.1"})
         self.started_at = time.perf_counter()
+        command = [str(ROOT / "main.py")]
+        if self.lag_file is not None:
+            command = [__file__, "serve", str(self.lag_file)]
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
-            str(ROOT / "main.py"),
+            *command,
             cwd=self.cwd,
             env=env,
             stdout=open(self.cwd / "service.log", "ab"),  # noqa: ASYNC230, SIM115
@@ -143,6 +147,28 @@ class ServiceProcess:
         user, system = fields.split()[11:13]
         return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
 
+    def rss_mb(self) -> float:
+        """The service process's resident memory in MiB (0 when it is gone)."""
+        if self.process is None:
+            return 0.0
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text("ascii")
+        except OSError:
+            return 0.0
+        line = next((x for x in status.splitlines() if x.startswith("VmRSS:")), "VmRSS: 0")
+        return int(line.split()[1]) / 1024
+
+    def lags(self, since: float, until: float) -> list[float]:
+        """The loop probe's overshoots (seconds) between two time.time() moments."""
+        if self.lag_file is None or not self.lag_file.exists():
+            return []
+        taken = []
+        for line in self.lag_file.read_text("ascii").splitlines():
+            parts = line.split()
+            if len(parts) == 2 and since <= float(parts[0]) <= until:  # noqa: PLR2004
+                taken.append(float(parts[1]))
+        return taken
+
     def tail(self) -> str:
         """The last lines the service logged."""
         path = self.cwd / "service.log"
@@ -162,34 +188,6 @@ class ServiceProcess:
                 await asyncio.wait_for(self.process.wait(), 30)
             except TimeoutError:
                 await self.kill()
-
-
-class LoopProbe:
-    """A task that sleeps 10 ms again and again and records how late it woke (the loop's lag)."""
-
-    def __init__(self, period: float = 0.01) -> None:
-        """Prepare; start() begins probing."""
-        self.period = period
-        self.lags: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        """Begin probing on the running loop."""
-        self._task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            began = time.perf_counter()
-            await asyncio.sleep(self.period)
-            self.lags.append(time.perf_counter() - began - self.period)
-
-    async def stop(self) -> list[float]:
-        """Stop probing; return the overshoots in seconds."""
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        return self.lags
 
 
 class HealthProbe:
@@ -246,3 +244,62 @@ def catalog_file(tmp: Path, capacity: int, slots: list[str]) -> Iterator[Path]:
     path = tmp / "catalog.toml"
     path.write_text("\n".join(lines) + "\n", "utf-8")
     yield path
+
+
+class RssSampler:
+    """Samples a process's resident memory every 5 ms from a thread; keeps the peak."""
+
+    def __init__(self, service: ServiceProcess) -> None:
+        """Prepare; use as a context manager."""
+        self.service = service
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.service.rss_mb())
+            self._stop.wait(0.005)
+
+    def __enter__(self) -> RssSampler:
+        """Start sampling."""
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Stop sampling."""
+        self._stop.set()
+        self._thread.join()
+
+
+async def serve(lag_file: Path) -> None:
+    """Run the service as main.run() does, with a 10 ms loop probe writing `time lag` lines."""
+    from main import build, settle_heap  # noqa: PLC0415 - only the service process needs them
+    from settings import load_settings  # noqa: PLC0415
+
+    settings = load_settings()
+    service = await build(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await service.start()
+    settle_heap()
+    with lag_file.open("a", encoding="ascii", buffering=1) as out:
+
+        async def probe() -> None:
+            while True:
+                began = time.perf_counter()
+                await asyncio.sleep(0.01)
+                out.write(f"{time.time():.4f} {time.perf_counter() - began - 0.01:.5f}\n")
+
+        task = asyncio.create_task(probe())
+        try:
+            await stop.wait()
+        finally:
+            task.cancel()
+            await service.stop()
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["serve"]:
+    asyncio.run(serve(Path(sys.argv[2])))
