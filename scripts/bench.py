@@ -42,6 +42,7 @@ from bench_kit import (  # noqa: E402
     settings_for,
     wait_until,
 )
+from bench_outbox import outbox_rows  # noqa: E402
 from bench_reports import report_rows  # noqa: E402
 from bench_rush import rush_rows  # noqa: E402
 from bench_storage import holds_rows, memory_rows, sweep_rows  # noqa: E402
@@ -275,6 +276,7 @@ PARTS: dict[str, Callable[[Path], Awaitable[list[Row]]]] = {
     "memory": memory_rows,
     "rush": rush_rows,
     "reports": report_rows,
+    "outbox": outbox_rows,
 }
 
 
