@@ -14,7 +14,13 @@ from datetime import timedelta
 
 from bot.broadcast import Broadcasts
 from bot.factory import create_bot
-from bot.runner import Telegram, TelegramConfig, create_notifier, create_telegram
+from bot.runner import (
+    Telegram,
+    TelegramConfig,
+    create_notifier,
+    create_telegram,
+    register_deliverers,
+)
 from bot.webapp import miniapp_url
 from db.database import DatabaseUnavailable, create_database
 from handlers import get_routers
@@ -67,9 +73,10 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         reader=database.reader,
         catalog=catalog,
         clock=clock,
-        notifier=notifier,
         signer=signer,
     )
+    # Every message to customers goes through the outbox; the lane says them through the bot.
+    register_deliverers(payments.outbox, bot, catalog=catalog, tz=tz, sessionmaker=sessionmaker)
 
     # ---- bot ----
     telegram: Telegram | None = None
@@ -175,6 +182,7 @@ def _payments_config(settings: Settings, http: HttpServer) -> PaymentsConfig:
             test_user_ids=frozenset(settings.TEST_USER_IDS),
         ),
         renewal=RenewalConfig(lead=timedelta(hours=settings.RENEWAL_LEAD_HOURS)),
+        outbox_rate=settings.OUTBOX_RATE,
         renewal_policy=RenewalPolicy(
             retry_days=tuple(settings.RENEWAL_RETRY_DAYS),
             grace=timedelta(days=settings.RENEWAL_GRACE_DAYS),

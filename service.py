@@ -36,6 +36,7 @@ class Service:
     app: FastAPI
     scheduler: AsyncIOScheduler
     _job_watch: JobWatch | None = None
+    _stopped: bool = False
 
     @property
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
@@ -59,6 +60,11 @@ class Service:
         self.http.start(self.app, grace_seconds=grace, access_log=access_log)
         if self.telegram is not None:
             await self.telegram.start()
+        if self.settings.OUTBOX_SENDER:
+            self.payments.outbox.start()
+            log.info("outbox: sending lane %s started", self.payments.outbox.instance_id)
+        else:
+            log.info("outbox: OUTBOX_SENDER is off; this instance only writes messages")
         self._job_watch = JobWatch(self.scheduler)
         self.scheduler.start()
         log.info("scheduler: started with %d jobs", len(self.scheduler.get_jobs()))
@@ -77,6 +83,9 @@ class Service:
         SETTLE_SECONDS more to let go of what it holds (a cut-short checkout releases its
         seats) before the database closes.
         """
+        if self._stopped:
+            return
+        self._stopped = True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.SHUTDOWN_GRACE_SECONDS
         # Take no new work.
@@ -94,6 +103,8 @@ class Service:
         tasks = self.http.tasks + (self.telegram.tasks if self.telegram is not None else [])
         # uvicorn cancels its requests at the deadline itself; this is a second guard.
         await finish(tasks, max(deadline - loop.time(), 0) + SETTLE_SECONDS)
+        # What the drained work committed goes out now; what is left waits in the outbox.
+        await self.payments.outbox.stop(grace=min(max(deadline - loop.time(), 1.0), 5.0))
         # Let cut-short work let go of what it holds (seats), then close, the database last.
         await self.http.settle(SETTLE_SECONDS)
         await self.payments.checkout.settle(SETTLE_SECONDS)

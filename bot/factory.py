@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from aiogram import Bot, Dispatcher, Router
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "tickets", "subscribe", "my", "language", "help", "cancel")
 MAX_RETRY_AFTER_SECONDS = 30
+# Off inside the outbox's deliveries: a 429 goes back to the lane, which reschedules only that
+# message instead of holding one of its delivery slots asleep for retry_after.
+WAIT_ON_RETRY_AFTER: ContextVar[bool] = ContextVar("wait_on_retry_after", default=True)
 
 
 class RetryAfterMiddleware(BaseRequestMiddleware):
@@ -49,7 +53,11 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
-                if attempt == self._attempts or exc.retry_after > MAX_RETRY_AFTER_SECONDS:
+                if (
+                    attempt == self._attempts
+                    or exc.retry_after > MAX_RETRY_AFTER_SECONDS
+                    or not WAIT_ON_RETRY_AFTER.get()
+                ):
                     raise
                 log.info("telegram asked to wait %ss on %s", exc.retry_after, type(method).__name__)
                 await asyncio.sleep(exc.retry_after)

@@ -18,9 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_dispatcher
 from bot.notifier import TelegramNotifier
+from bot.outbox_delivery import TelegramDelivery
 from bot.webhook import TelegramWebhook, UpdateLedger, register, webhook_path, webhook_secret
 from bot.webhook import setup as webhook_setup
 from payments.catalog import Catalog
+from payments.outbox.lane import SendingLane
+from payments.outbox.notes import note_deliverers
 from payments.ports import Clock, CustomerNotifier, LogNotifier
 from payments.shutdown import SETTLE_SECONDS, cancel_all
 
@@ -137,6 +140,26 @@ def create_notifier(
     if bot is None:
         return LogNotifier()
     return TelegramNotifier(bot=bot, catalog=catalog, tz=tz, sessionmaker=sessionmaker)
+
+
+def register_deliverers(
+    lane: SendingLane,
+    bot: Bot | None,
+    *,
+    catalog: Catalog,
+    tz: ZoneInfo,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Deliver the outbox's notes through the bot, or (no bot) only log them as sent."""
+    if bot is None:
+        deliverers = note_deliverers(LogNotifier())
+    else:
+        delivery = TelegramDelivery(
+            bot=bot, catalog=catalog, tz=tz, sessionmaker=sessionmaker, spend=lane.spend
+        )
+        deliverers = delivery.deliverers()
+    for kind, deliver in deliverers.items():
+        lane.register(kind, deliver)
 
 
 def create_telegram(

@@ -23,7 +23,9 @@ from payments.checkout.flow import Checkout
 from payments.fulfilment import Fulfilment
 from payments.jobs import Jobs
 from payments.mailer import NoMailer, SmtpConfig, SmtpMailer
-from payments.ports import Clock, CustomerNotifier, Mailer, RenewalNotifier
+from payments.outbox.lane import DEFAULT_RATE, SendingLane
+from payments.outbox.notes import EMAIL_TICKETS, mail_deliverer
+from payments.ports import Clock, Mailer
 from payments.sessions import Sessions
 from payments.stars import StarsBilling
 from payments.subscriptions.consent import AutoRenewal
@@ -73,6 +75,8 @@ class PaymentsConfig:
     # Auto-renewal: when to charge (lead before the end) and when to retry, how long the grace.
     renewal: RenewalConfig = RenewalConfig()
     renewal_policy: RenewalPolicy = RenewalPolicy()
+    # The sending lane's budget: messages a second over all chats.
+    outbox_rate: float = DEFAULT_RATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,8 @@ class Payments:
     signer: TicketSigner
     # Digital plans sold for Telegram Stars.
     stars: StarsBilling
+    # The sending lane: delivers the outbox (the bot registers its deliverers).
+    outbox: SendingLane
     # What the sandbox checkout page shows a payment buys (sandbox mode only).
     sandbox_orders: Describe | None = None
 
@@ -165,11 +171,17 @@ def create_payments(
     reader: Reader,
     catalog: Catalog,
     clock: Clock,
-    notifier: CustomerNotifier,
     signer: TicketSigner,
 ) -> Payments:
-    """Create the gateway and every payments use-case, wired to each other."""
+    """Create the gateway and every payments use-case, wired to each other.
+
+    Customers' messages are written to the outbox; `Payments.outbox` (the sending lane) is
+    created here, not started: the bot registers its deliverers and the service starts it.
+    """
     gateway, sandbox = create_gateway(config)
+    outbox = SendingLane(sessionmaker, rate=config.outbox_rate)
+    if config.smtp is not None:
+        outbox.register(EMAIL_TICKETS, mail_deliverer(create_mailer(config.smtp), catalog))
     trusted = list(config.trusted_networks)
     if sandbox is not None:
         # The sandbox notifies from this machine; its payments are re-fetched like any other.
@@ -185,25 +197,24 @@ def create_payments(
     fulfilment = Fulfilment(
         sessionmaker=sessionmaker,
         gateway=gateway,
-        notifier=notifier,
-        mailer=create_mailer(config.smtp),
         catalog=catalog,
         clock=clock,
         reader=reader,
         signer=signer,
-        renewal_notifier=notifier if isinstance(notifier, RenewalNotifier) else None,
         renewal_policy=config.renewal_policy,
+        wake=outbox.wake,
+        mail_tickets=config.smtp is not None,
     )
     admin = create_admin_console(
         sessionmaker=sessionmaker,
         gateway=gateway,
-        notifier=notifier,
         catalog=catalog,
         clock=clock,
         tz=config.tz,
         test_user_ids=config.checkout.test_user_ids,
         signer=signer,
         fallback_email_domain=config.checkout.fallback_email_domain,
+        wake=outbox.wake,
     )
     renewals = Renewals(
         sessionmaker=sessionmaker,
@@ -234,9 +245,9 @@ def create_payments(
             sessionmaker=sessionmaker,
             gateway=gateway,
             fulfilment=fulfilment,
-            notifier=notifier,
             clock=clock,
             schedule_renewals=renewals.schedule,
+            wake=outbox.wake,
         ),
         renewals=renewals,
         auto_renewal=AutoRenewal(sessionmaker=sessionmaker, clock=clock),
@@ -258,5 +269,6 @@ def create_payments(
             clock=clock,
             ttl_minutes=config.checkout.ttl_minutes,
         ),
+        outbox=outbox,
         sandbox_orders=OrderSummaries(reader=reader, catalog=catalog) if sandbox else None,
     )

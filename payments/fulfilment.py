@@ -4,7 +4,8 @@ Whoever sees a payment first (webhook, reconciler, status endpoint, expiry sweep
 `Fulfilment.apply` with the payment as fetched from YooKassa. The transition is a single
 conditional UPDATE; only the caller whose UPDATE moved the row runs the effects (subscription
 days: `payments/subscriptions/activation.py`; tickets: `payments/tickets/issuing.py`), in the
-same transaction. Messages go out after commit.
+same transaction, and so is the customer's message: it is written to the outbox
+(payments/outbox/) with the change, and the sending lane delivers it after commit.
 """
 
 from __future__ import annotations
@@ -21,19 +22,12 @@ from db.reader import Reader
 from db.repositories import payments as payments_repo
 from payments.applied import Applied, Outcome, recipient_of
 from payments.catalog import Catalog
-from payments.ports import (
-    Clock,
-    Mailer,
-    Notifier,
-    PaymentCanceled,
-    PaymentGateway,
-    RenewalFailed,
-    RenewalNotifier,
-)
+from payments.outbox.notes import enqueue_note, enqueue_ticket_mail
+from payments.ports import Clock, PaymentCanceled, PaymentGateway
 from payments.subscriptions.activation import activate_subscription
 from payments.subscriptions.consent import keep_saved_method
 from payments.subscriptions.outcomes import RenewalPolicy, renewal_declined, renewal_paid
-from payments.tickets.issuing import issue_tickets, mail_tickets
+from payments.tickets.issuing import issue_tickets
 from payments.tickets.seats import release_order_seats, reserve_for_capture
 from payments.tickets.signing import TicketSigner
 from payments.types import CancelReason, PaymentKind, PaymentStatus, ProviderPayment
@@ -59,28 +53,27 @@ class Fulfilment:
         *,
         sessionmaker: async_sessionmaker[AsyncSession],
         gateway: PaymentGateway,
-        notifier: Notifier,
-        mailer: Mailer,
         catalog: Catalog,
         clock: Clock,
         reader: Reader,
         signer: TicketSigner,
-        renewal_notifier: RenewalNotifier | None = None,
         renewal_policy: RenewalPolicy | None = None,
+        wake: Callable[[], None] | None = None,
+        mail_tickets: bool = False,
     ) -> None:
         """Keep the collaborators; reads go through `reader`, `signer` signs ticket QRs.
 
-        `renewal_notifier` tells customers about declined renewals (else they are logged);
-        `renewal_policy` says when a declined renewal is tried again and how long access stays.
+        `renewal_policy` says when a declined renewal is tried again and how long access stays;
+        `wake` tells the sending lane after commit that a message waits (else it finds it on
+        its next poll); `mail_tickets` (SMTP configured) also writes the tickets' e-mail.
         """
-        self._renewal_notifier = renewal_notifier
         self._renewal_policy = renewal_policy or RenewalPolicy()
         self._reader = reader
         self._signer = signer
-        self._mailer = mailer
+        self._mail_tickets = mail_tickets
+        self._wake = wake
         self._sessionmaker = sessionmaker
         self._gateway = gateway
-        self._notifier = notifier
         self._catalog = catalog
         self._clock = clock
 
@@ -309,7 +302,6 @@ class Fulfilment:
             reason or f"{CancelReason.PROVIDER.value}:{remote.cancellation_reason or 'unknown'}"
         )
         language = await self._language(payment.user_id)
-        declined: RenewalFailed | None = None
         async with self._sessionmaker.begin() as session:
             moved = await payments_repo.transition(
                 session,
@@ -339,17 +331,23 @@ class Fulfilment:
                     now=now,
                     policy=self._renewal_policy,
                 )
+                if declined is not None:
+                    await enqueue_note(session, declined, dedupe_key=payment.id)
+                else:
+                    note = PaymentCanceled(
+                        recipient_of(payment, language),
+                        payment.id,
+                        reason,
+                        payment.kind,
+                        payment.order_id,
+                    )
+                    # A payment given up on, revived and then released has two endings.
+                    await enqueue_note(session, note, dedupe_key=f"{payment.id}:{reason}")
             else:
                 current = await self._status(session, payment.id)
         if not moved:
             return Applied(Outcome.ALREADY, payment.id, current)
-        if declined is not None:
-            await self._after_commit(payment.id, lambda: self._tell_declined(declined))
-            return Applied(Outcome.APPLIED, payment.id, PaymentStatus.CANCELED)
-        note = PaymentCanceled(
-            recipient_of(payment, language), payment.id, reason, payment.kind, payment.order_id
-        )
-        await self._after_commit(payment.id, lambda: self._notifier.payment_canceled(note))
+        await self._after_commit(payment.id, self._woken)
         return Applied(Outcome.APPLIED, payment.id, PaymentStatus.CANCELED)
 
     async def decline_unsent(self, payment_id: str, *, reason: str, note: str) -> Applied:
@@ -370,12 +368,6 @@ class Fulfilment:
         )
         return await self._canceled(payment, refused, "renewal")
 
-    async def _tell_declined(self, note: RenewalFailed) -> None:
-        if self._renewal_notifier is None:
-            log.info("renewal %d declined (%s); nobody to tell", note.renewal_id, note.reason)
-            return
-        await self._renewal_notifier.renewal_failed(note)
-
     async def _language(self, user_id: str) -> str:
         """Read a user's language outside the write transaction."""
         rows = await self._reader.all(select(User.language).where(User.id == user_id))
@@ -388,12 +380,17 @@ class Fulfilment:
         return PaymentStatus(result.scalar_one())
 
     async def _after_commit(self, payment_id: str, send: AfterCommit) -> None:
-        """Send the customer's messages once the state is committed; never undo the state."""
+        """Run what follows the commit (wake the sending lane); never undo the state."""
         try:
             await send()
         except Exception:
-            # The state is committed; a lost message must not undo it or fail the webhook.
-            log.exception("payment %s: notifying the customer failed", payment_id)
+            # The state and its message are committed; the lane sends it on its next poll.
+            log.exception("payment %s: waking the sending lane failed", payment_id)
+
+    async def _woken(self) -> None:
+        """Tell the sending lane a message waits (the outbox row is committed already)."""
+        if self._wake is not None:
+            self._wake()
 
     # ---- effects by kind ----------------------------------------------------------------
 
@@ -404,9 +401,11 @@ class Fulfilment:
         language: str,
         remote: ProviderPayment | None = None,
     ) -> AfterCommit:
-        """Run the effects of a succeeded payment inside its transaction; return the message.
+        """Run the effects of a succeeded payment inside its transaction, message included.
 
-        A plan paid with auto-renewal consent keeps its method when YooKassa saved it; a
+        The customer's confirmation (and the tickets' e-mail) is written to the outbox in
+        `session`; the returned callable wakes the sending lane after commit. A plan paid
+        with auto-renewal consent keeps its method when YooKassa saved it; a
         renewal's period continues from the expiry it renews.
         """
         recipient = recipient_of(payment, language)
@@ -420,14 +419,12 @@ class Fulfilment:
             if remote is not None:
                 await keep_saved_method(session, payment, remote, now=now)
             activated = replace(activated, late=late)
-            return lambda: self._notifier.subscription_activated(activated)
+            await enqueue_note(session, activated, dedupe_key=payment.id)
+            return self._woken
         issued = replace(
             await issue_tickets(session, payment, recipient, now, self._signer), late=late
         )
-
-        async def send() -> None:
-            await self._notifier.tickets_issued(issued)
-            if issued.email:
-                await mail_tickets(self._mailer, self._catalog, issued)
-
-        return send
+        await enqueue_note(session, issued, dedupe_key=payment.id)
+        if self._mail_tickets:
+            await enqueue_ticket_mail(session, issued, dedupe_key=payment.id)
+        return self._woken

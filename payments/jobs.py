@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import Payment, PaymentEvent, Renewal, Subscription, User
 from db.repositories import payments as payments_repo
 from payments.fulfilment import REVIVABLE, Fulfilment, Outcome
+from payments.outbox.notes import enqueue_note
 from payments.ports import (
     Clock,
-    Notifier,
     PaymentCanceled,
     PaymentGateway,
     Recipient,
@@ -71,11 +71,11 @@ class Jobs:
         sessionmaker: async_sessionmaker[AsyncSession],
         gateway: PaymentGateway,
         fulfilment: Fulfilment,
-        notifier: Notifier,
         clock: Clock,
         schedule_renewals: Callable[[], Awaitable[object]] | None = None,
+        wake: Callable[[], None] | None = None,
     ) -> None:
-        """Keep the collaborators.
+        """Keep the collaborators; `wake` tells the sending lane that messages wait.
 
         `schedule_renewals` writes the renewals whose notice is due (with the price they will
         charge) before the reminders go out, so the notice states that very price.
@@ -83,7 +83,7 @@ class Jobs:
         self._sessionmaker = sessionmaker
         self._gateway = gateway
         self._fulfilment = fulfilment
-        self._notifier = notifier
+        self._wake = wake
         self._clock = clock
         self._schedule_renewals = schedule_renewals
 
@@ -182,20 +182,23 @@ class Jobs:
         for start in range(0, len(to_expire), EXPIRE_CHUNK):
             expired = await self._expire_chunk(to_expire[start : start + EXPIRE_CHUNK])
             changed += len(expired)
-            await self._tell_expired(expired)
+            self._woken(bool(expired))
             await asyncio.sleep(0)  # SQLite runs on the loop: let updates in between chunks
         if changed:
             log.info("expire: %d of %d overdue payments settled", changed, len(overdue))
         return SweepReport(len(overdue), changed)
 
-    async def _tell_expired(self, expired: list[ExpiredRow]) -> None:
-        """Tell each customer whose payment just expired (their pay message is retired too)."""
+    @staticmethod
+    async def _tell_expired(session: AsyncSession, expired: list[ExpiredRow]) -> None:
+        """Write, in the expiry's transaction, a message to each customer whose payment expired.
+
+        The message also retires their pay message.
+        """
         users = {row.user_id for row in expired if row.user_id.isdigit()}
         if not users:
             return  # API-only users have no chat
-        async with self._sessionmaker() as session:
-            found = await session.execute(select(User.id, User.language).where(User.id.in_(users)))
-            languages: dict[str, str] = {str(uid): str(lang) for uid, lang in found.all()}
+        found = await session.execute(select(User.id, User.language).where(User.id.in_(users)))
+        languages: dict[str, str] = {str(uid): str(lang) for uid, lang in found.all()}
         for row in expired:
             if row.user_id not in users:
                 continue
@@ -205,7 +208,7 @@ class Jobs:
             note = PaymentCanceled(
                 recipient, row.id, CancelReason.EXPIRED.value, row.kind, row.order_id
             )
-            await self._safely(self._notifier.payment_canceled(note))
+            await enqueue_note(session, note, dedupe_key=f"{row.id}:{note.reason}")
 
     async def _expire_chunk(self, ids: list[str]) -> list[ExpiredRow]:
         """Cancel a chunk of overdue payments that are still pending; release their seats."""
@@ -235,6 +238,7 @@ class Jobs:
             order_ids = [row.order_id for row in expired if row.order_id]
             if order_ids:
                 await release_orders(session, order_ids)
+            await self._tell_expired(session, expired)
             # The audit rows are made by the database from the rows just canceled: one
             # statement, no per-row work in Python (it was half the sweep's time).
             await session.execute(
@@ -312,23 +316,25 @@ class Jobs:
                             )
                         )
                     ).one_or_none()
-                if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                    continue
-                changed += 1
-                recipient = Recipient(user_id, user.language)
-                note = SubscriptionReminder(recipient, expires_at, days)
-                if auto and coming is not None:
-                    note = SubscriptionReminder(
-                        recipient,
-                        expires_at,
-                        days,
-                        auto_renew=True,
-                        plan_code=plan_code,
-                        amount=coming.amount,
-                        charge_at=coming.next_attempt_at,
-                        method_title=card,
-                    )
-                await self._safely(self._notifier.subscription_reminder(note))
+                    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                        continue
+                    changed += 1
+                    recipient = Recipient(user_id, user.language)
+                    note = SubscriptionReminder(recipient, expires_at, days)
+                    if auto and coming is not None:
+                        note = SubscriptionReminder(
+                            recipient,
+                            expires_at,
+                            days,
+                            auto_renew=True,
+                            plan_code=plan_code,
+                            amount=coming.amount,
+                            charge_at=coming.next_attempt_at,
+                            method_title=card,
+                        )
+                    key = f"{sub_id}:{days}:{expires_at.isoformat()}"
+                    await enqueue_note(session, note, dedupe_key=key)
+        self._woken(changed > 0)
         return SweepReport(seen, changed)
 
     async def lapse(self) -> SweepReport:
@@ -364,12 +370,18 @@ class Jobs:
                     select(User.id, User.language).where(User.id.in_(ended))
                 )
                 languages = dict(users.all())
-        for user_id in ended:
-            note = SubscriptionEnded(Recipient(user_id, languages.get(user_id, "ru")))
-            await self._safely(self._notifier.subscription_ended(note))
+            for user_id in ended:
+                note = SubscriptionEnded(Recipient(user_id, languages.get(user_id, "ru")))
+                await enqueue_note(session, note, dedupe_key=None)
+        self._woken(bool(ended))
         if ended:
             log.info("lapse: %d subscriptions ended", len(ended))
         return SweepReport(len(ended), len(ended))
+
+    def _woken(self, any_written: bool) -> None:
+        """Tell the sending lane that messages were committed."""
+        if any_written and self._wake is not None:
+            self._wake()
 
     @staticmethod
     async def _safely(send: Awaitable[object]) -> None:

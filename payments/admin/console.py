@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from payments.admin.refunds import Refunds
 from payments.admin.settlement import RefundSettlement
 from payments.admin.subscriptions import SubscriptionDesk
 from payments.catalog import Catalog
-from payments.ports import Clock, CustomerNotifier, PaymentGateway
+from payments.ports import Clock, PaymentGateway
 from payments.subscriptions.consent import AutoRenewal
 from payments.tickets.signing import TicketSigner
 
@@ -47,16 +48,19 @@ def create_admin_console(
     *,
     sessionmaker: async_sessionmaker[AsyncSession],
     gateway: PaymentGateway,
-    notifier: CustomerNotifier,
     catalog: Catalog,
     clock: Clock,
     tz: ZoneInfo,
     test_user_ids: frozenset[str],
     signer: TicketSigner,
     fallback_email_domain: str = "burlive.ru",
+    wake: Callable[[], None] | None = None,
 ) -> AdminConsole:
-    """Build every admin use-case, each with only the collaborators it uses."""
-    settlement = RefundSettlement(sessionmaker=sessionmaker, notifier=notifier, clock=clock, tz=tz)
+    """Build every admin use-case, each with only the collaborators it uses.
+
+    `wake` tells the sending lane that a customer's message was committed.
+    """
+    settlement = RefundSettlement(sessionmaker=sessionmaker, clock=clock, tz=tz, wake=wake)
     refunds = Refunds(
         sessionmaker=sessionmaker,
         gateway=gateway,
@@ -73,7 +77,7 @@ def create_admin_console(
         refunds=refunds,
         refund_drafts=RefundDrafts(sessionmaker=sessionmaker, refunds=refunds, clock=clock, tz=tz),
         settlement=settlement,
-        grants=Grants(sessionmaker=sessionmaker, notifier=notifier, catalog=catalog, clock=clock),
+        grants=Grants(sessionmaker=sessionmaker, catalog=catalog, clock=clock, wake=wake),
         prices=Prices(sessionmaker=sessionmaker, catalog=catalog, clock=clock),
         capacity=Capacity(sessionmaker=sessionmaker, catalog=catalog, clock=clock, tz=tz),
         checkin=CheckIns(sessionmaker=sessionmaker, clock=clock, tz=tz, signer=signer),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,8 @@ from db.repositories.users import get_user
 from payments.admin import audit
 from payments.admin.results import Refusal
 from payments.catalog import Catalog
-from payments.ports import Clock, CustomerNotifier, Recipient, SubscriptionActivated
+from payments.outbox.notes import enqueue_note
+from payments.ports import Clock, Recipient, SubscriptionActivated
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +39,16 @@ class Grants:
         self,
         *,
         sessionmaker: async_sessionmaker[AsyncSession],
-        notifier: CustomerNotifier,
         catalog: Catalog,
         clock: Clock,
+        wake: Callable[[], None] | None = None,
     ) -> None:
-        """Keep the collaborators; the catalog's first plan names a grant to a new subscriber."""
+        """Keep the collaborators; the catalog's first plan names a grant to a new subscriber.
+
+        `wake` tells the sending lane after commit that the customer's message waits.
+        """
         self._sessionmaker = sessionmaker
-        self._notifier = notifier
+        self._wake = wake
         self._catalog = catalog
         self._clock = clock
 
@@ -74,7 +79,14 @@ class Grants:
                     now=now,
                     granted_by=admin_id,
                 )
-                language = user.language
+                note = SubscriptionActivated(
+                    recipient=Recipient(user_id, user.language),
+                    plan_code=plan_code,
+                    days=days,
+                    expires_at=extension.expires_at,
+                    amount=None,
+                )
+                await enqueue_note(session, note, dedupe_key=None)
                 await audit.record(
                     self._sessionmaker,
                     self._clock,
@@ -95,15 +107,6 @@ class Grants:
                 args,
                 Refusal("user_not_found", f"no user {user_id!r}", user_id=user_id),
             )
-        note = SubscriptionActivated(
-            recipient=Recipient(user_id, language),
-            plan_code=plan_code,
-            days=days,
-            expires_at=extension.expires_at,
-            amount=None,
-        )
-        try:
-            await self._notifier.subscription_activated(note)
-        except Exception:
-            log.exception("grant to %s: telling the customer failed", user_id)
+        if self._wake is not None:
+            self._wake()
         return GrantResult(user_id, days, extension.expires_at)

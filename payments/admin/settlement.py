@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from datetime import time as day_time
@@ -35,7 +36,8 @@ from db.repositories import payments as payments_repo
 from db.repositories import refunds as refunds_repo
 from db.repositories import tickets as tickets_repo
 from payments.money import wire
-from payments.ports import Clock, CustomerNotifier, Recipient, RefundMade
+from payments.outbox.notes import enqueue_note
+from payments.ports import Clock, Recipient, RefundMade
 from payments.types import PaymentKind, ProviderRefund
 
 log = logging.getLogger(__name__)
@@ -75,13 +77,16 @@ class RefundSettlement:
         self,
         *,
         sessionmaker: async_sessionmaker[AsyncSession],
-        notifier: CustomerNotifier,
         clock: Clock,
         tz: ZoneInfo,
+        wake: Callable[[], None] | None = None,
     ) -> None:
-        """Keep the collaborators; `tz` says whether a slot has started."""
+        """Keep the collaborators; `tz` says whether a slot has started.
+
+        `wake` tells the sending lane after commit that the customer's message waits.
+        """
         self._sessionmaker = sessionmaker
-        self._notifier = notifier
+        self._wake = wake
         self._clock = clock
         self._tz = tz
 
@@ -104,6 +109,7 @@ class RefundSettlement:
             elif remote.status == "succeeded":
                 if await refunds_repo.settle(session, row.id, now):
                     note = await self._refund_effects(session, row, source, now)
+                    await enqueue_note(session, note, dedupe_key=str(row.id))
                     outcome = RefundOutcome.APPLIED
                 else:
                     outcome = RefundOutcome.ALREADY
@@ -128,10 +134,8 @@ class RefundSettlement:
             return RefundApplied(RefundOutcome.UNKNOWN)
         if note is not None:
             log.info("refund #%s of %s applied (%s)", row.id, row.payment_id, source)
-            try:
-                await self._notifier.refund_made(note)
-            except Exception:
-                log.exception("refund #%s: telling the customer failed", row.id)
+            if self._wake is not None:
+                self._wake()
         return RefundApplied(outcome, row.id, row.payment_id)
 
     @staticmethod

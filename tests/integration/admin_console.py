@@ -22,6 +22,7 @@ from payments.checkout.draft import CheckoutConfig
 from payments.checkout.flow import Checkout
 from payments.fulfilment import Fulfilment
 from payments.mailer import Attachment
+from payments.outbox.lane import SendingLane
 from payments.ports import (
     PaymentCanceled,
     RefundMade,
@@ -34,6 +35,7 @@ from payments.tickets.signing import TicketSigner, new_seed
 from payments.yookassa.gateway import YooKassaGateway
 from tests.conftest import MovableClock
 from tests.fakes.yookassa_api import FakeYooKassa
+from tests.outbox_kit import recording_lane
 
 SHOP_TZ = ZoneInfo("Europe/Moscow")
 
@@ -89,6 +91,7 @@ class Console:
     figures: SalesFigures
     checkin: CheckIns
     refund_drafts: RefundDrafts
+    outbox: SendingLane
 
 
 @asynccontextmanager
@@ -125,16 +128,12 @@ async def wired_console(
         fulfilment = Fulfilment(
             sessionmaker=sessionmaker,
             gateway=gateway,
-            notifier=notifier,
-            mailer=NoMail(),
             catalog=catalog,
             clock=clock,
             reader=reader,
             signer=TicketSigner(new_seed()),
         )
-        settlement = RefundSettlement(
-            sessionmaker=sessionmaker, notifier=notifier, clock=clock, tz=SHOP_TZ
-        )
+        settlement = RefundSettlement(sessionmaker=sessionmaker, clock=clock, tz=SHOP_TZ)
         refunds = Refunds(
             sessionmaker=sessionmaker,
             gateway=gateway,
@@ -149,20 +148,24 @@ async def wired_console(
             sessionmaker=sessionmaker, clock=clock, tz=SHOP_TZ, signer=TicketSigner(new_seed())
         )
         try:
-            yield Console(
-                fake,
-                gateway,
-                sessionmaker,
-                clock,
-                notifier,
-                checkout,
-                fulfilment,
-                refunds,
-                settlement,
-                figures,
-                checkin,
-                RefundDrafts(sessionmaker=sessionmaker, refunds=refunds, clock=clock, tz=SHOP_TZ),
-            )
+            async with recording_lane(sessionmaker, notifier) as outbox:
+                yield Console(
+                    fake,
+                    gateway,
+                    sessionmaker,
+                    clock,
+                    notifier,
+                    checkout,
+                    fulfilment,
+                    refunds,
+                    settlement,
+                    figures,
+                    checkin,
+                    RefundDrafts(
+                        sessionmaker=sessionmaker, refunds=refunds, clock=clock, tz=SHOP_TZ
+                    ),
+                    outbox,
+                )
         finally:
             reader.close()
             await gateway.close()

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from db.models import Payment, Subscription
 from payments.admin.results import Refusal
 from tests.integration.admin_console import Console, paid_monthly
+from tests.outbox_kit import settle
 
 
 async def test_two_admins_refunding_at_once_refund_once(console: Console) -> None:
@@ -28,6 +29,7 @@ async def test_two_admins_refunding_at_once_refund_once(console: Console) -> Non
     async with console.sessionmaker() as session:
         payment = await session.get(Payment, payment_id)
     assert payment is not None and payment.refunded_amount == Decimal("299.00")
+    await settle(console.outbox)
     assert len(console.notifier.refunds) == 1
 
 
@@ -41,6 +43,7 @@ async def test_a_lapsed_subscription_is_not_shortened_further(console: Console) 
     async with console.sessionmaker() as session:
         sub = (await session.execute(select(Subscription))).scalar_one()
     assert sub.expires_at == before
+    await settle(console.outbox)
     assert console.notifier.refunds[-1].subscription_ended
 
 

@@ -15,6 +15,7 @@ from payments.admin.results import Refusal
 from payments.admin.settlement import RefundOutcome
 from payments.types import PaymentRequest, Receipt, ReceiptLine
 from tests.integration.admin_console import Console, paid_monthly
+from tests.outbox_kit import settle
 
 
 async def test_a_refund_made_in_the_dashboard_is_recorded_and_applied(console: Console) -> None:
@@ -36,6 +37,7 @@ async def test_a_refund_made_in_the_dashboard_is_recorded_and_applied(console: C
     assert payment is not None and payment.refunded_amount == Decimal("99.67")
     assert (row.provider_id, row.requested_by, row.status) == (remote.id, None, "succeeded")
     assert sub.expires_at == before - timedelta(days=10)  # round(30 × 99.67 / 299) = 10
+    await settle(console.outbox)
     assert [n.amount for n in console.notifier.refunds] == [Decimal("99.67")]
     # What is left can still be refunded from the bot, and no more.
     with pytest.raises(Refusal) as refusal:

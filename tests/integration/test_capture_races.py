@@ -21,6 +21,7 @@ from payments.tickets.rules import TicketRules
 from payments.tickets.signing import TicketSigner, new_seed
 from payments.types import PaymentStatus
 from tests.integration.test_jobs import SHOP_TZ, World, add_user, stored, world, yookassa
+from tests.outbox_kit import settle
 
 __all__ = ["world", "yookassa"]  # the fixtures, shared with test_jobs
 
@@ -59,8 +60,6 @@ async def test_a_worker_that_lost_the_capture_race_sends_no_cancel(world: World)
     late = Fulfilment(
         sessionmaker=world.sessionmaker,
         gateway=world.gateway,
-        notifier=world.notifier,
-        mailer=world.mailer,
         catalog=catalog,
         clock=world.clock,
         reader=reader,
@@ -86,4 +85,5 @@ async def test_a_worker_that_lost_the_capture_race_sends_no_cancel(world: World)
     async with world.sessionmaker() as session:
         issued = await session.execute(select(func.count(Ticket.id)))
     assert issued.scalar_one() == 2
+    await settle(world.outbox)
     assert len(world.notifier.tickets) == 1

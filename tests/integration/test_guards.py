@@ -30,6 +30,7 @@ from payments.checkout.results import CheckoutResult
 from payments.fulfilment import Fulfilment, Outcome
 from payments.jobs import Jobs, SweepReport
 from payments.mailer import Attachment
+from payments.outbox.lane import SendingLane
 from payments.ports import (
     PaymentCanceled,
     RefundMade,
@@ -44,6 +45,7 @@ from payments.types import PaymentStatus, Receipt, ReceiptLine
 from payments.yookassa.gateway import YooKassaGateway
 from tests.conftest import MovableClock
 from tests.fakes.yookassa_api import FakeYooKassa
+from tests.outbox_kit import recording_lane, settle
 
 SHOP_TZ = ZoneInfo("Europe/Moscow")
 PENDING_LIMIT = 2
@@ -103,6 +105,7 @@ class Shop:
     refunds: Refunds
     settlement: RefundSettlement
     rules: TicketRules
+    outbox: SendingLane
 
 
 @pytest.fixture
@@ -139,8 +142,6 @@ async def shop(
         fulfilment = Fulfilment(
             sessionmaker=sessionmaker,
             gateway=gateway,
-            notifier=notifier,
-            mailer=NoMail(),
             catalog=catalog,
             clock=clock,
             reader=reader,
@@ -150,12 +151,9 @@ async def shop(
             sessionmaker=sessionmaker,
             gateway=gateway,
             fulfilment=fulfilment,
-            notifier=notifier,
             clock=clock,
         )
-        settlement = RefundSettlement(
-            sessionmaker=sessionmaker, notifier=notifier, clock=clock, tz=SHOP_TZ
-        )
+        settlement = RefundSettlement(sessionmaker=sessionmaker, clock=clock, tz=SHOP_TZ)
         refunds = Refunds(
             sessionmaker=sessionmaker,
             gateway=gateway,
@@ -165,19 +163,21 @@ async def shop(
         )
         rules = TicketRules(catalog, SHOP_TZ)
         try:
-            yield Shop(
-                fake,
-                gateway,
-                sessionmaker,
-                clock,
-                notifier,
-                checkout,
-                fulfilment,
-                jobs,
-                refunds,
-                settlement,
-                rules,
-            )
+            async with recording_lane(sessionmaker, notifier) as outbox:
+                yield Shop(
+                    fake,
+                    gateway,
+                    sessionmaker,
+                    clock,
+                    notifier,
+                    checkout,
+                    fulfilment,
+                    jobs,
+                    refunds,
+                    settlement,
+                    rules,
+                    outbox,
+                )
         finally:
             reader.close()
             await gateway.close()
@@ -327,6 +327,7 @@ async def test_a_canceled_answer_never_moves_a_succeeded_payment_nor_frees_its_s
     assert await held_seats(shop) == 2
     assert await order_status(shop, result.payment_id) == ("paid", True)
     assert await valid_tickets(shop, result.payment_id) == 2
+    await settle(shop.outbox)
     assert shop.notifier.canceled == []
     assert len(shop.notifier.tickets) == 1
 
@@ -376,6 +377,7 @@ async def test_refunding_a_pending_or_canceled_payment_is_refused_as_not_paid(sh
     assert requests_to(shop, "POST", "/v3/refunds") == []
     async with shop.sessionmaker() as session:
         assert (await session.execute(select(Refund))).scalars().all() == []
+    await settle(shop.outbox)
     assert shop.notifier.refunds == []
 
 
@@ -410,6 +412,7 @@ async def test_a_dashboard_refund_larger_than_what_is_left_is_not_applied(shop: 
         after = (await session.execute(select(Subscription))).scalar_one().expires_at
     assert [(r.amount, r.status) for r in rows] == [(Decimal("200.00"), "pending")]
     assert after == expires_at
+    await settle(shop.outbox)
     assert shop.notifier.refunds == []
 
 
@@ -436,6 +439,7 @@ async def test_expiry_captures_a_two_stage_payment_whose_notification_was_lost(
     assert await held_seats(shop) == 2
     assert await order_status(shop, result.payment_id) == ("paid", True)
     assert await valid_tickets(shop, result.payment_id) == 2
+    await settle(shop.outbox)
     assert len(shop.notifier.tickets) == 1
     assert shop.notifier.canceled == []
 
@@ -465,4 +469,5 @@ async def test_a_payment_applied_between_the_sweeps_read_and_its_update_is_left_
     assert await held_seats(shop) == 2
     assert await order_status(shop, result.payment_id) == ("paid", True)
     assert await valid_tickets(shop, result.payment_id) == 2
+    await settle(shop.outbox)
     assert shop.notifier.canceled == []

@@ -27,6 +27,7 @@ from payments.checkout.results import CheckoutResult
 from payments.fulfilment import Fulfilment, Outcome
 from payments.jobs import Jobs, SweepReport
 from payments.mailer import Attachment
+from payments.outbox.lane import SendingLane
 from payments.ports import (
     PaymentCanceled,
     Recipient,
@@ -40,6 +41,7 @@ from payments.types import PaymentStatus, SubscriptionStatus
 from payments.yookassa.gateway import YooKassaGateway
 from tests.conftest import MovableClock
 from tests.fakes.yookassa_api import FakeYooKassa
+from tests.outbox_kit import recording_lane, settle
 
 MONTHLY_PRICE = Decimal("299.00")
 MONTH = timedelta(days=30)
@@ -107,6 +109,7 @@ class World:
     checkout: Checkout
     fulfilment: Fulfilment
     jobs: Jobs
+    outbox: SendingLane
 
 
 @pytest.fixture
@@ -151,32 +154,32 @@ async def world(
     fulfilment = Fulfilment(
         sessionmaker=sessionmaker,
         gateway=gateway,
-        notifier=notifier,
-        mailer=mailer,
         catalog=catalog,
         clock=clock,
         reader=reader,
         signer=TicketSigner(new_seed()),
+        mail_tickets=True,
     )
     jobs = Jobs(
         sessionmaker=sessionmaker,
         gateway=gateway,
         fulfilment=fulfilment,
-        notifier=notifier,
         clock=clock,
     )
     try:
-        yield World(
-            fake=yookassa,
-            gateway=gateway,
-            sessionmaker=sessionmaker,
-            clock=clock,
-            notifier=notifier,
-            mailer=mailer,
-            checkout=checkout,
-            fulfilment=fulfilment,
-            jobs=jobs,
-        )
+        async with recording_lane(sessionmaker, notifier, mailer=mailer, catalog=catalog) as outbox:
+            yield World(
+                fake=yookassa,
+                gateway=gateway,
+                sessionmaker=sessionmaker,
+                clock=clock,
+                notifier=notifier,
+                mailer=mailer,
+                checkout=checkout,
+                fulfilment=fulfilment,
+                jobs=jobs,
+                outbox=outbox,
+            )
     finally:
         reader.close()
         await gateway.close()
@@ -259,6 +262,7 @@ async def assert_delivered_once(
     assert subscription.status == "active"
     assert subscription.expires_at == world.clock.now() + MONTH
     assert await period_count(world) == 1
+    await settle(world.outbox)
     assert world.notifier.activated == [
         SubscriptionActivated(
             recipient=Recipient(user_id, "ru"),
@@ -306,6 +310,7 @@ async def test_expire_cancels_an_overdue_payment_still_pending_at_yookassa(world
     assert await subscription_of(world, "3001") is None
     assert await period_count(world) == 0
     # The customer is told, once, that the time to pay ran out (and which payment).
+    await settle(world.outbox)
     assert [(n.payment_id, n.reason) for n in world.notifier.canceled] == [
         (result.payment_id, "expired")
     ]
@@ -344,6 +349,7 @@ async def test_expire_twice_changes_nothing_the_second_time(world: World) -> Non
     assert (await stored(world, abandoned.payment_id)).cancel_reason == "expired"
     assert (await stored(world, paid.payment_id)).status == "succeeded"
     assert await period_count(world) == 1
+    await settle(world.outbox)
     assert len(world.notifier.activated) == 1
     assert [n.payment_id for n in world.notifier.canceled] == [abandoned.payment_id]
     assert world.notifier.total() == 2  # the paid one confirmed, the abandoned one told
@@ -403,6 +409,7 @@ async def test_reconcile_asks_only_about_payments_older_than_three_minutes(
     assert await world.jobs.reconcile() == SweepReport(seen=1, changed=1)
     assert (await stored(world, newer.payment_id)).status == "succeeded"
     assert await period_count(world) == 2
+    await settle(world.outbox)
     assert [note.expires_at for note in world.notifier.activated] == [
         world.clock.now() - timedelta(minutes=4) + MONTH,
         world.clock.now() - timedelta(minutes=4) + 2 * MONTH,  # renewal adds, loses nothing
@@ -419,6 +426,7 @@ async def test_reconcile_waits_on_a_payment_still_pending_at_yookassa(world: Wor
     assert report == SweepReport(seen=1, changed=0)
     assert asked_about(world, result.provider_id) == 1
     assert (await stored(world, result.payment_id)).status == "pending"
+    await settle(world.outbox)
     assert world.notifier.total() == 0
 
 
@@ -471,6 +479,7 @@ async def test_a_declined_payment_is_canceled_once_with_yookassas_reason(world: 
     assert again.outcome is Outcome.ALREADY
     payment = await stored(world, result.payment_id)
     assert (payment.status, payment.cancel_reason) == ("canceled", "provider:card_expired")
+    await settle(world.outbox)
     assert world.notifier.canceled == [
         PaymentCanceled(
             Recipient("3001", "ru"), result.payment_id, "provider:card_expired", "subscription"
@@ -490,6 +499,7 @@ async def test_insufficient_funds_is_the_stored_reason_of_a_default_decline(worl
     assert applied.outcome is Outcome.APPLIED
     payment = await stored(world, result.payment_id)
     assert payment.cancel_reason == "provider:insufficient_funds"
+    await settle(world.outbox)
     assert [n.reason for n in world.notifier.canceled] == ["provider:insufficient_funds"]
 
 
@@ -507,6 +517,7 @@ async def test_an_amount_that_disagrees_with_ours_activates_nothing(world: World
     assert (await stored(world, result.payment_id)).status == "pending"
     assert await subscription_of(world, "3001") is None
     assert await period_count(world) == 0
+    await settle(world.outbox)
     assert world.notifier.total() == 0
     assert "mismatch:succeeded" in await event_names(world, result.payment_id)
     # The sweeps ask again and still refuse to deliver what was not paid in full.
@@ -514,6 +525,7 @@ async def test_an_amount_that_disagrees_with_ours_activates_nothing(world: World
     assert (await world.jobs.reconcile()).changed == 0
     assert (await world.jobs.expire()).changed == 0
     assert await period_count(world) == 0
+    await settle(world.outbox)
     assert world.notifier.total() == 0
 
 
@@ -565,6 +577,7 @@ async def test_reminders_go_three_days_and_one_day_before_expiry_once_each(
     assert await world.jobs.remind() == SweepReport(seen=1, changed=1)
     assert await world.jobs.remind() == SweepReport(seen=0, changed=0)
 
+    await settle(world.outbox)
     assert world.notifier.reminders == [
         SubscriptionReminder(Recipient("3001", "en"), expires_at, 3),
         SubscriptionReminder(Recipient("3001", "en"), expires_at, 1),
@@ -582,6 +595,7 @@ async def test_a_subscription_found_within_a_day_gets_only_the_one_day_reminder(
     assert await world.jobs.remind() == SweepReport(seen=1, changed=1)
     assert await world.jobs.remind() == SweepReport(seen=0, changed=0)
 
+    await settle(world.outbox)
     assert world.notifier.reminders == [
         SubscriptionReminder(Recipient("3001", "ru"), expires_at, 1)
     ]
@@ -603,6 +617,7 @@ async def test_a_renewal_lets_reminders_go_again_for_the_new_expiry(world: World
     assert (await world.jobs.remind()).changed == 1
     assert (await world.jobs.remind()).changed == 0
 
+    await settle(world.outbox)
     assert [(n.expires_at, n.days_left) for n in world.notifier.reminders] == [
         (first_expiry, 3),
         (renewed_expiry, 3),
@@ -629,6 +644,7 @@ async def test_lapse_ends_an_overdue_subscription_once(world: World) -> None:
     still = await subscription_of(world, "3002")
     assert still is not None
     assert (still.status, still.expires_at) == ("active", running)
+    await settle(world.outbox)
     assert world.notifier.ended == [SubscriptionEnded(Recipient("3001", "en"))]
     assert world.notifier.total() == 1
 
@@ -658,4 +674,5 @@ async def test_lapse_leaves_a_subscription_before_its_expiry_alone(world: World)
     subscription = await subscription_of(world, "3001")
     assert subscription is not None
     assert subscription.status == "active"
+    await settle(world.outbox)
     assert world.notifier.ended == []

@@ -23,6 +23,7 @@ from payments.checkout.draft import CheckoutConfig
 from payments.checkout.flow import Checkout
 from payments.fulfilment import Fulfilment
 from payments.jobs import Jobs
+from payments.outbox.lane import SendingLane
 from payments.ports import RenewalFailed
 from payments.subscriptions.consent import AutoRenewal, AutoRenewConsent
 from payments.subscriptions.outcomes import RenewalPolicy
@@ -31,7 +32,8 @@ from payments.tickets.signing import TicketSigner, new_seed
 from payments.yookassa.gateway import YooKassaGateway
 from tests.conftest import MovableClock
 from tests.fakes.yookassa_api import FakeYooKassa
-from tests.integration.test_jobs import RecordingMailer, RecordingNotifier
+from tests.integration.test_jobs import RecordingNotifier
+from tests.outbox_kit import recording_lane, settle
 
 MONTH = timedelta(days=30)
 CONSENT = AutoRenewConsent(text_version="terms-v1", channel="bot")
@@ -71,6 +73,7 @@ class Shop:
     # A second instance's sweep on the same database and YooKassa.
     renewals_2: Renewals
     switches: AutoRenewal
+    outbox: SendingLane
 
 
 @pytest.fixture
@@ -92,13 +95,10 @@ async def shop(
         fulfilment = Fulfilment(
             sessionmaker=sessionmaker,
             gateway=gateway,
-            notifier=notes,
-            mailer=RecordingMailer(),
             catalog=catalog,
             clock=clock,
             reader=reader,
             signer=TicketSigner(new_seed()),
-            renewal_notifier=notes,
             renewal_policy=RenewalPolicy(retry_days=(1, 3, 5), grace=timedelta(days=3)),
         )
 
@@ -114,31 +114,32 @@ async def shop(
             )
 
         try:
-            yield Shop(
-                fake=fake,
-                sessionmaker=sessionmaker,
-                clock=clock,
-                notes=notes,
-                checkout=Checkout(
-                    tz=ZoneInfo("Europe/Moscow"),
+            async with recording_lane(sessionmaker, notes) as outbox:
+                yield Shop(
+                    fake=fake,
                     sessionmaker=sessionmaker,
-                    gateway=gateway,
-                    catalog=catalog,
                     clock=clock,
-                    config=CHECKOUT,
-                ),
-                fulfilment=fulfilment,
-                jobs=Jobs(
-                    sessionmaker=sessionmaker,
-                    gateway=gateway,
+                    notes=notes,
+                    checkout=Checkout(
+                        tz=ZoneInfo("Europe/Moscow"),
+                        sessionmaker=sessionmaker,
+                        gateway=gateway,
+                        catalog=catalog,
+                        clock=clock,
+                        config=CHECKOUT,
+                    ),
                     fulfilment=fulfilment,
-                    notifier=notes,
-                    clock=clock,
-                ),
-                renewals=sweep(),
-                renewals_2=sweep(),
-                switches=AutoRenewal(sessionmaker=sessionmaker, clock=clock),
-            )
+                    jobs=Jobs(
+                        sessionmaker=sessionmaker,
+                        gateway=gateway,
+                        fulfilment=fulfilment,
+                        clock=clock,
+                    ),
+                    renewals=sweep(),
+                    renewals_2=sweep(),
+                    switches=AutoRenewal(sessionmaker=sessionmaker, clock=clock),
+                    outbox=outbox,
+                )
         finally:
             reader.close()
             await gateway.close()
@@ -247,6 +248,7 @@ async def test_consented_purchase_saves_the_card_and_renews_once_when_two_sweeps
     after = await subscription(shop, "501")
     assert after.expires_at == ends + MONTH
     assert await period_count(shop) == 2
+    await settle(shop.outbox)
     assert len(shop.notes.activated) == 2  # the purchase and the renewal, once each
 
 
@@ -288,6 +290,7 @@ async def test_declined_renewal_retries_on_schedule_keeps_access_through_grace_t
 
     await shop.renewals.run()
     assert len(charges(shop)) == 1
+    await settle(shop.outbox)
     [note] = shop.notes.declined
     assert note.reason == "insufficient_funds"
     assert note.next_attempt_at == first_try + timedelta(days=1)
@@ -311,6 +314,7 @@ async def test_declined_renewal_retries_on_schedule_keeps_access_through_grace_t
         else:
             assert current.status == "expired"
             assert current.renewal_state == "lapsed"
+    await settle(shop.outbox)
     assert len(shop.notes.ended) == 1
     [renewal] = await renewals_of(shop)
     assert (renewal.status, renewal.attempts) == ("failed", 4)
@@ -334,6 +338,7 @@ async def test_paying_by_link_after_a_decline_restores_once_and_stops_the_retrie
     shop.fake.fail_method(sub.renew_method_id, "insufficient_funds", n=None)
     ends = await at_charge_time(shop, "505")
     await shop.renewals.run()
+    await settle(shop.outbox)
     [note] = shop.notes.declined
 
     shop.clock.set(ends + timedelta(hours=5))  # past the end, within the grace
@@ -360,6 +365,7 @@ async def test_revoked_permission_turns_auto_renewal_off_at_once(shop: Shop) -> 
     shop.fake.revoke_method(sub.renew_method_id)
     await at_charge_time(shop, "506")
     await shop.renewals.run()
+    await settle(shop.outbox)
     [note] = shop.notes.declined
     assert note.auto_renew_off is True
     assert note.next_attempt_at is None

@@ -1,0 +1,142 @@
+"""The Telegram deliverers of the outbox: a row's payload back into its note, said in chat.
+
+The texts are bot/notifier.py's; here Telegram's errors are not swallowed but answered to the
+lane as an Outcome: 429 → RetryLater(retry_after, rate_limited), blocked → Blocked, network
+or 5xx → RetryLater, any other refusal → GiveUp. Every Telegram call beyond the row's first
+takes one more token of the lane's budget.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    RestartingTelegram,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.factory import WAIT_ON_RETRY_AFTER
+from bot.notifier import TelegramNotifier, chat_id_of
+from payments.catalog import Catalog
+from payments.outbox.notes import NOTES, from_payload
+from payments.outbox.outcomes import Blocked, Deliver, Envelope, GiveUp, Outcome, RetryLater, Sent
+from payments.ports import Recipient
+
+log = logging.getLogger(__name__)
+
+Spend = Callable[[int], Awaitable[None]]
+# Backoff of a network error or a 5xx, by attempt (seconds).
+TRANSIENT_BACKOFF = (2.0, 10.0, 30.0, 120.0, 600.0)
+PACED_CALLS = ("send_message", "edit_message_text", "send_photo", "send_media_group")
+
+
+class _PacedBot:
+    """The Bot, taking one budget token for every send or edit after the first."""
+
+    def __init__(self, bot: Bot, spend: Spend | None) -> None:
+        self._bot = bot
+        self._spend = spend
+        self._calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._bot, name)
+        if name not in PACED_CALLS:
+            return attribute
+
+        async def paced(*args: Any, **kwargs: Any) -> Any:
+            if self._calls and self._spend is not None:
+                await self._spend(1)
+            self._calls += 1
+            return await attribute(*args, **kwargs)
+
+        return paced
+
+
+class _Strict(TelegramNotifier):
+    """TelegramNotifier whose sends raise, so the lane learns what happened."""
+
+    async def _send(self, recipient: Recipient, text: str, **kwargs: Any) -> bool:
+        chat_id = chat_id_of(recipient.user_id)
+        if chat_id is None:
+            return False
+        await self._bot.send_message(chat_id, text, **kwargs)
+        return True
+
+    async def _close_pay_message(self, recipient: Recipient, text: str) -> None:
+        chat_id = chat_id_of(recipient.user_id)
+        if chat_id is None or recipient.pay_message_id is None:
+            return
+        try:
+            await self._bot.edit_message_text(
+                text=text, chat_id=chat_id, message_id=recipient.pay_message_id
+            )
+        except TelegramBadRequest as exc:
+            # Already edited (a retried row), deleted or too old: the message still goes out.
+            log.debug("pay message of user %s not edited: %s", recipient.user_id, exc)
+
+
+class TelegramDelivery:
+    """Deliverers for every note kind, built on one Bot and the shop's catalog."""
+
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        catalog: Catalog,
+        tz: ZoneInfo,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        spend: Spend | None = None,
+    ) -> None:
+        """Keep what the notifier's texts need; `spend` takes extra tokens of the budget."""
+        self._bot = bot
+        self._catalog = catalog
+        self._tz = tz
+        self._sessionmaker = sessionmaker
+        self._spend = spend
+
+    def deliverers(self) -> dict[str, Deliver]:
+        """Return a deliverer for every note kind (subscription_activated, tickets_issued, …)."""
+        return {kind: self._deliverer(kind) for kind in NOTES}
+
+    def _deliverer(self, kind: str) -> Deliver:
+        async def deliver(envelope: Envelope) -> Outcome:
+            WAIT_ON_RETRY_AFTER.set(False)  # this delivery's task only: the lane reschedules
+            notifier = _Strict(
+                bot=cast(Bot, _PacedBot(self._bot, self._spend)),
+                catalog=self._catalog,
+                tz=self._tz,
+                sessionmaker=self._sessionmaker,
+            )
+            try:
+                note = from_payload(kind, envelope.payload)
+            except (KeyError, TypeError, ValueError) as exc:
+                return GiveUp(f"payload not readable: {exc!r}")
+            try:
+                await getattr(notifier, kind)(note)
+            except TelegramAPIError as exc:
+                return outcome_of(exc, envelope.attempts)
+            return Sent()
+
+        return deliver
+
+
+def outcome_of(exc: TelegramAPIError, attempts: int) -> Outcome:
+    """Say what a Telegram error means for the row: retry when, mark blocked, or give up."""
+    if isinstance(exc, TelegramRetryAfter):
+        return RetryLater(float(exc.retry_after), f"429: {exc.message}", rate_limited=True)
+    if isinstance(exc, TelegramForbiddenError):
+        return Blocked()
+    if isinstance(exc, TelegramNetworkError | TelegramServerError | RestartingTelegram):
+        wait = TRANSIENT_BACKOFF[min(max(attempts - 1, 0), len(TRANSIENT_BACKOFF) - 1)]
+        return RetryLater(wait, f"{type(exc).__name__}: {exc.message}")
+    return GiveUp(f"{type(exc).__name__}: {exc.message}")

@@ -1,0 +1,509 @@
+"""The sending lane: one per instance, it delivers the outbox within Telegram's budget.
+
+Rows are claimed with one conditional UPDATE (PostgreSQL: the sub-select takes `FOR UPDATE
+SKIP LOCKED`; SQLite: one writer at a time), so several instances share the work and never
+send a row twice. A claim is a lease: a row whose instance died is put back after it expires.
+Transactional rows (priority 0) always go ahead of broadcasts (1). The budget: `rate`
+messages a second over all chats (a spaced token schedule) and one a second per chat; a 429
+puts only that row (and its chat) back for `retry_after`, the rest of the lane goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models_outbox import OutboxMessage
+from db.repositories.users import mark_blocked
+from payments.outbox.outcomes import Blocked, Deliver, Envelope, GiveUp, Outcome, RetryLater, Sent
+from payments.outbox.store import CHANNEL_TELEGRAM, PRIORITY_BROADCAST
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RATE = 28.0
+PER_CHAT_SECONDS = 1.0
+CONCURRENCY = 8
+LEASE_SECONDS = 120.0
+POLL_SECONDS = 0.5
+MAX_FAILURES = 5
+# Rows held claimed in memory at once: about two seconds of the budget.
+BATCH = 64
+# Backoff of a failed delivery that did not say when to retry (seconds, by attempt).
+BACKOFF = (1.0, 5.0, 30.0, 120.0, 600.0)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class TokenSchedule:
+    """`rate` tokens a second, evenly spaced (a burst of at most one beyond the schedule)."""
+
+    def __init__(self, rate: float) -> None:
+        """Hand out `rate` tokens a second."""
+        self._interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = 0.0
+
+    async def take(self, count: int = 1) -> None:
+        """Wait until `count` tokens are ours."""
+        for _ in range(count):
+            now = time.monotonic()
+            self._next = max(self._next, now - self._interval)
+            wait = self._next - now
+            self._next += self._interval
+            if wait > 0:
+                await asyncio.sleep(wait)
+
+
+@dataclass
+class _Held:
+    """A claimed row waiting in memory for its chat's turn or a free slot."""
+
+    envelope: Envelope
+    priority: int
+    channel: str
+    lease_until: float  # monotonic
+
+
+@dataclass
+class _State:
+    held: list[_Held] = field(default_factory=list)
+    in_flight: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    busy_chats: set[int] = field(default_factory=set)
+    # When a chat may get its next message (monotonic): last send + 1 s, or a 429's end.
+    chat_ready: dict[int, float] = field(default_factory=dict)
+    done_sent: list[int] = field(default_factory=list)
+
+
+class SendingLane:
+    """Claim due outbox rows and deliver them through registered deliverers, within budget."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        rate: float = DEFAULT_RATE,
+        per_chat_seconds: float = PER_CHAT_SECONDS,
+        concurrency: int = CONCURRENCY,
+        lease_seconds: float = LEASE_SECONDS,
+        poll_seconds: float = POLL_SECONDS,
+        max_failures: int = MAX_FAILURES,
+        batch: int = BATCH,
+        instance_id: str | None = None,
+    ) -> None:
+        """Deliver through `sessionmaker`'s database at `rate` messages a second overall."""
+        self._sessionmaker = sessionmaker
+        self._rate = rate
+        self._per_chat = per_chat_seconds
+        self._concurrency = concurrency
+        self._lease = lease_seconds
+        self._poll = poll_seconds
+        self._max_failures = max_failures
+        self._batch = batch
+        self.instance_id = instance_id or f"lane-{uuid.uuid4().hex[:12]}"
+        self._deliverers: dict[str, Deliver] = {}
+        self._tokens = TokenSchedule(rate)
+        self._state = _State()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._pass_no = 0
+        self._idle_pass = -1
+        self._idle = asyncio.Condition()
+        self._last_reclaim = 0.0
+        self._on_outcome: list[Callable[[Envelope, Outcome], None]] = []
+
+    # ---- wiring -------------------------------------------------------------------------
+
+    def register(self, kind: str, deliver: Deliver) -> None:
+        """Deliver rows of `kind` with `deliver`; rows of kinds not registered stay pending."""
+        self._deliverers[kind] = deliver
+
+    def observe(self, callback: Callable[[Envelope, Outcome], None]) -> None:
+        """Call `callback` after every delivery with its outcome (metrics)."""
+        self._on_outcome.append(callback)
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """Return the kinds this lane delivers."""
+        return frozenset(self._deliverers)
+
+    async def spend(self, count: int = 1) -> None:
+        """Take `count` more tokens of the budget: a deliverer making more than one call."""
+        await self._tokens.take(count)
+
+    def wake(self) -> None:
+        """Look for due rows now (after a commit that enqueued something urgent)."""
+        self._wake.set()
+
+    # ---- life -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start delivering in the background."""
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name="outbox-lane")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop claiming, let deliveries in flight finish within `grace`, put held rows back."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), grace)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            self._task = None
+        tasks = list(self._state.in_flight.values())
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+        await self._flush_sent()
+        await self._release([held.envelope.id for held in self._state.held])
+        self._state.held.clear()
+
+    async def drain(self) -> None:
+        """Wait until a pass of the running lane finds nothing due, held or in flight.
+
+        Callers bound the wait themselves (`asyncio.timeout`).
+        """
+        target = self._pass_no + 1
+        self.wake()
+        async with self._idle:
+            await self._idle.wait_for(lambda: self._idle_pass >= target)
+
+    # ---- the loop -----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._pass_no += 1
+            this_pass = self._pass_no
+            self._wake.clear()
+            try:
+                await self._flush_sent()
+                await self._reclaim_expired()
+                claimed = 0
+                if len(self._state.held) < self._batch:
+                    claimed = await self._claim(self._batch - len(self._state.held))
+                next_at = await self._dispatch()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox lane: pass failed; trying again")
+                claimed, next_at = 0, None
+                await asyncio.sleep(self._poll)
+            state = self._state
+            if claimed == 0 and not state.held and not state.in_flight and not state.done_sent:
+                async with self._idle:
+                    self._idle_pass = this_pass
+                    self._idle.notify_all()
+            if claimed and len(state.held) < self._batch:
+                continue  # more may be due: claim again before sleeping
+            timeout = self._poll
+            if next_at is not None:
+                timeout = min(timeout, max(next_at - time.monotonic(), 0.0))
+            if timeout > 0 and not self._wake.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _dispatch(self) -> float | None:
+        """Start deliveries for held rows whose chat may be written to now.
+
+        Returns when the earliest held row becomes sendable (monotonic), or None.
+        """
+        state = self._state
+        state.held.sort(key=lambda held: (held.priority, held.envelope.id))
+        next_at: float | None = None
+        kept: list[_Held] = []
+        expired: list[int] = []
+        for index, held in enumerate(state.held):
+            now = time.monotonic()
+            if held.lease_until - now < self._lease / 4:
+                expired.append(held.envelope.id)  # held too long: give it back, never risk a double
+                continue
+            if len(state.in_flight) >= self._concurrency or self._stopping:
+                kept.extend(state.held[index:])
+                break
+            chat = held.envelope.chat_id
+            if held.channel == CHANNEL_TELEGRAM and chat is not None:
+                ready = state.chat_ready.get(chat, 0.0)
+                if chat in state.busy_chats or ready > now:
+                    kept.append(held)
+                    if chat not in state.busy_chats:
+                        next_at = ready if next_at is None else min(next_at, ready)
+                    continue
+                await self._tokens.take()
+                state.busy_chats.add(chat)
+                state.chat_ready[chat] = time.monotonic() + self._per_chat
+            self._start(held)
+        state.held = kept
+        if expired:
+            await self._release(expired)
+        if len(state.chat_ready) > 10_000:
+            now = time.monotonic()
+            state.chat_ready = {c: t for c, t in state.chat_ready.items() if t > now}
+        return next_at
+
+    def _start(self, held: _Held) -> None:
+        envelope = held.envelope
+        task = asyncio.create_task(self._deliver(held), name=f"outbox-{envelope.id}")
+        self._state.in_flight[envelope.id] = task
+
+    async def _deliver(self, held: _Held) -> None:
+        envelope = held.envelope
+        deliver = self._deliverers.get(envelope.kind)
+        outcome: Outcome
+        try:
+            if deliver is None:
+                outcome = RetryLater(self._poll, f"no deliverer for {envelope.kind}")
+            else:
+                outcome = await deliver(envelope)
+        except asyncio.CancelledError:
+            outcome = RetryLater(0.0, "stopped while delivering")
+        except Exception as exc:
+            log.exception("outbox %d (%s): deliverer failed", envelope.id, envelope.kind)
+            outcome = RetryLater(self._backoff(envelope.attempts), f"error: {exc!r}")
+        try:
+            await self._settle(held, outcome)
+        except Exception:
+            log.exception("outbox %d: outcome %s not recorded", envelope.id, outcome)
+        finally:
+            state = self._state
+            state.in_flight.pop(envelope.id, None)
+            if envelope.chat_id is not None:
+                state.busy_chats.discard(envelope.chat_id)
+            for callback in self._on_outcome:
+                with contextlib.suppress(Exception):
+                    callback(envelope, outcome)
+            self._wake.set()
+
+    def _backoff(self, attempts: int) -> float:
+        return BACKOFF[min(max(attempts - 1, 0), len(BACKOFF) - 1)]
+
+    # ---- the database -------------------------------------------------------------------
+
+    def _mine(self, ids: Iterable[int]) -> Any:
+        return and_(
+            OutboxMessage.id.in_(list(ids)),
+            OutboxMessage.claimed_by == self.instance_id,
+            OutboxMessage.status == "sending",
+        )
+
+    async def _claim(self, limit: int) -> int:
+        """Claim up to `limit` due rows of the kinds this lane delivers; hold them in memory."""
+        if not self._deliverers or limit <= 0:
+            return 0
+        now = _utcnow()
+        held_chats = {h.envelope.chat_id for h in self._state.held if h.envelope.chat_id}
+        held_chats |= self._state.busy_chats
+        due = select(OutboxMessage.id).where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.not_before <= now,
+            OutboxMessage.kind.in_(sorted(self._deliverers)),
+        )
+        if held_chats:
+            # A chat already in hand waits its turn anyway: leave its next rows to others.
+            due = due.where(
+                OutboxMessage.chat_id.is_(None) | OutboxMessage.chat_id.not_in(held_chats)
+            )
+        due = due.order_by(
+            OutboxMessage.priority, OutboxMessage.not_before, OutboxMessage.id
+        ).limit(limit)
+        async with self._sessionmaker.begin() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                due = due.with_for_update(skip_locked=True)
+            statement = (
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(due.scalar_subquery()))
+                .where(OutboxMessage.status == "pending")
+                .values(
+                    status="sending",
+                    claimed_by=self.instance_id,
+                    claimed_until=now + timedelta(seconds=self._lease),
+                    attempts=OutboxMessage.attempts + 1,
+                )
+                .returning(
+                    OutboxMessage.id,
+                    OutboxMessage.kind,
+                    OutboxMessage.chat_id,
+                    OutboxMessage.payload,
+                    OutboxMessage.attempts,
+                    OutboxMessage.broadcast_id,
+                    OutboxMessage.priority,
+                    OutboxMessage.channel,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            rows = (await session.execute(statement)).all()
+        lease_until = time.monotonic() + self._lease
+        seen: set[int] = set()
+        extra: list[int] = []
+        for row in rows:
+            chat = row.chat_id
+            if chat is not None and row.channel == CHANNEL_TELEGRAM:
+                if chat in seen:
+                    extra.append(row.id)  # one row per chat in hand; the next goes back
+                    continue
+                seen.add(chat)
+            envelope = Envelope(
+                id=row.id,
+                kind=row.kind,
+                chat_id=chat,
+                payload=dict(row.payload or {}),
+                attempts=row.attempts,
+                broadcast_id=row.broadcast_id,
+            )
+            self._state.held.append(_Held(envelope, row.priority, row.channel, lease_until))
+        if extra:
+            await self._release(extra, delay=self._per_chat)
+        return len(rows) - len(extra)
+
+    async def _reclaim_expired(self) -> None:
+        """Put back rows whose lease ran out (their instance died): someone sends them."""
+        now_mono = time.monotonic()
+        if now_mono - self._last_reclaim < min(self._lease / 4, 30.0):
+            return
+        self._last_reclaim = now_mono
+        now = _utcnow()
+        async with self._sessionmaker.begin() as session:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now)
+                .values(status="pending", claimed_by=None, claimed_until=None, not_before=now)
+                .execution_options(synchronize_session=False)
+            )
+        count = getattr(result, "rowcount", 0) or 0
+        if count > 0:
+            log.warning("outbox: %d rows of a dead instance's lease taken back", count)
+
+    async def _release(self, ids: list[int], delay: float = 0.0) -> None:
+        """Give claimed rows back unsent (the claim does not count as an attempt)."""
+        if not ids:
+            return
+        now = _utcnow()
+        async with self._sessionmaker.begin() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(self._mine(ids))
+                .values(
+                    status="pending",
+                    claimed_by=None,
+                    claimed_until=None,
+                    attempts=OutboxMessage.attempts - 1,
+                    not_before=now + timedelta(seconds=delay),
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _flush_sent(self) -> None:
+        """Record the rows delivered since the last pass in one UPDATE."""
+        ids, self._state.done_sent = self._state.done_sent, []
+        if not ids:
+            return
+        try:
+            async with self._sessionmaker.begin() as session:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(self._mine(ids))
+                    .values(status="sent", sent_at=_utcnow(), claimed_until=None)
+                    .execution_options(synchronize_session=False)
+                )
+        except Exception:
+            self._state.done_sent.extend(ids)
+            raise
+
+    async def _settle(self, held: _Held, outcome: Outcome) -> None:
+        envelope = held.envelope
+        if isinstance(outcome, Sent):
+            self._state.done_sent.append(envelope.id)
+            return
+        now = _utcnow()
+        values: dict[str, Any]
+        if isinstance(outcome, RetryLater):
+            if envelope.chat_id is not None and outcome.rate_limited:
+                ready = time.monotonic() + outcome.seconds
+                chat_ready = self._state.chat_ready
+                chat_ready[envelope.chat_id] = max(chat_ready.get(envelope.chat_id, 0), ready)
+            counts = not outcome.rate_limited and outcome.reason != "stopped while delivering"
+            if counts and envelope.attempts >= self._max_failures:
+                outcome = GiveUp(f"{envelope.attempts} failed attempts; last: {outcome.reason}")
+            else:
+                values = {
+                    "status": "pending",
+                    "claimed_by": None,
+                    "claimed_until": None,
+                    "not_before": now + timedelta(seconds=max(outcome.seconds, 0.0)),
+                    "last_error": outcome.reason[:1000],
+                }
+                if not counts:
+                    values["attempts"] = OutboxMessage.attempts - 1
+                log.info(
+                    "outbox %d (%s) to %s: again in %.1f s: %s",
+                    envelope.id,
+                    envelope.kind,
+                    envelope.chat_id,
+                    outcome.seconds,
+                    outcome.reason,
+                )
+                await self._update(envelope.id, values)
+                return
+        if isinstance(outcome, Blocked):
+            log.info("outbox %d: chat %s blocked the bot; marked", envelope.id, envelope.chat_id)
+            async with self._sessionmaker.begin() as session:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(self._mine([envelope.id]))
+                    .values(status="failed", last_error="blocked", claimed_until=None)
+                    .execution_options(synchronize_session=False)
+                )
+                if envelope.chat_id is not None:
+                    await mark_blocked(session, str(envelope.chat_id))
+                    await session.execute(
+                        update(OutboxMessage)
+                        .where(
+                            OutboxMessage.chat_id == envelope.chat_id,
+                            OutboxMessage.priority == PRIORITY_BROADCAST,
+                            OutboxMessage.status == "pending",
+                        )
+                        .values(status="canceled", last_error="blocked")
+                        .execution_options(synchronize_session=False)
+                    )
+            return
+        assert isinstance(outcome, GiveUp)  # noqa: S101 - the Outcome union is closed
+        log.warning(
+            "outbox %d (%s) to %s given up after %d attempts: %s",
+            envelope.id,
+            envelope.kind,
+            envelope.chat_id,
+            envelope.attempts,
+            outcome.reason,
+        )
+        await self._update(
+            envelope.id,
+            {"status": "failed", "claimed_until": None, "last_error": outcome.reason[:1000]},
+        )
+
+    async def _update(self, row_id: int, values: dict[str, Any]) -> None:
+        async with self._sessionmaker.begin() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(self._mine([row_id]))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+
+
+__all__ = ["SendingLane", "TokenSchedule"]

@@ -1,0 +1,106 @@
+"""Write outbox rows in the caller's transaction: the message exists exactly when the change does.
+
+A duplicate `dedupe_key` (two workers enqueueing the same confirmation) is skipped by the
+database itself (INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models_outbox import OutboxMessage
+from db.repositories.dialect import insert_for
+
+PRIORITY_TRANSACTIONAL = 0
+PRIORITY_BROADCAST = 1
+
+CHANNEL_TELEGRAM = "telegram"
+CHANNEL_EMAIL = "email"
+
+# Rows per INSERT of enqueue_many: well under SQLite's 32 766 bound parameters (16 columns).
+CHUNK = 500
+
+_COLUMNS = (
+    "kind",
+    "channel",
+    "chat_id",
+    "priority",
+    "payload",
+    "dedupe_key",
+    "broadcast_id",
+    "not_before",
+)
+
+
+def _row(
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    chat_id: int | None,
+    channel: str = CHANNEL_TELEGRAM,
+    priority: int = PRIORITY_TRANSACTIONAL,
+    dedupe_key: str | None = None,
+    broadcast_id: int | None = None,
+    not_before: datetime | None = None,
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "kind": kind,
+        "channel": channel,
+        "chat_id": chat_id,
+        "priority": priority,
+        "payload": payload,
+        "dedupe_key": dedupe_key,
+        "broadcast_id": broadcast_id,
+        "status": "pending",
+        "attempts": 0,
+        "not_before": not_before or now,
+        "created_at": now,
+    }
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    chat_id: int | None,
+    channel: str = CHANNEL_TELEGRAM,
+    priority: int = PRIORITY_TRANSACTIONAL,
+    dedupe_key: str | None = None,
+    broadcast_id: int | None = None,
+    not_before: datetime | None = None,
+) -> None:
+    """Write one message in the caller's transaction; a duplicate `dedupe_key` is skipped."""
+    row = _row(
+        kind=kind,
+        payload=payload,
+        chat_id=chat_id,
+        channel=channel,
+        priority=priority,
+        dedupe_key=dedupe_key,
+        broadcast_id=broadcast_id,
+        not_before=not_before,
+    )
+    statement = insert_for(session, OutboxMessage).values(row).on_conflict_do_nothing()
+    await session.execute(statement)
+
+
+async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Write many messages (a broadcast) in chunks; return how many rows were inserted.
+
+    Each row takes enqueue's keyword arguments (`kind`, `payload`, `chat_id` required).
+    Rows whose `dedupe_key` exists already are skipped and not counted.
+    """
+    inserted = 0
+    for start in range(0, len(rows), CHUNK):
+        chunk = [_row(**row) for row in rows[start : start + CHUNK]]
+        statement = insert_for(session, OutboxMessage).on_conflict_do_nothing()
+        result = await session.execute(statement.values(chunk))
+        count = result.rowcount  # type: ignore[attr-defined]
+        inserted += len(chunk) if count is None or count < 0 else int(count)
+    return inserted

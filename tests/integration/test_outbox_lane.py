@@ -1,0 +1,331 @@
+"""The sending lane on a migrated database, delivering through the real Bot to the local Telegram.
+
+What a customer (or the shop owner) would notice: every message arrives once, a 429 on one
+chat holds back only that chat, no chat gets more than one message a second, confirmations
+overtake a broadcast, blocked users are marked and given-up messages are logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.factory import create_bot
+from bot.outbox_delivery import TelegramDelivery, outcome_of
+from db.engine import create_engine, create_sessionmaker
+from db.models import User
+from db.models_outbox import OutboxMessage
+from payments.catalog import load_catalog
+from payments.outbox.lane import SendingLane
+from payments.outbox.notes import enqueue_note
+from payments.outbox.outcomes import Deliver, Envelope, Outcome, Sent
+from payments.outbox.store import PRIORITY_BROADCAST, enqueue, enqueue_many
+from payments.ports import Recipient, SubscriptionEnded
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+SHOP_TZ = ZoneInfo("Europe/Moscow")
+ENDED_RU = "подписка"  # a word of the "subscription ended" text, to tell it from broadcasts
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegramAPI]:
+    async with FakeTelegramAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(telegram: FakeTelegramAPI) -> AsyncIterator[Bot]:
+    bot = create_bot(telegram.token, telegram.base_url)
+    yield bot
+    await bot.session.close()
+
+
+def broadcast_deliverer(bot: Bot) -> Deliver:
+    """A plain text message, as the broadcast deliverer sends it."""
+
+    async def deliver(envelope: Envelope) -> Outcome:
+        assert envelope.chat_id is not None
+        try:
+            await bot.send_message(envelope.chat_id, str(envelope.payload["text"]))
+        except TelegramAPIError as exc:
+            return outcome_of(exc, envelope.attempts)
+        return Sent()
+
+    return deliver
+
+
+def make_lane(
+    sessionmaker: async_sessionmaker[AsyncSession], bot: Bot, **options: float
+) -> SendingLane:
+    """A lane as the service wires it: the bot's deliverers for notes, and plain broadcasts."""
+    lane = SendingLane(sessionmaker, poll_seconds=0.05, **options)  # type: ignore[arg-type]
+    delivery = TelegramDelivery(
+        bot=bot, catalog=load_catalog(), tz=SHOP_TZ, sessionmaker=sessionmaker, spend=lane.spend
+    )
+    for kind, deliver in delivery.deliverers().items():
+        lane.register(kind, deliver)
+    lane.register("broadcast", broadcast_deliverer(bot))
+    return lane
+
+
+async def add_users(sessionmaker: async_sessionmaker[AsyncSession], ids: Sequence[int]) -> None:
+    async with sessionmaker.begin() as session:
+        session.add_all([User(id=str(uid), first_name="A", language="ru") for uid in ids])
+
+
+async def tell_ended(sessionmaker: async_sessionmaker[AsyncSession], ids: Sequence[int]) -> None:
+    """Write a transactional note (the subscription ended) for each chat, as the sweep does."""
+    async with sessionmaker.begin() as session:
+        for uid in ids:
+            note = SubscriptionEnded(Recipient(str(uid), "ru"))
+            await enqueue_note(session, note, dedupe_key=None)
+
+
+async def broadcast(
+    sessionmaker: async_sessionmaker[AsyncSession], ids: Sequence[int], text: str = "news"
+) -> None:
+    rows = [
+        {
+            "kind": "broadcast",
+            "payload": {"text": f"{text} {uid}"},
+            "chat_id": uid,
+            "priority": PRIORITY_BROADCAST,
+            "broadcast_id": 1,
+            "dedupe_key": f"bc:1:{uid}",
+        }
+        for uid in ids
+    ]
+    async with sessionmaker.begin() as session:
+        assert await enqueue_many(session, rows) == len(rows)
+
+
+def sends(telegram: FakeTelegramAPI, chat_id: int | None = None) -> list[tuple[float, int, str]]:
+    """(time, chat, text) of every sendMessage Telegram accepted, in order."""
+    found = []
+    for index, (method, params) in enumerate(telegram.requests):
+        if method.lower() != "sendmessage" or index in telegram.refusals:
+            continue
+        chat = int(params["chat_id"])
+        if chat_id is None or chat == chat_id:
+            found.append((telegram.request_times[index], chat, str(params.get("text", ""))))
+    return found
+
+
+async def until(check: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    """Wait until `check()` holds (what a user would see eventually), failing after `timeout`."""
+    async with asyncio.timeout(timeout):
+        while not check():  # noqa: ASYNC110 - the fake's state is polled, as a user would look
+            await asyncio.sleep(0.02)
+
+
+async def rows(sessionmaker: async_sessionmaker[AsyncSession]) -> list[OutboxMessage]:
+    async with sessionmaker() as session:
+        found = await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))
+        return list(found.scalars())
+
+
+async def test_a_429_on_some_chats_does_not_hold_back_the_others(
+    sessionmaker: async_sessionmaker[AsyncSession], telegram: FakeTelegramAPI, bot: Bot
+) -> None:
+    limited = list(range(5001, 5011))  # more chats than deliveries in flight at once
+    others = list(range(6001, 6021))
+    await add_users(sessionmaker, limited + others)
+    await tell_ended(sessionmaker, limited)
+    await tell_ended(sessionmaker, others)
+    telegram.fail_next(
+        "sendMessage", 429, "Too Many Requests: retry after 5", retry_after=5, times=len(limited)
+    )
+    lane = make_lane(sessionmaker, bot, rate=100.0)
+    started = time.monotonic()
+    lane.start()
+    try:
+        # Everyone else hears within about a second, while the limited chats wait their 5 s.
+        await until(lambda: {chat for _, chat, _ in sends(telegram)} >= set(others), timeout=3)
+        assert time.monotonic() - started < 3
+        assert not any(chat in limited for _, chat, _ in sends(telegram))
+        await until(lambda: len(sends(telegram)) == len(limited) + len(others), timeout=15)
+    finally:
+        await lane.stop()
+    for at, chat, _ in sends(telegram):
+        if chat in limited:
+            assert at - started >= 5  # retry_after was honoured for that chat
+    assert Counter(chat for _, chat, _ in sends(telegram)) == dict.fromkeys(limited + others, 1)
+    statuses = Counter(row.status for row in await rows(sessionmaker))
+    assert statuses == {"sent": len(limited) + len(others)}
+
+
+async def test_a_chat_gets_at_most_one_message_a_second(
+    sessionmaker: async_sessionmaker[AsyncSession], telegram: FakeTelegramAPI, bot: Bot
+) -> None:
+    await add_users(sessionmaker, [5101, 5102])
+    for _ in range(4):
+        await tell_ended(sessionmaker, [5101])
+    await tell_ended(sessionmaker, [5102])
+    lane = make_lane(sessionmaker, bot, rate=100.0)
+    lane.start()
+    try:
+        await until(lambda: len(sends(telegram)) == 5, timeout=10)
+    finally:
+        await lane.stop()
+    times = [at for at, _, _ in sends(telegram, 5101)]
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    assert len(times) == 4
+    assert min(gaps) >= 0.95, gaps
+    # The other chat did not wait behind it.
+    assert sends(telegram, 5102)[0][0] - times[0] < 0.5
+
+
+async def test_transactional_messages_go_ahead_of_a_broadcast(
+    sessionmaker: async_sessionmaker[AsyncSession], telegram: FakeTelegramAPI, bot: Bot
+) -> None:
+    audience = list(range(7001, 7031))
+    buyers = [7101, 7102, 7103]
+    await add_users(sessionmaker, audience + buyers)
+    await broadcast(sessionmaker, audience)  # written first: lower ids
+    await tell_ended(sessionmaker, buyers)
+    lane = make_lane(sessionmaker, bot, rate=20.0)
+    lane.start()
+    try:
+        await until(lambda: len(sends(telegram)) == len(audience) + len(buyers), timeout=10)
+    finally:
+        await lane.stop()
+    order = [chat for _, chat, _ in sends(telegram)]
+    assert set(order[:3]) == set(buyers)
+    # And the overall budget held: 33 messages at 20 a second take at least 1.5 s.
+    times = [at for at, _, _ in sends(telegram)]
+    assert times[-1] - times[0] >= (len(times) - 2) / 20
+
+
+async def test_a_blocked_user_is_marked_and_their_broadcast_canceled(
+    sessionmaker: async_sessionmaker[AsyncSession], telegram: FakeTelegramAPI, bot: Bot
+) -> None:
+    await add_users(sessionmaker, [5201, 5202])
+    telegram.block(5201)
+    await tell_ended(sessionmaker, [5201, 5202])
+    # A broadcast row not yet due (a later part of a big broadcast) is canceled too.
+    async with sessionmaker.begin() as session:
+        await enqueue(
+            session,
+            kind="broadcast",
+            payload={"text": "news"},
+            chat_id=5201,
+            priority=PRIORITY_BROADCAST,
+            broadcast_id=2,
+            not_before=datetime.now(UTC) + timedelta(hours=1),
+        )
+    lane = make_lane(sessionmaker, bot)
+    lane.start()
+    try:
+        await until(lambda: len(sends(telegram, 5202)) == 1)
+        async with asyncio.timeout(10):
+            await lane.drain()
+    finally:
+        await lane.stop()
+    async with sessionmaker() as session:
+        blocked = await session.get(User, "5201")
+        fine = await session.get(User, "5202")
+    assert blocked is not None and blocked.is_blocked
+    assert fine is not None and not fine.is_blocked
+    by_chat = {(row.chat_id, row.kind): row for row in await rows(sessionmaker)}
+    told = by_chat[(5201, "subscription_ended")]
+    assert (told.status, told.last_error) == ("failed", "blocked")
+    assert by_chat[(5201, "broadcast")].status == "canceled"
+    assert by_chat[(5202, "subscription_ended")].status == "sent"
+
+
+async def test_a_message_telegram_refuses_is_given_up_with_its_reason_logged(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    telegram: FakeTelegramAPI,
+    bot: Bot,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await add_users(sessionmaker, [5301])
+    await tell_ended(sessionmaker, [5301])
+    telegram.fail_next("sendMessage", 400, "Bad Request: chat not found")
+    lane = make_lane(sessionmaker, bot)
+    caplog.set_level(logging.WARNING, logger="payments.outbox.lane")
+    lane.start()
+    try:
+        async with asyncio.timeout(10):
+            await lane.drain()
+    finally:
+        await lane.stop()
+    [row] = await rows(sessionmaker)
+    assert row.status == "failed"
+    assert "chat not found" in (row.last_error or "")
+    assert any(
+        "given up" in record.getMessage() and "chat not found" in record.getMessage()
+        for record in caplog.records
+    )
+    assert sends(telegram) == []
+
+
+async def test_transient_failures_are_retried_then_given_up(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    telegram: FakeTelegramAPI,
+    bot: Bot,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await add_users(sessionmaker, [5401, 5402])
+    await tell_ended(sessionmaker, [5401])
+    telegram.fail_next("sendMessage", 502, "Bad Gateway", times=1)
+    lane = make_lane(sessionmaker, bot, max_failures=2)
+    caplog.set_level(logging.WARNING, logger="payments.outbox.lane")
+    lane.start()
+    try:
+        # The first try meets a 502; the row is tried again (after its backoff) and arrives.
+        await until(lambda: len(sends(telegram, 5401)) == 1, timeout=10)
+        telegram.fail_next("sendMessage", 502, "Bad Gateway", times=10)
+        await tell_ended(sessionmaker, [5402])
+        lane.wake()
+        await until(lambda: any("given up" in r.getMessage() for r in caplog.records), timeout=20)
+    finally:
+        await lane.stop()
+    by_chat = {row.chat_id: row for row in await rows(sessionmaker)}
+    assert by_chat[5401].status == "sent"
+    assert by_chat[5402].status == "failed"
+    assert "2 failed attempts" in (by_chat[5402].last_error or "")
+
+
+async def test_two_lanes_on_one_database_never_send_a_message_twice(
+    database_url: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    telegram: FakeTelegramAPI,
+    bot: Bot,
+) -> None:
+    audience = list(range(8001, 8201))
+    await add_users(sessionmaker, audience)
+    await broadcast(sessionmaker, audience)
+    # The second instance: an engine (and connections) of its own on the same database.
+    other_engine = create_engine(database_url)
+    other_bot = create_bot(telegram.token, telegram.base_url)
+    first = make_lane(sessionmaker, bot, rate=500.0, batch=16)
+    second = make_lane(create_sessionmaker(other_engine), other_bot, rate=500.0, batch=16)
+    first.start()
+    second.start()
+    try:
+        await until(lambda: len(sends(telegram)) >= len(audience), timeout=30)
+        async with asyncio.timeout(10):
+            await first.drain()
+            await second.drain()
+    finally:
+        await first.stop()
+        await second.stop()
+        await other_bot.session.close()
+        await other_engine.dispose()
+    assert Counter(chat for _, chat, _ in sends(telegram)) == dict.fromkeys(audience, 1)
+    sent = await rows(sessionmaker)
+    assert {row.status for row in sent} == {"sent"}
+    shares = Counter(row.claimed_by for row in sent)
+    assert set(shares) == {first.instance_id, second.instance_id}  # both did part of it

@@ -1,0 +1,47 @@
+"""A sending lane for tests of payments/: the outbox delivered to a recording notifier."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from payments.catalog import Catalog
+from payments.outbox.lane import SendingLane
+from payments.outbox.notes import EMAIL_TICKETS, mail_deliverer, note_deliverers
+from payments.ports import Mailer
+
+SETTLE_SECONDS = 10.0
+
+
+@asynccontextmanager
+async def recording_lane(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    notifier: Any,
+    *,
+    mailer: Mailer | None = None,
+    catalog: Catalog | None = None,
+) -> AsyncIterator[SendingLane]:
+    """Run a lane that says every note through `notifier` (and e-mails through `mailer`).
+
+    No per-chat pacing and a high rate: these tests look at what is said, not when.
+    """
+    lane = SendingLane(sessionmaker, rate=1000.0, per_chat_seconds=0.0, poll_seconds=0.05)
+    for kind, deliver in note_deliverers(notifier).items():
+        lane.register(kind, deliver)
+    if mailer is not None and catalog is not None:
+        lane.register(EMAIL_TICKETS, mail_deliverer(mailer, catalog))
+    lane.start()
+    try:
+        yield lane
+    finally:
+        await lane.stop()
+
+
+async def settle(lane: SendingLane) -> None:
+    """Wait until every due outbox row is delivered (what a customer would have been told)."""
+    async with asyncio.timeout(SETTLE_SECONDS):
+        await lane.drain()
