@@ -80,9 +80,13 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
 
     # ---- bot ----
     telegram: Telegram | None = None
+    broadcasts: Broadcasts | None = None
     if bot is None:
         log.warning("bot: OFF because BOT_TOKEN is unset; the HTTP API and scheduler still run")
     else:
+        lane = payments.outbox
+        broadcasts = Broadcasts(bot=bot, broadcaster=payments.admin.broadcaster, spend=lane.spend)
+        broadcasts.register(lane)
         config = TelegramConfig(
             api_base=settings.TELEGRAM_API_BASE,
             redis_url=settings.REDIS_URL,
@@ -110,7 +114,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             admin=payments.admin,
             stars=payments.stars,
             auto_renewal=payments.auto_renewal,
-            broadcasts=Broadcasts(bot=bot, broadcaster=payments.admin.broadcaster),
+            broadcasts=broadcasts,
         )
 
     # ---- HTTP ----
@@ -149,6 +153,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
         http=http,
         app=app,
         scheduler=scheduler,
+        broadcasts=broadcasts,
     )
 
 

@@ -10,6 +10,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.broadcast import Broadcasts
 from bot.runner import Telegram
 from db.database import Database
 from payments.api.server import HttpServer
@@ -35,6 +36,8 @@ class Service:
     http: HttpServer
     app: FastAPI
     scheduler: AsyncIOScheduler
+    # The watchers of broadcasts' progress messages (with a bot only).
+    broadcasts: Broadcasts | None = None
     _job_watch: JobWatch | None = None
     _stopped: bool = False
 
@@ -65,6 +68,9 @@ class Service:
             log.info("outbox: sending lane %s started", self.payments.outbox.instance_id)
         else:
             log.info("outbox: OUTBOX_SENDER is off; this instance only writes messages")
+        if self.broadcasts is not None:
+            # Broadcasts a restart interrupted: the lane goes on with their pending messages.
+            await self.broadcasts.resume()
         self._job_watch = JobWatch(self.scheduler)
         self.scheduler.start()
         log.info("scheduler: started with %d jobs", len(self.scheduler.get_jobs()))
@@ -103,6 +109,8 @@ class Service:
         tasks = self.http.tasks + (self.telegram.tasks if self.telegram is not None else [])
         # uvicorn cancels its requests at the deadline itself; this is a second guard.
         await finish(tasks, max(deadline - loop.time(), 0) + SETTLE_SECONDS)
+        if self.broadcasts is not None:
+            await self.broadcasts.close()  # watched again after a restart
         # What the drained work committed goes out now; what is left waits in the outbox.
         await self.payments.outbox.stop(grace=min(max(deadline - loop.time(), 1.0), 5.0))
         # Let cut-short work let go of what it holds (seats), then close, the database last.

@@ -1,64 +1,87 @@
-"""Broadcasts in the bot: Telegram behind the ChatSender and ProgressSink ports of the admin
-console, and the background tasks that run them.
+"""Broadcasts in the bot: the outbox deliverer of kind "broadcast", and the watchers that edit
+each admin's progress message.
 
-Pacing and retries live in `payments.admin.pacing.send_broadcast`; this module only says how a send
-ended. The session's RetryAfterMiddleware already sleeps through a few 429s; when it gives up it
-raises TelegramRetryAfter, which becomes RetryLater here, and the loop waits and sends to the
-same chat again, so a rate limit never loses a message.
+The messages themselves go through the sending lane (payments/outbox/lane.py), which paces them
+within Telegram's budget behind every transactional message and survives restarts. This module
+says how one send ended (an Outcome) and shows the counts per status of a broadcast's rows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Awaitable, Callable
 
 from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
 from bot import keyboards
+from bot.factory import WAIT_ON_RETRY_AFTER
+from bot.outbox_delivery import outcome_of
 from bot.texts import t
-from payments.admin.broadcast import Broadcaster
-from payments.admin.pacing import BroadcastProgress, Delivery, RetryLater, TokenBucket
+from payments.admin.broadcast import (
+    KIND_BROADCAST,
+    STOPPED_ERROR,
+    WATCH_SECONDS,
+    Broadcaster,
+    BroadcastProgress,
+    ProgressSpot,
+)
+from payments.outbox.lane import SendingLane
+from payments.outbox.outcomes import Deliver, Envelope, GiveUp, Outcome, Sent
 
 log = logging.getLogger(__name__)
 
-# Telegram allows about 30 messages a second to different chats; stay under it with room for
-# the progress edits and the bot's other traffic.
-BROADCAST_RATE = 25.0
-BROADCAST_BURST = 2
-TRANSIENT_WAIT_SECONDS = 1.0
+RECHECK_SECONDS = 0.5
+Spend = Callable[[], Awaitable[None]]
 
 
-class TelegramChatSender:
-    """Send one broadcast message and classify Telegram's answer."""
+def broadcast_deliverer(
+    bot: Bot, broadcaster: Broadcaster, *, recheck: float = RECHECK_SECONDS
+) -> Deliver:
+    """Return the lane's deliverer of kind "broadcast": one text to one chat.
 
-    def __init__(self, bot: Bot) -> None:
-        """Keep the bot."""
-        self._bot = bot
+    A row claimed before the admin pressed Stop is given up unsent ("stopped by an admin"):
+    the lane may hold a few dozen rows in hand, and none of them goes out more than `recheck`
+    seconds after Stop. The state is looked up at most once per `recheck` per broadcast, not
+    per message, so the database stays out of the way of the pace.
+    """
+    checked: dict[int, tuple[float, bool]] = {}
 
-    async def send_text(self, chat_id: int, text: str) -> Delivery | RetryLater:
-        """Send `text` (HTML) to a chat."""
-        try:
-            await self._bot.send_message(chat_id, text)
-        except TelegramRetryAfter as exc:
-            log.info("broadcast: 429 for chat %s, waiting %ss", chat_id, exc.retry_after)
-            return RetryLater(float(exc.retry_after))
-        except TelegramForbiddenError:
-            return Delivery.BLOCKED
-        except (TelegramNetworkError, TelegramServerError) as exc:
-            log.warning("broadcast: chat %s not reached (%s); will retry", chat_id, exc)
-            return RetryLater(TRANSIENT_WAIT_SECONDS, rate_limited=False)
-        except TelegramAPIError as exc:
-            log.info("broadcast: chat %s refused: %s", chat_id, exc)
-            return Delivery.FAILED
-        return Delivery.SENT
+    async def may_send(broadcast_id: int) -> bool:
+        now = time.monotonic()
+        at, sending = checked.get(broadcast_id, (0.0, True))
+        if sending and now - at >= recheck:
+            sending = await broadcaster.still_sending(broadcast_id)
+            checked[broadcast_id] = (now, sending)
+        return sending
+
+    async def deliver(envelope: Envelope) -> Outcome:
+        if envelope.chat_id is None:
+            return GiveUp("a broadcast row without a chat")
+        if envelope.broadcast_id is not None and not await may_send(envelope.broadcast_id):
+            return GiveUp(STOPPED_ERROR)
+        text = str(envelope.payload.get("text", ""))
+        return await send_text(bot, envelope.chat_id, text, envelope.attempts)
+
+    return deliver
+
+
+async def send_text(bot: Bot, chat_id: int, text: str, attempts: int = 1) -> Outcome:
+    """Send `text` (HTML) to a chat and say what Telegram's answer means for the row.
+
+    A 429 comes straight back (the session's middleware does not sleep inside a delivery):
+    the lane puts back that one row for retry_after and goes on with the other chats.
+    """
+    WAIT_ON_RETRY_AFTER.set(False)  # this delivery's task only
+    try:
+        await bot.send_message(chat_id, text)
+    except TelegramAPIError as exc:
+        outcome = outcome_of(exc, attempts)
+        log.info("broadcast: chat %s: %s", chat_id, outcome)
+        return outcome
+    return Sent()
 
 
 def progress_text(lang: str, draft_id: int, progress: BroadcastProgress) -> str:
@@ -82,24 +105,26 @@ class TelegramProgress:
     """Edit the admin's progress message; a Stop button until the broadcast ends."""
 
     def __init__(
-        self, bot: Bot, *, chat_id: int, message_id: int, lang: str, draft_id: int
+        self, bot: Bot, *, spot: ProgressSpot, draft_id: int, spend: Spend | None = None
     ) -> None:
-        """Keep where the progress message is."""
+        """Keep where the progress message is; `spend` takes each edit from the lane's budget."""
         self._bot = bot
-        self._chat_id = chat_id
-        self._message_id = message_id
-        self._lang = lang
+        self._spot = spot
         self._draft_id = draft_id
+        self._spend = spend
 
     async def show(self, progress: BroadcastProgress) -> None:
         """Show the counters; the final state is sent anew if the message cannot be edited."""
-        text = progress_text(self._lang, self._draft_id, progress)
-        markup = None if progress.finished else keyboards.broadcast_stop(self._lang, self._draft_id)
+        spot = self._spot
+        text = progress_text(spot.lang, self._draft_id, progress)
+        markup = None if progress.finished else keyboards.broadcast_stop(spot.lang, self._draft_id)
+        if self._spend is not None:
+            await self._spend()
         try:
             await self._bot.edit_message_text(
                 text=text,
-                chat_id=self._chat_id,
-                message_id=self._message_id,
+                chat_id=spot.chat_id,
+                message_id=spot.message_id,
                 reply_markup=markup,
                 parse_mode=None,
             )
@@ -116,69 +141,87 @@ class TelegramProgress:
 
     async def _send_final(self, text: str) -> None:
         try:
-            await self._bot.send_message(self._chat_id, text, parse_mode=None)
+            await self._bot.send_message(self._spot.chat_id, text, parse_mode=None)
         except TelegramAPIError as exc:
             log.warning("broadcast %s: final progress not shown: %s", self._draft_id, exc)
 
 
+class NoProgress:
+    """A ProgressSink for a broadcast whose progress message is unknown: shows nothing."""
+
+    async def show(self, progress: BroadcastProgress) -> None:
+        """Show nothing."""
+
+
 class Broadcasts:
-    """The broadcasts this process runs: one shared pace, a stop flag each, tasks kept alive."""
+    """The progress watchers this process runs; the sending itself is the lane's."""
 
     def __init__(
         self,
         *,
         bot: Bot,
         broadcaster: Broadcaster,
-        rate: float = BROADCAST_RATE,
-        burst: int = BROADCAST_BURST,
+        every: float = WATCH_SECONDS,
+        spend: Spend | None = None,
     ) -> None:
-        """Keep the bot and the broadcaster; every broadcast shares one token bucket."""
+        """Keep the bot and the broadcaster; `spend` counts progress edits in the lane's budget."""
         self._bot = bot
         self._broadcaster = broadcaster
-        self._sender = TelegramChatSender(bot)
-        self._bucket = TokenBucket(rate, burst)
+        self._every = every
+        self._spend = spend
         self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._stops: dict[int, asyncio.Event] = {}
 
-    def start(self, draft_id: int, *, chat_id: int, message_id: int, lang: str) -> None:
-        """Run a confirmed broadcast in the background, reporting into a message."""
-        progress = TelegramProgress(
-            self._bot, chat_id=chat_id, message_id=message_id, lang=lang, draft_id=draft_id
+    def register(self, lane: SendingLane) -> None:
+        """Deliver rows of kind "broadcast" through `lane`."""
+        lane.register(KIND_BROADCAST, broadcast_deliverer(self._bot, self._broadcaster))
+
+    def watch(self, draft_id: int, spot: ProgressSpot | None) -> None:
+        """Watch a confirmed broadcast until it ends, editing its progress message."""
+        if draft_id in self._tasks:
+            return
+        sink = (
+            NoProgress()
+            if spot is None
+            else TelegramProgress(self._bot, spot=spot, draft_id=draft_id, spend=self._spend)
         )
-        stop = asyncio.Event()
-        task = asyncio.create_task(
-            self._run(draft_id, progress, stop), name=f"broadcast-{draft_id}"
-        )
+        task = asyncio.create_task(self._run(draft_id, sink), name=f"broadcast-{draft_id}")
         self._tasks[draft_id] = task
-        self._stops[draft_id] = stop
-        task.add_done_callback(lambda _: self._forget(draft_id))
+        task.add_done_callback(lambda _: self._tasks.pop(draft_id, None))
 
-    def _forget(self, draft_id: int) -> None:
-        self._tasks.pop(draft_id, None)
-        self._stops.pop(draft_id, None)
+    async def resume(self) -> list[int]:
+        """Watch again the broadcasts still sending (after a restart); return their ids."""
+        running = await self._broadcaster.running()
+        for broadcast in running:
+            log.info("broadcast %s: still sending; watching it again", broadcast.id)
+            self.watch(broadcast.id, broadcast.spot)
+        return [broadcast.id for broadcast in running]
 
-    async def _run(self, draft_id: int, progress: TelegramProgress, stop: asyncio.Event) -> None:
-        try:
-            await self._broadcaster.run_broadcast(
-                draft_id, sender=self._sender, progress=progress, stop=stop, bucket=self._bucket
-            )
-        except Exception:
-            log.exception("broadcast %s failed", draft_id)
-
-    def stop(self, draft_id: int) -> bool:
-        """Ask a broadcast running here to stop after its current message."""
-        stop = self._stops.get(draft_id)
-        if stop is None:
-            return False
-        stop.set()
-        return True
+    async def _run(self, draft_id: int, sink: TelegramProgress | NoProgress) -> None:
+        while True:
+            try:
+                await self._broadcaster.watch(draft_id, sink, every=self._every)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database away for a moment: keep watching
+                log.exception("broadcast %s: progress not read; trying again", draft_id)
+                await asyncio.sleep(self._every)
+                continue
+            return
 
     def running(self) -> list[int]:
-        """Return the drafts being sent by this process."""
+        """Return the broadcasts watched by this process."""
         return list(self._tasks)
 
     async def wait(self, draft_id: int) -> None:
-        """Wait until a broadcast running here ends (for tests and shutdown)."""
+        """Wait until a broadcast watched here ends (for tests)."""
         task = self._tasks.get(draft_id)
         if task is not None:
             await asyncio.shield(task)
+
+    async def close(self) -> None:
+        """Stop watching (at shutdown); the broadcasts go on, watched again after a restart."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)

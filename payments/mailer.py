@@ -1,4 +1,8 @@
-"""Ticket e-mails over SMTP (stdlib smtplib in a worker thread); off when SMTP_HOST is unset."""
+"""Ticket e-mails over SMTP (stdlib smtplib in a worker thread); off when SMTP_HOST is unset.
+
+A send says how it went (MailResult) so the outbox can tell a refused address (give up) from a
+server that is down for a while (try again later).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,23 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
+from enum import StrEnum
 
 from payments.emails import deliverable_form
 
 log = logging.getLogger(__name__)
 
 SMTPS_PORT = 465
+PERMANENT_SMTP_CODES = range(500, 600)
+
+
+class MailResult(StrEnum):
+    """How sending one message ended."""
+
+    SENT = "sent"
+    REFUSED = "refused"  # the server refused the address or the message for good (5xx)
+    FAILED = "failed"  # the server could not be reached or answered 4xx: worth another try
+    OFF = "off"  # e-mail is not configured
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +64,8 @@ class SmtpMailer:
 
     async def send(
         self, to: str, subject: str, body: str, attachments: Sequence[Attachment] = ()
-    ) -> bool:
-        """Send one message; return whether the server accepted it (failures are logged)."""
+    ) -> MailResult:
+        """Send one message and say how it went (failures are logged, never raised)."""
         message = EmailMessage()
         message["From"] = self._config.sender
         message["To"] = deliverable_form(to)
@@ -62,11 +77,22 @@ class SmtpMailer:
             )
         try:
             await asyncio.to_thread(self._deliver, message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            permanent = all(code in PERMANENT_SMTP_CODES for code in codes)
+            log.warning("e-mail to %s refused: %s", to, exc.recipients)
+            return MailResult.REFUSED if permanent else MailResult.FAILED
+        except smtplib.SMTPDataError as exc:  # the message itself refused
+            log.warning("e-mail to %s refused: %s %r", to, exc.smtp_code, exc.smtp_error)
+            if exc.smtp_code in PERMANENT_SMTP_CODES:
+                return MailResult.REFUSED
+            return MailResult.FAILED
         except (OSError, smtplib.SMTPException) as exc:
+            # Unreachable, or our own login or sender refused: a matter of time or settings.
             log.warning("e-mail to %s failed: %s", to, exc)
-            return False
+            return MailResult.FAILED
         log.info("e-mail sent to %s (%d attachments)", to, len(attachments))
-        return True
+        return MailResult.SENT
 
     def _deliver(self, message: EmailMessage) -> None:
         config = self._config
@@ -92,7 +118,7 @@ class NoMailer:
 
     async def send(
         self, to: str, subject: str, body: str, attachments: Sequence[Attachment] = ()
-    ) -> bool:
+    ) -> MailResult:
         """Log that the message was not sent."""
         log.info("e-mail is off (SMTP_HOST unset): not sending %r to %s", subject, to)
-        return False
+        return MailResult.OFF

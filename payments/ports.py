@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
-from payments.mailer import Attachment
+from payments.mailer import Attachment, MailResult
 from payments.types import (
     PaymentRequest,
     PaymentStatus,
@@ -248,11 +248,11 @@ class CustomerNotifier(Notifier, RefundNotifier, Protocol):
 
 
 class Mailer(Protocol):
-    """Sends e-mail; returns whether the message was accepted, never raises."""
+    """Sends e-mail; says how it went (MailResult), never raises."""
 
     async def send(
         self, to: str, subject: str, body: str, attachments: Sequence[Attachment] = ()
-    ) -> bool:
+    ) -> MailResult:
         """Send one message."""
         ...
 

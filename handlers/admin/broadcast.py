@@ -1,7 +1,8 @@
 """/broadcast and its buttons: confirm, cancel or stop a message to every customer.
 
 Broadcasts keep the admin's formatting, as HTML: the preview looks exactly like what the
-recipients will get. The sending runs in the background (bot.broadcast.Broadcasts).
+recipients will get. Confirming queues one outbox message per recipient; the sending lane
+delivers them and a watcher (bot.broadcast.Broadcasts) edits the progress message.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from bot.broadcast import Broadcasts, progress_text
 from bot.callbacks import BroadcastCb
 from bot.texts import t
 from handlers.admin.replies import say
+from payments.admin.broadcast import BroadcastProgress, ProgressSpot
 from payments.admin.console import AdminConsole
-from payments.admin.pacing import BroadcastProgress
 from payments.types import UserInfo
 
 MAX_BROADCAST_LENGTH = 3500
@@ -63,10 +64,9 @@ async def on_broadcast(
     draft_id = callback_data.id
     broadcaster = admin.broadcaster
     if callback_data.action == "stop":
-        here = broadcasts.stop(draft_id)
-        anywhere = await broadcaster.request_stop(admin_id, draft_id)
-        key = "adm_bc_stopping" if here or anywhere else "adm_bc_stale"
-        await query.answer(t(lang, key), show_alert=not (here or anywhere))
+        stopped = await broadcaster.request_stop(admin_id, draft_id)
+        key = "adm_bc_stopping" if stopped else "adm_bc_stale"
+        await query.answer(t(lang, key), show_alert=not stopped)
         return
     if callback_data.action == "cancel":
         if not await broadcaster.cancel_broadcast(admin_id, draft_id):
@@ -76,22 +76,24 @@ async def on_broadcast(
         if isinstance(query.message, Message):
             await query.message.edit_text(t(lang, "adm_bc_canceled"), parse_mode=None)
         return
-    draft = await broadcaster.confirm_broadcast(admin_id, draft_id)
+    here = query.message if isinstance(query.message, Message) else None
+    spot = None if here is None else ProgressSpot(here.chat.id, here.message_id, lang)
+    draft = await broadcaster.confirm_broadcast(admin_id, draft_id, spot)
     if draft is None:
         await query.answer(t(lang, "adm_bc_stale"), show_alert=True)
         return
     await query.answer()
     text = progress_text(lang, draft.id, BroadcastProgress(total=draft.recipients))
     markup = keyboards.broadcast_stop(lang, draft.id)
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=markup, parse_mode=None)
-        message_id = query.message.message_id
+    if here is not None:
+        await here.edit_text(text, reply_markup=markup, parse_mode=None)
     else:  # the confirmation is too old to edit: report progress in a new message
         sent = await bot.send_message(
             query.from_user.id, text, reply_markup=markup, parse_mode=None
         )
-        message_id = sent.message_id
-    broadcasts.start(draft.id, chat_id=query.from_user.id, message_id=message_id, lang=lang)
+        spot = ProgressSpot(query.from_user.id, sent.message_id, lang)
+        await broadcaster.place_progress(draft.id, spot)
+    broadcasts.watch(draft.id, spot)
 
 
 def create_router() -> Router:

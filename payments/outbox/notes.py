@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Union
@@ -21,9 +21,8 @@ from typing import Any, Union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payments.catalog import Catalog
-from payments.mailer import Attachment
 from payments.money import wire
-from payments.outbox.outcomes import Deliver, Envelope, Outcome, RetryLater, Sent
+from payments.outbox.outcomes import Deliver, Envelope, Outcome, Sent
 from payments.outbox.store import CHANNEL_EMAIL, enqueue
 from payments.ports import (
     CustomerNotifier,
@@ -184,35 +183,11 @@ def _through(kind: str, method: Callable[[Any], typing.Awaitable[None]]) -> Deli
     return deliver
 
 
-class _Answer:
-    """A Mailer that passes the message on and remembers whether it was accepted."""
-
-    def __init__(self, mailer: Mailer) -> None:
-        self._mailer = mailer
-        self.accepted = False
-
-    async def send(
-        self, to: str, subject: str, body: str, attachments: Sequence[Attachment] = ()
-    ) -> bool:
-        self.accepted = await self._mailer.send(to, subject, body, attachments)
-        return self.accepted
-
-
 def mail_deliverer(mailer: Mailer, catalog: Catalog) -> Deliver:
-    """Deliver "email_tickets" through the mailer (not accepted: tried again later)."""
+    """Deliver "email_tickets" through the mailer (payments/tickets/mail_delivery.py)."""
+    from payments.tickets.mail_delivery import ticket_mail_deliverer  # noqa: PLC0415 - cycle
 
-    async def deliver(envelope: Envelope) -> Outcome:
-        from payments.tickets.issuing import mail_tickets  # noqa: PLC0415 - QR drawing is rare
-
-        note = from_payload(EMAIL_TICKETS, envelope.payload)
-        assert isinstance(note, TicketsIssued)  # noqa: S101 - email_tickets carries tickets
-        answer = _Answer(mailer)
-        await mail_tickets(answer, catalog, note)
-        if answer.accepted:
-            return Sent()
-        return RetryLater(60.0 * envelope.attempts, "the mail server did not accept it")
-
-    return deliver
+    return ticket_mail_deliverer(mailer, catalog)
 
 
 __all__ = [

@@ -97,10 +97,13 @@ async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     Rows whose `dedupe_key` exists already are skipped and not counted.
     """
     inserted = 0
+    # One statement compiled once (cached); SQLAlchemy sends each chunk as multi-row INSERTs
+    # ("insertmanyvalues"), and RETURNING counts what was inserted on every database.
+    statement = (
+        insert_for(session, OutboxMessage).on_conflict_do_nothing().returning(OutboxMessage.id)
+    )
     for start in range(0, len(rows), CHUNK):
         chunk = [_row(**row) for row in rows[start : start + CHUNK]]
-        statement = insert_for(session, OutboxMessage).on_conflict_do_nothing()
-        result = await session.execute(statement.values(chunk))
-        count = result.rowcount  # type: ignore[attr-defined]
-        inserted += len(chunk) if count is None or count < 0 else int(count)
+        result = await session.execute(statement, chunk)
+        inserted += len(result.all())
     return inserted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +11,7 @@ from db.models import Order, Payment, Ticket
 from db.repositories import payments as payments_repo
 from payments.catalog import Catalog
 from payments.i18n import t
-from payments.mailer import Attachment
+from payments.mailer import Attachment, MailResult
 from payments.ports import IssuedTicket, Mailer, Recipient, TicketsIssued
 from payments.receipts import ticket_title
 from payments.tickets.codes import new_ticket_code
@@ -68,8 +69,18 @@ async def issue_tickets(
     )
 
 
-async def mail_tickets(mailer: Mailer, catalog: Catalog, note: TicketsIssued) -> None:
-    """E-mail the issued tickets, one signed QR image per ticket, in the customer's language."""
+def _qr_attachments(note: TicketsIssued) -> list[Attachment]:
+    return [
+        Attachment(f"ticket-{index}-{ticket.code}.png", qr_png(ticket.qr))
+        for index, ticket in enumerate(note.tickets, start=1)
+    ]
+
+
+async def mail_tickets(mailer: Mailer, catalog: Catalog, note: TicketsIssued) -> MailResult:
+    """E-mail the issued tickets, one signed QR image per ticket, in the customer's language.
+
+    The QR images are drawn in a worker thread: CPU work stays off the event loop.
+    """
     lang = note.recipient.language
     shop = catalog.shop.name
     lines = [
@@ -91,9 +102,6 @@ async def mail_tickets(mailer: Mailer, catalog: Catalog, note: TicketsIssued) ->
         lines="\n".join(lines),
         shop=shop,
     )
-    attachments = [
-        Attachment(f"ticket-{index}-{ticket.code}.png", qr_png(ticket.qr))
-        for index, ticket in enumerate(note.tickets, start=1)
-    ]
+    attachments = await asyncio.to_thread(_qr_attachments, note)
     subject = t(lang, "mail_tickets_subject", shop=shop, order_id=note.order_id)
-    await mailer.send(note.email or "", subject, body, attachments)
+    return await mailer.send(note.email or "", subject, body, attachments)

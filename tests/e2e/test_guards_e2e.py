@@ -21,12 +21,14 @@ from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.broadcast import TelegramChatSender
+from bot.broadcast import send_text
 from bot.factory import create_bot
 from bot.notifier import TelegramNotifier
 from db.models import Payment, SlotInventory
-from payments.admin.pacing import BroadcastProgress, TokenBucket, send_broadcast
 from payments.catalog import load_catalog
+from payments.outbox.lane import SendingLane
+from payments.outbox.outcomes import Envelope, Outcome
+from payments.outbox.store import PRIORITY_BROADCAST, enqueue_many
 from payments.ports import Recipient, SubscriptionEnded
 from tests.conftest import MovableClock
 from tests.e2e.admin_chat import add_users
@@ -73,6 +75,25 @@ def _waits_after_429(telegram: FakeTelegramAPI, method: str) -> list[tuple[float
         if code == 429:
             gap = telegram.request_times[calls[position + 1]] - telegram.request_times[index]
             waits.append((gap, int(parameters["retry_after"])))
+    return waits
+
+
+def _chat_waits_after_429(telegram: FakeTelegramAPI, method: str) -> list[tuple[float, int]]:
+    """For each call of `method` refused with 429: seconds until the next call of it TO THE SAME
+    CHAT, and the retry_after the refusal asked for."""
+    calls = [i for i, (name, _) in enumerate(telegram.requests) if name == method]
+    waits = []
+    for position, index in enumerate(calls):
+        code, parameters = telegram.refusals.get(index, (200, {}))
+        if code != 429:
+            continue
+        chat = str(telegram.requests[index][1]["chat_id"])
+        later = [
+            i for i in calls[position + 1 :] if str(telegram.requests[i][1]["chat_id"]) == chat
+        ]
+        assert later, f"chat {chat} never tried again after a 429"
+        gap = telegram.request_times[later[0]] - telegram.request_times[index]
+        waits.append((gap, int(parameters["retry_after"])))
     return waits
 
 
@@ -230,16 +251,11 @@ async def plain_bot(telegram: FakeTelegramAPI) -> AsyncIterator[Bot]:
     await bot.session.close()
 
 
-class NoProgress:
-    """A ProgressSink that shows nothing."""
-
-    async def show(self, progress: BroadcastProgress) -> None:
-        return None
-
-
 async def test_a_broadcast_waits_telegrams_retry_after_before_the_same_chat_again(
-    telegram: FakeTelegramAPI, plain_bot: Bot
+    telegram: FakeTelegramAPI, plain_bot: Bot, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
+    # The lane puts back only the row that got the 429: the other chats go ahead meanwhile,
+    # and the refused chat is tried again a full retry_after later.
     recipients = [6401, 6402, 6403]
     for chat_id in recipients:
         telegram.user(chat_id)
@@ -247,23 +263,37 @@ async def test_a_broadcast_waits_telegrams_retry_after_before_the_same_chat_agai
         "sendMessage", 429, f"Too Many Requests: retry after {RETRY_AFTER}", RETRY_AFTER
     )
 
-    async def nobody_blocked(chat_id: int) -> None:
-        raise AssertionError(chat_id)
+    async def deliver(envelope: Envelope) -> Outcome:
+        assert envelope.chat_id is not None
+        return await send_text(plain_bot, envelope.chat_id, str(envelope.payload["text"]))
 
-    final = await send_broadcast(
-        recipients,
-        "news",
-        sender=TelegramChatSender(plain_bot),
-        progress=NoProgress(),
-        bucket=TokenBucket(25.0, 2),
-        stop=asyncio.Event(),
-        on_blocked=nobody_blocked,
-    )
+    async with sessionmaker.begin() as session:
+        await enqueue_many(
+            session,
+            [
+                {
+                    "kind": "broadcast",
+                    "payload": {"text": "news"},
+                    "chat_id": chat_id,
+                    "priority": PRIORITY_BROADCAST,
+                }
+                for chat_id in recipients
+            ],
+        )
+    lane = SendingLane(sessionmaker)
+    lane.register("broadcast", deliver)
+    lane.start()
+    try:
+        async with asyncio.timeout(15):
+            while len(telegram.calls("sendMessage")) < len(recipients) + 1:
+                await lane.drain()
+            await lane.drain()
+    finally:
+        await lane.stop()
 
-    assert (final.sent, final.failed, final.waits) == (3, 0, 1)
-    calls = [p["chat_id"] for p in telegram.calls("sendMessage")]
-    assert [int(c) for c in calls] == [6401, 6401, 6402, 6403]
-    waits = _waits_after_429(telegram, "sendMessage")
+    calls = [int(p["chat_id"]) for p in telegram.calls("sendMessage")]
+    assert calls == [6401, 6402, 6403, 6401]
+    waits = _chat_waits_after_429(telegram, "sendMessage")
     assert len(waits) == 1
     assert _all_waited(waits), waits
     for chat_id in recipients:
@@ -298,7 +328,7 @@ async def test_the_bots_own_messages_wait_telegrams_retry_after(
 
 async def test_a_broadcast_in_the_shop_waits_every_retry_after(make_shop: ShopFactory) -> None:
     # Four 429s in a row: three are waited by the session middleware, the fourth by the
-    # broadcast's own pause; each retry must come a full retry_after later.
+    # lane, which puts that row back; each retry to that chat comes a full retry_after later.
     shop = await make_shop()
     ids = [6601, 6602]
     await add_users(shop, ids)
@@ -311,7 +341,7 @@ async def test_a_broadcast_in_the_shop_waits_every_retry_after(make_shop: ShopFa
     await admin.press("✅ Отправить", confirm)
     await admin.wait_for(lambda m: "завершена: 2/2" in (m.text or ""), timeout=30)
 
-    waits = _waits_after_429(shop.telegram, "sendMessage")
+    waits = _chat_waits_after_429(shop.telegram, "sendMessage")
     assert len(waits) == 4
     assert _all_waited(waits), waits
     for chat_id in ids:

@@ -21,7 +21,7 @@ from payments.catalog import load_catalog
 from payments.checkout.draft import CheckoutConfig
 from payments.checkout.flow import Checkout
 from payments.fulfilment import Fulfilment
-from payments.mailer import Attachment
+from payments.mailer import Attachment, MailResult
 from payments.outbox.lane import SendingLane
 from payments.ports import (
     PaymentCanceled,
@@ -71,8 +71,8 @@ class NoMail:
 
     async def send(
         self, to: str, subject: str, body: str, attachments: Sequence[Attachment] = ()
-    ) -> bool:
-        return True
+    ) -> MailResult:
+        return MailResult.SENT
 
 
 @dataclass

@@ -29,7 +29,7 @@ from payments.checkout.flow import Checkout
 from payments.checkout.results import CheckoutResult
 from payments.fulfilment import Fulfilment, Outcome
 from payments.jobs import Jobs, SweepReport
-from payments.mailer import Attachment
+from payments.mailer import Attachment, MailResult
 from payments.outbox.lane import SendingLane
 from payments.ports import (
     PaymentCanceled,
@@ -86,8 +86,8 @@ class NoMail:
 
     async def send(
         self, to: str, subject: str, body: str, attachments: Sequence[Attachment] = ()
-    ) -> bool:
-        return True
+    ) -> MailResult:
+        return MailResult.SENT
 
 
 @dataclass

@@ -26,7 +26,7 @@ from payments.checkout.flow import Checkout
 from payments.checkout.results import CheckoutResult
 from payments.fulfilment import Fulfilment, Outcome
 from payments.jobs import Jobs, SweepReport
-from payments.mailer import Attachment
+from payments.mailer import Attachment, MailResult
 from payments.outbox.lane import SendingLane
 from payments.ports import (
     PaymentCanceled,
@@ -91,9 +91,9 @@ class RecordingMailer:
 
     async def send(
         self, to: str, subject: str, body: str, attachments: Sequence[Attachment] = ()
-    ) -> bool:
+    ) -> MailResult:
         self.sent.append((to, subject))
-        return True
+        return MailResult.SENT
 
 
 @dataclass
