@@ -307,6 +307,9 @@ class Payment(Base):
         ),
         Index("ix_payments_status_expires", "status", "expires_at"),
         Index("ix_payments_user_created", "user_id", "created_at"),
+        # The admin's reports (migration 0007): /stats' paid payments, /export's period.
+        Index("ix_payments_status_captured", "status", "captured_at", "created_at"),
+        Index("ix_payments_created", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -368,6 +371,7 @@ class Refund(Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint(_in("status", REFUND_STATUSES), name="status_known"),
+        Index("ix_refunds_applied", "applied_at"),  # /stats (migration 0007)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -392,6 +396,7 @@ class Ticket(Base):
         Index("ix_tickets_user_visit", "user_id", "visit_date"),
         # The gate's day lists: a day's used and refunded tickets.
         Index("ix_tickets_visit_status", "visit_date", "status"),
+        Index("ix_tickets_created", "created_at"),  # /stats (migration 0007)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -414,6 +419,7 @@ class AuditLog(Base):
     """Who did what from the admin console, when, and how it ended."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_created", "created_at"),)  # /export (migration 0007)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     admin_id: Mapped[int] = mapped_column(BigInteger)

@@ -5,11 +5,18 @@ payment notification read one or two indexed rows. On SQLite such a read runs in
 event loop, on a plain pysqlite connection of its own (WAL lets it read beside the writer, and
 it never waits for the writer): cheaper than handing it to any thread, see db/sqlite_loop.py.
 On PostgreSQL asyncpg is already cheap, so reads use the async engine.
+
+Long reads (the admin's reports: /stats aggregates over a month of payments, /export of every
+row) must not hold the loop for their duration. `report` and `stream` run them, on SQLite, in a
+worker thread on a pysqlite connection opened for that read alone (WAL: it reads a snapshot
+beside the writer; pysqlite lets go of the GIL while SQLite works); on PostgreSQL through
+asyncpg, whose waits are awaits, with `stream` reading a server-side cursor in chunks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import asyncio
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,11 +24,14 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlalchemy.sql import Executable
 
 from db.engine import SQLITE_BUSY_TIMEOUT_MS
 from db.sqlite_loop import is_busy, retry_busy
+
+# Rows a long read hands over at a time: a few hundred kilobytes of CSV, a few ms of work.
+STREAM_CHUNK = 2000
 
 
 class Reader:
@@ -32,6 +42,7 @@ class Reader:
         self._engine = engine
         self._sync: Engine | None = None
         self._connection: Connection | None = None
+        self._long: Engine | None = None
         url = engine.url
         if url.get_backend_name() == "sqlite":
             # One connection is enough: a read runs to its end before the loop does anything else.
@@ -43,6 +54,17 @@ class Reader:
                 isolation_level="AUTOCOMMIT",
             )
             event.listen(self._sync, "connect", _read_pragmas)
+            # Long reads: a fresh connection per read, used by one worker thread, then closed.
+            self._long = create_engine(
+                make_url(url).set(drivername="sqlite"),
+                poolclass=NullPool,
+                connect_args={
+                    "check_same_thread": False,
+                    "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,  # waits in its thread, not the loop
+                },
+                isolation_level="AUTOCOMMIT",
+            )
+            event.listen(self._long, "connect", _read_pragmas)
 
     async def all(self, statement: Executable) -> Sequence[Any]:
         """Return every row of a SELECT, with mapped objects where it selects entities."""
@@ -63,6 +85,68 @@ class Reader:
         return await retry_busy(
             lambda: self._columns(statement, params), SQLITE_BUSY_TIMEOUT_MS / 1000
         )
+
+    async def report(self, build: Callable[[], Sequence[Executable]]) -> list[Sequence[Any]]:
+        """Run a few set-based SELECTs (aggregates over many rows); return each one's rows.
+
+        `build` makes the statements; it runs in a worker thread too, since building a dozen
+        statements with SQLAlchemy costs tens of milliseconds of CPU. On SQLite the statements
+        run one after another in that thread on a connection of their own, inside one read
+        transaction, so they see the same snapshot.
+        """
+        if self._long is None:
+            statements = await asyncio.to_thread(build)
+            async with self._engine.connect() as connection:
+                return [(await connection.execute(s)).all() for s in statements]
+        return await asyncio.to_thread(self._report, self._long, build)
+
+    async def stream(
+        self,
+        statement: Executable,
+        sink: Callable[[Sequence[Any]], None],
+        *,
+        chunk: int = STREAM_CHUNK,
+    ) -> int:
+        """Hand the rows of a SELECT to `sink`, `chunk` rows at a time; return how many.
+
+        `sink` always runs in a worker thread (it may do CPU work, such as writing CSV), and no
+        more than one chunk is in memory at once. SQLite: the whole read runs in that thread on
+        its own connection. PostgreSQL: a server-side cursor, each chunk fetched with an await.
+        """
+        if self._long is None:
+            count = 0
+            async with self._engine.connect() as connection:
+                result = await connection.stream(statement.execution_options(yield_per=chunk))
+                async for rows in result.partitions(chunk):
+                    await asyncio.to_thread(sink, rows)
+                    count += len(rows)
+            return count
+        return await asyncio.to_thread(self._stream, self._long, statement, sink, chunk)
+
+    @staticmethod
+    def _report(engine: Engine, build: Callable[[], Sequence[Executable]]) -> list[Sequence[Any]]:
+        statements = build()
+        with engine.connect() as connection:
+            connection.exec_driver_sql("BEGIN")  # one snapshot for every statement
+            try:
+                return [connection.execute(s).all() for s in statements]
+            finally:
+                connection.exec_driver_sql("COMMIT")
+
+    @staticmethod
+    def _stream(
+        engine: Engine,
+        statement: Executable,
+        sink: Callable[[Sequence[Any]], None],
+        chunk: int,
+    ) -> int:
+        count = 0
+        with engine.connect() as connection:
+            result = connection.execute(statement.execution_options(yield_per=chunk))
+            for rows in result.partitions(chunk):
+                sink(rows)
+                count += len(rows)
+        return count
 
     def _objects(self, statement: Executable) -> Sequence[Any]:
         with self._connected() as connection, Session(connection) as session:
@@ -100,6 +184,8 @@ class Reader:
         self._drop()
         if self._sync is not None:
             self._sync.dispose()
+        if self._long is not None:
+            self._long.dispose()
 
 
 def _read_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -207,6 +207,7 @@ def create_payments(
     )
     admin = create_admin_console(
         sessionmaker=sessionmaker,
+        reader=reader,
         gateway=gateway,
         catalog=catalog,
         clock=clock,

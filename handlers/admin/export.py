@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import FSInputFile, Message
 
 from bot.texts import t
 from handlers.admin.parsing import parse_count
@@ -27,19 +27,18 @@ async def send_export(
     except Refusal as exc:
         await refused(bot, chat_id, user, settings, exc)
         return
-    stamp = f"{files.as_of.astimezone(settings.tz):%Y%m%d}"
-    await bot.send_document(
-        chat_id,
-        BufferedInputFile(files.payments_csv, f"payments-{stamp}-{days}d.csv"),
-        caption=t(lang, "adm_export_payments", days=days, count=files.payments),
-        parse_mode=None,
-    )
-    await bot.send_document(
-        chat_id,
-        BufferedInputFile(files.audit_csv, f"admin-log-{stamp}-{days}d.csv"),
-        caption=t(lang, "adm_export_audit", days=days, count=files.audit_rows),
-        parse_mode=None,
-    )
+    with files:  # the temporary files are removed once sent (or on failure)
+        for parts, caption in (
+            (files.payments_parts, t(lang, "adm_export_payments", days=days, count=files.payments)),
+            (files.audit_parts, t(lang, "adm_export_audit", days=days, count=files.audit_rows)),
+        ):
+            for number, path in enumerate(parts, start=1):
+                text = caption
+                if len(parts) > 1:
+                    text += "\n" + t(lang, "adm_export_part", part=number, parts=len(parts))
+                await bot.send_document(
+                    chat_id, FSInputFile(path, filename=path.name), caption=text, parse_mode=None
+                )
 
 
 async def cmd_export(

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.reader import Reader
 from payments.admin.broadcast import Broadcaster
 from payments.admin.capacity import Capacity
 from payments.admin.checkin import CheckIns
@@ -47,6 +48,7 @@ class AdminConsole:
 def create_admin_console(
     *,
     sessionmaker: async_sessionmaker[AsyncSession],
+    reader: Reader,
     gateway: PaymentGateway,
     catalog: Catalog,
     clock: Clock,
@@ -71,7 +73,11 @@ def create_admin_console(
     )
     return AdminConsole(
         figures=SalesFigures(
-            sessionmaker=sessionmaker, clock=clock, tz=tz, test_user_ids=test_user_ids
+            sessionmaker=sessionmaker,
+            reader=reader,
+            clock=clock,
+            tz=tz,
+            test_user_ids=test_user_ids,
         ),
         lookup=PaymentLookup(sessionmaker=sessionmaker, clock=clock),
         refunds=refunds,
@@ -81,7 +87,7 @@ def create_admin_console(
         prices=Prices(sessionmaker=sessionmaker, catalog=catalog, clock=clock),
         capacity=Capacity(sessionmaker=sessionmaker, catalog=catalog, clock=clock, tz=tz),
         checkin=CheckIns(sessionmaker=sessionmaker, clock=clock, tz=tz, signer=signer),
-        export=Export(sessionmaker=sessionmaker, clock=clock, tz=tz),
+        export=Export(sessionmaker=sessionmaker, reader=reader, clock=clock, tz=tz),
         broadcaster=Broadcaster(sessionmaker=sessionmaker, clock=clock),
         subscriptions=SubscriptionDesk(
             sessionmaker=sessionmaker,

@@ -1,8 +1,15 @@
-"""Sales figures for /stats: today, 7 and 30 days (shop time zone), test payments excluded."""
+"""Sales figures for /stats: today, 7 and 30 days (shop time zone), test payments excluded.
+
+Every figure is a set-based aggregate: the database sums and counts per day of the shop's
+calendar (a CASE over the 30 local midnights, so any time zone works on SQLite too) and hands
+back at most a few dozen rows; Python only adds days up into today, 7 and 30 days. The reads
+go through `Reader.report`: on SQLite a worker thread with its own connection, off the loop.
+Migration 0007's indexes serve them (see its docstring).
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_time
@@ -10,12 +17,14 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, Executable, case, exists, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from db.models import Payment, Refund, Subscription, Ticket
+from db.reader import Reader
 from payments.admin import audit
-from payments.admin.renewals import RenewalFigures, renewal_figures
+from payments.admin.renewals import RenewalFigures, renewal_figures_of, renewal_statements
 from payments.money import ZERO, wire
 from payments.ports import Clock
 from payments.types import PaymentKind, PaymentStatus, TicketStatus
@@ -60,16 +69,6 @@ class Stats:
     renewals: RenewalFigures | None = None
 
 
-def _aware(value: Any) -> datetime | None:
-    """Return an aware UTC datetime from an aggregate (SQLite hands those back as text)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)  # noqa: S101 - driver contract
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 class SalesFigures:
     """The sales an admin sees in /stats."""
 
@@ -77,12 +76,14 @@ class SalesFigures:
         self,
         *,
         sessionmaker: async_sessionmaker[AsyncSession],
+        reader: Reader,
         clock: Clock,
         tz: ZoneInfo,
         test_user_ids: frozenset[str],
     ) -> None:
         """Keep the collaborators; test users' subscriptions are not counted as active."""
         self._sessionmaker = sessionmaker
+        self._reader = reader
         self._clock = clock
         self._tz = tz
         self._test_ids = test_user_ids
@@ -95,110 +96,56 @@ class SalesFigures:
         now = self._clock.now()
         today = now.astimezone(self._tz).date()
         first_day = today - timedelta(days=SERIES_DAYS - 1)
-        starts = {
-            "today": self._day_start(today),
-            "week": self._day_start(today - timedelta(days=WEEK_DAYS - 1)),
-            "month": self._day_start(first_day),
-        }
-        since = starts["month"]
-        paid_at = func.coalesce(Payment.captured_at, Payment.created_at)
-        async with self._sessionmaker() as session:
-            paid = (
-                await session.execute(
-                    select(
-                        Payment.kind,
-                        Payment.amount,
-                        Payment.captured_at,
-                        Payment.created_at,
-                        Payment.cohort,
-                    ).where(
-                        Payment.status == PaymentStatus.SUCCEEDED,
-                        Payment.is_test.is_(False),
-                        Payment.currency == "RUB",  # Stars (XTR) are not roubles
-                        or_(
-                            Payment.captured_at >= since,
-                            and_(Payment.captured_at.is_(None), Payment.created_at >= since),
-                        ),
-                    )
-                )
-            ).all()
-            refunded = (
-                await session.execute(
-                    select(Refund.amount, Refund.applied_at)
-                    .join(Payment, Payment.id == Refund.payment_id)
-                    .where(
-                        Refund.applied_at >= since,
-                        Payment.is_test.is_(False),
-                        Payment.currency == "RUB",
-                    )
-                )
-            ).all()
-            issued = (
-                await session.execute(
-                    select(Ticket.created_at)
-                    .join(Payment, Payment.id == Ticket.payment_id)
-                    .where(
-                        Ticket.created_at >= since,
-                        Ticket.status != TicketStatus.REFUNDED,
-                        Payment.is_test.is_(False),
-                    )
-                )
-            ).scalars()
-            tickets_at = list(issued)
-            firsts = (
-                await session.execute(
-                    select(Payment.user_id, func.min(paid_at))
-                    .where(
-                        Payment.kind == PaymentKind.SUBSCRIPTION,
-                        Payment.status == PaymentStatus.SUCCEEDED,
-                        Payment.is_test.is_(False),
-                    )
-                    .group_by(Payment.user_id)
-                    .having(func.min(paid_at) >= since)
-                )
-            ).all()
-            active_query = select(func.count(Subscription.id)).where(
-                Subscription.status == "active",
-                Subscription.expires_at > now,
-                ~Subscription.user_id.ilike("%test%"),
+        days = [first_day + timedelta(days=n) for n in range(SERIES_DAYS)]
+        starts = [self._day_start(day) for day in days]
+        # One read off the loop: the sales aggregates, then the auto-renewal block's.
+        test_ids = self._test_ids
+        results = await self._reader.report(
+            lambda: (
+                *_statements(starts, now, test_ids),
+                *renewal_statements(now=now, since=starts[0], test_ids=test_ids),
             )
-            if self._test_ids:
-                active_query = active_query.where(Subscription.user_id.not_in(self._test_ids))
-            active = int((await session.execute(active_query)).scalar_one())
-            renewals = await renewal_figures(session, now=now, since=since, test_ids=self._test_ids)
-
-        payments = [
-            (kind, amount, captured or created) for kind, amount, captured, created, _ in paid
-        ]
-        cohorts = Counter(
-            cohort for kind, *_, cohort in paid if kind == PaymentKind.SUBSCRIPTION and cohort
         )
-        first_paid = [moment for _, value in firsts if (moment := _aware(value)) is not None]
+        paid, cohorts, refunded, tickets, firsts, active = results[:6]
+        renewals = renewal_figures_of(results[6:])
 
-        def figures(start: datetime) -> Figures:
+        revenue = {(kind, day): (amount, count) for kind, day, amount, count in paid}
+        refunds: dict[int, Decimal] = dict(refunded)
+        issued: dict[int, int] = dict(tickets)
+        new: dict[int, int] = dict(firsts)
+
+        def figures(first: int) -> Figures:
+            span = range(first, SERIES_DAYS)
+            takings = [cell for (_, n), cell in revenue.items() if n >= first]
             return Figures(
-                revenue=sum((a for _, a, at in payments if at >= start), ZERO),
-                refunds=sum((a for a, at in refunded if at is not None and at >= start), ZERO),
-                paid_orders=sum(1 for _, _, at in payments if at >= start),
-                tickets_sold=sum(1 for at in tickets_at if at >= start),
-                new_subscribers=sum(1 for at in first_paid if at >= start),
+                revenue=sum((amount for amount, _ in takings), ZERO),
+                refunds=sum((refunds.get(n) or ZERO for n in span), ZERO),
+                paid_orders=sum(int(count) for _, count in takings),
+                tickets_sold=sum(int(issued.get(n, 0)) for n in span),
+                new_subscribers=sum(int(new.get(n, 0)) for n in span),
             )
 
-        by_day: dict[date, list[Decimal]] = {
-            first_day + timedelta(days=n): [ZERO, ZERO] for n in range(SERIES_DAYS)
-        }
-        for kind, amount, at in payments:
-            bucket = by_day.get(at.astimezone(self._tz).date())
-            if bucket is not None:
-                bucket[0 if kind == PaymentKind.TICKETS else 1] += amount
+        def taken(n: int, *, tickets: bool) -> Decimal:
+            cells = (
+                cell[0]
+                for (kind, day), cell in revenue.items()
+                if day == n and (kind == PaymentKind.TICKETS) == tickets
+            )
+            return sum(cells, ZERO)
+
         stats = Stats(
-            today=figures(starts["today"]),
-            week=figures(starts["week"]),
-            month=figures(starts["month"]),
-            active_subscriptions=active,
-            series=tuple(DayRevenue(d, v[0], v[1]) for d, v in sorted(by_day.items())),
+            today=figures(SERIES_DAYS - 1),
+            week=figures(SERIES_DAYS - WEEK_DAYS),
+            month=figures(0),
+            active_subscriptions=int(active[0][0]),
+            series=tuple(
+                DayRevenue(day, taken(n, tickets=True), taken(n, tickets=False))
+                for n, day in enumerate(days)
+            ),
             as_of=now,
-            cohorts=tuple(sorted(cohorts.items(), key=lambda item: (-item[1], item[0]))),
+            cohorts=tuple(
+                sorted(((c, int(n)) for c, n in cohorts), key=lambda item: (-item[1], item[0]))
+            ),
             renewals=renewals,
         )
         await audit.record(
@@ -211,3 +158,105 @@ class SalesFigures:
             f"30 days: revenue {wire(stats.month.revenue)}, {stats.month.paid_orders} orders",
         )
         return stats
+
+
+def day_number(
+    moment: ColumnElement[Any] | InstrumentedAttribute[Any], starts: Sequence[datetime]
+) -> ColumnElement[int]:
+    """The shop day (0 = the first of `starts`) a moment falls in, computed by the database.
+
+    `starts` are the UTC instants of consecutive local midnights; a moment before the first is
+    day 0 (callers filter those out), one after the last belongs to the last day.
+    """
+    later_first = list(enumerate(starts))[:0:-1]
+    return case(*((moment >= start, n) for n, start in later_first), else_=0)
+
+
+def _statements(
+    starts: Sequence[datetime], now: datetime, test_ids: frozenset[str]
+) -> tuple[Executable, ...]:
+    """The six aggregates of /stats, each a handful of rows, in the order `stats` unpacks."""
+    since = starts[0]
+    paid_at = func.coalesce(Payment.captured_at, Payment.created_at)
+    real_roubles = (
+        Payment.status == PaymentStatus.SUCCEEDED,
+        Payment.is_test.is_(False),
+        Payment.currency == "RUB",  # Stars (XTR) are not roubles
+    )
+    # Paid in the period: captured since, or (never captured) created since. Two branches of
+    # UNION ALL, each one range of ix_payments_status_captured, rather than an OR that the
+    # planner may read as a scan of every succeeded payment.
+    columns = (Payment.kind, Payment.cohort, day_number(paid_at, starts).label("day"))
+    paid = union_all(
+        select(*columns, Payment.amount).where(*real_roubles, Payment.captured_at >= since),
+        select(*columns, Payment.amount).where(
+            *real_roubles, Payment.captured_at.is_(None), Payment.created_at >= since
+        ),
+    ).subquery()
+    by_day = select(paid.c.kind, paid.c.day, func.sum(paid.c.amount), func.count()).group_by(
+        paid.c.kind, paid.c.day
+    )
+    cohorts = (
+        select(paid.c.cohort, func.count())
+        .where(paid.c.kind == PaymentKind.SUBSCRIPTION, paid.c.cohort != "")
+        .group_by(paid.c.cohort)
+    )
+    refund_rows = (
+        select(day_number(Refund.applied_at, starts).label("day"), Refund.amount)
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(Refund.applied_at >= since, Payment.is_test.is_(False), Payment.currency == "RUB")
+        .subquery()
+    )
+    refunds = select(refund_rows.c.day, func.sum(refund_rows.c.amount)).group_by(refund_rows.c.day)
+    ticket_rows = (
+        select(day_number(Ticket.created_at, starts).label("day"))
+        .join(Payment, Payment.id == Ticket.payment_id)
+        .where(
+            Ticket.created_at >= since,
+            Ticket.status != TicketStatus.REFUNDED,
+            Payment.is_test.is_(False),
+        )
+        .subquery()
+    )
+    tickets = select(ticket_rows.c.day, func.count()).group_by(ticket_rows.c.day)
+    # New subscribers: a first paid subscription in the period and none before it, per user.
+    # `created_at < since` follows from being paid before `since` (a payment is captured after
+    # it is created); it lets the look-up per user read ix_payments_user_created as a range.
+    earlier = aliased(Payment)
+    paid_before = exists().where(
+        earlier.user_id == Payment.user_id,
+        earlier.created_at < since,
+        earlier.kind == PaymentKind.SUBSCRIPTION,
+        earlier.status == PaymentStatus.SUCCEEDED,
+        earlier.is_test.is_(False),
+        func.coalesce(earlier.captured_at, earlier.created_at) < since,
+    )
+    subscribed = (
+        Payment.kind == PaymentKind.SUBSCRIPTION,
+        Payment.status == PaymentStatus.SUCCEEDED,
+        Payment.is_test.is_(False),
+        ~paid_before,
+    )
+    subscribed_since = union_all(
+        select(Payment.user_id, paid_at.label("at")).where(
+            *subscribed, Payment.captured_at >= since
+        ),
+        select(Payment.user_id, paid_at.label("at")).where(
+            *subscribed, Payment.captured_at.is_(None), Payment.created_at >= since
+        ),
+    ).subquery()
+    first_paid = (
+        select(func.min(subscribed_since.c.at).label("first"))
+        .group_by(subscribed_since.c.user_id)
+        .subquery()
+    )
+    first_days = select(day_number(first_paid.c.first, starts).label("day")).subquery()
+    firsts = select(first_days.c.day, func.count()).group_by(first_days.c.day)
+    active = select(func.count(Subscription.id)).where(
+        Subscription.status == "active",
+        Subscription.expires_at > now,
+        ~Subscription.user_id.ilike("%test%"),
+    )
+    if test_ids:
+        active = active.where(Subscription.user_id.not_in(test_ids))
+    return by_day, cohorts, refunds, tickets, firsts, active

@@ -6,12 +6,13 @@ through YooKassa in RUB; Stars (XTR) renew inside Telegram and stay out of roubl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, distinct, exists, func, or_, select
+from sqlalchemy import ColumnElement, Executable, distinct, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Payment, Renewal, RenewalConsent, Subscription
@@ -86,21 +87,21 @@ def _real_subscriptions(test_ids: frozenset[str]) -> list[ColumnElement[bool]]:
     return conditions
 
 
-async def renewal_figures(
-    session: AsyncSession, *, now: datetime, since: datetime, test_ids: frozenset[str]
-) -> RenewalFigures:
-    """Return the auto-renewal block of /stats; the period runs from `since` to `now`."""
+def renewal_statements(
+    *, now: datetime, since: datetime, test_ids: frozenset[str]
+) -> tuple[Executable, ...]:
+    """The five aggregates of the auto-renewal block of /stats (period `since` to `now`).
+
+    Run them with `Reader.report` (off the loop on SQLite) and hand the rows to
+    `renewal_figures_of`.
+    """
     real = _real_subscriptions(test_ids)
-    auto_renewing = (
-        await session.execute(
-            select(func.count(Subscription.id)).where(
-                Subscription.auto_renew.is_(True),
-                Subscription.renew_method_id.is_not(None),
-                Subscription.status == "active",
-                *real,
-            )
-        )
-    ).scalar_one()
+    auto_renewing = select(func.count(Subscription.id)).where(
+        Subscription.auto_renew.is_(True),
+        Subscription.renew_method_id.is_not(None),
+        Subscription.status == "active",
+        *real,
+    )
 
     # What the coming charge will be: the renewal's quoted price once the notice wrote it,
     # else the price the customer last agreed to.
@@ -120,45 +121,33 @@ async def renewal_figures(
         .limit(1)
         .scalar_subquery()
     )
-    due_count, due_sum = (
-        await session.execute(
-            select(func.count(Subscription.id), func.sum(func.coalesce(quoted, agreed))).where(
-                Subscription.auto_renew.is_(True),
-                Subscription.renew_method_id.is_not(None),
-                Subscription.status == "active",
-                Subscription.expires_at > now,
-                Subscription.expires_at <= now + DUE_WITHIN,
-                *real,
-            )
-        )
-    ).one()
+    due = select(func.count(Subscription.id), func.sum(func.coalesce(quoted, agreed))).where(
+        Subscription.auto_renew.is_(True),
+        Subscription.renew_method_id.is_not(None),
+        Subscription.status == "active",
+        Subscription.expires_at > now,
+        Subscription.expires_at <= now + DUE_WITHIN,
+        *real,
+    )
 
     settled_at = func.coalesce(Payment.captured_at, Payment.updated_at)
-    paid, settled = (
-        await session.execute(
-            select(
-                func.count(Payment.id).filter(Payment.status == PaymentStatus.SUCCEEDED),
-                func.count(Payment.id),
-            ).where(
-                renewal_of_payment().is_not(None),
-                Payment.currency == "RUB",
-                Payment.is_test.is_(False),
-                Payment.status.in_(SETTLED),
-                settled_at >= since,
-            )
-        )
-    ).one()
+    attempts = select(
+        func.count(Payment.id).filter(Payment.status == PaymentStatus.SUCCEEDED),
+        func.count(Payment.id),
+    ).where(
+        renewal_of_payment().is_not(None),
+        Payment.currency == "RUB",
+        Payment.is_test.is_(False),
+        Payment.status.in_(SETTLED),
+        settled_at >= since,
+    )
 
-    involuntary = (
-        await session.execute(
-            select(func.count(Subscription.id)).where(
-                Subscription.renewal_state == "lapsed",
-                Subscription.status == "expired",
-                Subscription.updated_at >= since,
-                *real,
-            )
-        )
-    ).scalar_one()
+    involuntary = select(func.count(Subscription.id)).where(
+        Subscription.renewal_state == "lapsed",
+        Subscription.status == "expired",
+        Subscription.updated_at >= since,
+        *real,
+    )
 
     # Consents revoked in the period, less those a card that can no longer be charged
     # revoked (the decline that did so is written in the same transaction, same moment).
@@ -168,26 +157,29 @@ async def renewal_figures(
         Renewal.last_reason.in_(sorted(UNUSABLE)),
         Renewal.updated_at == RenewalConsent.revoked_at,
     )
-    voluntary = (
-        await session.execute(
-            select(func.count(distinct(RenewalConsent.user_id))).where(
-                RenewalConsent.revoked_at >= since,
-                RenewalConsent.revoked_at <= now,
-                ~by_decline,
-                ~RenewalConsent.user_id.ilike("%test%"),
-                *([RenewalConsent.user_id.not_in(test_ids)] if test_ids else []),
-            )
-        )
-    ).scalar_one()
+    voluntary = select(func.count(distinct(RenewalConsent.user_id))).where(
+        RenewalConsent.revoked_at >= since,
+        RenewalConsent.revoked_at <= now,
+        ~by_decline,
+        ~RenewalConsent.user_id.ilike("%test%"),
+        *([RenewalConsent.user_id.not_in(test_ids)] if test_ids else []),
+    )
+    return auto_renewing, due, attempts, involuntary, voluntary
 
+
+def renewal_figures_of(results: Sequence[Sequence[Any]]) -> RenewalFigures:
+    """Assemble the block from the rows of `renewal_statements`, in their order."""
+    auto_renewing, due, attempts, involuntary, voluntary = (rows[0] for rows in results)
+    due_count, due_sum = due
+    paid, settled = attempts
     return RenewalFigures(
-        auto_renewing=int(auto_renewing),
+        auto_renewing=int(auto_renewing[0]),
         due_count=int(due_count or 0),
         due_sum=Decimal(due_sum).quantize(Decimal("0.01")) if due_sum is not None else ZERO,
         attempts_paid=int(paid or 0),
         attempts_settled=int(settled or 0),
-        involuntary_churn=int(involuntary),
-        voluntary_churn=int(voluntary),
+        involuntary_churn=int(involuntary[0]),
+        voluntary_churn=int(voluntary[0]),
     )
 
 

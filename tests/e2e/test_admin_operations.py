@@ -86,6 +86,9 @@ async def test_prices_capacity_grant_and_export(make_shop: ShopFactory) -> None:
     assert sub.user_id == "5701" and sub.expires_at - sub.starts_at == timedelta(days=10)
 
     assert "Использование: /export" in await ask(admin, "/export week")
+    assert "Использование: /export" in await ask(admin, "/export 7 30")
+    for days in ("0", "3661"):
+        assert "Период — от 1 до 3660 дней." in await ask(admin, f"/export {days}")
     await admin.send("/export 7")
     await admin.wait_for(lambda m: "Журнал действий" in (m.caption or ""), timeout=10)
     documents = [m for m in admin.messages if m.documents]

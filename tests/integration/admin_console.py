@@ -142,7 +142,11 @@ async def wired_console(
             clock=clock,
         )
         figures = SalesFigures(
-            sessionmaker=sessionmaker, clock=clock, tz=SHOP_TZ, test_user_ids=frozenset({"42"})
+            sessionmaker=sessionmaker,
+            reader=reader,
+            clock=clock,
+            tz=SHOP_TZ,
+            test_user_ids=frozenset({"42"}),
         )
         checkin = CheckIns(
             sessionmaker=sessionmaker, clock=clock, tz=SHOP_TZ, signer=TicketSigner(new_seed())

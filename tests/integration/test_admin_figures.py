@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Payment, Subscription, User
+from db.models import Order, Payment, Refund, Subscription, Ticket, User
 from tests.integration.admin_console import SHOP_TZ, Console
 
 
@@ -78,3 +78,96 @@ async def test_stats_count_days_in_the_shop_time_zone(console: Console) -> None:
     assert series[date(2026, 3, 10)] == Decimal("200.00")
     assert series[date(2026, 3, 9)] == Decimal("100.00")
     assert sum(series.values()) == Decimal("700.00")
+
+
+async def test_stats_sum_refunds_tickets_and_cohorts_and_leave_stars_and_test_payments_out(
+    console: Console,
+) -> None:
+    now = datetime(2026, 3, 10, 12, 0, tzinfo=SHOP_TZ)
+    console.clock.set(now.astimezone(UTC))
+    two_days_ago = now - timedelta(days=2)
+    async with console.sessionmaker.begin() as session:
+        for uid in ("1", "2", "3", "42"):
+            session.add(User(id=uid, first_name="A", language="ru"))
+        await session.flush()
+        # A ticket order paid today: 3 tickets, one of them refunded since (not sold).
+        session.add(
+            Order(
+                id="ZT-20260310-001",
+                user_id="1",
+                visit_date=date(2026, 3, 12),
+                slot_time="12:00",
+                seats=3,
+                total=Decimal("2500.00"),
+                status="paid",
+                created_at=now,
+            )
+        )
+        await session.flush()
+        session.add(
+            Payment(
+                id="ZT_0000000011",
+                idempotence_key="k11",
+                kind="tickets",
+                order_id="ZT-20260310-001",
+                user_id="1",
+                amount=Decimal("2500.00"),
+                refunded_amount=Decimal("700.00"),
+                status="succeeded",
+                description="d",
+                created_at=now - timedelta(hours=1),
+                captured_at=now - timedelta(minutes=50),
+                expires_at=now,
+            )
+        )
+        await session.flush()
+        for n, status in enumerate(("valid", "used", "refunded")):
+            session.add(
+                Ticket(
+                    code=f"ZT-CODE-{n}",
+                    order_id="ZT-20260310-001",
+                    payment_id="ZT_0000000011",
+                    user_id="1",
+                    ticket_type="adult",
+                    visit_date=date(2026, 3, 12),
+                    slot_time="12:00",
+                    status=status,
+                    created_at=now - timedelta(minutes=50),
+                )
+            )
+        session.add(
+            Refund(
+                payment_id="ZT_0000000011",
+                idempotence_key="r1",
+                amount=Decimal("700.00"),
+                status="succeeded",
+                applied_at=now - timedelta(minutes=10),
+            )
+        )
+        # Subscriptions two days ago: cohorts new and regular; one never captured (older data).
+        await _payment(session, "ZT_0000000012", "2", "299.00", two_days_ago)
+        await _payment(session, "ZT_0000000013", "3", "249.00", two_days_ago)
+        await session.flush()
+        for pid, cohort in (("ZT_0000000012", "new"), ("ZT_0000000013", "regular")):
+            payment = await session.get(Payment, pid)
+            assert payment is not None
+            payment.cohort = cohort
+        uncaptured = await session.get(Payment, "ZT_0000000013")
+        assert uncaptured is not None
+        uncaptured.captured_at = None  # counted by its created_at
+        # Stars are not roubles; a test payment is not a sale.
+        await _payment(session, "ZT_0000000014", "2", "100.00", two_days_ago)
+        await session.flush()
+        stars = await session.get(Payment, "ZT_0000000014")
+        assert stars is not None
+        stars.currency = "XTR"
+        await _payment(session, "ZT_0000000015", "42", "999.00", two_days_ago, is_test=True)
+    stats = await console.figures.stats(7)
+    assert (stats.today.revenue, stats.today.refunds) == (Decimal("2500.00"), Decimal("700.00"))
+    assert (stats.today.paid_orders, stats.today.tickets_sold) == (1, 2)
+    assert (stats.week.revenue, stats.week.paid_orders) == (Decimal("3048.00"), 3)
+    assert stats.week.new_subscribers == 2  # users 2 and 3; Stars count as a subscription
+    assert stats.cohorts == (("new", 1), ("regular", 1))
+    series = {d.day: (d.tickets, d.subscriptions) for d in stats.series}
+    assert series[date(2026, 3, 10)] == (Decimal("2500.00"), Decimal("0.00"))
+    assert series[date(2026, 3, 8)] == (Decimal("0.00"), Decimal("548.00"))

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditLog, Payment, Renewal
+from db.reader import Reader
 from payments.admin.figures import SalesFigures
 from payments.admin.lookup import PaymentLookup
 from payments.admin.results import Refusal
@@ -76,8 +77,14 @@ async def renewed_shop(shop: Shop) -> dict[str, str]:  # noqa: F811
 
 
 def figures_of(shop: Shop) -> SalesFigures:  # noqa: F811
+    # Its reports open a connection per read (NullPool): nothing is left open to close.
+    reader = Reader(shop.sessionmaker.kw["bind"])
     return SalesFigures(
-        sessionmaker=shop.sessionmaker, clock=shop.clock, tz=TZ, test_user_ids=frozenset()
+        sessionmaker=shop.sessionmaker,
+        reader=reader,
+        clock=shop.clock,
+        tz=TZ,
+        test_user_ids=frozenset(),
     )
 
 

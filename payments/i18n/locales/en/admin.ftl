@@ -169,3 +169,4 @@ adm_no_ticket_other_day = ⛔ The ticket is for another day: { $date }, { $time 
 adm_no_ticket_test = ⛔ This is a test ticket, bought by a test user: it does not let anyone in.
 adm_no_ticket_forged = ⛔ The QR code's signature does not match: the ticket is forged or damaged. Do not let it in; check the code printed under the QR code.
 adm_no_export_days = The period is 1 to { $max } days.
+adm_export_part = Part { $part } of { $parts } (the file was over 50 MB, so it is split)

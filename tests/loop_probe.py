@@ -1,0 +1,97 @@
+"""A loop-lag probe: how late a task sleeping 10 ms wakes up while something else runs.
+
+Used by tests (a long read must leave the loop free) and by scripts/report_stall.py (and the
+bench) to measure the admin reports' stall. It also samples the process's RSS, so a caller can
+see whether memory grew while the work ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any, Self
+
+TICK = 0.010
+
+
+def rss_bytes() -> int:
+    """Resident memory of this process now (Linux /proc)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class LoopProbe:
+    """A task that sleeps 10 ms at a time and records how late each wake-up comes.
+
+    `async with LoopProbe() as probe: ...` then `probe.worst` (seconds), `probe.p99`, and
+    `probe.peak_rss - probe.base_rss` (bytes the process grew by at most meanwhile).
+    """
+
+    def __init__(self, tick: float = TICK) -> None:
+        """Wake every `tick` seconds."""
+        self.tick = tick
+        self.lags: list[float] = []
+        self.base_rss = rss_bytes()
+        self.peak_rss = self.base_rss
+        self._task: asyncio.Task[None] | None = None
+        self._asleep_since = 0.0
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            self._asleep_since = loop.time()
+            await asyncio.sleep(self.tick)
+            self.lags.append(max(0.0, loop.time() - self._asleep_since - self.tick))
+            self.peak_rss = max(self.peak_rss, rss_bytes())
+
+    async def __aenter__(self) -> Self:
+        """Start probing."""
+        self.base_rss = rss_bytes()
+        self.peak_rss = self.base_rss
+        self._asleep_since = asyncio.get_running_loop().time()
+        self._task = asyncio.create_task(self._run())
+        await asyncio.sleep(0)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Stop probing."""
+        assert self._task is not None  # noqa: S101 - entered
+        # A wake-up still overdue counts too (the loop may have been held until just now).
+        overdue = asyncio.get_running_loop().time() - self._asleep_since - self.tick
+        if overdue > 0:
+            self.lags.append(overdue)
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+    @property
+    def worst(self) -> float:
+        """The latest wake-up, seconds past its time."""
+        return max(self.lags, default=0.0)
+
+    @property
+    def p99(self) -> float:
+        """The 99th percentile of lateness, seconds."""
+        ordered = sorted(self.lags)
+        return ordered[int(len(ordered) * 0.99)] if ordered else 0.0
+
+
+async def probed(work: Callable[[], Awaitable[Any]]) -> dict[str, float]:
+    """Run `work` under a LoopProbe; return seconds, worst/p99 lag (ms) and RSS growth (MB)."""
+    async with LoopProbe() as probe:
+        started = time.perf_counter()
+        await work()
+        seconds = time.perf_counter() - started
+    return {
+        "seconds": round(seconds, 2),
+        "worst_lag_ms": round(probe.worst * 1000, 1),
+        "p99_lag_ms": round(probe.p99 * 1000, 1),
+        "rss_growth_mb": round((probe.peak_rss - probe.base_rss) / 2**20, 1),
+    }
