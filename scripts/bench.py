@@ -315,6 +315,12 @@ async def main() -> None:
         "unknown CPU",
     )
     lines.append(f"machine: {os.cpu_count()} cores, {cpu}, Python {sys.version.split()[0]}")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines.append(
+        f"load average at the end {load} (1/5/15 min): other work on the machine moves every "
+        "figure; compare a figure with its reference from the same run"
+        + ("; BENCH_QUICK=1: smoke-run sizes" if os.environ.get("BENCH_QUICK") else "")
+    )
     sys.stdout.write("\n".join(lines) + "\n")
 
 
