@@ -83,8 +83,12 @@ async def database(kind: str, tmp: Path, name: str) -> AsyncIterator[str]:
 
 
 def kinds() -> list[str]:
-    """The databases to measure: SQLite always, PostgreSQL when the services run gives one."""
-    return ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+    """The databases to measure: SQLite, and PostgreSQL when the services run gives one.
+
+    BENCH_DATABASES=postgresql (or sqlite) measures one of them only.
+    """
+    wanted = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
+    return [k for k in ("sqlite", "postgresql") if k in wanted and (k == "sqlite" or PG_URL)]
 
 
 def service_env(values: dict[str, str]) -> dict[str, str]:
@@ -197,6 +201,7 @@ class HealthProbe:
         """Prepare; use as a context manager."""
         self.url, self.period = url, period
         self.times: list[float] = []
+        self.starts: list[float] = []  # time.time() of each request, to see gaps in probing
         self.failures = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -205,6 +210,7 @@ class HealthProbe:
         with httpx.Client(timeout=60) as client:
             while not self._stop.is_set():
                 began = time.perf_counter()
+                self.starts.append(time.time())
                 try:
                     ok = client.get(self.url).status_code == 200  # noqa: PLR2004
                 except httpx.HTTPError:
