@@ -114,8 +114,11 @@ class ServiceProcess:
         """The service's HTTP address."""
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self, timeout: float = 90.0) -> float:  # noqa: ASYNC109
-        """Start the process and wait for /health; return seconds until it answered."""
+    async def start(self, timeout: float = 300.0) -> float:  # noqa: ASYNC109
+        """Start the process and wait for /health; return seconds until it answered.
+
+        On a busy shared machine `import main` alone has taken a minute, hence the long wait.
+        """
         env = service_env({**self.env, "HTTP_PORT": str(self.port), "HTTP_HOST": "127.0.0.1"})
         self.started_at = time.perf_counter()
         command = [str(ROOT / "main.py")]
