@@ -166,15 +166,24 @@ class ServiceProcess:
         return int(line.split()[1]) / 1024
 
     def lags(self, since: float, until: float) -> list[float]:
-        """The loop probe's overshoots (seconds) between two time.time() moments."""
+        """The loop probe's overshoots (seconds) between two time.time() moments.
+
+        A stall still going on at `until` (or one that began before `since`) has written no
+        line yet: the gaps between lines, and up to both ends, count as lags too.
+        """
         if self.lag_file is None or not self.lag_file.exists():
             return []
-        taken = []
+        taken, moments = [], [since]
         for line in self.lag_file.read_text("ascii").splitlines():
             parts = line.split()
             if len(parts) == 2 and since <= float(parts[0]) <= until:  # noqa: PLR2004
                 taken.append(float(parts[1]))
-        return taken
+                moments.append(float(parts[0]))
+        moments.append(until)
+        gaps = [
+            later - earlier - 0.01 for earlier, later in zip(moments, moments[1:], strict=False)
+        ]
+        return taken + gaps
 
     def tail(self) -> str:
         """The last lines the service logged."""
@@ -206,6 +215,7 @@ class HealthProbe:
         self.times: list[float] = []
         self.starts: list[float] = []  # time.time() of each request, to see gaps in probing
         self.failures = 0
+        self._asking_since: float | None = None  # perf_counter of the request in flight
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -214,10 +224,12 @@ class HealthProbe:
             while not self._stop.is_set():
                 began = time.perf_counter()
                 self.starts.append(time.time())
+                self._asking_since = began
                 try:
                     ok = client.get(self.url).status_code == 200  # noqa: PLR2004
                 except httpx.HTTPError:
                     ok = False
+                self._asking_since = None
                 self.times.append(time.perf_counter() - began)
                 self.failures += not ok
                 self._stop.wait(self.period)
@@ -233,8 +245,12 @@ class HealthProbe:
         self._thread.join()
 
     def reset(self) -> list[float]:
-        """Return the answer times so far and start a new window."""
+        """Return the answer times so far (a request still unanswered counts as its wait so
+        far) and start a new window."""
         taken, self.times = self.times, []
+        asking = self._asking_since
+        if asking is not None:
+            taken.append(time.perf_counter() - asking)
         return taken
 
 
