@@ -41,7 +41,10 @@ from bench_kit import (  # noqa: E402
     settings_for,
     wait_until,
 )
+from bench_outbox import outbox_rows  # noqa: E402
 from bench_provider import RemoteYooKassa  # noqa: E402
+from bench_reports import report_rows  # noqa: E402
+from bench_rush import rush_rows  # noqa: E402
 from bench_start import start_rows  # noqa: E402
 from bench_storage import holds_rows, memory_rows, sweep_rows  # noqa: E402
 
@@ -332,6 +335,9 @@ PARTS: dict[str, Callable[[Path], Awaitable[list[Row]]]] = {
     "sweep": sweep_rows,
     "memory": memory_rows,
     "start": start_rows,
+    "rush": rush_rows,
+    "reports": report_rows,
+    "outbox": outbox_rows,
 }
 
 
@@ -370,6 +376,12 @@ async def main() -> None:
         "unknown CPU",
     )
     lines.append(f"machine: {os.cpu_count()} cores, {cpu}, Python {sys.version.split()[0]}")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines.append(
+        f"load average at the end {load} (1/5/15 min): other work on the machine moves every "
+        "figure; compare a figure with its reference from the same run"
+        + ("; BENCH_QUICK=1: smoke-run sizes" if os.environ.get("BENCH_QUICK") else "")
+    )
     sys.stdout.write("\n".join(lines) + "\n")
 
 

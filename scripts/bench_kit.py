@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -82,3 +83,9 @@ async def wait_until(check: Callable[[], bool], seconds: float) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("benchmark did not finish in time")
         await asyncio.sleep(0.005)
+
+
+if os.environ.get("BENCH_QUICK", "") not in ("", "0"):
+    # A smoke run (BENCH_QUICK=1): every part shrunk, the figures only show that it works.
+    BOT_UPDATES, NOTIFICATIONS, ROUNDS, HOOK_ROUNDS = 300, 100, 2, 1
+    SWEEP_ROWS, FSM_USERS = 10_000, 1_000

@@ -1,0 +1,376 @@
+"""make bench's rush: a sale opens and 2 000 customers run the whole ticket journey in a minute.
+
+The service runs as `python main.py` in a process of its own (as in production), against the fake
+Telegram and the fake YooKassa served from this process. Customers arrive evenly over one minute;
+each then goes through /start, /tickets, the day, the slot, one adult ticket, "next", an e-mail
+and checkout as fast as the bot answers, pays on the fake YooKassa, and waits for the
+confirmation that the payment's notification brings. 500 seats are on sale in all.
+
+An update's answer time runs from the moment the update is queued on the fake to the bot's first
+visible reaction in that chat on the fake (a new or edited message, or the callback's answer when
+the bot only answers it), stamped by the fake as it records the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench_kit import SECRET, SHOP, Row  # noqa: E402
+from bench_proc import (  # noqa: E402
+    REDIS_URL,
+    ServiceProcess,
+    catalog_file,
+    database,
+    kinds,
+    log,
+    pct,
+    sized,
+)
+
+from bot.texts import short_day  # noqa: E402
+from db.engine import create_engine, create_sessionmaker  # noqa: E402
+from db.models import Order, Payment, SlotInventory, Ticket  # noqa: E402
+from tests.fakes.telegram_api import ChatMessage, FakeTelegramAPI, FakeUser  # noqa: E402
+from tests.fakes.yookassa_api import FakeYooKassa  # noqa: E402
+
+CUSTOMERS = sized(2000, 200)
+SEATS = sized(500, 50)
+ARRIVAL_SECONDS = sized(60, 15)
+STEP_TIMEOUT = 60.0
+PAID_TEXT = "✅ Оплата получена"
+FIRST_USER = 3_000_000
+Feed = Callable[[], Awaitable[object]]
+Expect = Callable[[ChatMessage], bool]
+REFUSALS = ("мест нет", "мест больше нет", "места закончились", "уже недоступна", "нет дат")
+
+
+@dataclass
+class Customer:
+    """What one customer saw."""
+
+    answers: list[float] = field(default_factory=list)
+    outcome: str = "started"
+    confirmation: float | None = None
+
+
+class Stamps:
+    """Times at which the fake recorded each reaction in a chat (wraps the chat's signal)."""
+
+    def __init__(self, user: FakeUser) -> None:
+        """Start stamping `user`'s chat."""
+        self.chat = user.chat
+        self.marks: list[tuple[float, int, int]] = []  # (time, events, callback answers)
+        notify = self.chat.signal.notify
+
+        def stamped() -> None:
+            self.marks.append(
+                (time.perf_counter(), len(self.chat.events), len(self.chat.callback_answers))
+            )
+            notify()
+
+        self.chat.signal.notify = stamped  # type: ignore[method-assign]
+
+    async def step(self, feed: Feed, expect: Expect) -> tuple[float, ChatMessage | None]:
+        """Feed one update; return (seconds to the first reaction, the message it led to).
+
+        The message is the first new or edited one since the update that `expect` accepts, or
+        one that turns the customer away (sold out); None when the bot only answered the
+        callback with a refusal.
+        """
+        events, answers = len(self.chat.events), len(self.chat.callback_answers)
+        began = time.perf_counter()
+        await feed()
+
+        def reacted() -> float | None:
+            for moment, seen_events, seen_answers in self.marks:
+                if moment >= began and (seen_events > events or seen_answers > answers):
+                    return moment
+            return None
+
+        def settled() -> ChatMessage | None:
+            for event in self.chat.events[events:]:
+                if event.kind != "delete" and (expect(event.message) or refused(event.message)):
+                    return event.message
+            return None
+
+        moment = await self.chat.signal.wait_until(reacted, STEP_TIMEOUT)
+        refusal = any(a.text and refused_text(a.text) for a in self.chat.callback_answers[answers:])
+        try:
+            message = await self.chat.signal.wait_until(settled, 1.0 if refusal else STEP_TIMEOUT)
+        except TimeoutError:
+            if not refusal:
+                raise
+            message = None
+        return moment - began, message
+
+
+def refused_text(text: str) -> bool:
+    """Whether a text tells the customer there are no seats (or no such day) any more."""
+    return any(word in text for word in REFUSALS)
+
+
+def refused(message: ChatMessage) -> bool:
+    """Whether a message turns the customer away."""
+    return refused_text(message.text or "")
+
+
+async def journey(  # noqa: PLR0911 - one return per place a customer can be turned away
+    user: FakeUser,
+    yookassa: FakeYooKassa,
+    visit: date,
+    record: Customer,
+    *,
+    confirmed: bool = True,
+) -> None:
+    """Run one customer's whole ticket journey (without waiting for the confirmation if not
+    `confirmed`)."""
+    stamps = Stamps(user)
+    quick = short_day("ru", visit)
+
+    async def step(feed: Feed, expect: Expect) -> ChatMessage | None:
+        seconds, message = await stamps.step(feed, expect)
+        record.answers.append(seconds)
+        return None if message is None or refused(message) else message
+
+    await step(lambda: user.send("/start"), lambda m: True)
+    calendar = await step(
+        lambda: user.send("/tickets"), lambda m: m.find_button(quick, contains=True) is not None
+    )
+    if calendar is None:
+        record.outcome = "no day"
+        return
+    slots = await step(
+        lambda: user.press(quick, calendar, contains=True),
+        lambda m: m.find_button("10:00", contains=True) is not None,
+    )
+    slot = slots.find_button("10:00", contains=True) if slots else None
+    if slots is None or slot is None or refused_text(str(slot.get("text"))):
+        record.outcome = "no slot"
+        return
+    counts = await step(
+        lambda: user.press("10:00", slots, contains=True), lambda m: "+" in m.button_texts()
+    )
+    if counts is None:
+        record.outcome = "slot sold out"
+        return
+    added = await step(
+        lambda: user.press_in_row("Взрослый", "+"), lambda m: "Итого" in (m.text or "")
+    )
+    if added is None:
+        record.outcome = "sold out at +"
+        return
+    asked = await step(
+        lambda: user.press("Далее ➡️"), lambda m: m.find_button("Пропустить") is not None
+    )
+    if asked is None:
+        record.outcome = "sold out at next"
+        return
+    summary = await step(
+        lambda: user.send(f"c{user.user_id}@example.com"),
+        lambda m: m.find_button("💳 Перейти к оплате") is not None,
+    )
+    if summary is None:
+        record.outcome = "no checkout"
+        return
+    pay = await step(
+        lambda: user.press("💳 Перейти к оплате", summary),
+        lambda m: any(b.startswith("💳 Оплатить") for b in m.button_texts()),
+    )
+    if pay is None:
+        record.outcome = "sold out at checkout"
+        return
+    url = await user.press(next(b for b in pay.button_texts() if b.startswith("💳")), pay)
+    provider_id = parse_qs(urlparse(str(url)).query)["orderId"][0]
+    began = time.perf_counter()
+    await yookassa.pay(provider_id)
+    if not confirmed:
+        record.outcome = "paid, not waiting"
+        return
+    await user.wait_for(lambda m: PAID_TEXT in (m.text or ""), timeout=120)
+    record.confirmation = time.perf_counter() - began
+    record.outcome = "paid"
+
+
+@dataclass
+class RushResult:
+    """The figures of one rush."""
+
+    kind: str
+    answers: list[float]
+    confirmations: list[float]
+    outcomes: Counter[str]
+    seconds: float
+    counts: Counts
+    confirmations_per_chat: Counter[int]
+
+
+@dataclass
+class Counts:
+    """What the database holds after the rush."""
+
+    sold: int
+    held: int
+    succeeded: int
+    paid_orders: int
+    tickets_per_payment: Counter[int]
+
+
+async def rush(kind: str, tmp: Path) -> RushResult:
+    """Run the rush on one database."""
+    folder = tmp / f"rush-{kind}"
+    folder.mkdir()
+    async with (
+        database(kind, folder, "rush") as url,
+        FakeTelegramAPI(validate_html=False, callback_ttl=120) as fake,
+        FakeYooKassa(shop_id=SHOP, secret_key=SECRET) as yookassa,
+    ):
+        with catalog_file(folder, SEATS, ["10:00"]) as catalog:
+            env = {
+                "DATABASE_URL": url,
+                "BOT_TOKEN": fake.token,
+                "TELEGRAM_API_BASE": fake.base_url,
+                "YOOKASSA_SHOP_ID": SHOP,
+                "YOOKASSA_SECRET_KEY": SECRET,
+                "YOOKASSA_API_URL": yookassa.api_url,
+                "YOOKASSA_TRUSTED_NETWORKS": "127.0.0.0/8",
+                "CATALOG_PATH": str(catalog),
+                "LOG_LEVEL": "WARNING",
+                "PENDING_PAYMENTS_LIMIT": "1000000",
+            }
+            if kind == "postgresql" and REDIS_URL:
+                env["REDIS_URL"] = REDIS_URL
+            service = ServiceProcess(env, folder)
+            await service.start()
+            yookassa.notification_url = f"{service.base_url}/api/v2/payments/webhook/yookassa"
+            tz = ZoneInfo("Europe/Moscow")
+            visit = datetime.now(tz).date() + timedelta(days=1)
+            records = [Customer() for _ in range(CUSTOMERS)]
+            try:
+                started = time.perf_counter()
+                cpu_before = service.cpu_seconds()
+                own_before = time.process_time()
+
+                async def customer(number: int) -> None:
+                    await asyncio.sleep(number * ARRIVAL_SECONDS / CUSTOMERS)
+                    user = fake.user(FIRST_USER + number, first_name="Rush")
+                    try:
+                        await journey(user, yookassa, visit, records[number])
+                    except (TimeoutError, AssertionError) as exc:
+                        records[number].outcome = f"failed: {type(exc).__name__}"
+
+                await asyncio.gather(*(customer(n) for n in range(CUSTOMERS)))
+                seconds = time.perf_counter() - started
+                await yookassa.wait_notifications(30)
+                log(
+                    f"rush {kind}: {seconds:.0f} s; CPU used: service "
+                    f"{service.cpu_seconds() - cpu_before:.0f} s, bench process with the fakes "
+                    f"and customers {time.process_time() - own_before:.0f} s"
+                )
+            finally:
+                await service.stop()
+            for record in records:
+                if record.outcome.startswith("failed"):
+                    log(f"rush {kind}: a customer failed; service log: {service.tail()[-800:]}")
+                    break
+            counts = await _count(url)
+        confirmations_per_chat: Counter[int] = Counter()
+        for number in range(CUSTOMERS):
+            chat = fake.chat(FIRST_USER + number)
+            told = sum(1 for m in chat.messages if m.from_bot and PAID_TEXT in (m.text or ""))
+            if told:
+                confirmations_per_chat[told] += 1
+    return RushResult(
+        kind=kind,
+        answers=[a for r in records for a in r.answers],
+        confirmations=[r.confirmation for r in records if r.confirmation is not None],
+        outcomes=Counter(r.outcome for r in records),
+        seconds=seconds,
+        confirmations_per_chat=confirmations_per_chat,
+        counts=counts,
+    )
+
+
+async def _count(url: str) -> Counts:
+    """Seats sold, held, payments succeeded, orders paid, tickets per payment."""
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            sold = await session.scalar(select(func.count()).select_from(Ticket))
+            held = await session.scalar(select(func.coalesce(func.sum(SlotInventory.held), 0)))
+            succeeded = await session.scalar(
+                select(func.count()).select_from(Payment).where(Payment.status == "succeeded")
+            )
+            paid_orders = await session.scalar(
+                select(func.count()).select_from(Order).where(Order.status == "paid")
+            )
+            per_payment = (
+                await session.execute(
+                    select(Ticket.payment_id, func.count()).group_by(Ticket.payment_id)
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    return Counts(
+        sold=int(sold or 0),
+        held=int(held or 0),
+        succeeded=int(succeeded or 0),
+        paid_orders=int(paid_orders or 0),
+        tickets_per_payment=Counter(int(n) for _, n in per_payment),
+    )
+
+
+def rows_of(result: RushResult) -> list[Row]:
+    """The table rows of one rush."""
+    counts = result.counts
+    name = "SQLite" if result.kind == "sqlite" else "PostgreSQL"
+    once = (
+        counts.succeeded == counts.paid_orders == counts.sold == SEATS
+        and set(counts.tickets_per_payment) == {1}
+        and set(result.confirmations_per_chat) == {1}
+        and sum(result.confirmations_per_chat.values()) == SEATS
+    )
+    goal = " (goal p99 < 300 ms)" if result.kind == "postgresql" else ""
+    outcomes = ", ".join(f"{n} {what}" for what, n in result.outcomes.most_common())
+    log(f"rush {name}: outcomes {outcomes}; tickets per payment {dict(counts.tickets_per_payment)}")
+    return [
+        Row(
+            f"rush {name}: {CUSTOMERS:,} customers in {ARRIVAL_SECONDS} s, update answer p50 / p99",
+            f"{pct(result.answers, 0.5):.0f} / {pct(result.answers, 0.99):.0f} ms",
+            f"{len(result.answers):,} updates in {result.seconds:.0f} s",
+            f"max {pct(result.answers, 1.0):.0f} ms{goal}",
+        ),
+        Row(
+            f"rush {name}: seats sold / held of {SEATS}, payments succeeded / orders paid",
+            f"{counts.sold} / {counts.held}",
+            f"{counts.succeeded} / {counts.paid_orders}",
+            "exactly once" if once else "NOT EXACTLY ONCE",
+        ),
+        Row(
+            f"rush {name}: payment → confirmation in chat p50 / p99 (incl. capture)",
+            f"{pct(result.confirmations, 0.5):.0f} / {pct(result.confirmations, 0.99):.0f} ms",
+            f"{sum(result.confirmations_per_chat.values())} chats told "
+            f"{dict(result.confirmations_per_chat)}",
+        ),
+    ]
+
+
+async def rush_rows(tmp: Path) -> list[Row]:
+    """The rush on SQLite and, when the services run gives one, PostgreSQL."""
+    rows: list[Row] = []
+    for kind in kinds():
+        rows += rows_of(await rush(kind, tmp))
+    return rows
