@@ -483,7 +483,10 @@ class SendingLane:
     async def _settle(self, held: _Held, outcome: Outcome) -> None:
         envelope = held.envelope
         if isinstance(outcome, Sent):
+            # Recorded at once (with whatever else was delivered meanwhile): a row sent but not
+            # yet marked is sent again after a crash, so only deliveries in flight may double.
             self._state.done_sent.append(envelope.id)
+            await self._flush_sent(force=True)
             return
         now = _utcnow()
         values: dict[str, Any]
