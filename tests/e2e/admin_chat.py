@@ -81,6 +81,7 @@ async def buy_tickets(shop: Shop, user_id: int, *, adults: int, days: int = 1) -
     )
     provider_id = await pay(shop, user, pay_message)
     await user.wait_for(lambda m: "✅ Оплата получена" in (m.text or ""), timeout=10)
+    await user.wait_for(lambda m: bool(m.photos), timeout=10)  # the QR codes follow the text
     return await our_id(shop, provider_id)
 
 
