@@ -53,7 +53,7 @@ EXPIRE_CHUNK = 2000
 # one by how long the last one took: doubled while well under CHUNK_SECONDS, halved above it,
 # never past `expire_chunk`.
 EXPIRE_FIRST_CHUNK = 100
-CHUNK_SECONDS = 0.05
+CHUNK_SECONDS = 0.025
 # Checks of the reconcilers in flight at once: the gateway's pool has 8 threads, and the
 # webhook and the customers' status checks need some of them meanwhile.
 RECONCILE_PARALLEL = 4
