@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,6 +46,15 @@ RECONCILE_AFTER = timedelta(minutes=3)
 RECHECK_WINDOW = timedelta(minutes=90)
 BATCH = 500
 EXPIRE_CHUNK = 2000
+# On SQLite a chunk of the expiry sweep holds the event loop from its UPDATE to its commit (the
+# statements run in place, see db/sqlite_loop.py): 2 000 payments with their events, seats and
+# notices took 0.5 s on the bench machine, and a backlog of them stalled every customer (and
+# an admin's /stats) once per chunk. So the sweep starts with a small chunk and sizes the next
+# one by how long the last one took: doubled while well under CHUNK_SECONDS, halved above it,
+# never past `expire_chunk`. PostgreSQL awaits its statements (the loop is free meanwhile), so
+# there every chunk is `expire_chunk`.
+EXPIRE_FIRST_CHUNK = 100
+CHUNK_SECONDS = 0.025
 # Checks of the reconcilers in flight at once: the gateway's pool has 8 threads, and the
 # webhook and the customers' status checks need some of them meanwhile.
 RECONCILE_PARALLEL = 4
@@ -56,6 +66,15 @@ class SweepReport:
 
     seen: int
     changed: int
+
+
+def next_chunk(size: int, took: float, limit: int) -> int:
+    """The size of the expiry sweep's next chunk, after one of `size` took `took` seconds."""
+    if took > CHUNK_SECONDS:
+        return max(1, size // 2)
+    if took < CHUNK_SECONDS / 2:
+        return min(limit, size * 2)
+    return size
 
 
 class Jobs:
@@ -77,7 +96,7 @@ class Jobs:
 
         `schedule_renewals` writes the renewals whose notice is due (with the price they will
         charge) before the reminders go out, so the notice states that very price.
-        `parallel`: YooKassa checks in flight at once; `expire_chunk`: payments per UPDATE.
+        `parallel`: YooKassa checks in flight at once; `expire_chunk`: payments per UPDATE at most.
         """
         self._sessionmaker = sessionmaker
         self._gateway = gateway
@@ -170,6 +189,8 @@ class Jobs:
         now = self._clock.now()
         async with self._sessionmaker() as session:
             overdue, oldest = await sweeps_repo.overdue_summary(session, now)
+            # SQLite runs a chunk on the loop: sized by time. PostgreSQL awaits: whole chunks.
+            on_loop = session.get_bind().dialect.name == "sqlite"
         if not overdue or oldest is None:
             return SweepReport(0, 0)
         since = oldest - timedelta(minutes=1)
@@ -189,8 +210,13 @@ class Jobs:
             for provider_id in ours:
                 applied = await self._fulfilment.apply(paid[provider_id], source="expiry")
                 changed += applied.outcome is Outcome.APPLIED
+        limit = self._expire_chunk_size
+        size = min(EXPIRE_FIRST_CHUNK, limit) if on_loop else limit
         while True:
-            expired = await self._expire_chunk(now, list(paid))
+            started = time.perf_counter()
+            expired = await self._expire_chunk(now, list(paid), size)
+            if on_loop:
+                size = next_chunk(size, time.perf_counter() - started, limit)
             changed += len(expired)
             self._woken(bool(expired))
             await asyncio.sleep(0)  # SQLite runs on the loop: let updates in between chunks
@@ -229,15 +255,13 @@ class Jobs:
         # One bulk insert per chunk: a row at a time was most of the sweep's own time.
         await enqueue_notes(session, notes)
 
-    async def _expire_chunk(self, now: datetime, spare: list[str]) -> list[ExpiredRow]:
+    async def _expire_chunk(self, now: datetime, spare: list[str], size: int) -> list[ExpiredRow]:
         """Cancel the next chunk of overdue payments still pending; release their seats.
 
         `spare`: provider ids YooKassa has authorised or charged, left to fulfilment.
         """
         async with self._sessionmaker.begin() as session:
-            expired = await sweeps_repo.cancel_overdue(
-                session, now, self._expire_chunk_size, spare=spare
-            )
+            expired = await sweeps_repo.cancel_overdue(session, now, size, spare=spare)
             order_ids = [row.order_id for row in expired if row.order_id]
             if order_ids:
                 await release_orders(session, order_ids)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Order, Payment, Refund, Subscription, Ticket, User
 from tests.integration.admin_console import SHOP_TZ, Console
+from tests.loop_probe import LoopProbe
 
 
 async def _payment(
@@ -171,3 +175,46 @@ async def test_stats_sum_refunds_tickets_and_cohorts_and_leave_stars_and_test_pa
     series = {d.day: (d.tickets, d.subscriptions) for d in stats.series}
     assert series[date(2026, 3, 10)] == (Decimal("2500.00"), Decimal("0.00"))
     assert series[date(2026, 3, 8)] == (Decimal("0.00"), Decimal("548.00"))
+
+
+@pytest.mark.sqlite_only
+async def test_stats_over_many_payments_leave_the_loop_free(console: Console) -> None:
+    # The month's aggregates read every payment of it: on SQLite they must run in the
+    # reader's worker thread (Reader.report), never through the sessionmaker on the loop.
+    now = datetime(2026, 3, 10, 12, 0, tzinfo=SHOP_TZ)
+    console.clock.set(now.astimezone(UTC))
+    count = 60_000
+    async with console.sessionmaker.begin() as session:
+        session.add(User(id="1", first_name="A", language="ru"))
+        await session.flush()
+        await session.execute(
+            insert(Payment),
+            [
+                {
+                    "id": f"ZT_{n:010d}",
+                    "idempotence_key": f"ZT_{n:010d}",
+                    "kind": "subscription",
+                    "plan_code": "monthly",
+                    "user_id": "1",
+                    "amount": Decimal("100.00"),
+                    "refunded_amount": Decimal("0.00"),
+                    "status": "succeeded",
+                    "description": "d",
+                    "created_at": (at := now - timedelta(minutes=n % 40_000)),
+                    "captured_at": at,
+                    "expires_at": at + timedelta(minutes=15),
+                }
+                for n in range(count)
+            ],
+        )
+    loop = asyncio.get_running_loop()
+
+    async with LoopProbe() as probe:
+        started = loop.time()
+        stats = await console.figures.stats(7)
+        took = loop.time() - started
+
+    assert stats.month.paid_orders == count
+    assert took > 0.2, "the figures were too quick to tell anything"
+    # Run on the loop, the probe would wake up late by most of the figures' time.
+    assert probe.worst < took / 3, (probe.worst, took)
