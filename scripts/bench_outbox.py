@@ -162,6 +162,9 @@ async def broadcast(kind: str, tmp: Path) -> Broadcast:
             try:
                 await journey(user, yookassa, visit, records[number])
             except (TimeoutError, AssertionError) as exc:
+                if not any(r.outcome.startswith("failed") for r in records):
+                    # What the first one waited for (a late confirmation? a missing button?).
+                    log(f"outbox {kind}: buyer {number} failed: {str(exc)[:300]}")
                 records[number].outcome = f"failed: {type(exc).__name__}"
 
         buyers = asyncio.gather(*(buyer(n) for n in range(BUYERS)))

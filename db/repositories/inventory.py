@@ -51,10 +51,21 @@ async def ensure_slot(
 
 
 async def hold_seats(
-    session: AsyncSession, visit_date: date, slot_time: str, seats: int, default_capacity: int
+    session: AsyncSession,
+    visit_date: date,
+    slot_time: str,
+    seats: int,
+    default_capacity: int,
+    *,
+    ensure: bool = True,
 ) -> bool:
-    """Hold seats if they are free; return whether they were held."""
-    await ensure_slot(session, visit_date, slot_time, default_capacity)
+    """Hold seats if they are free; return whether they were held.
+
+    With `ensure=False` the caller has seen the slot's row already: the INSERT … ON CONFLICT
+    that creates a missing row is skipped (on PostgreSQL it waits for whoever holds the row).
+    """
+    if ensure:
+        await ensure_slot(session, visit_date, slot_time, default_capacity)
     result = await session.execute(
         update(SlotInventory)
         .where(
@@ -121,17 +132,16 @@ async def set_capacity(
 
 
 async def next_order_number(session: AsyncSession, day: datetime) -> int:
-    """Return the next order number of a day (1, 2, …), atomically."""
+    """Return the next order number of a day (1, 2, …), atomically, in one statement.
+
+    The day's counter row is locked until the caller's transaction ends: every checkout of
+    the day takes it, so callers take it in a transaction of its own (see the ticket checkout).
+    """
     key = day.strftime("%Y%m%d")
-    await session.execute(
-        insert_for(session, OrderCounter)
-        .values(day=key, last=0)
-        .on_conflict_do_nothing(index_elements=[OrderCounter.day])
-    )
+    statement = insert_for(session, OrderCounter).values(day=key, last=1)
     result = await session.execute(
-        update(OrderCounter)
-        .where(OrderCounter.day == key)
-        .values(last=OrderCounter.last + 1)
-        .returning(OrderCounter.last)
+        statement.on_conflict_do_update(
+            index_elements=[OrderCounter.day], set_={"last": OrderCounter.last + 1}
+        ).returning(OrderCounter.last)
     )
     return int(result.scalar_one())

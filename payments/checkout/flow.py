@@ -35,7 +35,7 @@ from payments.ports import Clock, PaymentGateway
 from payments.subscriptions.checkout import plan_draft, renewal_draft
 from payments.subscriptions.consent import AutoRenewConsent
 from payments.subscriptions.quotes import quote_plan
-from payments.tickets.checkout import TicketPurchase, ticket_draft
+from payments.tickets.checkout import TicketPurchase, number_order, ticket_draft
 from payments.tickets.rules import ValidOrder
 from payments.tickets.seats import release_order_seats
 from payments.types import PaymentKind, PaymentStatus, PriceQuote, ProviderPayment
@@ -344,6 +344,10 @@ class Checkout:
             description=description,
         )
         order_ids: list[str] = []
+        # Drawn before tx 1, in a transaction of its own: see payments/tickets/checkout.py.
+        new_order_id = await number_order(
+            self._sessionmaker, order, self._clock.now().astimezone(self._tz)
+        )
 
         async def prepare(session: AsyncSession, user: User, payment_id: str) -> Draft:
             draft, order_id = await ticket_draft(
@@ -351,10 +355,10 @@ class Checkout:
                 user,
                 payment_id,
                 purchase,
+                new_order_id,
                 catalog=self._catalog,
                 clock=self._clock,
                 config=self._config,
-                tz=self._tz,
             )
             order_ids.append(order_id)
             return draft

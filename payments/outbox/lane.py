@@ -250,12 +250,17 @@ class SendingLane:
         next_at: float | None = None
         kept: list[_Held] = []
         expired: list[int] = []
+        started = 0
         for index, held in enumerate(state.held):
             now = time.monotonic()
             if held.lease_until - now < self._lease / 4:
                 expired.append(held.envelope.id)  # held too long: give it back, never risk a double
                 continue
-            if len(state.in_flight) >= self._concurrency or self._stopping:
+            # A pass spends the budget on its held rows (64 broadcast rows: over two seconds);
+            # a message committed meanwhile (wake) is claimed by the next pass, so end this one
+            # (after one start at least: wakes in quick succession must not stall the lane).
+            cut = self._urgent and started > 0
+            if len(state.in_flight) >= self._concurrency or self._stopping or cut:
                 kept.extend(state.held[index:])
                 break
             chat = held.envelope.chat_id
@@ -270,6 +275,7 @@ class SendingLane:
                 state.busy_chats.add(chat)
                 state.chat_ready[chat] = time.monotonic() + self._per_chat
             self._start(held)
+            started += 1
         state.held = kept
         if expired:
             await self._release(expired)

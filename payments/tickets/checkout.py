@@ -1,12 +1,21 @@
-"""Ticket checkout, tx 1: hold the seats, write the order and its pending two-stage payment."""
+"""Ticket checkout, tx 1: hold the seats, write the order and its pending two-stage payment.
+
+In a sale rush every checkout of a slot updates the same two rows: the slot's inventory and
+the day's order counter. On PostgreSQL such a row stays locked until its transaction ends, and
+every checkout waiting for it holds a pooled connection meanwhile. So the order number is
+drawn in a short transaction of its own before tx 1 (one statement), and tx 1 writes the order
+and payment first and holds the seats last, right before its commit: the slot's row is locked
+for one statement and the commit, not for the whole transaction (the rush on PostgreSQL
+exhausted the pool and answered updates in seconds). A refused or failed tx 1 leaves a gap in
+the day's order numbers, never a duplicate.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Order, OrderItem, Payment, User
 from db.repositories import inventory
@@ -35,18 +44,32 @@ class TicketPurchase:
     description: str | None
 
 
-async def ticket_draft(
+async def number_order(
+    sessionmaker: async_sessionmaker[AsyncSession], order: ValidOrder, now: datetime
+) -> str:
+    """Draw the order's id `ZT-YYYYMMDD-NNN` (`now` in the shop's time zone) in a transaction
+    of its own; a slot already seen full is refused here without drawing a number."""
+    async with sessionmaker.begin() as session:
+        slot = (await inventory.seats_on(session, order.visit_date)).get(order.slot_time)
+        if slot is not None and slot.left < order.seats:
+            raise SoldOut(slot.left)
+        number = await inventory.next_order_number(session, now)
+    return f"ZT-{now:%Y%m%d}-{number:03d}"
+
+
+async def ticket_draft(  # noqa: PLR0913 - tx 1 needs the whole shop
     session: AsyncSession,
     user: User,
     payment_id: str,
     purchase: TicketPurchase,
+    order_id: str,
     *,
     catalog: Catalog,
     clock: Clock,
     config: CheckoutConfig,
-    tz: ZoneInfo,
 ) -> tuple[Draft, str]:
-    """Hold the seats, write the order and its pending payment; return the draft and order id."""
+    """Write the order `order_id` and its pending payment, hold the seats last; return the
+    draft and the order id (SoldOut, rolling all of it back, when the seats are gone)."""
     tickets = catalog.tickets
     shop = catalog.shop
     order = purchase.order
@@ -59,15 +82,15 @@ async def ticket_draft(
     unpaid = await payments_repo.unpaid_seats(session, user.id)
     if unpaid + order.seats > tickets.max_tickets_per_order:
         raise TooManyUnpaidSeats(unpaid, tickets.max_tickets_per_order)
-    held = await inventory.hold_seats(
-        session, order.visit_date, order.slot_time, order.seats, tickets.capacity_per_slot
-    )
-    if not held:
-        seats = await inventory.seats_on(session, order.visit_date)
-        slot = seats.get(order.slot_time)
-        raise SoldOut(slot.left if slot else 0)
-    number = await inventory.next_order_number(session, now.astimezone(tz))
-    order_id = f"ZT-{now.astimezone(tz):%Y%m%d}-{number:03d}"
+    # A plain read (no lock): a full slot is refused before anything is written, and the
+    # slot's row is created only when missing (that INSERT would wait for the row's lock).
+    slot = (await inventory.seats_on(session, order.visit_date)).get(order.slot_time)
+    if slot is not None and slot.left < order.seats:
+        raise SoldOut(slot.left)
+    if slot is None:
+        await inventory.ensure_slot(
+            session, order.visit_date, order.slot_time, tickets.capacity_per_slot
+        )
     amount = shop.test_price if is_test else order.total
     base = purchase.description or f"Билеты в зоопарк на {order.visit_date:%d.%m.%Y}"
     text = mark(base, is_test=is_test, sandbox=config.sandbox)
@@ -121,6 +144,18 @@ async def ticket_draft(
         detail={"order_id": order_id, "seats": order.seats},
     )
     await session.flush()
+    # Last, right before the commit: the slot's row stays locked from here to the commit.
+    held = await inventory.hold_seats(
+        session,
+        order.visit_date,
+        order.slot_time,
+        order.seats,
+        tickets.capacity_per_slot,
+        ensure=False,
+    )
+    if not held:
+        slot = (await inventory.seats_on(session, order.visit_date)).get(order.slot_time)
+        raise SoldOut(slot.left if slot else 0)
     if is_test:
         lines = [single_line(catalog, PaymentKind.TICKETS, text, amount)]
     else:

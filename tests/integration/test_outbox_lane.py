@@ -365,3 +365,29 @@ async def test_a_429_on_the_qr_album_sends_the_album_again_not_the_confirmation(
     assert len(sends(telegram, 7001)) == 1  # the confirmation, once
     assert calls(telegram, "sendMediaGroup") == 1  # the three QR codes, after the 429
     assert Counter(row.status for row in await rows(sessionmaker)) == {"sent": 2}
+
+
+async def test_a_confirmation_committed_during_a_broadcast_goes_out_within_a_second(
+    sessionmaker: async_sessionmaker[AsyncSession], telegram: FakeTelegramAPI, bot: Bot
+) -> None:
+    # A broadcast far longer than the wait below is being sent when a customer pays: their
+    # confirmation is committed (and the lane woken, as fulfilment does after its commit)
+    # while the lane holds a whole batch of broadcast rows and spends its budget on them.
+    audience = list(range(8001, 8401))
+    buyer = 8501
+    await add_users(sessionmaker, [*audience, buyer])
+    await broadcast(sessionmaker, audience)
+    lane = make_lane(sessionmaker, bot, rate=20.0)
+    lane.start()
+    try:
+        await until(lambda: len(sends(telegram)) >= 30, timeout=10)
+        await tell_ended(sessionmaker, [buyer])
+        lane.wake()
+        committed = time.monotonic()
+        await until(lambda: bool(sends(telegram, buyer)), timeout=5)
+        waited = time.monotonic() - committed
+        broadcast_sent = len(sends(telegram)) - 1
+    finally:
+        await lane.stop()
+    assert waited < 1.0, waited
+    assert broadcast_sent < len(audience)  # it really overtook a broadcast still going
