@@ -150,9 +150,10 @@ async def test_a_429_on_some_chats_does_not_hold_back_the_others(
     started = time.monotonic()
     lane.start()
     try:
-        # Everyone else hears within about a second, while the limited chats wait their 5 s.
-        await until(lambda: {chat for _, chat, _ in sends(telegram)} >= set(others), timeout=3)
-        assert time.monotonic() - started < 3
+        # Everyone else hears well before the limited chats' 5 s are over (about a second on
+        # an idle machine; the bound leaves room for a loaded CI box, not for a stalled lane).
+        await until(lambda: {chat for _, chat, _ in sends(telegram)} >= set(others), timeout=4.5)
+        assert time.monotonic() - started < 4.5
         assert not any(chat in limited for _, chat, _ in sends(telegram))
         await until(lambda: len(sends(telegram)) == len(limited) + len(others), timeout=15)
     finally:
