@@ -43,7 +43,12 @@ def chat_id_of(user_id: str) -> int | None:
 
 
 class TelegramNotifier:
-    """Send payment news to customers; Telegram failures are logged, never raised."""
+    """Send payment news to customers; Telegram failures are logged, never raised.
+
+    A subclass with `raises` set lets them through instead (the outbox's deliveries).
+    """
+
+    raises = False
 
     def __init__(
         self,
@@ -65,13 +70,15 @@ class TelegramNotifier:
             return False
         try:
             await self._bot.send_message(chat_id, text, **kwargs)
-        except TelegramForbiddenError:
-            log.info("user %s blocked the bot; marked", recipient.user_id)
-            async with self._sessionmaker.begin() as session:
-                await mark_blocked(session, recipient.user_id)
-            return False
         except TelegramAPIError as exc:
-            log.warning("could not message user %s: %s", recipient.user_id, exc)
+            if self.raises:
+                raise
+            if isinstance(exc, TelegramForbiddenError):
+                log.info("user %s blocked the bot; marked", recipient.user_id)
+                async with self._sessionmaker.begin() as session:
+                    await mark_blocked(session, recipient.user_id)
+            else:
+                log.warning("could not message user %s: %s", recipient.user_id, exc)
             return False
         return True
 
@@ -85,8 +92,11 @@ class TelegramNotifier:
                 text=text, chat_id=chat_id, message_id=recipient.pay_message_id
             )
         except TelegramBadRequest as exc:
+            # Already edited (a retried delivery), deleted or too old: the news still goes out.
             log.debug("pay message of user %s not edited: %s", recipient.user_id, exc)
         except TelegramAPIError as exc:
+            if self.raises:
+                raise
             log.warning("pay message of user %s not edited: %s", recipient.user_id, exc)
 
     def _plan_title(self, code: str, lang: str) -> str:

@@ -17,7 +17,6 @@ from aiogram import Bot
 from aiogram.exceptions import (
     RestartingTelegram,
     TelegramAPIError,
-    TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -26,11 +25,10 @@ from aiogram.exceptions import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import WAIT_ON_RETRY_AFTER
-from bot.notifier import TelegramNotifier, chat_id_of
+from bot.notifier import TelegramNotifier
 from payments.catalog import Catalog
 from payments.outbox.notes import DELIVERED, from_payload
 from payments.outbox.outcomes import Blocked, Deliver, Envelope, GiveUp, Outcome, RetryLater, Sent
-from payments.ports import Recipient
 
 log = logging.getLogger(__name__)
 
@@ -65,24 +63,7 @@ class _PacedBot:
 class _Strict(TelegramNotifier):
     """TelegramNotifier whose sends raise, so the lane learns what happened."""
 
-    async def _send(self, recipient: Recipient, text: str, **kwargs: Any) -> bool:
-        chat_id = chat_id_of(recipient.user_id)
-        if chat_id is None:
-            return False
-        await self._bot.send_message(chat_id, text, **kwargs)
-        return True
-
-    async def _close_pay_message(self, recipient: Recipient, text: str) -> None:
-        chat_id = chat_id_of(recipient.user_id)
-        if chat_id is None or recipient.pay_message_id is None:
-            return
-        try:
-            await self._bot.edit_message_text(
-                text=text, chat_id=chat_id, message_id=recipient.pay_message_id
-            )
-        except TelegramBadRequest as exc:
-            # Already edited (a retried row), deleted or too old: the message still goes out.
-            log.debug("pay message of user %s not edited: %s", recipient.user_id, exc)
+    raises = True
 
 
 class TelegramDelivery:
