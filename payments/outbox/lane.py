@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models_outbox import OutboxMessage
@@ -194,10 +194,36 @@ class SendingLane:
 
         Callers bound the wait themselves (`asyncio.timeout`).
         """
-        target = self._pass_no + 1
-        self.wake()
-        async with self._idle:
-            await self._idle.wait_for(lambda: self._idle_pass >= target)
+        while True:
+            target = self._pass_no + 1
+            self.wake()
+            async with self._idle:
+                await self._idle.wait_for(lambda: self._idle_pass >= target)  # noqa: B023 - awaited here
+            # An idle pass may have raced a claim awaiting the database (seen on PostgreSQL):
+            # done only when the database has nothing due or in this lane's hands either.
+            if not await self._unsent():
+                return
+            await asyncio.sleep(self._poll / 10)
+
+    async def _unsent(self) -> int:
+        """Count rows of this lane's kinds that are due, or claimed by it and not settled."""
+        now = _utcnow()
+        async with self._sessionmaker() as session:
+            found = await session.execute(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(
+                    OutboxMessage.kind.in_(sorted(self._deliverers)),
+                    or_(
+                        and_(OutboxMessage.status == "pending", OutboxMessage.not_before <= now),
+                        and_(
+                            OutboxMessage.status == "sending",
+                            OutboxMessage.claimed_by == self.instance_id,
+                        ),
+                    ),
+                )
+            )
+            return int(found.scalar_one())
 
     # ---- the loop -----------------------------------------------------------------------
 
