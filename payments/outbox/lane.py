@@ -15,18 +15,18 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models_outbox import OutboxMessage
 from db.reader import Reader
 from db.repositories.users import mark_blocked
 from payments.outbox.outcomes import Blocked, Deliver, Envelope, GiveUp, Outcome, RetryLater, Sent
+from payments.outbox.rows import FLUSH_SECONDS, LaneRows, _Held, _State, _utcnow
 from payments.outbox.store import CHANNEL_TELEGRAM, PRIORITY_BROADCAST
 
 log = logging.getLogger(__name__)
@@ -40,14 +40,8 @@ MAX_FAILURES = 5
 # Rows held claimed in memory at once: about two seconds of the budget.
 BATCH = 64
 # Sent rows are recorded together: when this many are done, or this long after the last record.
-FLUSH_ROWS = 16
-FLUSH_SECONDS = 0.25
 # Backoff of a failed delivery that did not say when to retry (seconds, by attempt).
 BACKOFF = (1.0, 5.0, 30.0, 120.0, 600.0)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class TokenSchedule:
@@ -69,27 +63,7 @@ class TokenSchedule:
                 await asyncio.sleep(wait)
 
 
-@dataclass
-class _Held:
-    """A claimed row waiting in memory for its chat's turn or a free slot."""
-
-    envelope: Envelope
-    priority: int
-    channel: str
-    lease_until: float  # monotonic
-
-
-@dataclass
-class _State:
-    held: list[_Held] = field(default_factory=list)
-    in_flight: dict[int, asyncio.Task[None]] = field(default_factory=dict)
-    busy_chats: set[int] = field(default_factory=set)
-    # When a chat may get its next message (monotonic): last send + 1 s, or a 429's end.
-    chat_ready: dict[int, float] = field(default_factory=dict)
-    done_sent: list[int] = field(default_factory=list)
-
-
-class SendingLane:
+class SendingLane(LaneRows):
     """Claim due outbox rows and deliver them through registered deliverers, within budget."""
 
     def __init__(
@@ -204,26 +178,6 @@ class SendingLane:
             if not await self._unsent():
                 return
             await asyncio.sleep(self._poll / 10)
-
-    async def _unsent(self) -> int:
-        """Count rows of this lane's kinds that are due, or claimed by it and not settled."""
-        now = _utcnow()
-        async with self._sessionmaker() as session:
-            found = await session.execute(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(
-                    OutboxMessage.kind.in_(sorted(self._deliverers)),
-                    or_(
-                        and_(OutboxMessage.status == "pending", OutboxMessage.not_before <= now),
-                        and_(
-                            OutboxMessage.status == "sending",
-                            OutboxMessage.claimed_by == self.instance_id,
-                        ),
-                    ),
-                )
-            )
-            return int(found.scalar_one())
 
     # ---- the loop -----------------------------------------------------------------------
 
@@ -352,166 +306,6 @@ class SendingLane:
     def _backoff(self, attempts: int) -> float:
         return BACKOFF[min(max(attempts - 1, 0), len(BACKOFF) - 1)]
 
-    # ---- the database -------------------------------------------------------------------
-
-    def _mine(self, ids: Iterable[int]) -> Any:
-        return and_(
-            OutboxMessage.id.in_(list(ids)),
-            OutboxMessage.claimed_by == self.instance_id,
-            OutboxMessage.status == "sending",
-        )
-
-    async def _claim(self, limit: int) -> int:
-        """Claim up to `limit` due rows of the kinds this lane delivers; hold them in memory."""
-        if not self._deliverers or limit <= 0:
-            return 0
-        now = _utcnow()
-        if self._reader is not None and not await self._any_due(now):
-            return 0
-        held_chats = {h.envelope.chat_id for h in self._state.held if h.envelope.chat_id}
-        held_chats |= self._state.busy_chats
-        due = select(OutboxMessage.id).where(
-            OutboxMessage.status == "pending",
-            OutboxMessage.not_before <= now,
-            OutboxMessage.kind.in_(sorted(self._deliverers)),
-        )
-        if held_chats:
-            # A chat already in hand waits its turn anyway: leave its next rows to others.
-            due = due.where(
-                OutboxMessage.chat_id.is_(None) | OutboxMessage.chat_id.not_in(held_chats)
-            )
-        due = due.order_by(
-            OutboxMessage.priority, OutboxMessage.not_before, OutboxMessage.id
-        ).limit(limit)
-        async with self._sessionmaker.begin() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                # A CTE runs once: as an IN (sub-select) PostgreSQL may run the locking
-                # sub-select again per row and claim far more than `limit` rows.
-                picked = due.with_for_update(skip_locked=True).cte("due")
-                chosen: Any = OutboxMessage.id == picked.c.id
-            else:
-                chosen = OutboxMessage.id.in_(due.scalar_subquery())
-            statement = (
-                update(OutboxMessage)
-                .where(chosen)
-                .where(OutboxMessage.status == "pending")
-                .values(
-                    status="sending",
-                    claimed_by=self.instance_id,
-                    claimed_until=now + timedelta(seconds=self._lease),
-                    attempts=OutboxMessage.attempts + 1,
-                )
-                .returning(
-                    OutboxMessage.id,
-                    OutboxMessage.kind,
-                    OutboxMessage.chat_id,
-                    OutboxMessage.payload,
-                    OutboxMessage.attempts,
-                    OutboxMessage.broadcast_id,
-                    OutboxMessage.priority,
-                    OutboxMessage.channel,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            rows = (await session.execute(statement)).all()
-        lease_until = time.monotonic() + self._lease
-        seen: set[int] = set()
-        extra: list[int] = []
-        for row in rows:
-            chat = row.chat_id
-            if chat is not None and row.channel == CHANNEL_TELEGRAM:
-                if chat in seen:
-                    extra.append(row.id)  # one row per chat in hand; the next goes back
-                    continue
-                seen.add(chat)
-            envelope = Envelope(
-                id=row.id,
-                kind=row.kind,
-                chat_id=chat,
-                payload=dict(row.payload or {}),
-                attempts=row.attempts,
-                broadcast_id=row.broadcast_id,
-            )
-            self._state.held.append(_Held(envelope, row.priority, row.channel, lease_until))
-        if extra:
-            await self._release(extra, delay=self._per_chat)
-        return len(rows) - len(extra)
-
-    async def _any_due(self, now: datetime) -> bool:
-        """Say whether a row is due, with a read that takes no lock."""
-        assert self._reader is not None  # noqa: S101 - called only with a reader
-        found = await self._reader.all(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.status == "pending",
-                OutboxMessage.not_before <= now,
-                OutboxMessage.kind.in_(sorted(self._deliverers)),
-            )
-            .limit(1)
-        )
-        return bool(found)
-
-    async def _reclaim_expired(self) -> None:
-        """Put back rows whose lease ran out (their instance died): someone sends them."""
-        now_mono = time.monotonic()
-        if now_mono - self._last_reclaim < min(self._lease / 4, 30.0):
-            return
-        self._last_reclaim = now_mono
-        now = _utcnow()
-        async with self._sessionmaker.begin() as session:
-            result = await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now)
-                .values(status="pending", claimed_by=None, claimed_until=None, not_before=now)
-                .execution_options(synchronize_session=False)
-            )
-        count = getattr(result, "rowcount", 0) or 0
-        if count > 0:
-            log.warning("outbox: %d rows of a dead instance's lease taken back", count)
-
-    async def _release(self, ids: list[int], delay: float = 0.0) -> None:
-        """Give claimed rows back unsent (the claim does not count as an attempt)."""
-        if not ids:
-            return
-        now = _utcnow()
-        async with self._sessionmaker.begin() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(self._mine(ids))
-                .values(
-                    status="pending",
-                    claimed_by=None,
-                    claimed_until=None,
-                    attempts=OutboxMessage.attempts - 1,
-                    not_before=now + timedelta(seconds=delay),
-                )
-                .execution_options(synchronize_session=False)
-            )
-
-    async def _flush_sent(self, *, force: bool) -> None:
-        """Record the rows delivered since the last record in one UPDATE."""
-        state = self._state
-        if not state.done_sent:
-            return
-        now = time.monotonic()
-        quiet = not state.in_flight and not state.held
-        due = len(state.done_sent) >= FLUSH_ROWS or now - self._last_flush >= FLUSH_SECONDS
-        if not (force or quiet or due):
-            return
-        self._last_flush = now
-        ids, state.done_sent = state.done_sent, []
-        try:
-            async with self._sessionmaker.begin() as session:
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(self._mine(ids))
-                    .values(status="sent", sent_at=_utcnow(), claimed_until=None)
-                    .execution_options(synchronize_session=False)
-                )
-        except Exception:
-            self._state.done_sent.extend(ids)
-            raise
-
     async def _settle(self, held: _Held, outcome: Outcome) -> None:
         envelope = held.envelope
         if isinstance(outcome, Sent):
@@ -585,15 +379,6 @@ class SendingLane:
             envelope.id,
             {"status": "failed", "claimed_until": None, "last_error": outcome.reason[:1000]},
         )
-
-    async def _update(self, row_id: int, values: dict[str, Any]) -> None:
-        async with self._sessionmaker.begin() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(self._mine([row_id]))
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
 
 
 __all__ = ["SendingLane", "TokenSchedule"]
