@@ -1,13 +1,20 @@
-"""Shared helpers of the Mini App API tests: a shop on a fixed clock, signed-in customers."""
+"""Shared helpers of the Mini App API tests: a shop on a fixed clock, signed-in customers.
+
+The `shop` and `http` fixtures are imported by the test modules that use them
+(`from tests.e2e.miniapp_kit import shop as shop`), as tests/integration shares its worlds.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 
 from payments.api.auth import sign_init_data
 from tests.conftest import MovableClock
@@ -44,6 +51,36 @@ async def fixed_shop(make_shop: ShopFactory, **overrides: Any) -> Shop:
         **overrides,
     }
     return await make_shop(clock=MovableClock(eleven_oclock()), **values)
+
+
+@pytest.fixture
+async def shop(make_shop: ShopFactory) -> Shop:
+    """The shop (real YooKassa credentials, against the local fake) on the fixed clock."""
+    return await fixed_shop(make_shop)
+
+
+@pytest.fixture
+async def http(shop: Shop) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the running service."""
+    async with httpx.AsyncClient(base_url=shop.service.base_url, timeout=15) as client:
+        yield client
+
+
+async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
+    """Wait (at most 30 s: the suite shares two cores) until a condition holds."""
+    for _ in range(600):
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the condition did not hold within 30 s")
+
+
+async def get_json(http: httpx.AsyncClient, path: str, headers: dict[str, str]) -> JSON:
+    """GET `path` as the signed-in customer; assert a 200 and return the body."""
+    response = await http.get(path, headers=headers)
+    assert response.status_code == 200, response.text
+    body: JSON = response.json()
+    return body
 
 
 def clock(shop: Shop) -> MovableClock:

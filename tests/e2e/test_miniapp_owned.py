@@ -7,54 +7,24 @@ the shop's clock stands at 11:00 shop time.
 
 from __future__ import annotations
 
-import asyncio
 import io
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 import httpx
-import pytest
 import zxingcpp
 from PIL import Image
 from sqlalchemy import update
 
 from db.models import Ticket
 from payments.tickets.signing import SignedTicket
-from tests.e2e.conftest import Shop, ShopFactory
-from tests.e2e.miniapp_kit import ALICE, BOB, JSON, book, clock, fixed_shop, login, today
-
-
-@pytest.fixture
-async def shop(make_shop: ShopFactory) -> Shop:
-    """The shop (real YooKassa credentials, against the local fake) on the fixed clock."""
-    return await fixed_shop(make_shop)
-
-
-@pytest.fixture
-async def http(shop: Shop) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client of the running service."""
-    async with httpx.AsyncClient(base_url=shop.service.base_url, timeout=15) as client:
-        yield client
-
-
-async def _eventually(check: Callable[[], Awaitable[bool]]) -> None:
-    """Wait (at most 30 s: the suite shares two cores) until a condition holds."""
-    for _ in range(600):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the condition did not hold within 30 s")
-
-
-async def _get(http: httpx.AsyncClient, path: str, headers: dict[str, str]) -> JSON:
-    response = await http.get(path, headers=headers)
-    assert response.status_code == 200, response.text
-    body: JSON = response.json()
-    return body
+from tests.e2e.conftest import Shop
+from tests.e2e.miniapp_kit import ALICE, BOB, JSON, book, clock, eventually, get_json, login, today
+from tests.e2e.miniapp_kit import http as http  # noqa: F401, PLC0414  (fixture)
+from tests.e2e.miniapp_kit import shop as shop  # noqa: F401, PLC0414  (fixture)
 
 
 async def _free(http: httpx.AsyncClient, headers: dict[str, str], visit: str, slot: str) -> int:
-    body = await _get(http, f"/api/v2/app/availability?from={visit}&to={visit}", headers)
+    body = await get_json(http, f"/api/v2/app/availability?from={visit}&to={visit}", headers)
     (day,) = body["days"]
     free: int = next(s["free"] for s in day["slots"] if s["time"] == slot)
     return free
@@ -76,10 +46,10 @@ async def _pay_tickets(
     tickets: list[JSON] = []
 
     async def issued() -> bool:
-        tickets[:] = (await _get(http, "/api/v2/app/tickets", headers))["tickets"]
+        tickets[:] = (await get_json(http, "/api/v2/app/tickets", headers))["tickets"]
         return len(tickets) == count
 
-    await _eventually(issued)
+    await eventually(issued)
     return tickets
 
 
@@ -102,10 +72,10 @@ async def test_orders_are_the_customers_own_newest_first(
     second = await book(http, alice, day2, "14:00", {"concession": 1})
     bobs = await book(http, bob, day1, "16:00", {"adult": 1})
 
-    orders = (await _get(http, "/api/v2/app/orders", alice))["orders"]
+    orders = (await get_json(http, "/api/v2/app/orders", alice))["orders"]
     assert [o["paymentId"] for o in orders] == [second["payment_id"], first["payment_id"]]
     newest, oldest = orders
-    v1 = await _get(http, f"/v1/payments/{first['payment_id']}", alice)
+    v1 = await get_json(http, f"/v1/payments/{first['payment_id']}", alice)
     assert oldest == {
         "orderId": v1["data"]["order_id"],
         "paymentId": first["payment_id"],
@@ -130,14 +100,14 @@ async def test_orders_are_the_customers_own_newest_first(
     assert newest["total"] == "700.00"
     assert newest["items"][0]["title"] == "Льготный (студенты, пенсионеры)"
 
-    (only,) = (await _get(http, "/api/v2/app/orders", bob))["orders"]
+    (only,) = (await get_json(http, "/api/v2/app/orders", bob))["orders"]
     assert only["paymentId"] == bobs["payment_id"]
     assert only["items"][0]["title"] == "Adult"
     assert oldest["orderId"] not in str(only)
 
     # Past its payment time (before the sweep ran), an order is no longer payable.
     clock(shop).advance(hours=1)
-    late = (await _get(http, "/api/v2/app/orders", bob))["orders"][0]
+    late = (await get_json(http, "/api/v2/app/orders", bob))["orders"][0]
     assert late["paymentUrl"] is None
 
 
@@ -149,7 +119,7 @@ async def test_cancel_frees_the_seats_and_only_the_owner_may(
     visit = today(shop) + timedelta(days=1)
     data = await book(http, alice, visit, "12:00", {"adult": 2, "child": 1})
     assert await _free(http, alice, visit.isoformat(), "12:00") == 97
-    (order,) = (await _get(http, "/api/v2/app/orders", alice))["orders"]
+    (order,) = (await get_json(http, "/api/v2/app/orders", alice))["orders"]
     path = f"/api/v2/app/orders/{order['orderId']}/cancel"
 
     refused = await http.post(path, headers=bob)
@@ -163,9 +133,9 @@ async def test_cancel_frees_the_seats_and_only_the_owner_may(
     assert canceled.status_code == 200, canceled.text
     assert canceled.json() == {"orderId": order["orderId"], "status": "canceled"}
     assert await _free(http, alice, visit.isoformat(), "12:00") == 100
-    (after,) = (await _get(http, "/api/v2/app/orders", alice))["orders"]
+    (after,) = (await get_json(http, "/api/v2/app/orders", alice))["orders"]
     assert (after["status"], after["canCancel"], after["paymentUrl"]) == ("canceled", False, None)
-    payment = await _get(http, f"/v1/payments/{data['payment_id']}", alice)
+    payment = await get_json(http, f"/v1/payments/{data['payment_id']}", alice)
     assert payment["data"]["status"] == "canceled"
 
     again = await http.post(path, headers=alice)
@@ -218,12 +188,12 @@ async def test_tickets_and_their_qr_images_are_the_owners_alone(
         assert theirs.status_code == 404
         assert theirs.json()["message"] == "Ticket not found"
     assert {t["title"] for t in tickets} == {"Взрослый", "Детский (3–13 лет)"}
-    assert (await _get(http, "/api/v2/app/tickets", bob))["tickets"] == []
+    assert (await get_json(http, "/api/v2/app/tickets", bob))["tickets"] == []
     unknown = await http.get("/api/v2/app/tickets/ZT-0000-0000-0000/qr.png", headers=alice)
     assert unknown.status_code == 404
 
     # A paid order cannot be canceled; it shows as paid, with nothing left to pay.
-    (order,) = (await _get(http, "/api/v2/app/orders", alice))["orders"]
+    (order,) = (await get_json(http, "/api/v2/app/orders", alice))["orders"]
     assert (order["status"], order["canCancel"], order["paymentUrl"]) == ("paid", False, None)
     paid = await http.post(f"/api/v2/app/orders/{order['orderId']}/cancel", headers=alice)
     assert paid.status_code == 409
@@ -244,14 +214,16 @@ async def test_tickets_and_their_qr_images_are_the_owners_alone(
     clock(shop).advance(days=2)
     states = {
         t["code"]: (t["status"], t["state"])
-        for t in (await _get(http, "/api/v2/app/tickets", alice))["tickets"]
+        for t in (await get_json(http, "/api/v2/app/tickets", alice))["tickets"]
     }
     assert states == {
         used: ("used", "used"),
         refunded: ("refunded", "refunded"),
         kept: ("valid", "past"),
     }
-    by_code = {t["code"]: t for t in (await _get(http, "/api/v2/app/tickets", alice))["tickets"]}
+    by_code = {
+        t["code"]: t for t in (await get_json(http, "/api/v2/app/tickets", alice))["tickets"]
+    }
     assert by_code[used]["checkedInAt"] is not None
 
 
@@ -262,7 +234,7 @@ async def test_subscription_is_null_then_active_then_expired(
     http: httpx.AsyncClient, shop: Shop
 ) -> None:
     alice = await login(http, shop, ALICE, language="en")
-    assert await _get(http, "/api/v2/app/subscription", alice) == {"subscription": None}
+    assert await get_json(http, "/api/v2/app/subscription", alice) == {"subscription": None}
     created = await http.post(
         "/api/v2/payments/create",
         json={"product": "monthly", "returnUrl": "https://example.com/back"},
@@ -273,10 +245,10 @@ async def test_subscription_is_null_then_active_then_expired(
     body: JSON = {}
 
     async def active() -> bool:
-        body.update(await _get(http, "/api/v2/app/subscription", alice))
+        body.update(await get_json(http, "/api/v2/app/subscription", alice))
         return body["subscription"] is not None
 
-    await _eventually(active)
+    await eventually(active)
     sub = body["subscription"]
     assert sub["planCode"] == "monthly"
     assert sub["title"] == "monthly subscription"
@@ -286,7 +258,9 @@ async def test_subscription_is_null_then_active_then_expired(
     assert started.endswith("Z")
 
     clock(shop).advance(days=29, hours=12)
-    assert (await _get(http, "/api/v2/app/subscription", alice))["subscription"]["daysLeft"] == 1
+    assert (await get_json(http, "/api/v2/app/subscription", alice))["subscription"][
+        "daysLeft"
+    ] == 1
     clock(shop).advance(days=1)
-    lapsed = (await _get(http, "/api/v2/app/subscription", alice))["subscription"]
+    lapsed = (await get_json(http, "/api/v2/app/subscription", alice))["subscription"]
     assert (lapsed["status"], lapsed["daysLeft"], lapsed["startsAt"]) == ("expired", 0, started)

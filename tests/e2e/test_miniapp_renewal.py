@@ -7,50 +7,29 @@ the shop's clock stands at 11:00 shop time and moves by hand.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from db.models import RenewalConsent
 from payments.subscriptions.terms import TERMS_VERSION
-from tests.e2e.conftest import Shop, ShopFactory
-from tests.e2e.miniapp_kit import ALICE, BOB, JSON, clock, fields_of, fixed_shop, login
+from tests.e2e.conftest import Shop
+from tests.e2e.miniapp_kit import (
+    ALICE,
+    BOB,
+    JSON,
+    clock,
+    eventually,
+    fields_of,
+    get_json,
+    login,
+)
+from tests.e2e.miniapp_kit import http as http  # noqa: F401, PLC0414  (fixture)
+from tests.e2e.miniapp_kit import shop as shop  # noqa: F401, PLC0414  (fixture)
 
 BACK = "https://example.com/back"
-
-
-@pytest.fixture
-async def shop(make_shop: ShopFactory) -> Shop:
-    """The shop (real YooKassa credentials, against the local fake) on the fixed clock."""
-    return await fixed_shop(make_shop)
-
-
-@pytest.fixture
-async def http(shop: Shop) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client of the running service."""
-    async with httpx.AsyncClient(base_url=shop.service.base_url, timeout=15) as client:
-        yield client
-
-
-async def _eventually(check: Callable[[], Awaitable[bool]]) -> None:
-    """Wait (at most 30 s: the suite shares two cores) until a condition holds."""
-    for _ in range(600):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the condition did not hold within 30 s")
-
-
-async def _get(http: httpx.AsyncClient, path: str, headers: dict[str, str]) -> JSON:
-    response = await http.get(path, headers=headers)
-    assert response.status_code == 200, response.text
-    body: JSON = response.json()
-    return body
 
 
 def _creates(shop: Shop) -> list[dict[str, Any]]:
@@ -63,7 +42,7 @@ def _creates(shop: Shop) -> list[dict[str, Any]]:
 
 
 async def _subscription(http: httpx.AsyncClient, headers: dict[str, str]) -> JSON:
-    sub: JSON = (await _get(http, "/api/v2/app/subscription", headers))["subscription"]
+    sub: JSON = (await get_json(http, "/api/v2/app/subscription", headers))["subscription"]
     return sub
 
 
@@ -74,7 +53,7 @@ async def _buy(
     pay in YooKassa's page and wait for the subscription; return it."""
     body: JSON = {"product": "monthly", "returnUrl": BACK}
     if auto_renew:
-        terms = await _get(http, "/api/v2/app/renewal-terms?plan=monthly", headers)
+        terms = await get_json(http, "/api/v2/app/renewal-terms?plan=monthly", headers)
         body.update(autoRenew=True, termsVersion=terms["version"])
     created = await http.post("/api/v2/payments/create", json=body, headers=headers)
     assert created.status_code == 200, created.text
@@ -83,11 +62,11 @@ async def _buy(
 
     async def active() -> bool:
         found.clear()
-        found.update(await _get(http, "/api/v2/app/subscription", headers))
+        found.update(await get_json(http, "/api/v2/app/subscription", headers))
         sub = found["subscription"]
         return sub is not None and (not auto_renew or sub["autoRenew"]["card"] is not None)
 
-    await _eventually(active)
+    await eventually(active)
     sub: JSON = found["subscription"]
     return sub
 
@@ -109,7 +88,7 @@ async def test_terms_state_amount_period_next_charge_and_how_to_stop(
     http: httpx.AsyncClient, shop: Shop
 ) -> None:
     alice = await login(http, shop, ALICE, language="en")
-    terms = await _get(http, "/api/v2/app/renewal-terms?plan=monthly", alice)
+    terms = await get_json(http, "/api/v2/app/renewal-terms?plan=monthly", alice)
     now = shop.service.clock.now()
     # Bought now: the period ends in 30 days and is renewed a day (RENEWAL_LEAD_HOURS) before.
     assert _instant(terms["nextChargeAt"]) == (now + timedelta(days=29)).replace(microsecond=0)
@@ -119,7 +98,7 @@ async def test_terms_state_amount_period_next_charge_and_how_to_stop(
     assert "/my" in text
     assert (now + timedelta(days=29)).strftime("%-d %B %Y") in text
     russian = await login(http, shop, BOB)
-    ru = (await _get(http, "/api/v2/app/renewal-terms?plan=monthly", russian))["text"]
+    ru = (await get_json(http, "/api/v2/app/renewal-terms?plan=monthly", russian))["text"]
     assert "каждые 30 дней" in ru
     assert "/my" in ru
 
@@ -133,7 +112,7 @@ async def test_consented_purchase_saves_the_card_and_stores_the_consent_from_the
     http: httpx.AsyncClient, shop: Shop
 ) -> None:
     alice = await login(http, shop, ALICE, language="en")
-    terms = await _get(http, "/api/v2/app/renewal-terms?plan=monthly", alice)
+    terms = await get_json(http, "/api/v2/app/renewal-terms?plan=monthly", alice)
     sub = await _buy(http, shop, alice, auto_renew=True)
 
     (sent,) = _creates(shop)
@@ -204,7 +183,7 @@ async def test_turn_off_on_again_and_forget_the_card(http: httpx.AsyncClient, sh
     # On again: only after the terms were shown again.
     assert fields_of(await http.post(switch, json={"on": True}, headers=alice)) == ["termsVersion"]
     assert fields_of(await http.post(switch, json={"on": "yes"}, headers=alice)) == ["on"]
-    terms = await _get(http, "/api/v2/app/renewal-terms?plan=monthly&resume=true", alice)
+    terms = await get_json(http, "/api/v2/app/renewal-terms?plan=monthly&resume=true", alice)
     stale = await http.post(
         switch, json={"on": True, "termsVersion": "renew-terms-v0"}, headers=alice
     )

@@ -6,14 +6,12 @@ The shop's clock stands at 11:00 shop time: today's 10:00 slot has started, 12:0
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import update
 
 from db.models import CohortPrice, SlotInventory, Subscription
@@ -34,6 +32,8 @@ from tests.e2e.miniapp_kit import (
     login,
     today,
 )
+from tests.e2e.miniapp_kit import http as http  # noqa: F401, PLC0414  (fixture)
+from tests.e2e.miniapp_kit import shop as shop  # noqa: F401, PLC0414  (fixture)
 
 SLOTS = ["10:00", "12:00", "14:00", "16:00"]
 ENDPOINTS = (
@@ -46,19 +46,6 @@ ENDPOINTS = (
     ("GET", "/api/v2/app/tickets/ZT-7K3M-9QXD-2FAB/qr.png"),
     ("GET", "/api/v2/app/subscription"),
 )
-
-
-@pytest.fixture
-async def shop(make_shop: ShopFactory) -> Shop:
-    """The shop (real YooKassa credentials, against the local fake) on the fixed clock."""
-    return await fixed_shop(make_shop)
-
-
-@pytest.fixture
-async def http(shop: Shop) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client of the running service."""
-    async with httpx.AsyncClient(base_url=shop.service.base_url, timeout=15) as client:
-        yield client
 
 
 def _days(body: JSON) -> dict[str, JSON]:
