@@ -26,6 +26,9 @@ from typing import Any, NamedTuple, Self
 import aiohttp
 from aiohttp import web
 
+# YooKassa's cancellation reasons (OAS enum, yookassa.md §1): one table with the sandbox's.
+from payments.yookassa.sandbox.methods import CANCELLATION_REASONS
+
 JSON = dict[str, Any]
 Handler = Callable[[tuple[str, ...], Any, Mapping[str, str]], JSON]
 
@@ -49,31 +52,6 @@ _DEFAULT_DESCRIPTIONS: dict[int, str] = {
     429: "Too many requests",
     500: "Internal server error",
 }
-# YooKassa's cancellation reasons (OAS enum, yookassa.md §1): what a charge may fail with.
-CANCELLATION_REASONS = frozenset(
-    {
-        "3d_secure_failed",
-        "call_issuer",
-        "card_expired",
-        "payment_method_limit_exceeded",
-        "payment_method_restricted",
-        "country_forbidden",
-        "general_decline",
-        "fraud_suspected",
-        "identification_required",
-        "insufficient_funds",
-        "invalid_card_number",
-        "invalid_csc",
-        "issuer_unavailable",
-        "canceled_by_merchant",
-        "permission_revoked",
-        "internal_timeout",
-        "expired_on_confirmation",
-        "expired_on_capture",
-        "unsupported_mobile_operator",
-        "deal_expired",
-    }
-)
 _DATE_FILTERS: dict[str, Callable[[datetime, datetime], bool]] = {
     "gte": operator.ge,
     "gt": operator.gt,
