@@ -78,21 +78,6 @@ def _unb64url(text: str) -> bytes | None:
         return None
 
 
-def decode_seed(text: str) -> bytes:
-    """Read a base64 (standard or URL-safe) 32-byte seed; raise ValueError naming what is wrong."""
-    cleaned = text.strip()
-    try:
-        seed = base64.b64decode(
-            cleaned.replace("-", "+").replace("_", "/") + "=" * (-len(cleaned) % 4),
-            validate=True,
-        )
-    except (binascii.Error, ValueError):
-        raise ValueError("expected base64 of a 32-byte Ed25519 seed") from None
-    if len(seed) != SEED_LENGTH:
-        raise ValueError(f"expected base64 of 32 bytes, got {len(seed)} bytes")
-    return seed
-
-
 def new_seed() -> bytes:
     """Draw a new 32-byte Ed25519 seed."""
     return secrets.token_bytes(SEED_LENGTH)
@@ -184,7 +169,15 @@ async def load_signer(
         stored = await service_keys.get(session, KEY_NAME)
     if stored is None:  # pragma: no cover - inserted or already there just above
         raise RuntimeError("the ticket signing key vanished from service_keys")
-    signer = TicketSigner(decode_seed(stored))
+    # Written by this service as `b64url(new_seed())`; TICKET_SIGNING_KEY, typed by an operator
+    # in any base64 spelling, is read by settings (settings_values.seed_bytes) instead.
+    seed = _unb64url(stored)
+    if seed is None or len(seed) != SEED_LENGTH:
+        raise RuntimeError(
+            f"the {KEY_NAME} key in service_keys is not base64url of a 32-byte seed: "
+            "delete the row to draw a new key (printed tickets then read as forged)"
+        )
+    signer = TicketSigner(seed)
     if created:
         log.info("tickets: generated a QR signing key (id %s), kept in the database", signer.key_id)
     else:

@@ -66,3 +66,21 @@ async def test_instances_starting_at_once_end_with_one_key(
     finally:
         for each in engines:
             await each.dispose()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["hunter2!not+base64url", base64.urlsafe_b64encode(bytes(31)).decode().rstrip("=")],
+)
+async def test_a_damaged_stored_key_stops_the_start_without_showing_it(
+    sessionmaker: async_sessionmaker[AsyncSession], value: str
+) -> None:
+    """A key that is not what this service writes is not replaced behind the operator's back
+    (every printed ticket would read as forged): the start fails, naming the row, not its value."""
+    async with sessionmaker.begin() as session:
+        session.add(ServiceKey(name=KEY_NAME, value=value, created_at=NOW))
+    with pytest.raises(RuntimeError, match="service_keys") as caught:
+        await load_signer(sessionmaker, None, NOW)
+    assert value not in str(caught.value)
+    (kept,) = await _keys(sessionmaker)
+    assert kept.value == value
