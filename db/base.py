@@ -76,3 +76,9 @@ class Money(TypeDecorator[Decimal]):
 def utcnow() -> datetime:
     """Return the current aware UTC time."""
     return datetime.now(UTC)
+
+
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """The SQL of a CHECK that `column` holds one of `values` (`status IN ('a', 'b')`)."""
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Order, OrderItem, Payment, Subscription, Ticket, User
+from db.models import Order, OrderItem, Payment, Ticket, User
+from db.models_subscriptions import Subscription
 from db.reader import Reader
 from payments.ports import Clock, IssuedTicket
 from payments.tickets.signing import TicketSigner

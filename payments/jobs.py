@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.models import Payment, Renewal, Subscription, User
+from db.models import Payment, User
+from db.models_subscriptions import Renewal, Subscription
 from db.repositories import payments as payments_repo
 from db.repositories import sweeps as sweeps_repo
 from db.repositories.sweeps import ExpiredRow

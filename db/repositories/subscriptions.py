@@ -10,7 +10,8 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Subscription, SubscriptionPeriod, User
+from db.models import User
+from db.models_subscriptions import Subscription, SubscriptionPeriod
 from db.repositories.dialect import insert_for_dialect
 
 

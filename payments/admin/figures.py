@@ -21,7 +21,8 @@ from sqlalchemy import ColumnElement, Executable, case, exists, func, select, un
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from db.models import Payment, Refund, Subscription, Ticket
+from db.models import Payment, Refund, Ticket
+from db.models_subscriptions import Subscription
 from db.reader import Reader
 from payments.admin import audit
 from payments.admin.renewals import RenewalFigures, renewal_figures_of, renewal_statements

@@ -10,7 +10,8 @@ from decimal import Decimal
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Payment, Subscription, SubscriptionPeriod, User
+from db.models import Payment, User
+from db.models_subscriptions import Subscription, SubscriptionPeriod
 from db.repositories import audit as audit_repo
 from db.repositories import payments as payments_repo
 from db.repositories import refunds as refunds_repo

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import CohortPrice
+from db.models_subscriptions import CohortPrice
 from db.repositories.dialect import insert_for
 from payments.admin import audit
 from payments.admin.results import Refusal

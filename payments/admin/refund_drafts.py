@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Order, Payment, Subscription, SubscriptionPeriod, User
+from db.models import Order, Payment, User
+from db.models_subscriptions import Subscription, SubscriptionPeriod
 from db.repositories import audit as audit_repo
 from db.repositories import refunds as refunds_repo
 from db.repositories import tickets as tickets_repo

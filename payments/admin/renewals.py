@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Executable, distinct, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Payment, Renewal, RenewalConsent, Subscription
+from db.models import Payment
+from db.models_subscriptions import Renewal, RenewalConsent, Subscription
 from payments.money import ZERO
 from payments.subscriptions.outcomes import RENEWAL_KEY, UNUSABLE
 from payments.types import PaymentStatus

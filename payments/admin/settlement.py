@@ -30,7 +30,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Order, Payment, Refund, Subscription, SubscriptionPeriod, User
+from db.models import Order, Payment, Refund, User
+from db.models_subscriptions import Subscription, SubscriptionPeriod
 from db.repositories import inventory
 from db.repositories import payments as payments_repo
 from db.repositories import refunds as refunds_repo

@@ -10,7 +10,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Renewal, Subscription, SubscriptionPeriod, User
+from db.models import User
+from db.models_subscriptions import Renewal, Subscription, SubscriptionPeriod
 from payments.admin import audit
 from payments.admin.renewals import RenewalView, renewals_with_attempts
 from payments.admin.results import Refusal, display_name

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Payment, Renewal, User
+from db.models import Payment, User
+from db.models_subscriptions import Renewal
 from payments.catalog import Catalog, Plan
 from payments.checkout.draft import CheckoutConfig, Draft, add_pending_payment, receipt_contact
 from payments.ports import Clock

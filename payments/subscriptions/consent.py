@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Payment, Renewal, RenewalConsent, Subscription
+from db.models import Payment
+from db.models_subscriptions import Renewal, RenewalConsent, Subscription
 from payments.ports import Clock
 from payments.types import ProviderMethod, ProviderPayment
 

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Payment, Renewal, RenewalConsent, Subscription
+from db.models import Payment
+from db.models_subscriptions import Renewal, RenewalConsent, Subscription
 from payments.ports import Recipient, RenewalFailed
 
 # The extra key of a payment that pays a renewal (charged by the sweep, or by hand by link).

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import CohortPrice
+from db.models_subscriptions import CohortPrice
 from db.repositories.subscriptions import customer_facts
 from payments.catalog import Catalog, Plan
 from payments.checkout.draft import CheckoutConfig

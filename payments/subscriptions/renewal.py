@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Payment, Renewal, Subscription, User
+from db.models import Payment, User
+from db.models_subscriptions import Renewal, Subscription
 from db.repositories import payments as payments_repo
 from db.repositories.dialect import insert_for_dialect
 from payments.catalog import Catalog, Plan

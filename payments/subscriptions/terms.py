@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Renewal, Subscription
+from db.models_subscriptions import Renewal, Subscription
 from payments import i18n
 from payments.catalog import Catalog, Plan
 from payments.checkout.draft import CheckoutConfig

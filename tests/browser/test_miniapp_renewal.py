@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import expect
 from sqlalchemy import select
 
-from db.models import RenewalConsent
+from db.models_subscriptions import RenewalConsent
 from tests.browser.conftest import PHONE, MiniApp, Shots
 from tests.browser.test_miniapp_screens import CUSTOMER, add_customer, pay_and_open_checkout, plain
 

@@ -7,13 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from db.models import (
-    AuditLog,
-    CohortPrice,
-    Refund,
-    SlotInventory,
-    Subscription,
-)
+from db.models import AuditLog, Refund, SlotInventory
+from db.models_subscriptions import CohortPrice, Subscription
 from tests.e2e.admin_chat import (
     REFUSAL,
     ask,

@@ -11,10 +11,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from db.models import (
-    SlotInventory,
-    Subscription,
-)
+from db.models import SlotInventory
+from db.models_subscriptions import Subscription
 from tests.e2e.admin_chat import (
     ask,
     shop_day,

@@ -10,12 +10,8 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from db.models import (
-    Payment,
-    PaymentEvent,
-    Refund,
-    Subscription,
-)
+from db.models import Payment, PaymentEvent, Refund
+from db.models_subscriptions import Subscription
 from tests.e2e.admin_chat import (
     ask,
     audit_rows,

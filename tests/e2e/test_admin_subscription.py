@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from db.models import RenewalConsent, Subscription, User
+from db.models import User
+from db.models_subscriptions import RenewalConsent, Subscription
 from tests.e2e.admin_chat import REFUSAL, ask, audit_rows, plain_text
 from tests.e2e.conftest import ADMIN_ID, Shop, ShopFactory
 

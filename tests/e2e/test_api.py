@@ -21,7 +21,8 @@ import jwt
 import pytest
 from sqlalchemy import func, select, update
 
-from db.models import Payment, SlotInventory, Subscription, SubscriptionPeriod, Ticket, User
+from db.models import Payment, SlotInventory, Ticket, User
+from db.models_subscriptions import Subscription, SubscriptionPeriod
 from payments.api.auth import InitDataError, sign_init_data, verify_init_data
 from tests.e2e.conftest import ADMIN_ID, Shop, ShopFactory
 

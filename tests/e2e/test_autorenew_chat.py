@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.callbacks import RenewPayCb
 from bot.texts import day
-from db.models import RenewalConsent, Subscription, SubscriptionPeriod
+from db.models_subscriptions import RenewalConsent, Subscription, SubscriptionPeriod
 from handlers.autorenew import TERMS_VERSION
 from tests.conftest import MovableClock
 from tests.e2e.conftest import Shop, ShopFactory

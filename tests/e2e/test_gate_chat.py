@@ -12,7 +12,8 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import select
 
-from db.models import Subscription, Ticket
+from db.models import Ticket
+from db.models_subscriptions import Subscription
 from tests.conftest import MovableClock
 from tests.e2e.admin_chat import REFUSAL, ask, buy_tickets, plain_text
 from tests.e2e.conftest import ShopFactory

@@ -20,7 +20,8 @@ from aiohttp import web
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Payment, SlotInventory, SubscriptionPeriod
+from db.models import Payment, SlotInventory
+from db.models_subscriptions import SubscriptionPeriod
 from payments.api.auth import sign_init_data
 from tests.e2e.conftest import REDIS_URL, ShopFactory
 from tests.fakes.telegram_api import FakeUser

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from db.models import RenewalConsent
+from db.models_subscriptions import RenewalConsent
 from payments.subscriptions.terms import TERMS_VERSION
 from tests.e2e.conftest import Shop
 from tests.e2e.miniapp_kit import (

@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import update
 
-from db.models import CohortPrice, SlotInventory, Subscription
+from db.models import SlotInventory
+from db.models_subscriptions import CohortPrice, Subscription
 from db.repositories.inventory import ensure_slot
 from payments.catalog import DEFAULT_CATALOG
 from tests.e2e.conftest import ADMIN_ID, Shop, ShopFactory

@@ -16,7 +16,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from db.models import Payment, PaymentEvent, Subscription, SubscriptionPeriod
+from db.models import Payment, PaymentEvent
+from db.models_subscriptions import Subscription, SubscriptionPeriod
 from tests.conftest import MovableClock
 from tests.e2e.conftest import ADMIN_ID, Shop, ShopFactory
 from tests.fakes.telegram_api import ChatMessage, FakeApiError, FakeUser

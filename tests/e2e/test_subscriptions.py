@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.texts import day
-from db.models import Payment, Subscription, SubscriptionPeriod
+from db.models import Payment
+from db.models_subscriptions import Subscription, SubscriptionPeriod
 from tests.e2e.conftest import Shop, ShopFactory
 from tests.fakes.telegram_api import ChatMessage, FakeUser
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from db.models import AuditLog, CohortPrice, Payment
+from db.models import AuditLog, Payment
+from db.models_subscriptions import CohortPrice
 from tests.e2e.admin_chat import ask, buy_tickets
 from tests.e2e.conftest import ADMIN_ID, ShopFactory
 from tests.e2e.test_tickets import _choose, _held, _to_payment, _visit_day

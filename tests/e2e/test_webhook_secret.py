@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.webhook import SECRET_HEADER, derive_secret
-from db.models import Subscription
+from db.models_subscriptions import Subscription
 from tests.e2e.conftest import ADMIN_ID, Shop, ShopFactory
 
 HOOK = "/telegram/webhook"

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Order, Payment, Refund, Subscription, Ticket, User
+from db.models import Order, Payment, Refund, Ticket, User
+from db.models_subscriptions import Subscription
 from tests.integration.admin_console import SHOP_TZ, Console
 from tests.loop_probe import LoopProbe
 

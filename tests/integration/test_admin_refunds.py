@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from db.models import Payment, Subscription
+from db.models import Payment
+from db.models_subscriptions import Subscription
 from payments.admin.results import Refusal
 from tests.integration.admin_console import Console, paid_monthly
 from tests.outbox_kit import settle

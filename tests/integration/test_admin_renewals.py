@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from db.models import AuditLog, Payment, Renewal
+from db.models import AuditLog, Payment
+from db.models_subscriptions import Renewal
 from db.reader import Reader
 from payments.admin.figures import SalesFigures
 from payments.admin.lookup import PaymentLookup

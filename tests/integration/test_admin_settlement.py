@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from db.models import Payment, Refund, Subscription
+from db.models import Payment, Refund
+from db.models_subscriptions import Subscription
 from payments.admin.results import Refusal
 from payments.admin.settlement import RefundOutcome
 from payments.types import PaymentRequest, Receipt, ReceiptLine

@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Order, Payment, Refund, SlotInventory, Subscription, Ticket, User
+from db.models import Order, Payment, Refund, SlotInventory, Ticket, User
+from db.models_subscriptions import Subscription
 from db.reader import Reader
 from payments.admin.refunds import Refunds, RefundState
 from payments.admin.results import Refusal

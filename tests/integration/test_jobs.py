@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Payment, PaymentEvent, Subscription, SubscriptionPeriod, User
+from db.models import Payment, PaymentEvent, User
+from db.models_subscriptions import Subscription, SubscriptionPeriod
 from db.reader import Reader
 from db.repositories.subscriptions import extend_subscription
 from payments.account import Account

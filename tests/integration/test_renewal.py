@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Payment, PaymentEvent, Renewal, RenewalConsent, Subscription, User
+from db.models import Payment, PaymentEvent, User
+from db.models_subscriptions import Renewal, RenewalConsent, Subscription
 from db.reader import Reader
 from payments.catalog import load_catalog
 from payments.checkout.draft import CheckoutConfig
@@ -198,7 +199,7 @@ def charged_at_yookassa(shop: Shop) -> int:
 
 
 async def period_count(shop: Shop) -> int:
-    from db.models import SubscriptionPeriod
+    from db.models_subscriptions import SubscriptionPeriod
 
     async with shop.sessionmaker() as session:
         result = await session.execute(select(func.count()).select_from(SubscriptionPeriod))
