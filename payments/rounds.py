@@ -1,4 +1,5 @@
-"""The reconcilers' rounds: a remembered place in a round-robin, checks a few at a time.
+"""The sweeps' shared parts: what a run reports (`SweepReport`), and the reconcilers' rounds:
+a remembered place in a round-robin, checks a few at a time.
 
 Asking YooKassa about payments one after the other made a run of 500 as long as 500 round
 trips, and starting from the oldest every run meant the newer ones never came up before
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from db.repositories.sweeps import Cursor
@@ -19,6 +21,14 @@ from db.repositories.sweeps import Cursor
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    """How many rows a sweep looked at and how many it changed."""
+
+    seen: int
+    changed: int
 
 
 class Round:

@@ -29,7 +29,7 @@ from payments.checkout.errors import TooManyPending
 from payments.checkout.flow import Checkout
 from payments.checkout.results import CheckoutResult
 from payments.fulfilment import Fulfilment, Outcome
-from payments.jobs import Jobs, SweepReport
+from payments.jobs import Jobs
 from payments.mailer import Attachment, MailResult
 from payments.outbox.lane import SendingLane
 from payments.ports import (
@@ -40,6 +40,7 @@ from payments.ports import (
     SubscriptionReminder,
     TicketsIssued,
 )
+from payments.rounds import SweepReport
 from payments.tickets.rules import TicketRules, ValidOrder
 from payments.tickets.signing import TicketSigner, new_seed
 from payments.types import PaymentStatus, Receipt, ReceiptLine

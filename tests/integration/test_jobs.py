@@ -26,7 +26,7 @@ from payments.checkout.draft import CheckoutConfig
 from payments.checkout.flow import Checkout
 from payments.checkout.results import CheckoutResult
 from payments.fulfilment import Fulfilment, Outcome
-from payments.jobs import Jobs, SweepReport
+from payments.jobs import Jobs
 from payments.mailer import Attachment, MailResult
 from payments.outbox.lane import SendingLane
 from payments.ports import (
@@ -37,6 +37,7 @@ from payments.ports import (
     SubscriptionReminder,
     TicketsIssued,
 )
+from payments.rounds import SweepReport
 from payments.tickets.signing import TicketSigner, new_seed
 from payments.types import PaymentStatus, SubscriptionStatus
 from payments.yookassa.gateway import YooKassaGateway

@@ -14,7 +14,8 @@ from sqlalchemy import insert, select
 
 from db.models import Payment, PaymentEvent
 from payments.checkout.results import CheckoutResult
-from payments.jobs import BATCH, EXPIRE_CHUNK, RECONCILE_PARALLEL, Jobs, SweepReport
+from payments.jobs import BATCH, EXPIRE_CHUNK, RECONCILE_PARALLEL, Jobs
+from payments.rounds import SweepReport
 from tests.integration.test_jobs import (
     World,
     add_user,
