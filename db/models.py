@@ -1,4 +1,9 @@
-"""The domain tables of SPEC §4, with the constraints that keep the data honest."""
+"""The domain tables of SPEC §4, with the constraints that keep the data honest.
+
+Users, orders, seats, payments, refunds, tickets and the admin's audit here; the subscription
+tables in db/models_subscriptions.py and the outbox in db/models_outbox.py (both imported at
+the end, so importing this module registers every table on the metadata).
+"""
 
 from __future__ import annotations
 
