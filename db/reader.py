@@ -29,9 +29,13 @@ from sqlalchemy.sql import Executable
 
 from db.engine import SQLITE_BUSY_TIMEOUT_MS
 from db.sqlite_loop import is_busy, retry_busy
+from db.sqlite_plan import SqlitePlan
 
 # Rows a long read hands over at a time: a few hundred kilobytes of CSV, a few ms of work.
 STREAM_CHUNK = 2000
+# Statements whose SQLite plan is kept: the module-level ones are a few dozen; a statement built
+# per call past this many runs the ordinary way instead of filling memory.
+PLANS_KEPT = 256
 
 
 class Reader:
@@ -43,6 +47,7 @@ class Reader:
         self._sync: Engine | None = None
         self._connection: Connection | None = None
         self._long: Engine | None = None
+        self._plans: dict[Executable, SqlitePlan | None] = {}
         url = engine.url
         if url.get_backend_name() == "sqlite":
             # One connection is enough: a read runs to its end before the loop does anything else.
@@ -77,7 +82,7 @@ class Reader:
         """Return the rows of a SELECT of columns, without the ORM session (cheaper).
 
         Meant for statements built once with bind parameters: building a statement costs
-        more than running it.
+        more than running it. On SQLite such a statement is compiled once (db/sqlite_plan.py).
         """
         if self._sync is None:
             async with self._engine.connect() as connection:
@@ -153,8 +158,22 @@ class Reader:
             return session.execute(statement).all()
 
     def _columns(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
+        plan = self._plan(statement)
         with self._connected() as connection:
-            return connection.execute(statement, params).all()
+            if plan is None:
+                return connection.execute(statement, params).all()
+            dbapi = connection.connection.dbapi_connection
+            assert dbapi is not None  # noqa: S101 - a checked-out connection has one
+            return plan.run(dbapi, params)
+
+    def _plan(self, statement: Executable) -> SqlitePlan | None:
+        if statement in self._plans:
+            return self._plans[statement]
+        assert self._sync is not None  # noqa: S101 - SQLite only
+        plan = SqlitePlan.build(statement, self._sync.dialect)
+        if len(self._plans) < PLANS_KEPT:
+            self._plans[statement] = plan
+        return plan
 
     @contextmanager
     def _connected(self) -> Iterator[Connection]:
