@@ -16,12 +16,14 @@ asyncpg, whose waits are awaits, with `stream` reading a server-side cursor in c
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
@@ -46,6 +48,7 @@ class Reader:
         self._engine = engine
         self._sync: Engine | None = None
         self._connection: Connection | None = None
+        self._dbapi: Any = None  # the pysqlite connection inside `_connection`
         self._long: Engine | None = None
         self._plans: dict[Executable, SqlitePlan | None] = {}
         url = engine.url
@@ -87,6 +90,11 @@ class Reader:
         if self._sync is None:
             async with self._engine.connect() as connection:
                 return (await connection.execute(statement, params)).all()
+        try:  # in place, without a coroutine per attempt: the database is rarely locked
+            return self._columns(statement, params)
+        except (sqlite3.OperationalError, OperationalError) as error:
+            if not is_busy(error):
+                raise
         return await retry_busy(
             lambda: self._columns(statement, params), SQLITE_BUSY_TIMEOUT_MS / 1000
         )
@@ -158,13 +166,18 @@ class Reader:
             return session.execute(statement).all()
 
     def _columns(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
-        plan = self._plan(statement)
-        with self._connected() as connection:
-            if plan is None:
+        plan = self._plans[statement] if statement in self._plans else self._plan(statement)
+        if plan is None:
+            with self._connected() as connection:
                 return connection.execute(statement, params).all()
-            dbapi = connection.connection.dbapi_connection
-            assert dbapi is not None  # noqa: S101 - a checked-out connection has one
-            return plan.run(dbapi, params)
+        if self._dbapi is None:
+            self._connect()
+        try:
+            return plan.run(self._dbapi, params)
+        except Exception as error:
+            if not is_busy(error):
+                self._drop()
+            raise
 
     def _plan(self, statement: Executable) -> SqlitePlan | None:
         if statement in self._plans:
@@ -183,17 +196,23 @@ class Reader:
         in autocommit mode, so no read transaction outlives its statement (a long one would stop
         WAL checkpoints). A read that fails for any reason other than a busy database drops it.
         """
-        if self._connection is None:
-            assert self._sync is not None  # noqa: S101 - SQLite only
-            self._connection = self._sync.connect()
+        connection = self._connect()
         try:
-            yield self._connection
+            yield connection
         except Exception as error:
             if not is_busy(error):
                 self._drop()
             raise
 
+    def _connect(self) -> Connection:
+        if self._connection is None:
+            assert self._sync is not None  # noqa: S101 - SQLite only
+            self._connection = self._sync.connect()
+            self._dbapi = self._connection.connection.dbapi_connection
+        return self._connection
+
     def _drop(self) -> None:
+        self._dbapi = None
         if self._connection is not None:
             self._connection.close()
             self._connection = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -101,7 +101,7 @@ async def test_compiled_reads_give_the_rows_sqlalchemy_gives(
 ) -> None:
     await _seed(sessionmaker)
     reader = Reader(engine)
-    reads: list[tuple[Select[Unpack[tuple[Any, ...]]], dict[str, Any]]] = [
+    reads: list[tuple[Select[*tuple[Any, ...]], dict[str, Any]]] = [
         (SUMMARY, {"user_id": "77", "today": NOW.date()}),
         (UNPAID, {"user_id": "77", "now": NOW}),
         (STARS_CHARGES, {"user_id": "77"}),
