@@ -8,7 +8,7 @@ checks the same rows there.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from payments.account import OWNED, SUMMARY, UNPAID
 from payments.stars.accounts import STARS_CHARGES
 
 NOW = datetime(2030, 3, 10, 9, 30, tzinfo=UTC)
+MSK = timezone(timedelta(hours=3))
 
 
 def _payment(payment_id: str, **fields: Any) -> Payment:
@@ -104,11 +105,15 @@ async def test_compiled_reads_give_the_rows_sqlalchemy_gives(
     reads: list[tuple[Select[*tuple[Any, ...]], dict[str, Any]]] = [
         (SUMMARY, {"user_id": "77", "today": NOW.date()}),
         (UNPAID, {"user_id": "77", "now": NOW}),
+        # Bound datetimes compare as SQLAlchemy stores them: UTC, whatever the caller's zone.
+        (UNPAID, {"user_id": "77", "now": (NOW + timedelta(minutes=14)).astimezone(MSK)}),
+        (UNPAID, {"user_id": "77", "now": (NOW + timedelta(minutes=15)).astimezone(MSK)}),
         (STARS_CHARGES, {"user_id": "77"}),
         (OWNED, {"user_id": "77"}),
         (select(User.id, User.created_at).where(User.id == "77"), {}),
     ]
     try:
+        assert [len(await reader.rows(UNPAID, params)) for _, params in reads[1:4]] == [1, 1, 0]
         for statement, params in reads:
             async with engine.connect() as connection:
                 expected = (await connection.execute(statement, params)).all()
@@ -121,12 +126,12 @@ async def test_compiled_reads_give_the_rows_sqlalchemy_gives(
                     for row, want in zip(rows, expected, strict=True)
                     for key in statement.selected_columns.keys()  # noqa: SIM118
                 )
+        summary = (await reader.rows(SUMMARY, reads[0][1]))[0]
+        assert summary.expires_at == NOW + timedelta(30) and summary.expires_at.tzinfo is not None
+        assert summary.sub_status == "active" and summary[5:][1] == "CODE-1"
+        unpaid = (await reader.rows(UNPAID, reads[1][1]))[0]
+        assert unpaid.amount == Decimal("1250.50") and unpaid.confirmation_url.endswith("/2")
+        stars = (await reader.rows(STARS_CHARGES, reads[4][1]))[0]
+        assert stars.extra == {"stars_canceled": None, "note": [1, 2]}
     finally:
         reader.close()
-    summary = (await Reader(engine).rows(SUMMARY, reads[0][1]))[0]
-    assert summary.expires_at == NOW + timedelta(30) and summary.expires_at.tzinfo is not None
-    assert summary.sub_status == "active" and summary[5:][1] == "CODE-1"
-    unpaid = (await Reader(engine).rows(UNPAID, reads[1][1]))[0]
-    assert unpaid.amount == Decimal("1250.50") and unpaid.confirmation_url.endswith("/2")
-    stars = (await Reader(engine).rows(STARS_CHARGES, reads[2][1]))[0]
-    assert stars.extra == {"stars_canceled": None, "note": [1, 2]}
