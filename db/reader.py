@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
@@ -177,6 +177,8 @@ class Reader:
         except Exception as error:
             if not is_busy(error):
                 self._drop()
+            if isinstance(error, sqlite3.Error):  # as SQLAlchemy raises it: callers catch that
+                raise DBAPIError.instance(plan.sql, params, error, sqlite3.Error) from error
             raise
 
     def _plan(self, statement: Executable) -> SqlitePlan | None:

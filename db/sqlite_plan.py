@@ -62,6 +62,11 @@ class SqlitePlan:
         results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
         return cls(str(compiled), params, results, list(statement.selected_columns.keys()))
 
+    @property
+    def sql(self) -> str:
+        """The statement's SQL text."""
+        return self._sql
+
     def run(self, connection: Any, given: Mapping[str, Any]) -> list[Any]:
         """Run it on a pysqlite connection with the caller's parameters; return its rows."""
         values = []

@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select
+import pytest
+from sqlalchemy import Select, column, select, table
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.models import Order, Payment, Subscription, Ticket, User
@@ -133,5 +135,16 @@ async def test_compiled_reads_give_the_rows_sqlalchemy_gives(
         assert unpaid.amount == Decimal("1250.50") and unpaid.confirmation_url.endswith("/2")
         stars = (await reader.rows(STARS_CHARGES, reads[4][1]))[0]
         assert stars.extra == {"stars_canceled": None, "note": [1, 2]}
+    finally:
+        reader.close()
+
+
+async def test_a_failing_read_raises_what_sqlalchemy_raises(engine: AsyncEngine) -> None:
+    # The webhook answers "try again" (503) on SQLAlchemyError; a bare driver error would be a 500.
+    reader = Reader(engine)
+    try:
+        with pytest.raises(SQLAlchemyError):
+            await reader.rows(select(column("x")).select_from(table("missing")), {})
+        assert await reader.rows(select(User.id), {}) == []  # and the next read works
     finally:
         reader.close()
