@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -52,11 +53,16 @@ def main_menu(lang: str, shop_url: str | None = None) -> InlineKeyboardMarkup:
 MENU_DATA = MenuCb(action="menu").pack()
 
 
+@functools.cache
+def _menu_button(lang: str) -> InlineKeyboardButton:
+    """The way back to the menu, one per language: nothing changes a button once built, and
+    building one costs more than the rest of /my's keyboard."""
+    return InlineKeyboardButton(text=t(lang, "btn_menu"), callback_data=MENU_DATA)
+
+
 def back_to_menu(lang: str) -> InlineKeyboardMarkup:
     """Build a single button that returns to the main menu."""
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text=t(lang, "btn_menu"), callback_data=MENU_DATA)]]
-    )
+    return InlineKeyboardMarkup(inline_keyboard=[[_menu_button(lang)]])
 
 
 def plans(
@@ -304,7 +310,7 @@ def my_purchases(
         [InlineKeyboardButton(text=text, callback_data=TicketQrCb(ticket_id=ticket_id).pack())]
         for text, ticket_id in tickets
     ]
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, *back_to_menu(lang).inline_keyboard])
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, [_menu_button(lang)]])
 
 
 def next_steps_keyboard(lang: str, *, retry_payment_id: str | None = None) -> InlineKeyboardMarkup:

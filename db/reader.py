@@ -16,12 +16,14 @@ asyncpg, whose waits are awaits, with `stream` reading a server-side cursor in c
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
@@ -29,9 +31,13 @@ from sqlalchemy.sql import Executable
 
 from db.engine import SQLITE_BUSY_TIMEOUT_MS
 from db.sqlite_loop import is_busy, retry_busy
+from db.sqlite_plan import SqlitePlan
 
 # Rows a long read hands over at a time: a few hundred kilobytes of CSV, a few ms of work.
 STREAM_CHUNK = 2000
+# Statements whose SQLite plan is kept: the module-level ones are a few dozen; a statement built
+# per call past this many runs the ordinary way instead of filling memory.
+PLANS_KEPT = 256
 
 
 class Reader:
@@ -42,7 +48,9 @@ class Reader:
         self._engine = engine
         self._sync: Engine | None = None
         self._connection: Connection | None = None
+        self._dbapi: Any = None  # the pysqlite connection inside `_connection`
         self._long: Engine | None = None
+        self._plans: dict[Executable, SqlitePlan | None] = {}
         url = engine.url
         if url.get_backend_name() == "sqlite":
             # One connection is enough: a read runs to its end before the loop does anything else.
@@ -77,11 +85,16 @@ class Reader:
         """Return the rows of a SELECT of columns, without the ORM session (cheaper).
 
         Meant for statements built once with bind parameters: building a statement costs
-        more than running it.
+        more than running it. On SQLite such a statement is compiled once (db/sqlite_plan.py).
         """
         if self._sync is None:
             async with self._engine.connect() as connection:
                 return (await connection.execute(statement, params)).all()
+        try:  # in place, without a coroutine per attempt: the database is rarely locked
+            return self._columns(statement, params)
+        except (sqlite3.OperationalError, OperationalError) as error:
+            if not is_busy(error):
+                raise
         return await retry_busy(
             lambda: self._columns(statement, params), SQLITE_BUSY_TIMEOUT_MS / 1000
         )
@@ -153,8 +166,29 @@ class Reader:
             return session.execute(statement).all()
 
     def _columns(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
-        with self._connected() as connection:
-            return connection.execute(statement, params).all()
+        plan = self._plans[statement] if statement in self._plans else self._plan(statement)
+        if plan is None:
+            with self._connected() as connection:
+                return connection.execute(statement, params).all()
+        if self._dbapi is None:
+            self._connect()
+        try:
+            return plan.run(self._dbapi, params)
+        except Exception as error:
+            if not is_busy(error):
+                self._drop()
+            if isinstance(error, sqlite3.Error):  # as SQLAlchemy raises it: callers catch that
+                raise DBAPIError.instance(plan.sql, params, error, sqlite3.Error) from error
+            raise
+
+    def _plan(self, statement: Executable) -> SqlitePlan | None:
+        if statement in self._plans:
+            return self._plans[statement]
+        assert self._sync is not None  # noqa: S101 - SQLite only
+        plan = SqlitePlan.build(statement, self._sync.dialect)
+        if len(self._plans) < PLANS_KEPT:
+            self._plans[statement] = plan
+        return plan
 
     @contextmanager
     def _connected(self) -> Iterator[Connection]:
@@ -164,17 +198,23 @@ class Reader:
         in autocommit mode, so no read transaction outlives its statement (a long one would stop
         WAL checkpoints). A read that fails for any reason other than a busy database drops it.
         """
-        if self._connection is None:
-            assert self._sync is not None  # noqa: S101 - SQLite only
-            self._connection = self._sync.connect()
+        connection = self._connect()
         try:
-            yield self._connection
+            yield connection
         except Exception as error:
             if not is_busy(error):
                 self._drop()
             raise
 
+    def _connect(self) -> Connection:
+        if self._connection is None:
+            assert self._sync is not None  # noqa: S101 - SQLite only
+            self._connection = self._sync.connect()
+            self._dbapi = self._connection.connection.dbapi_connection
+        return self._connection
+
     def _drop(self) -> None:
+        self._dbapi = None
         if self._connection is not None:
             self._connection.close()
             self._connection = None

@@ -27,18 +27,25 @@ def get_routers() -> list[Router]:
     whose e-mail step takes any text: a customer who types /my or an admin who types /stats
     halfway through the journey gets that command, not "this is not an e-mail". The
     interrupting router comes first: a menu command ends the journey, then runs.
+
+    Among the routers before the journey, whose commands, button prefixes and update kinds do
+    not overlap, the customer's everyday screens come first and the rare ones (the language
+    switch, the admin console, Stars payments) after them: aiogram walks every router ahead
+    of the one that answers, at a cost per router comparable to a database read, on each
+    update. Stars must still precede the journey and the errors router, whose catch-alls
+    would take a `successful_payment` message.
     """
     return [
-        stars.create_router(),
         interrupt.create_router(),
         start.create_router(),
-        language.create_router(),
-        admin.create_router(),
         subscribe.create_router(),
         my.create_router(),
         autorenew.create_router(),
         orders.create_router(),
         next_steps.create_router(),
+        language.create_router(),
+        admin.create_router(),
+        stars.create_router(),
         tickets.create_router(),
         errors.create_router(),
     ]

@@ -12,6 +12,7 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.filters import Magic
 from bot.texts import t
 from handlers.tickets.journey import CHOOSING, end_journey
 from payments.types import UserInfo
@@ -41,6 +42,6 @@ def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(on_menu_command, Command(*MENU_COMMANDS), StateFilter(*CHOOSING))
     router.callback_query.register(
-        on_menu_button, F.data.startswith(("m:", "nx:")), StateFilter(*CHOOSING)
+        on_menu_button, Magic(F.data.startswith(("m:", "nx:"))), StateFilter(*CHOOSING)
     )
     return router

@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 
 from bot import keyboards
 from bot.callbacks import StarsCancelCb, StarsPlanCb
+from bot.filters import Magic
 from bot.texts import t
 from payments.catalog import Catalog
 from payments.checkout.errors import UnknownProduct
@@ -145,5 +146,5 @@ def create_router() -> Router:
     router.callback_query.register(on_stars_plan, StarsPlanCb.filter())
     router.callback_query.register(on_stars_cancel, StarsCancelCb.filter())
     router.pre_checkout_query.register(on_pre_checkout)
-    router.message.register(on_successful_payment, F.successful_payment)
+    router.message.register(on_successful_payment, Magic(F.successful_payment))
     return router

@@ -271,6 +271,7 @@ def create_payments(
         signer=signer,
         stars=StarsBilling(
             sessionmaker=sessionmaker,
+            reader=reader,
             fulfilment=fulfilment,
             settlement=admin.settlement,
             catalog=catalog,

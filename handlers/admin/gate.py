@@ -1,6 +1,8 @@
 """Who reaches the console: the cheap gate in front of it, and the refusal for non-admins.
 
-Gate staff (STAFF_IDS) reach /checkin and nothing else; admins reach everything.
+Gate staff (STAFF_IDS) reach /checkin and nothing else; admins reach everything. The
+predicates are coroutine functions: aiogram hands a plain function to a worker thread on every
+update it checks (see bot/filters.py).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ ADMIN_BUTTON_PREFIXES = frozenset(
 )
 
 
-def admin_command(message: Message) -> bool:
+async def admin_command(message: Message) -> bool:
     """Whether a message is one of the admin commands (as aiogram's Command would parse it)."""
     text = message.text or message.caption or ""
     if not text.startswith("/"):
@@ -45,24 +47,24 @@ def admin_command(message: Message) -> bool:
     return first[1:].split("@", 1)[0] in ADMIN_COMMANDS
 
 
-def admin_button(query: CallbackQuery) -> bool:
+async def admin_button(query: CallbackQuery) -> bool:
     """Whether a button press carries admin callback data."""
     return (query.data or "").split(AdminCb.__separator__, 1)[0] in ADMIN_BUTTON_PREFIXES
 
 
-def is_admin(_: TelegramObject, user: UserInfo | None = None) -> bool:
+async def is_admin(_: TelegramObject, user: UserInfo | None = None) -> bool:
     """Whether the sender is one of ADMIN_IDS."""
     return user is not None and user.is_admin
 
 
-def is_staff(_: TelegramObject, user: UserInfo | None = None) -> bool:
+async def is_staff(_: TelegramObject, user: UserInfo | None = None) -> bool:
     """Whether the sender may check tickets in: gate staff (STAFF_IDS) or an admin."""
     return user is not None and (user.is_admin or user.is_staff)
 
 
-def is_not_admin(event: TelegramObject, user: UserInfo | None = None) -> bool:
+async def is_not_admin(event: TelegramObject, user: UserInfo | None = None) -> bool:
     """Whether the sender is anyone else."""
-    return not is_admin(event, user)
+    return not await is_admin(event, user)
 
 
 def _lang(user: UserInfo | None, event: Message | CallbackQuery) -> str:

@@ -11,6 +11,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 
 from bot.callbacks import MenuCb, TCalCb, TDateCb, TNavCb, TQtyCb, TSlotCb
+from bot.filters import Magic
 from handlers.states import TicketFlow
 from handlers.tickets.checkout import cmd_cancel, on_email, on_nav
 from handlers.tickets.choice import (
@@ -40,10 +41,10 @@ def create_router() -> Router:
     router.callback_query.register(on_quantity, TQtyCb.filter(), StateFilter(TicketFlow.quantities))
     router.callback_query.register(on_nav, TNavCb.filter(), JOURNEY)
     router.callback_query.register(on_nav, TNavCb.filter(), StateFilter(TicketFlow.paying))
-    router.message.register(on_email, StateFilter(TicketFlow.email), F.text)
+    router.message.register(on_email, StateFilter(TicketFlow.email), Magic(F.text))
     router.message.register(
         on_typed,
         StateFilter(TicketFlow.date, TicketFlow.slot, TicketFlow.quantities, TicketFlow.summary),
-        F.text,
+        Magic(F.text),
     )
     return router

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, User
+from db.reader import Reader
 from db.repositories import payments as payments_repo
 from payments.admin.settlement import RefundSettlement
 from payments.catalog import Catalog
@@ -92,6 +93,7 @@ class StarsBilling(StarsAccounts):
         self,
         *,
         sessionmaker: async_sessionmaker[AsyncSession],
+        reader: Reader,
         fulfilment: Fulfilment,
         settlement: RefundSettlement,
         catalog: Catalog,
@@ -100,6 +102,7 @@ class StarsBilling(StarsAccounts):
     ) -> None:
         """Keep the collaborators; an invoice stays payable for `ttl_minutes`."""
         self._sessionmaker = sessionmaker
+        self._reader = reader
         self._fulfilment = fulfilment
         self._settlement = settlement
         self._catalog = catalog

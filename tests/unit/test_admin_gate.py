@@ -20,24 +20,24 @@ def _text(text: str | None, caption: str | None = None) -> Message:
     )
 
 
-def test_the_console_gate_lets_every_admin_command_through_and_nothing_else() -> None:
+async def test_the_console_gate_lets_every_admin_command_through_and_nothing_else() -> None:
     # The gate only skips routers; it must never hide a command aiogram's Command would take.
     for command in ADMIN_COMMANDS:
         for text in (f"/{command}", f"/{command} 12 extra", f"/{command}@ZooBot arg"):
-            assert admin_command(_text(text)), text
-    assert admin_command(_text(None, caption="/stats"))
+            assert await admin_command(_text(text)), text
+    assert await admin_command(_text(None, caption="/stats"))
     for text in ("/my", "/start", "stats", "/", "/ stats", "", "/statsx", "hello /stats"):
-        assert not admin_command(_text(text)), text
-    assert not admin_command(_text(None))
+        assert not await admin_command(_text(text)), text
+    assert not await admin_command(_text(None))
 
 
-def test_the_console_gate_knows_admin_buttons() -> None:
+async def test_the_console_gate_knows_admin_buttons() -> None:
     def press(data: str | None) -> CallbackQuery:
         return CallbackQuery(
             id="1", from_user=User(id=1, is_bot=False, first_name="A"), chat_instance="c", data=data
         )
 
-    assert admin_button(press(AdminCb(action="stats").pack()))
-    assert admin_button(press(BroadcastCb(action="send", id=7).pack()))
+    assert await admin_button(press(AdminCb(action="stats").pack()))
+    assert await admin_button(press(BroadcastCb(action="send", id=7).pack()))
     for data in (MenuCb(action="my").pack(), "admin", "", None, "adm"):
-        assert admin_button(press(data)) is (data == "adm"), data
+        assert await admin_button(press(data)) is (data == "adm"), data
