@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, Update, and_, bindparam, func, or_, select, update
+from sqlalchemy import Table, Update, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -161,6 +161,41 @@ def add_event(
             created_at=at,
         )
     )
+
+
+async def record_event(
+    session: AsyncSession,
+    *,
+    payment_id: str | None,
+    provider_id: str | None,
+    source: str,
+    event: str,
+    status_before: str | None = None,
+    status_after: str | None = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime,
+) -> None:
+    """Record an event as `add_event` does, written at once by an INSERT built once.
+
+    For the payment notification's path: an object added to the session costs a unit-of-work
+    flush at commit, several times the CPU of the one-row INSERT it becomes.
+    """
+    await session.execute(
+        _ADD_EVENT,
+        {
+            "payment_id": payment_id,
+            "provider_id": provider_id,
+            "source": source,
+            "event": event,
+            "status_before": status_before,
+            "status_after": status_after,
+            "detail": detail or {},
+            "created_at": at,
+        },
+    )
+
+
+_ADD_EVENT = insert(cast(Table, PaymentEvent.__table__))
 
 
 async def events_of(session: AsyncSession, payment_id: str) -> list[PaymentEvent]:
