@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, User
@@ -45,15 +45,8 @@ REVIVABLE = (CancelReason.EXPIRED.value, CancelReason.USER.value)
 
 AfterCommit = Callable[[], Awaitable[None]]
 
-# The read at the start of every notification, built once: building a SELECT costs several
-# times more CPU than running it. It brings the customer's language with the payment (one
-# statement, not two); the payment is an entity, so its statement is copied with the values
-# bound (`.params`). The language alone (other paths) is a plain column read.
-_BY_EITHER_ID = (
-    select(Payment, User.language)
-    .outerjoin(User, User.id == Payment.user_id)
-    .where(or_(Payment.provider_id == bindparam("provider_id"), Payment.id == bindparam("ours")))
-)
+# A customer's language alone (when no notification's look-up brought it): a column read,
+# built once.
 _LANGUAGE = select(User.language).where(User.id == bindparam("user_id"))
 
 
@@ -131,11 +124,13 @@ class Fulfilment:
     async def _find(self, remote: ProviderPayment) -> tuple[Payment, str] | None:
         """Return our payment behind `remote` and its customer's language, or None."""
         ours = remote.metadata.get("payment_id") or ""
-        rows = await self._reader.all(_BY_EITHER_ID.params(provider_id=remote.id, ours=ours))
-        found: list[tuple[Payment, str]] = [(row[0], str(row[1] or "ru")) for row in rows]
+        rows = await self._reader.rows(
+            payments_repo.BY_EITHER_ID, {"provider_id": remote.id, "ours": ours}
+        )
+        found = [payments_repo.payment_of(row) for row in rows]
         match = next((f for f in found if f[0].provider_id == remote.id), None)
         if match is not None:
-            return match
+            return match[0], match[1] or "ru"
         match = next((f for f in found if f[0].id == ours), None)
         if match is None or match[0].provider_id not in (None, remote.id):
             return None
@@ -144,7 +139,7 @@ class Fulfilment:
         async with self._sessionmaker.begin() as session:
             await payments_repo.set_fields(session, payment.id, provider_id=remote.id)
         payment.provider_id = remote.id
-        return match
+        return payment, match[1] or "ru"
 
     async def _not_current(self, remote: ProviderPayment, source: str) -> Applied:
         """Handle a YooKassa payment that is not (or no longer) the one behind our payment.

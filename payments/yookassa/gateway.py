@@ -301,8 +301,10 @@ class YooKassaGateway:
                     self._pool,
                     functools.partial(_with_deadline, functools.partial(fn, sdk), remaining),
                 )
-                # A second guard in case a thread ignores its socket timeout.
-                return await asyncio.wait_for(future, remaining + 1.0)
+                # A second guard in case a thread ignores its socket timeout (a timeout scope,
+                # not wait_for: that wraps the future in a task of its own on every call).
+                async with asyncio.timeout(remaining + 1.0):
+                    return await future
             except TimeoutError:
                 raise GatewayUnavailable(f"{what}: no answer within {self._timeout:g}s") from None
             except sdk.api_error as exc:
