@@ -14,12 +14,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, User
 from db.reader import Reader
 from db.repositories import payments as payments_repo
+from db.repositories import users as users_repo
 from payments.applied import Applied, Outcome, recipient_of
 from payments.catalog import Catalog
 from payments.outbox.notes import enqueue_note, enqueue_ticket_mail, enqueue_tickets
@@ -44,12 +45,8 @@ REVIVABLE = (CancelReason.EXPIRED.value, CancelReason.USER.value)
 
 AfterCommit = Callable[[], Awaitable[None]]
 
-# The reads at the start of every notification, built once: building a SELECT costs several
-# times more CPU than running it. The language is a plain column read (no ORM session); the
-# payment is an entity, so its statement is copied with the values bound (`.params`).
-_BY_EITHER_ID = select(Payment).where(
-    or_(Payment.provider_id == bindparam("provider_id"), Payment.id == bindparam("ours"))
-)
+# A customer's language alone (when no notification's look-up brought it): a column read,
+# built once.
 _LANGUAGE = select(User.language).where(User.id == bindparam("user_id"))
 
 
@@ -105,9 +102,10 @@ class Fulfilment:
 
     async def apply(self, remote: ProviderPayment, *, source: str) -> Applied:
         """Apply a payment as fetched from YooKassa (never as a webhook body claims it)."""
-        payment = await self._find(remote)
-        if payment is None:
+        found = await self._find(remote)
+        if found is None:
             return await self._not_current(remote, source)
+        payment, language = found
         problem = self._disagreement(payment, remote)
         if problem:
             log.error("payment %s: YooKassa %s disagrees: %s", payment.id, remote.id, problem)
@@ -118,26 +116,30 @@ class Fulfilment:
         if remote.status is PaymentStatus.WAITING_FOR_CAPTURE:
             return await self._authorised(payment, remote, source)
         if remote.status is PaymentStatus.SUCCEEDED:
-            return await self._succeeded(payment, remote, source)
-        return await self._canceled(payment, remote, source)
+            return await self._succeeded(payment, remote, source, language)
+        return await self._canceled(payment, remote, source, language=language)
 
     # ---- look-up and checks -------------------------------------------------------------
 
-    async def _find(self, remote: ProviderPayment) -> Payment | None:
+    async def _find(self, remote: ProviderPayment) -> tuple[Payment, str] | None:
+        """Return our payment behind `remote` and its customer's language, or None."""
         ours = remote.metadata.get("payment_id") or ""
-        rows = await self._reader.all(_BY_EITHER_ID.params(provider_id=remote.id, ours=ours))
-        found: list[Payment] = [row[0] for row in rows]
-        payment = next((p for p in found if p.provider_id == remote.id), None)
-        if payment is not None:
-            return payment
-        payment = next((p for p in found if p.id == ours), None)
-        if payment is None or payment.provider_id not in (None, remote.id):
+        rows = await self._reader.rows(
+            payments_repo.BY_EITHER_ID, {"provider_id": remote.id, "ours": ours}
+        )
+        found = [payments_repo.payment_of(row) for row in rows]
+        match = next((f for f in found if f[0].provider_id == remote.id), None)
+        if match is not None:
+            return match[0], match[1] or "ru"
+        match = next((f for f in found if f[0].id == ours), None)
+        if match is None or match[0].provider_id not in (None, remote.id):
             return None
+        payment = match[0]
         # We crashed between creating it at YooKassa and storing its id: adopt it now.
         async with self._sessionmaker.begin() as session:
             await payments_repo.set_fields(session, payment.id, provider_id=remote.id)
         payment.provider_id = remote.id
-        return payment
+        return payment, match[1] or "ru"
 
     async def _not_current(self, remote: ProviderPayment, source: str) -> Applied:
         """Handle a YooKassa payment that is not (or no longer) the one behind our payment.
@@ -253,8 +255,9 @@ class Fulfilment:
             return await self._canceled(payment, result, source, reason=CancelReason.SOLD_OUT.value)
         return await self.apply(result, source=source)
 
-    async def _succeeded(self, payment: Payment, remote: ProviderPayment, source: str) -> Applied:
-        language = await self._language(payment.user_id)  # read before taking the write lock
+    async def _succeeded(
+        self, payment: Payment, remote: ProviderPayment, source: str, language: str
+    ) -> Applied:
         now = self._clock.now()
         after_commit: list[AfterCommit] = []
         async with self._sessionmaker.begin() as session:
@@ -272,7 +275,7 @@ class Fulfilment:
                     "cancel_reason": None,
                 },
             )
-            payments_repo.add_event(
+            await payments_repo.record_event(
                 session,
                 payment_id=payment.id,
                 provider_id=remote.id,
@@ -284,12 +287,7 @@ class Fulfilment:
             )
             if moved:
                 if not payment.is_test:
-                    await session.execute(
-                        update(User)
-                        .where(User.id == payment.user_id, User.first_paid_at.is_(None))
-                        .values(first_paid_at=now)
-                        .execution_options(synchronize_session=False)
-                    )
+                    await users_repo.mark_first_paid(session, payment.user_id, now)
                 after_commit.append(await self.deliver(session, payment, language, remote))
             else:
                 current = await self._status(session, payment.id)
@@ -301,13 +299,19 @@ class Fulfilment:
         return Applied(Outcome.APPLIED, payment.id, PaymentStatus.SUCCEEDED)
 
     async def _canceled(
-        self, payment: Payment, remote: ProviderPayment, source: str, reason: str | None = None
+        self,
+        payment: Payment,
+        remote: ProviderPayment,
+        source: str,
+        reason: str | None = None,
+        language: str | None = None,
     ) -> Applied:
         now = self._clock.now()
         reason = (
             reason or f"{CancelReason.PROVIDER.value}:{remote.cancellation_reason or 'unknown'}"
         )
-        language = await self._language(payment.user_id)
+        if language is None:  # read before taking the write lock
+            language = await self._language(payment.user_id)
         async with self._sessionmaker.begin() as session:
             moved = await payments_repo.transition(
                 session,

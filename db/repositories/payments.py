@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, Update, and_, bindparam, func, or_, select, update
+from sqlalchemy import Table, Update, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.models import Order, Payment, PaymentEvent
+from db.models import Order, Payment, PaymentEvent, User
 
 OPEN = ("pending", "waiting_for_capture")
 
@@ -18,6 +18,32 @@ OPEN = ("pending", "waiting_for_capture")
 async def get_payment(session: AsyncSession, payment_id: str) -> Payment | None:
     """Return our payment by our id."""
     return await session.get(Payment, payment_id)
+
+
+# The look-up at the start of every payment notification: our payment by YooKassa's id or by
+# ours, with its customer's language. Columns, not an entity: loading a mapped object through
+# an ORM session cost five times the read itself. `payment_of` turns a row into a Payment.
+_PAYMENTS = cast(Table, Payment.__table__)
+_USERS = cast(Table, User.__table__)
+_ATTRIBUTES = tuple(attribute.key for attribute in Payment.__mapper__.column_attrs)
+BY_EITHER_ID = (
+    select(
+        *(Payment.__mapper__.column_attrs[key].columns[0] for key in _ATTRIBUTES),
+        _USERS.c.language,
+    )
+    .select_from(_PAYMENTS.outerjoin(_USERS, _USERS.c.id == _PAYMENTS.c.user_id))
+    .where(
+        or_(
+            _PAYMENTS.c.provider_id == bindparam("provider_id"),
+            _PAYMENTS.c.id == bindparam("ours"),
+        )
+    )
+)
+
+
+def payment_of(row: Sequence[Any]) -> tuple[Payment, str | None]:
+    """Return the payment (not attached to any session) and the language of a BY_EITHER_ID row."""
+    return Payment(**dict(zip(_ATTRIBUTES, row, strict=False))), row[len(_ATTRIBUTES)]
 
 
 async def get_by_provider_id(session: AsyncSession, provider_id: str) -> Payment | None:
@@ -161,6 +187,41 @@ def add_event(
             created_at=at,
         )
     )
+
+
+async def record_event(
+    session: AsyncSession,
+    *,
+    payment_id: str | None,
+    provider_id: str | None,
+    source: str,
+    event: str,
+    status_before: str | None = None,
+    status_after: str | None = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime,
+) -> None:
+    """Record an event as `add_event` does, written at once by an INSERT built once.
+
+    For the payment notification's path: an object added to the session costs a unit-of-work
+    flush at commit, several times the CPU of the one-row INSERT it becomes.
+    """
+    await session.execute(
+        _ADD_EVENT,
+        {
+            "payment_id": payment_id,
+            "provider_id": provider_id,
+            "source": source,
+            "event": event,
+            "status_before": status_before,
+            "status_after": status_after,
+            "detail": detail or {},
+            "created_at": at,
+        },
+    )
+
+
+_ADD_EVENT = insert(cast(Table, PaymentEvent.__table__))
 
 
 async def events_of(session: AsyncSession, payment_id: str) -> list[PaymentEvent]:

@@ -6,9 +6,9 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import User
@@ -128,3 +128,17 @@ async def get_user(session: AsyncSession, user_id: str) -> User | None:
 async def mark_blocked(session: AsyncSession, user_id: str) -> None:
     """Remember that a user blocked the bot, so broadcasts skip them."""
     await session.execute(update(User).where(User.id == user_id).values(is_blocked=True))
+
+
+async def mark_first_paid(session: AsyncSession, user_id: str, now: datetime) -> None:
+    """Record when a user first paid (a later payment leaves the first moment as it was)."""
+    await session.execute(_FIRST_PAID, {"user_id": user_id, "now": now})
+
+
+# Built once: every first succeeded payment runs it inside its write transaction.
+_USERS = cast(Table, User.__table__)
+_FIRST_PAID = (
+    update(_USERS)
+    .where(_USERS.c.id == bindparam("user_id"), _USERS.c.first_paid_at.is_(None))
+    .values(first_paid_at=bindparam("now", type_=_USERS.c.first_paid_at.type))
+)

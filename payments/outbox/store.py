@@ -6,14 +6,16 @@ database itself (INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL alik
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models_outbox import OutboxMessage
-from db.repositories.dialect import insert_for
+from db.repositories.dialect import insert_for, insert_for_dialect
 
 PRIORITY_TRANSACTIONAL = 0
 PRIORITY_BROADCAST = 1
@@ -86,8 +88,20 @@ async def enqueue(
         broadcast_id=broadcast_id,
         not_before=not_before,
     )
-    statement = insert_for(session, OutboxMessage).values(row).on_conflict_do_nothing()
-    await session.execute(statement)
+    await session.execute(_insert_one(session.get_bind().dialect.name), row)
+
+
+@functools.cache
+def _insert_one(dialect: str) -> Any:
+    """Return the one-row INSERT … ON CONFLICT DO NOTHING of the table, built once per dialect.
+
+    Every payment confirmation writes one row under the write lock; building the ORM insert
+    with its values per call cost several times more CPU than running it. The row's values are
+    bound at execution.
+    """
+    return insert_for_dialect(
+        dialect, cast(Table, OutboxMessage.__table__)
+    ).on_conflict_do_nothing()
 
 
 async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:

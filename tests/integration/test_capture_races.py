@@ -5,7 +5,7 @@ never asks YooKassa to cancel the payment the winner just captured.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -38,8 +38,9 @@ class PausingReader(Reader):
         self.paused = asyncio.Event()
         self.resume = asyncio.Event()
 
-    async def all(self, statement: Executable) -> Sequence[Any]:
-        rows = await super().all(statement)
+    async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
+        # The look-up of a notification's payment is the first read (a column read).
+        rows = await super().rows(statement, params)
         if not self.paused.is_set():
             self.paused.set()
             await self.resume.wait()
