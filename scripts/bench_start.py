@@ -97,6 +97,10 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 def service_env(fake: FakeTelegramAPI, folder: Path, port: int) -> dict[str, str]:
     """The environment of a service process: defaults but for the bot, database and port."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCH_", "PYTEST"))}
+    # A restart finds the bytecode its first start wrote, as in any install that can write it
+    # (pip's own compiles the site-packages): with PYTHONDONTWRITEBYTECODE=1 from the caller's
+    # environment, every measured start compiled our ~180 modules from source again.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
         BOT_TOKEN=fake.token,
         TELEGRAM_API_BASE=fake.base_url,
