@@ -3,8 +3,10 @@
 Each run starts a fresh interpreter: the service as `python main.py` (SQLite, the bot polling the
 local fake Telegram), then a bare aiogram echo bot (BARE_BOT, below) against the same fake. The
 clock starts just before the process is spawned and stops at the service's first `200` from
-`/health` (polled every 5 ms) and at the bot's first `getUpdates` seen by the fake. After
-IDLE_SECONDS with nothing to do, the process's resident memory is read from /proc.
+`/health` (polled every 5 ms) and at the bot's first `getUpdates` seen by the fake; the CPU
+seconds each process had used by then are read from /proc as well (they hardly move with other
+work on the machine, which stretches the wall-clock figures). After IDLE_SECONDS with nothing to
+do, the process's resident memory is read from /proc.
 
 The service's database is migrated by a first, unmeasured start, so the runs measure a restart;
 a first start on an empty database also runs the migrations (one row of its own).
@@ -67,6 +69,13 @@ def rss_of(pid: int) -> float:
     return 0.0
 
 
+def cpu_of(pid: int) -> float:
+    """Return the CPU seconds (user and system) a process has used so far."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     """Return a loopback port that is free now."""
     with socket.socket() as sock:
@@ -88,6 +97,10 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 def service_env(fake: FakeTelegramAPI, folder: Path, port: int) -> dict[str, str]:
     """The environment of a service process: defaults but for the bot, database and port."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCH_", "PYTEST"))}
+    # A restart finds the bytecode its first start wrote, as in any install that can write it
+    # (pip's own compiles the site-packages): with PYTHONDONTWRITEBYTECODE=1 from the caller's
+    # environment, every measured start compiled our ~180 modules from source again.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
         BOT_TOKEN=fake.token,
         TELEGRAM_API_BASE=fake.base_url,
@@ -120,8 +133,9 @@ async def health_status(port: int) -> int | None:
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
 
 
-async def service_once(folder: Path) -> tuple[float, float]:
-    """Start the service once; return (seconds to the first /health 200, idle RSS MiB)."""
+async def service_once(folder: Path) -> tuple[float, float, float]:
+    """Start the service once; return (seconds to the first /health 200, CPU seconds by then,
+    idle RSS MiB)."""
     async with FakeTelegramAPI(validate_html=False) as fake:
         port = free_port()
         started = time.monotonic()
@@ -138,6 +152,7 @@ async def service_once(folder: Path) -> tuple[float, float]:
                 if process.returncode is not None:
                     raise RuntimeError("the service exited during start-up")
                 if await health_status(port) == 200:
+                    cpu = cpu_of(process.pid)
                     break
                 if time.monotonic() - started > 60:
                     raise TimeoutError("no /health answer within 60 s")
@@ -145,13 +160,14 @@ async def service_once(folder: Path) -> tuple[float, float]:
             seconds = time.monotonic() - started
             await wait_until(lambda: bool(fake.calls("getUpdates")), 30)
             await asyncio.sleep(IDLE_SECONDS)
-            return seconds, rss_of(process.pid)
+            return seconds, cpu, rss_of(process.pid)
         finally:
             await _stop(process)
 
 
-async def bare_once() -> tuple[float, float]:
-    """Start the bare echo bot once; return (seconds to its first getUpdates, idle RSS MiB)."""
+async def bare_once() -> tuple[float, float, float]:
+    """Start the bare echo bot once; return (seconds to its first getUpdates, CPU seconds by
+    then, idle RSS MiB)."""
     async with FakeTelegramAPI(validate_html=False) as fake:
         started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
@@ -165,10 +181,11 @@ async def bare_once() -> tuple[float, float]:
         )
         try:
             await wait_until(lambda: bool(fake.calls("getUpdates")), 60)
+            cpu = cpu_of(process.pid)  # idle in the long poll from here on
             index = next(i for i, (m, _) in enumerate(fake.requests) if m == "getUpdates")
             seconds = fake.request_times[index] - started
             await asyncio.sleep(IDLE_SECONDS)
-            return seconds, rss_of(process.pid)
+            return seconds, cpu, rss_of(process.pid)
         finally:
             await _stop(process)
 
@@ -183,16 +200,20 @@ async def start_rows(tmp: Path) -> list[Row]:
     """Start-up and idle memory of the service vs a bare aiogram echo bot, several fresh runs."""
     folder = Path(tempfile.mkdtemp(dir=tmp))
     await service_once(folder)  # migrate the database: the runs below measure a restart
-    runs: list[tuple[float, float, float, float]] = []
+    runs: list[tuple[float, float, float, float, float, float]] = []
     for _ in range(START_ROUNDS):
-        service_s, service_mib = await service_once(folder)
-        bare_s, bare_mib = await bare_once()
-        runs.append((service_s, bare_s, service_mib, bare_mib))
+        service_s, service_cpu, service_mib = await service_once(folder)
+        bare_s, bare_cpu, bare_mib = await bare_once()
+        runs.append((service_s, bare_s, service_mib, bare_mib, service_cpu, bare_cpu))
     late = [r[0] - r[1] for r in runs]
     more = [r[2] - r[3] for r in runs]
+    busier = [r[4] - r[5] for r in runs]
     sys.stderr.write(
         "bench: start-up service/bare per run "
-        + " ".join(f"{r[0]:.2f}/{r[1]:.2f}s {r[2]:.0f}/{r[3]:.0f}MiB" for r in runs)
+        + " ".join(
+            f"{r[0]:.2f}/{r[1]:.2f}s cpu {r[4]:.2f}/{r[5]:.2f}s {r[2]:.0f}/{r[3]:.0f}MiB"
+            for r in runs
+        )
         + "\n"
     )
     return [
@@ -201,6 +222,12 @@ async def start_rows(tmp: Path) -> list[Row]:
             spread([r[0] for r in runs], "{:.2f} s"),
             spread([r[1] for r in runs], "{:.2f} s"),
             f"+{spread(late, '{:.2f}')} s (goal ≤ {START_GOAL_SECONDS:.0f} s)",
+        ),
+        Row(
+            "start-up: CPU seconds used by then",
+            spread([r[4] for r in runs], "{:.2f} s"),
+            spread([r[5] for r in runs], "{:.2f} s"),
+            f"+{spread(busier, '{:.2f}')} s",
         ),
         Row(
             f"idle resident memory {IDLE_SECONDS:.0f} s after start",

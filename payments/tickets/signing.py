@@ -7,7 +7,9 @@ before the last dot. A scanner holding the public key tells a real ticket from a
 without the server; the server checks it again before a check-in.
 
 The key is a 32-byte Ed25519 seed: from TICKET_SIGNING_KEY, or drawn on the first start and
-kept in the database (`service_keys`) so every instance and every restart signs alike.
+kept in the database (`service_keys`) so every instance and every restart signs alike. The
+`cryptography` package (about 11 MiB once loaded) is imported when the key is first used: the
+first ticket, check-in or gate call, not at start-up.
 """
 
 from __future__ import annotations
@@ -20,14 +22,17 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories import service_keys
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -88,19 +93,48 @@ def looks_signed(text: str) -> bool:
     return text.strip().startswith(f"{VERSION}.")
 
 
+@dataclass(frozen=True, slots=True)
+class _KeyPair:
+    """The Ed25519 key made from the seed, its public half and what names it."""
+
+    private: Ed25519PrivateKey
+    public: Ed25519PublicKey
+    public_key: str  # base64url of the raw public key
+    key_id: str
+
+
 class TicketSigner:
     """Sign ticket QR content and check it, with one Ed25519 key."""
 
     def __init__(self, seed: bytes) -> None:
-        """Keep the private key made from a 32-byte seed (never logged, never returned)."""
+        """Keep a 32-byte seed (never logged, never returned); the key is made on first use."""
         if len(seed) != SEED_LENGTH:
             raise ValueError("an Ed25519 seed is 32 bytes")
-        self._key = Ed25519PrivateKey.from_private_bytes(seed)
-        self._public = self._key.public_key()
-        raw = self._public.public_bytes(Encoding.Raw, PublicFormat.Raw)
-        self.public_key = b64url(raw)
-        # Names the key, so a scanner can tell a key change from a forged ticket.
-        self.key_id = hashlib.sha256(raw).hexdigest()[:8]
+        self._seed = seed
+        self._pair: _KeyPair | None = None
+
+    def _keys(self) -> _KeyPair:
+        if self._pair is None:
+            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+            from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+            private = Ed25519PrivateKey.from_private_bytes(self._seed)
+            public = private.public_key()
+            raw = public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+            # key_id names the key, so a scanner can tell a key change from a forged ticket.
+            self._pair = _KeyPair(private, public, b64url(raw), hashlib.sha256(raw).hexdigest()[:8])
+            log.info("tickets: QR signing key %s in use", self._pair.key_id)
+        return self._pair
+
+    @property
+    def public_key(self) -> str:
+        """Return the public key, base64url without padding (what scanners check with)."""
+        return self._keys().public_key
+
+    @property
+    def key_id(self) -> str:
+        """Return the key's name: the first 8 hex digits of the raw public key's SHA-256."""
+        return self._keys().key_id
 
     def content(
         self, code: str, visit_date: date, slot_time: str, ticket_type: str, *, is_test: bool
@@ -111,7 +145,7 @@ class TicketSigner:
         payload = f"{VERSION}.{code}.{visit_date:%Y%m%d}.{hhmm}.{ticket_type}.{flag}"
         if len(payload.split(".")) != _FIELDS - 1:
             raise ValueError(f"a ticket field contains a dot: {payload!r}")
-        signature = self._key.sign(payload.encode("utf-8"))
+        signature = self._keys().private.sign(payload.encode("utf-8"))
         return f"{payload}.{b64url(signature)}"
 
     def verify(self, text: str) -> SignedTicket | BadQr:
@@ -136,8 +170,11 @@ class TicketSigner:
         except ValueError:
             return BadQr("malformed")
         payload = text.strip().rsplit(".", 1)[0]
+        public = self._keys().public  # imports cryptography (first use)
+        from cryptography.exceptions import InvalidSignature
+
         try:
-            self._public.verify(signature, payload.encode("utf-8"))
+            public.verify(signature, payload.encode("utf-8"))
         except InvalidSignature:
             return BadQr("forged")
         return SignedTicket(
@@ -178,8 +215,9 @@ async def load_signer(
             "delete the row to draw a new key (printed tickets then read as forged)"
         )
     signer = TicketSigner(seed)
+    # The key's id is logged when the key is first used (the first ticket or gate call).
     if created:
-        log.info("tickets: generated a QR signing key (id %s), kept in the database", signer.key_id)
+        log.info("tickets: generated a QR signing key, kept in the database")
     else:
-        log.info("tickets: QR signing key %s from the database", signer.key_id)
+        log.info("tickets: QR signing key from the database")
     return signer

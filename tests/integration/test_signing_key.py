@@ -29,6 +29,7 @@ async def test_the_first_start_draws_a_key_and_every_later_start_reads_it(
     caplog.set_level(logging.DEBUG)
     first = await load_signer(sessionmaker, None, NOW)
     again = await load_signer(sessionmaker, None, NOW)
+    assert "QR signing key" in caplog.text
     assert again.public_key == first.public_key
     (stored,) = await _keys(sessionmaker)
     assert stored.name == KEY_NAME and stored.created_at == NOW
@@ -38,7 +39,8 @@ async def test_the_first_start_draws_a_key_and_every_later_start_reads_it(
     logged = caplog.text
     for secret in (stored.value, base64.b64encode(seed).decode(), seed.hex()):
         assert secret not in logged
-    assert first.key_id in logged
+    # The operator learns which key signs once it is first used (it is made then, not at start).
+    assert f"QR signing key {first.key_id} in use" in logged
 
 
 async def test_a_configured_seed_wins_and_the_database_is_left_alone(

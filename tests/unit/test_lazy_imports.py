@@ -28,6 +28,7 @@ LAZY = (
     "yookassa",  # the SDK and requests: on the gateway's first call
     "requests",
     "jwt",  # Mini App tokens: on the first sign-in
+    "cryptography",  # the QR signing key (11 MiB): on the first ticket, check-in or gate call
 )
 # With a live shop's keys, the embedded sandbox is not loaded either.
 LIVE_LAZY = (*LAZY, "payments.yookassa.sandbox")
