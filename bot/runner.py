@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_dispatcher
+from bot.isolation import LocalFirstIsolation
 from bot.notifier import TelegramNotifier
 from bot.outbox_delivery import TelegramDelivery
 from bot.webhook import TelegramWebhook, UpdateLedger, register, webhook_path, webhook_secret
@@ -185,7 +186,7 @@ def create_telegram(
             config.redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True)
         )
         storage = redis_storage
-        isolation = redis_storage.create_isolation()
+        isolation = LocalFirstIsolation(redis_storage.create_isolation())
         redis = redis_storage.redis
         log.info("bot: FSM state in Redis, with per-user event isolation across instances")
     dispatcher = create_dispatcher(
