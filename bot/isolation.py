@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 
 from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
 
+from bot.fsm_cache import LockedCacheStorage
+
 
 class ForgetfulEventIsolation(BaseEventIsolation):
     """Handle one user's updates one at a time, within one process."""
@@ -71,18 +73,29 @@ class LocalFirstIsolation(BaseEventIsolation):
     step took 100 ms more than it needed. Here such an update first waits for an asyncio lock
     in this process, woken the moment the first one is done, and only then takes the shared
     lock, which another instance rarely holds.
+
+    With `cache`, the key's FSM state and data are remembered while the lock is held (see
+    bot/fsm_cache.py): nobody else can change them meanwhile.
     """
 
-    def __init__(self, shared: BaseEventIsolation) -> None:
-        """Wrap the shared isolation."""
+    def __init__(self, shared: BaseEventIsolation, cache: LockedCacheStorage | None = None) -> None:
+        """Wrap the shared isolation (and tell `cache` when a key is held)."""
         self.local = ForgetfulEventIsolation()
         self._shared = shared
+        self._cache = cache
 
     @asynccontextmanager
     async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
         """Hold the key's local lock, then the shared one, for the duration of the block."""
         async with self.local.lock(key), self._shared.lock(key):
-            yield
+            if self._cache is None:
+                yield
+                return
+            self._cache.hold(key)
+            try:
+                yield
+            finally:
+                self._cache.drop(key)
 
     def __bool__(self) -> bool:
         """Always true (see ForgetfulEventIsolation.__bool__)."""
