@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -35,19 +36,46 @@ from bot.callbacks import (
 from bot.texts import languages, short_day, t
 
 
+def _adjusted(buttons: list[InlineKeyboardButton], *sizes: int) -> InlineKeyboardMarkup:
+    """Lay buttons out in rows of `sizes` (the last size repeats), as aiogram's
+    InlineKeyboardBuilder.adjust does, without the builder: it deep-copies every button it
+    holds on each button added, and the journey draws a keyboard on every step."""
+    rows: list[list[InlineKeyboardButton]] = []
+    widths = iter(sizes)
+    width = next(widths)
+    row: list[InlineKeyboardButton] = []
+    for button in buttons:
+        if len(row) >= width:
+            rows.append(row)
+            width = next(widths, width)
+            row = []
+        row.append(button)
+    if row:
+        rows.append(row)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
 def main_menu(lang: str, shop_url: str | None = None) -> InlineKeyboardMarkup:
     """Build the main menu: the Mini App (with `shop_url`), tickets, subscription, my purchases,
     help, language."""
-    builder = InlineKeyboardBuilder()
+    buttons = [
+        _button(t(lang, key), MenuCb(action=action))
+        for key, action in (
+            ("btn_tickets", "tickets"),
+            ("btn_subscribe", "subscribe"),
+            ("btn_my", "my"),
+            ("btn_help", "help"),
+            ("btn_language", "language"),
+        )
+    ]
     if shop_url:
-        builder.button(text=t(lang, "btn_shop"), web_app=WebAppInfo(url=shop_url))
-    builder.button(text=t(lang, "btn_tickets"), callback_data=MenuCb(action="tickets"))
-    builder.button(text=t(lang, "btn_subscribe"), callback_data=MenuCb(action="subscribe"))
-    builder.button(text=t(lang, "btn_my"), callback_data=MenuCb(action="my"))
-    builder.button(text=t(lang, "btn_help"), callback_data=MenuCb(action="help"))
-    builder.button(text=t(lang, "btn_language"), callback_data=MenuCb(action="language"))
-    builder.adjust(*((1, 2, 2, 1) if shop_url else (2, 2, 1)))
-    return builder.as_markup()
+        shop = InlineKeyboardButton(text=t(lang, "btn_shop"), web_app=WebAppInfo(url=shop_url))
+        return _adjusted([shop, *buttons], 1, 2, 2, 1)
+    return _adjusted(buttons, 2, 2, 1)
 
 
 MENU_DATA = MenuCb(action="menu").pack()
@@ -231,51 +259,55 @@ def dates(  # noqa: PLR0913 - the calendar needs the whole window
 
 def slots(lang: str, seats: list[tuple[str, int]]) -> InlineKeyboardMarkup:
     """Build the slot picker: each slot with its free seats (sold-out slots say so)."""
-    builder = InlineKeyboardBuilder()
-    for slot, left in seats:
-        key = "slot_button" if left > 0 else "slot_sold_out"
-        builder.button(
-            text=t(lang, key, time=slot, left=left),
-            callback_data=TSlotCb(slot=slot.replace(":", "")),
+    buttons = [
+        _button(
+            t(lang, "slot_button" if left > 0 else "slot_sold_out", time=slot, left=left),
+            TSlotCb(slot=slot.replace(":", "")),
         )
-    builder.button(text=t(lang, "btn_back"), callback_data=TNavCb(action="back"))
-    builder.button(text=t(lang, "btn_cancel"), callback_data=TNavCb(action="cancel"))
-    builder.adjust(*([2] * ((len(seats) + 1) // 2)), 2)
-    return builder.as_markup()
+        for slot, left in seats
+    ]
+    buttons.append(_button(t(lang, "btn_back"), TNavCb(action="back")))
+    buttons.append(_button(t(lang, "btn_cancel"), TNavCb(action="cancel")))
+    return _adjusted(buttons, *([2] * ((len(seats) + 1) // 2)), 2)
 
 
 def quantities(lang: str, rows: list[tuple[str, str, int]]) -> InlineKeyboardMarkup:
     """Build − qty + rows per ticket type (code, title, quantity), then back, next, cancel."""
-    builder = InlineKeyboardBuilder()
+    buttons = []
     for code, title, qty in rows:
-        builder.button(text="−", callback_data=TQtyCb(code=code, delta=-1))
-        builder.button(text=f"{title}: {qty}", callback_data=TQtyCb(code=code, delta=0))
-        builder.button(text="+", callback_data=TQtyCb(code=code, delta=1))
-    builder.button(text=t(lang, "btn_back"), callback_data=TNavCb(action="back"))
-    builder.button(text=t(lang, "btn_next"), callback_data=TNavCb(action="next"))
-    builder.button(text=t(lang, "btn_cancel"), callback_data=TNavCb(action="cancel"))
-    builder.adjust(*([3] * len(rows)), 2, 1)
-    return builder.as_markup()
+        buttons.append(_button("−", TQtyCb(code=code, delta=-1)))
+        buttons.append(_button(f"{title}: {qty}", TQtyCb(code=code, delta=0)))
+        buttons.append(_button("+", TQtyCb(code=code, delta=1)))
+    buttons.append(_button(t(lang, "btn_back"), TNavCb(action="back")))
+    buttons.append(_button(t(lang, "btn_next"), TNavCb(action="next")))
+    buttons.append(_button(t(lang, "btn_cancel"), TNavCb(action="cancel")))
+    return _adjusted(buttons, *([3] * len(rows)), 2, 1)
 
 
 def email_step(lang: str) -> InlineKeyboardMarkup:
     """Build the e-mail step's buttons: skip, back, cancel."""
-    builder = InlineKeyboardBuilder()
-    builder.button(text=t(lang, "btn_skip_email"), callback_data=TNavCb(action="skip_email"))
-    builder.button(text=t(lang, "btn_back"), callback_data=TNavCb(action="back"))
-    builder.button(text=t(lang, "btn_cancel"), callback_data=TNavCb(action="cancel"))
-    builder.adjust(1, 2)
-    return builder.as_markup()
+    return _adjusted(
+        [
+            _button(t(lang, "btn_skip_email"), TNavCb(action="skip_email")),
+            _button(t(lang, "btn_back"), TNavCb(action="back")),
+            _button(t(lang, "btn_cancel"), TNavCb(action="cancel")),
+        ],
+        1,
+        2,
+    )
 
 
 def summary(lang: str) -> InlineKeyboardMarkup:
     """Build the summary's buttons: to payment, back, cancel."""
-    builder = InlineKeyboardBuilder()
-    builder.button(text=t(lang, "btn_to_payment"), callback_data=TNavCb(action="pay"))
-    builder.button(text=t(lang, "btn_back"), callback_data=TNavCb(action="back"))
-    builder.button(text=t(lang, "btn_cancel"), callback_data=TNavCb(action="cancel"))
-    builder.adjust(1, 2)
-    return builder.as_markup()
+    return _adjusted(
+        [
+            _button(t(lang, "btn_to_payment"), TNavCb(action="pay")),
+            _button(t(lang, "btn_back"), TNavCb(action="back")),
+            _button(t(lang, "btn_cancel"), TNavCb(action="cancel")),
+        ],
+        1,
+        2,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,8 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_dispatcher
+from bot.fsm_cache import LockedCacheStorage
+from bot.isolation import LocalFirstIsolation
 from bot.notifier import TelegramNotifier
 from bot.outbox_delivery import TelegramDelivery
 from bot.webhook import TelegramWebhook, UpdateLedger, register, webhook_path, webhook_secret
@@ -184,8 +186,9 @@ def create_telegram(
         redis_storage = RedisStorage.from_url(
             config.redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True)
         )
-        storage = redis_storage
-        isolation = redis_storage.create_isolation()
+        cached = LockedCacheStorage(redis_storage)
+        storage = cached
+        isolation = LocalFirstIsolation(redis_storage.create_isolation(), cache=cached)
         redis = redis_storage.redis
         log.info("bot: FSM state in Redis, with per-user event isolation across instances")
     dispatcher = create_dispatcher(

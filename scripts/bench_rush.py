@@ -14,6 +14,7 @@ the bot only answers it), stamped by the fake as it records the call.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from collections import Counter
@@ -47,14 +48,17 @@ from db.models import Order, Payment, SlotInventory, Ticket  # noqa: E402
 from tests.fakes.telegram_api import ChatMessage, FakeTelegramAPI, FakeUser  # noqa: E402
 from tests.fakes.yookassa_api import FakeYooKassa  # noqa: E402
 
-CUSTOMERS = sized(2000, 200)
-SEATS = sized(500, 50)
-ARRIVAL_SECONDS = sized(60, 15)
+# BENCH_RUSH_CUSTOMERS / _SEATS / _SECONDS override the sizes (a slow trickle measures the
+# service's CPU per customer with no queueing; a profile wants a run of a chosen length).
+CUSTOMERS = int(os.environ.get("BENCH_RUSH_CUSTOMERS") or sized(2000, 200))
+SEATS = int(os.environ.get("BENCH_RUSH_SEATS") or sized(500, 50))
+ARRIVAL_SECONDS = int(os.environ.get("BENCH_RUSH_SECONDS") or sized(60, 15))
 STEP_TIMEOUT = 60.0
 PAID_TEXT = "✅ Оплата получена"
 FIRST_USER = 3_000_000
 Feed = Callable[[], Awaitable[object]]
 Expect = Callable[[ChatMessage], bool]
+STEPS = ("/start", "/tickets", "day", "slot", "+", "next", "e-mail", "checkout")
 REFUSALS = ("мест нет", "мест больше нет", "места закончились", "уже недоступна", "нет дат")
 
 
@@ -210,11 +214,14 @@ class RushResult:
     """The figures of one rush."""
 
     kind: str
+    records: list[Customer]
     answers: list[float]
     confirmations: list[float]
     outcomes: Counter[str]
     seconds: float
     counts: Counts
+    service_cpu: float  # CPU seconds the service process used from the first customer on
+    bench_cpu: float  # the same for this process (the fakes and the customers)
     confirmations_per_chat: Counter[int]
 
 
@@ -253,7 +260,10 @@ async def rush(kind: str, tmp: Path) -> RushResult:
             }
             if kind == "postgresql" and REDIS_URL:
                 env["REDIS_URL"] = REDIS_URL
-            service = ServiceProcess(env, folder)
+            # BENCH_RUSH_LAG=1: the service runs with a 10 ms loop probe, to tell a busy loop
+            # from answers that wait on something else.
+            lag_file = folder / "lag.txt" if os.environ.get("BENCH_RUSH_LAG") else None
+            service = ServiceProcess(env, folder, lag_file=lag_file)
             await service.start()
             yookassa.notification_url = f"{service.base_url}/api/v2/payments/webhook/yookassa"
             tz = ZoneInfo("Europe/Moscow")
@@ -275,10 +285,17 @@ async def rush(kind: str, tmp: Path) -> RushResult:
                 await asyncio.gather(*(customer(n) for n in range(CUSTOMERS)))
                 seconds = time.perf_counter() - started
                 await yookassa.wait_notifications(30)
+                service_cpu = service.cpu_seconds() - cpu_before
+                if lag_file is not None:
+                    lags = service.lags(time.time() - seconds, time.time())
+                    log(
+                        f"rush {kind}: loop lag p50 / p99 / max {pct(lags, 0.5):.0f} / "
+                        f"{pct(lags, 0.99):.0f} / {pct(lags, 1.0):.0f} ms"
+                    )
+                bench_cpu = time.process_time() - own_before
                 log(
-                    f"rush {kind}: {seconds:.0f} s; CPU used: service "
-                    f"{service.cpu_seconds() - cpu_before:.0f} s, bench process with the fakes "
-                    f"and customers {time.process_time() - own_before:.0f} s"
+                    f"rush {kind}: {seconds:.0f} s; CPU used: service {service_cpu:.1f} s, "
+                    f"bench process with the fakes and customers {bench_cpu:.1f} s"
                 )
             finally:
                 await service.stop()
@@ -295,10 +312,13 @@ async def rush(kind: str, tmp: Path) -> RushResult:
                 confirmations_per_chat[told] += 1
     return RushResult(
         kind=kind,
+        records=records,
         answers=[a for r in records for a in r.answers],
         confirmations=[r.confirmation for r in records if r.confirmation is not None],
         outcomes=Counter(r.outcome for r in records),
         seconds=seconds,
+        service_cpu=service_cpu,
+        bench_cpu=bench_cpu,
         confirmations_per_chat=confirmations_per_chat,
         counts=counts,
     )
@@ -346,6 +366,12 @@ def rows_of(result: RushResult) -> list[Row]:
     goal = " (goal p99 < 300 ms)" if result.kind == "postgresql" else ""
     outcomes = ", ".join(f"{n} {what}" for what, n in result.outcomes.most_common())
     log(f"rush {name}: outcomes {outcomes}; tickets per payment {dict(counts.tickets_per_payment)}")
+    for number, step in enumerate(STEPS):
+        taken = [r.answers[number] for r in result.records if len(r.answers) > number]
+        log(
+            f"rush {name}: step {step}: {len(taken)} answers, p50 / p99 / max "
+            f"{pct(taken, 0.5):.0f} / {pct(taken, 0.99):.0f} / {pct(taken, 1.0):.0f} ms"
+        )
     return [
         Row(
             f"rush {name}: {CUSTOMERS:,} customers in {ARRIVAL_SECONDS} s, update answer p50 / p99",
@@ -364,6 +390,12 @@ def rows_of(result: RushResult) -> list[Row]:
             f"{pct(result.confirmations, 0.5):.0f} / {pct(result.confirmations, 0.99):.0f} ms",
             f"{sum(result.confirmations_per_chat.values())} chats told "
             f"{dict(result.confirmations_per_chat)}",
+        ),
+        Row(
+            f"rush {name}: CPU per customer, service process / bench process (fakes, customers)",
+            f"{result.service_cpu / CUSTOMERS * 1000:.1f} ms",
+            f"{result.bench_cpu / CUSTOMERS * 1000:.1f} ms",
+            f"service busy {result.service_cpu / result.seconds:.0%} of the rush's wall time",
         ),
     ]
 

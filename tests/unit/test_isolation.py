@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
 
 from aiogram import Router
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.factory import create_dispatcher
-from bot.isolation import ForgetfulEventIsolation
+from bot.isolation import ForgetfulEventIsolation, LocalFirstIsolation
 from payments.ports import SystemClock
 
 
@@ -99,3 +101,48 @@ def test_the_dispatcher_keeps_our_isolation_even_while_it_is_idle() -> None:
         test_ids=frozenset(),
     )
     assert isinstance(dispatcher.fsm.events_isolation, ForgetfulEventIsolation)
+
+
+class _RecordingShared(ForgetfulEventIsolation):
+    """A shared lock that records every attempt to take it (as a Redis lock's SET would)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attempts = 0
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        self.attempts += 1
+        async with super().lock(key):
+            yield
+
+
+async def test_a_users_second_update_waits_in_process_not_on_the_shared_lock() -> None:
+    """While one update of a user runs, the next one of the same user waits for the local lock
+    (woken at once when the first is done) instead of polling the shared Redis lock."""
+    shared = _RecordingShared()
+    isolation = LocalFirstIsolation(shared)
+    release = asyncio.Event()
+    order: list[str] = []
+
+    async def update(name: str, hold: bool) -> None:
+        async with isolation.lock(_key(1)):
+            order.append(f"{name} in")
+            if hold:
+                await release.wait()
+            order.append(f"{name} out")
+
+    first = asyncio.create_task(update("first", hold=True))
+    second = asyncio.create_task(update("second", hold=False))
+    for _ in range(100):
+        if isolation.local.users_of(_key(1)) == 2:  # noqa: PLR2004 - both updates are there
+            break
+        await asyncio.sleep(0)
+    assert isolation.local.users_of(_key(1)) == 2  # noqa: PLR2004
+    assert shared.attempts == 1  # only the running update touched the shared lock
+    release.set()
+    await asyncio.gather(first, second)
+    assert order == ["first in", "first out", "second in", "second out"]
+    assert shared.attempts == 2  # noqa: PLR2004
+    assert len(isolation.local) == 0
+    assert len(shared) == 0

@@ -1,0 +1,71 @@
+"""PostgreSQL round trips: the pool pings only a connection that sat idle (so a dropped one
+never fails a request), and a one-statement read runs without BEGIN and ROLLBACK around it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import Integer, bindparam, event, func, select, text
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from db.engine import create_engine
+from db.reader import Reader
+
+
+def _dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def test_connection_dropped_while_idle_is_replaced_not_failed(database_url: str) -> None:
+    """The server drops an idle pooled connection (a restart, an idle timeout): the next
+    request gets a live connection and its answer, not a connection error."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the ping on checkout is PostgreSQL's; SQLite has no server to lose")
+    engine = create_engine(database_url, ping_idle_seconds=0.0)
+    try:
+        async with engine.connect() as connection:
+            first = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        admin = await asyncpg.connect(_dsn(database_url))
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", first)
+        finally:
+            await admin.close()
+
+        async with engine.connect() as connection:
+            second = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+
+        assert second != first
+    finally:
+        await engine.dispose()
+
+
+async def test_a_one_statement_read_runs_without_a_transaction_around_it(
+    database_url: str,
+) -> None:
+    """The slot picker's seats and the notification's look-up are one SELECT each: PostgreSQL
+    gets that statement alone, not BEGIN, the SELECT and ROLLBACK (three round trips)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite reads run on a connection of their own in autocommit already")
+    engine = create_engine(database_url)
+    sent: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _log_queries(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        driver = record.driver_connection
+        assert driver is not None
+        driver.add_query_logger(lambda logged: sent.append(logged.query))
+
+    reader = Reader(engine)
+    try:
+        rows = await reader.all(select(func.now()))
+        columns = await reader.rows(select(bindparam("n", type_=Integer)), {"n": 1})
+    finally:
+        await engine.dispose()
+
+    assert len(rows) == len(columns) == 1
+    # asyncpg logs the plain statements it sends (BEGIN, ROLLBACK); the SELECTs go as
+    # prepared statements, so with nothing around them nothing is logged.
+    around = [q for q in sent if q.strip().upper().startswith(("BEGIN", "ROLLBACK", "COMMIT"))]
+    assert around == []
