@@ -47,6 +47,8 @@ class _Held:
 @dataclass
 class _State:
     held: list[_Held] = field(default_factory=list)
+    # Rows a background claim brought, added to `held` at the start of the next pass.
+    incoming: list[_Held] = field(default_factory=list)
     in_flight: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     busy_chats: set[int] = field(default_factory=set)
     # When a chat may get its next message (monotonic): last send + 1 s, or a 429's end.
@@ -102,7 +104,8 @@ class LaneRows:
         now = _utcnow()
         if self._reader is not None and not await self._any_due(now):
             return 0
-        held_chats = {h.envelope.chat_id for h in self._state.held if h.envelope.chat_id}
+        in_hand = [*self._state.held, *self._state.incoming]
+        held_chats = {h.envelope.chat_id for h in in_hand if h.envelope.chat_id}
         held_chats |= self._state.busy_chats
         due = select(OutboxMessage.id).where(
             OutboxMessage.status == "pending",
@@ -166,7 +169,7 @@ class LaneRows:
                 attempts=row.attempts,
                 broadcast_id=row.broadcast_id,
             )
-            self._state.held.append(_Held(envelope, row.priority, row.channel, lease_until))
+            self._state.incoming.append(_Held(envelope, row.priority, row.channel, lease_until))
         if extra:
             await self._release(extra, delay=self._per_chat)
         return len(rows) - len(extra)
