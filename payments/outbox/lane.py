@@ -18,19 +18,14 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models_outbox import OutboxMessage
 from db.reader import Reader
-from db.repositories.users import mark_blocked
 from payments.outbox.budget import CHARGE, Budget, Charge
-from payments.outbox.outcomes import Blocked, Deliver, Envelope, GiveUp, Outcome, RetryLater, Sent
-from payments.outbox.rows import FLUSH_SECONDS, LaneRows, _Held, _State, _utcnow
-from payments.outbox.store import CHANNEL_TELEGRAM, PRIORITY_BROADCAST, PRIORITY_TRANSACTIONAL
+from payments.outbox.outcomes import Deliver, Envelope, Outcome, RetryLater
+from payments.outbox.rows import FLUSH_SECONDS, LaneRows, _Held, _State
+from payments.outbox.store import CHANNEL_TELEGRAM, PRIORITY_TRANSACTIONAL
 
 log = logging.getLogger(__name__)
 
@@ -336,80 +331,6 @@ class SendingLane(LaneRows):
 
     def _backoff(self, attempts: int) -> float:
         return BACKOFF[min(max(attempts - 1, 0), len(BACKOFF) - 1)]
-
-    async def _settle(self, held: _Held, outcome: Outcome) -> None:
-        envelope = held.envelope
-        if isinstance(outcome, Sent):
-            # Recorded at once (with whatever else was delivered meanwhile): a row sent but not
-            # yet marked is sent again after a crash, so only deliveries in flight may double.
-            self._state.done_sent.append(envelope.id)
-            await self._flush_sent(force=True)
-            return
-        now = _utcnow()
-        values: dict[str, Any]
-        if isinstance(outcome, RetryLater):
-            if envelope.chat_id is not None and outcome.rate_limited:
-                ready = time.monotonic() + outcome.seconds
-                chat_ready = self._state.chat_ready
-                chat_ready[envelope.chat_id] = max(chat_ready.get(envelope.chat_id, 0), ready)
-            counts = not outcome.rate_limited and outcome.reason != "stopped while delivering"
-            if counts and envelope.attempts >= self._max_failures:
-                outcome = GiveUp(f"{envelope.attempts} failed attempts; last: {outcome.reason}")
-            else:
-                values = {
-                    "status": "pending",
-                    "claimed_by": None,
-                    "claimed_until": None,
-                    "not_before": now + timedelta(seconds=max(outcome.seconds, 0.0)),
-                    "last_error": outcome.reason[:1000],
-                }
-                if not counts:
-                    values["attempts"] = OutboxMessage.attempts - 1
-                log.info(
-                    "outbox %d (%s) to %s: again in %.1f s: %s",
-                    envelope.id,
-                    envelope.kind,
-                    envelope.chat_id,
-                    outcome.seconds,
-                    outcome.reason,
-                )
-                await self._update(envelope.id, values)
-                return
-        if isinstance(outcome, Blocked):
-            log.info("outbox %d: chat %s blocked the bot; marked", envelope.id, envelope.chat_id)
-            async with self._sessionmaker.begin() as session:
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(self._mine([envelope.id]))
-                    .values(status="failed", last_error="blocked", claimed_until=None)
-                    .execution_options(synchronize_session=False)
-                )
-                if envelope.chat_id is not None:
-                    await mark_blocked(session, str(envelope.chat_id))
-                    await session.execute(
-                        update(OutboxMessage)
-                        .where(
-                            OutboxMessage.chat_id == envelope.chat_id,
-                            OutboxMessage.priority == PRIORITY_BROADCAST,
-                            OutboxMessage.status == "pending",
-                        )
-                        .values(status="canceled", last_error="blocked")
-                        .execution_options(synchronize_session=False)
-                    )
-            return
-        assert isinstance(outcome, GiveUp)  # noqa: S101 - the Outcome union is closed
-        log.warning(
-            "outbox %d (%s) to %s given up after %d attempts: %s",
-            envelope.id,
-            envelope.kind,
-            envelope.chat_id,
-            envelope.attempts,
-            outcome.reason,
-        )
-        await self._update(
-            envelope.id,
-            {"status": "failed", "claimed_until": None, "last_error": outcome.reason[:1000]},
-        )
 
 
 __all__ = ["SendingLane"]
