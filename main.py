@@ -97,9 +97,8 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     if bot is None:
         log.warning("bot: OFF because BOT_TOKEN is unset; the HTTP API and scheduler still run")
     else:
-        lane = payments.outbox
-        broadcasts = Broadcasts(bot=bot, broadcaster=payments.admin.broadcaster, spend=lane.spend)
-        broadcasts.register(lane)
+        broadcasts = Broadcasts(bot=bot, broadcaster=payments.admin.broadcaster)
+        broadcasts.register(payments.outbox)
         config = TelegramConfig(
             api_base=settings.TELEGRAM_API_BASE,
             redis_url=settings.REDIS_URL,

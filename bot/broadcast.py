@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
@@ -34,7 +33,6 @@ from payments.outbox.outcomes import Deliver, Envelope, GiveUp, Outcome, Sent
 log = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 0.5
-Spend = Callable[[], Awaitable[None]]
 
 
 def broadcast_deliverer(
@@ -104,22 +102,17 @@ def progress_text(lang: str, draft_id: int, progress: BroadcastProgress) -> str:
 class TelegramProgress:
     """Edit the admin's progress message; a Stop button until the broadcast ends."""
 
-    def __init__(
-        self, bot: Bot, *, spot: ProgressSpot, draft_id: int, spend: Spend | None = None
-    ) -> None:
-        """Keep where the progress message is; `spend` takes each edit from the lane's budget."""
+    def __init__(self, bot: Bot, *, spot: ProgressSpot, draft_id: int) -> None:
+        """Keep where the progress message is (each edit takes a token of the bot's budget)."""
         self._bot = bot
         self._spot = spot
         self._draft_id = draft_id
-        self._spend = spend
 
     async def show(self, progress: BroadcastProgress) -> None:
         """Show the counters; the final state is sent anew if the message cannot be edited."""
         spot = self._spot
         text = progress_text(spot.lang, self._draft_id, progress)
         markup = None if progress.finished else keyboards.broadcast_stop(spot.lang, self._draft_id)
-        if self._spend is not None:
-            await self._spend()
         try:
             await self._bot.edit_message_text(
                 text=text,
@@ -162,13 +155,11 @@ class Broadcasts:
         bot: Bot,
         broadcaster: Broadcaster,
         every: float = WATCH_SECONDS,
-        spend: Spend | None = None,
     ) -> None:
-        """Keep the bot and the broadcaster; `spend` counts progress edits in the lane's budget."""
+        """Keep the bot and the broadcaster."""
         self._bot = bot
         self._broadcaster = broadcaster
         self._every = every
-        self._spend = spend
         self._tasks: dict[int, asyncio.Task[None]] = {}
 
     def register(self, lane: SendingLane) -> None:
@@ -182,7 +173,7 @@ class Broadcasts:
         sink = (
             NoProgress()
             if spot is None
-            else TelegramProgress(self._bot, spot=spot, draft_id=draft_id, spend=self._spend)
+            else TelegramProgress(self._bot, spot=spot, draft_id=draft_id)
         )
         task = asyncio.create_task(self._run(draft_id, sink), name=f"broadcast-{draft_id}")
         self._tasks[draft_id] = task

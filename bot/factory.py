@@ -24,6 +24,7 @@ from bot.isolation import ForgetfulEventIsolation
 from bot.middlewares import UpdateMetrics, UserMiddleware
 from bot.texts import DEFAULT, languages, t
 from bot.webapp import openable, set_menu_button
+from payments.outbox.budget import CHARGE, Budget
 from payments.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,51 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
                 log.info("telegram asked to wait %ss on %s", exc.retry_after, type(method).__name__)
                 await asyncio.sleep(exc.retry_after)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+# The Bot API methods that put a message in a chat or change one: each takes a token of the
+# instance's budget. Telegram's limits are on messages (about 30 a second overall, one a second
+# per chat), and edits are throttled the same way in practice. Answers to callback and
+# pre-checkout queries put no message in a chat (and a pre-checkout answer is due within 10 s),
+# chat actions neither: those never wait.
+BUDGETED_PREFIXES = ("send", "edit", "copyMessage", "forwardMessage")
+UNBUDGETED = frozenset({"sendChatAction"})
+
+
+def budgeted(method: TelegramMethod[Any]) -> bool:
+    """Say whether a Bot API call sends or edits a message (and so takes a token)."""
+    name = method.__api_method__
+    return name.startswith(BUDGETED_PREFIXES) and name not in UNBUDGETED
+
+
+class BudgetMiddleware(BaseRequestMiddleware):
+    """Take a token of the instance's `Budget` before every message the bot sends or edits.
+
+    A direct answer (no lane delivery in the context) is urgent: it goes ahead of broadcast
+    rows waiting for tokens. Inside a lane delivery the first call was paid by the lane; the
+    calls after it (a confirmation's QR album) pay at the delivery's own priority.
+    """
+
+    def __init__(self, budget: Budget) -> None:
+        """Charge every message to `budget`."""
+        self._budget = budget
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        """Wait for a token when the call sends a message, then make it."""
+        if budgeted(method):
+            charge = CHARGE.get()
+            if charge is None:
+                await self._budget.take(urgent=True)
+            elif charge.prepaid > 0:
+                charge.prepaid -= 1
+            else:
+                await self._budget.take(urgent=charge.urgent)
+        return await make_request(bot, method)
 
 
 class PinnedResponseSession(AiohttpSession):

@@ -3,14 +3,12 @@
 The texts are bot/notifier.py's; here Telegram's errors are not swallowed but answered to the
 lane as an Outcome: 429 → RetryLater(retry_after, rate_limited), blocked → Blocked, network
 or 5xx → RetryLater, any other refusal → GiveUp. Every Telegram call beyond the row's first
-takes one more token of the lane's budget.
+takes one more token of the instance's budget (bot/factory.py's BudgetMiddleware).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -32,32 +30,8 @@ from payments.outbox.outcomes import Blocked, Deliver, Envelope, GiveUp, Outcome
 
 log = logging.getLogger(__name__)
 
-Spend = Callable[[int], Awaitable[None]]
 # Backoff of a network error or a 5xx, by attempt (seconds).
 TRANSIENT_BACKOFF = (2.0, 10.0, 30.0, 120.0, 600.0)
-PACED_CALLS = ("send_message", "edit_message_text", "send_photo", "send_media_group")
-
-
-class _PacedBot:
-    """The Bot, taking one budget token for every send or edit after the first."""
-
-    def __init__(self, bot: Bot, spend: Spend | None) -> None:
-        self._bot = bot
-        self._spend = spend
-        self._calls = 0
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._bot, name)
-        if name not in PACED_CALLS:
-            return attribute
-
-        async def paced(*args: Any, **kwargs: Any) -> Any:
-            if self._calls and self._spend is not None:
-                await self._spend(1)
-            self._calls += 1
-            return await attribute(*args, **kwargs)
-
-        return paced
 
 
 class _Strict(TelegramNotifier):
@@ -76,14 +50,12 @@ class TelegramDelivery:
         catalog: Catalog,
         tz: ZoneInfo,
         sessionmaker: async_sessionmaker[AsyncSession],
-        spend: Spend | None = None,
     ) -> None:
-        """Keep what the notifier's texts need; `spend` takes extra tokens of the budget."""
+        """Keep what the notifier's texts need."""
         self._bot = bot
         self._catalog = catalog
         self._tz = tz
         self._sessionmaker = sessionmaker
-        self._spend = spend
 
     def deliverers(self) -> dict[str, Deliver]:
         """Return a deliverer for every note kind (subscription_activated, tickets_qr, …)."""
@@ -93,7 +65,7 @@ class TelegramDelivery:
         async def deliver(envelope: Envelope) -> Outcome:
             WAIT_ON_RETRY_AFTER.set(False)  # this delivery's task only: the lane reschedules
             notifier = _Strict(
-                bot=cast(Bot, _PacedBot(self._bot, self._spend)),
+                bot=self._bot,
                 catalog=self._catalog,
                 tz=self._tz,
                 sessionmaker=self._sessionmaker,

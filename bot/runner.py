@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.factory import create_dispatcher
+from bot.factory import BudgetMiddleware, create_dispatcher
 from bot.fsm_cache import LockedCacheStorage
 from bot.isolation import LocalFirstIsolation
 from bot.notifier import TelegramNotifier
@@ -154,13 +154,16 @@ def register_deliverers(
     tz: ZoneInfo,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    """Deliver the outbox's notes through the bot, or (no bot) only log them as sent."""
+    """Deliver the outbox's notes through the bot, or (no bot) only log them as sent.
+
+    With a bot, every message it sends or edits (the lane's and its direct answers to
+    customers) takes a token of the lane's budget: one budget for the whole instance.
+    """
     if bot is None:
         deliverers = note_deliverers(LogNotifier())
     else:
-        delivery = TelegramDelivery(
-            bot=bot, catalog=catalog, tz=tz, sessionmaker=sessionmaker, spend=lane.spend
-        )
+        bot.session.middleware(BudgetMiddleware(lane.budget))
+        delivery = TelegramDelivery(bot=bot, catalog=catalog, tz=tz, sessionmaker=sessionmaker)
         deliverers = delivery.deliverers()
     for kind, deliver in deliverers.items():
         lane.register(kind, deliver)

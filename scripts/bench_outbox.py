@@ -113,6 +113,8 @@ class Broadcast:
     kind: str
     recipients: int
     rate: float = 0.0
+    # Every send and edit (the broadcast, buyers' answers, confirmations, progress edits).
+    overall: float = 0.0
     busiest: int = 0
     refused: int = 0
     sent_before_kill: int = 0
@@ -176,8 +178,10 @@ async def broadcast(kind: str, tmp: Path) -> Broadcast:
         killed = time.monotonic()
         await service.kill()
         result.sent_before_kill = delivered()
-        in_lane = [m for m, name, p in sends(fake, began) if _is_broadcast(name, p)]
+        before_kill = sends(fake, began)
+        in_lane = [m for m, name, p in before_kill if _is_broadcast(name, p)]
         result.rate = _steady_rate(in_lane)
+        result.overall = _steady_rate([m for m, _, _ in before_kill if m <= max(in_lane)])
         log(f"outbox {kind}: killed with {result.sent_before_kill} of {RECIPIENTS} delivered")
         result.restart_seconds = await service.start()
         while delivered() < RECIPIENTS and time.monotonic() - killed < WAIT_LIMIT:  # noqa: ASYNC110 - the fake's chats have no shared event
@@ -289,8 +293,9 @@ def rows_of(result: Broadcast, crashed: Crash) -> list[Row]:
     crash_once = crashed.per_chat == Counter({1: CRASH_PAYMENTS})
     return [
         Row(
-            f"outbox {name}: broadcast to {RECIPIENTS:,}, steady rate / busiest second",
-            f"{result.rate:.1f}/s / {result.busiest}",
+            f"outbox {name}: broadcast to {RECIPIENTS:,}, steady rate of the broadcast / of all "
+            "messages / busiest second",
+            f"{result.rate:.1f}/s / {result.overall:.1f}/s / {result.busiest}",
             f"budget {BUDGET}/s",
             "goal 28–30/s, never > 30",
         ),

@@ -4,8 +4,10 @@ Rows are claimed with one conditional UPDATE (PostgreSQL: the sub-select takes `
 SKIP LOCKED`; SQLite: one writer at a time), so several instances share the work and never
 send a row twice. A claim is a lease: a row whose instance died is put back after it expires.
 Transactional rows (priority 0) always go ahead of broadcasts (1). The budget: `rate`
-messages a second over all chats (a spaced token schedule) and one a second per chat; a 429
-puts only that row (and its chat) back for `retry_after`, the rest of the lane goes on.
+messages a second over all chats (payments/outbox/budget.py, shared with the bot's direct
+answers, which go ahead of broadcast rows) and one a second per chat; a 429 puts only that
+row (and its chat) back for `retry_after`, the rest of the lane goes on. Rows are claimed in
+the background while the hand is spent, so the database's round trips cost no tokens.
 """
 
 from __future__ import annotations
@@ -16,24 +18,20 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models_outbox import OutboxMessage
 from db.reader import Reader
-from db.repositories.users import mark_blocked
-from payments.outbox.outcomes import Blocked, Deliver, Envelope, GiveUp, Outcome, RetryLater, Sent
-from payments.outbox.rows import FLUSH_SECONDS, LaneRows, _Held, _State, _utcnow
-from payments.outbox.store import CHANNEL_TELEGRAM, PRIORITY_BROADCAST
+from payments.outbox.budget import CHARGE, Budget, Charge
+from payments.outbox.outcomes import Deliver, Envelope, Outcome, RetryLater
+from payments.outbox.rows import FLUSH_SECONDS, LaneRows, _Held, _State
+from payments.outbox.store import CHANNEL_TELEGRAM, PRIORITY_TRANSACTIONAL
 
 log = logging.getLogger(__name__)
 
 DEFAULT_RATE = 28.0
 PER_CHAT_SECONDS = 1.0
-CONCURRENCY = 8
+CONCURRENCY = 16
 LEASE_SECONDS = 120.0
 POLL_SECONDS = 0.5
 MAX_FAILURES = 5
@@ -42,25 +40,6 @@ BATCH = 64
 # Sent rows are recorded together: when this many are done, or this long after the last record.
 # Backoff of a failed delivery that did not say when to retry (seconds, by attempt).
 BACKOFF = (1.0, 5.0, 30.0, 120.0, 600.0)
-
-
-class TokenSchedule:
-    """`rate` tokens a second, evenly spaced (no burst: an idle lane saves nothing up)."""
-
-    def __init__(self, rate: float) -> None:
-        """Hand out `rate` tokens a second."""
-        self._interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = 0.0
-
-    async def take(self, count: int = 1) -> None:
-        """Wait until `count` tokens are ours."""
-        for _ in range(count):
-            now = time.monotonic()
-            self._next = max(self._next, now)
-            wait = self._next - now
-            self._next += self._interval
-            if wait > 0:
-                await asyncio.sleep(wait)
 
 
 class SendingLane(LaneRows):
@@ -96,7 +75,7 @@ class SendingLane(LaneRows):
         self._batch = batch
         self.instance_id = instance_id or f"lane-{uuid.uuid4().hex[:12]}"
         self._deliverers: dict[str, Deliver] = {}
-        self._tokens = TokenSchedule(rate)
+        self.budget = Budget(rate)
         self._state = _State()
         self._wake = asyncio.Event()
         # Set by wake(): someone committed a message; claim now even with rows in hand.
@@ -107,6 +86,9 @@ class SendingLane(LaneRows):
         self._pass_no = 0
         self._idle_pass = -1
         self._idle = asyncio.Condition()
+        self._claiming: asyncio.Task[None] | None = None
+        self._last_claimed = 0
+        self._claim_after = 0.0
         self._last_reclaim = 0.0
         self._on_outcome: list[Callable[[Envelope, Outcome], None]] = []
 
@@ -124,10 +106,6 @@ class SendingLane(LaneRows):
     def kinds(self) -> frozenset[str]:
         """Return the kinds this lane delivers."""
         return frozenset(self._deliverers)
-
-    async def spend(self, count: int = 1) -> None:
-        """Take `count` more tokens of the budget: a deliverer making more than one call."""
-        await self._tokens.take(count)
 
     def wake(self) -> None:
         """Look for due rows now (after a commit that enqueued something urgent)."""
@@ -154,6 +132,10 @@ class SendingLane(LaneRows):
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._task
             self._task = None
+        if self._claiming is not None:  # let a claim under way land in the hand, to be put back
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._claiming), grace)
+        self._take_incoming()
         tasks = list(self._state.in_flight.values())
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=grace)
@@ -186,39 +168,76 @@ class SendingLane(LaneRows):
             self._pass_no += 1
             this_pass = self._pass_no
             self._wake.clear()
-            urgent, self._urgent = self._urgent, False
             try:
                 await self._flush_sent(force=False)
                 await self._reclaim_expired()
-                claimed = 0
-                held = len(self._state.held)
-                # Claim when rows run low (not after every delivery: two writes a message would
-                # be wasted on SQLite's one writer), or at once when a message was just committed.
-                if held < self._batch // 2 or urgent:
-                    # A just-committed confirmation is claimed even with a broadcast in hand.
-                    claimed = await self._claim(max(self._batch - held, self._concurrency))
+                self._take_incoming()
+                await self._note_idle(this_pass)
+                self._refill(len(self._state.held))
                 next_at = await self._dispatch()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox lane: pass failed; trying again")
-                claimed, next_at = 0, None
+                next_at = None
                 await asyncio.sleep(self._poll)
             state = self._state
-            if claimed == 0 and not state.held and not state.in_flight and not state.done_sent:
-                async with self._idle:
-                    self._idle_pass = this_pass
-                    self._idle.notify_all()
-            if claimed and len(state.held) < self._batch // 2:
-                continue  # more may be due: claim again before sleeping
+            if state.incoming or (self._claiming is None and self._urgent):
+                continue  # rows to merge, or a commit to claim: go round at once
             timeout = self._poll
             if state.done_sent:
                 timeout = min(timeout, FLUSH_SECONDS)
+            if self._claiming is None and not state.held:
+                timeout = min(timeout, max(self._claim_after - time.monotonic(), 0.0))
             if next_at is not None:
                 timeout = min(timeout, max(next_at - time.monotonic(), 0.0))
             if timeout > 0 and not self._wake.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _take_incoming(self) -> None:
+        """Add the rows a finished claim brought to the hand."""
+        state = self._state
+        if state.incoming:
+            state.held.extend(state.incoming)
+            state.incoming = []
+
+    async def _note_idle(self, this_pass: int) -> None:
+        """Tell drain() when the last claim found nothing and nothing is in hand or pending."""
+        state = self._state
+        busy = state.held or state.incoming or state.in_flight or state.done_sent
+        if self._claiming is None and self._last_claimed == 0 and not busy and not self._urgent:
+            async with self._idle:
+                self._idle_pass = this_pass
+                self._idle.notify_all()
+
+    def _refill(self, held: int) -> None:
+        """Claim more rows in the background when the hand runs low or a message was committed.
+
+        The claim's database round trip runs beside the dispatch, so the budget's tokens keep
+        being taken meanwhile (a pass that waited for its claim lost those tokens for good).
+        After a claim that found nothing, the next waits `poll` seconds unless woken.
+        """
+        if self._claiming is not None or self._stopping:
+            return
+        if not self._urgent and (held >= self._batch // 2 or time.monotonic() < self._claim_after):
+            return
+        # A just-committed confirmation is claimed even with a broadcast in hand.
+        self._urgent = False
+        limit = max(self._batch - held, self._concurrency)
+        self._claiming = asyncio.create_task(self._claim_into_hand(limit), name="outbox-claim")
+
+    async def _claim_into_hand(self, limit: int) -> None:
+        try:
+            self._last_claimed = await self._claim(limit)
+        except Exception:
+            log.exception("outbox lane: claim failed; trying again")
+            self._last_claimed = 0
+        finally:
+            if self._last_claimed == 0:
+                self._claim_after = time.monotonic() + self._poll
+            self._claiming = None
+            self._wake.set()
 
     async def _dispatch(self) -> float | None:
         """Start deliveries for held rows whose chat may be written to now.
@@ -237,9 +256,11 @@ class SendingLane(LaneRows):
                 expired.append(held.envelope.id)  # held too long: give it back, never risk a double
                 continue
             # A pass spends the budget on its held rows (64 broadcast rows: over two seconds);
-            # a message committed meanwhile (wake) is claimed by the next pass, so end this one
-            # (after one start at least: wakes in quick succession must not stall the lane).
-            cut = self._urgent and started > 0
+            # rows a claim brought meanwhile, or a message committed meanwhile (wake), end it so
+            # the next pass sorts them in (after one start at least: wakes in quick succession
+            # must not stall the lane).
+            news = bool(state.incoming) or (self._urgent and self._claiming is None)
+            cut = news and started > 0
             if len(state.in_flight) >= self._concurrency or self._stopping or cut:
                 kept.extend(state.held[index:])
                 break
@@ -251,11 +272,12 @@ class SendingLane(LaneRows):
                     if chat not in state.busy_chats:
                         next_at = ready if next_at is None else min(next_at, ready)
                     continue
-                await self._tokens.take()
+                await self.budget.take(urgent=held.priority == PRIORITY_TRANSACTIONAL)
                 state.busy_chats.add(chat)
                 state.chat_ready[chat] = time.monotonic() + self._per_chat
             self._start(held)
             started += 1
+            self._refill(len(kept) + len(state.held) - index - 1)  # low hand: claim beside it
         state.held = kept
         if expired:
             await self._release(expired)
@@ -272,6 +294,10 @@ class SendingLane(LaneRows):
     async def _deliver(self, held: _Held) -> None:
         envelope = held.envelope
         deliver = self._deliverers.get(envelope.kind)
+        # This task's calls to Telegram: the first was paid in _dispatch, the rest pay as
+        # they go (bot/factory.py's BudgetMiddleware), confirmations ahead of broadcasts.
+        paid = 1 if held.channel == CHANNEL_TELEGRAM and envelope.chat_id is not None else 0
+        CHARGE.set(Charge(prepaid=paid, urgent=held.priority == PRIORITY_TRANSACTIONAL))
         outcome: Outcome
         try:
             if deliver is None:
@@ -306,79 +332,5 @@ class SendingLane(LaneRows):
     def _backoff(self, attempts: int) -> float:
         return BACKOFF[min(max(attempts - 1, 0), len(BACKOFF) - 1)]
 
-    async def _settle(self, held: _Held, outcome: Outcome) -> None:
-        envelope = held.envelope
-        if isinstance(outcome, Sent):
-            # Recorded at once (with whatever else was delivered meanwhile): a row sent but not
-            # yet marked is sent again after a crash, so only deliveries in flight may double.
-            self._state.done_sent.append(envelope.id)
-            await self._flush_sent(force=True)
-            return
-        now = _utcnow()
-        values: dict[str, Any]
-        if isinstance(outcome, RetryLater):
-            if envelope.chat_id is not None and outcome.rate_limited:
-                ready = time.monotonic() + outcome.seconds
-                chat_ready = self._state.chat_ready
-                chat_ready[envelope.chat_id] = max(chat_ready.get(envelope.chat_id, 0), ready)
-            counts = not outcome.rate_limited and outcome.reason != "stopped while delivering"
-            if counts and envelope.attempts >= self._max_failures:
-                outcome = GiveUp(f"{envelope.attempts} failed attempts; last: {outcome.reason}")
-            else:
-                values = {
-                    "status": "pending",
-                    "claimed_by": None,
-                    "claimed_until": None,
-                    "not_before": now + timedelta(seconds=max(outcome.seconds, 0.0)),
-                    "last_error": outcome.reason[:1000],
-                }
-                if not counts:
-                    values["attempts"] = OutboxMessage.attempts - 1
-                log.info(
-                    "outbox %d (%s) to %s: again in %.1f s: %s",
-                    envelope.id,
-                    envelope.kind,
-                    envelope.chat_id,
-                    outcome.seconds,
-                    outcome.reason,
-                )
-                await self._update(envelope.id, values)
-                return
-        if isinstance(outcome, Blocked):
-            log.info("outbox %d: chat %s blocked the bot; marked", envelope.id, envelope.chat_id)
-            async with self._sessionmaker.begin() as session:
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(self._mine([envelope.id]))
-                    .values(status="failed", last_error="blocked", claimed_until=None)
-                    .execution_options(synchronize_session=False)
-                )
-                if envelope.chat_id is not None:
-                    await mark_blocked(session, str(envelope.chat_id))
-                    await session.execute(
-                        update(OutboxMessage)
-                        .where(
-                            OutboxMessage.chat_id == envelope.chat_id,
-                            OutboxMessage.priority == PRIORITY_BROADCAST,
-                            OutboxMessage.status == "pending",
-                        )
-                        .values(status="canceled", last_error="blocked")
-                        .execution_options(synchronize_session=False)
-                    )
-            return
-        assert isinstance(outcome, GiveUp)  # noqa: S101 - the Outcome union is closed
-        log.warning(
-            "outbox %d (%s) to %s given up after %d attempts: %s",
-            envelope.id,
-            envelope.kind,
-            envelope.chat_id,
-            envelope.attempts,
-            outcome.reason,
-        )
-        await self._update(
-            envelope.id,
-            {"status": "failed", "claimed_until": None, "last_error": outcome.reason[:1000]},
-        )
 
-
-__all__ = ["SendingLane", "TokenSchedule"]
+__all__ = ["SendingLane"]

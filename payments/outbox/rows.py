@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models_outbox import OutboxMessage
 from db.reader import Reader
-from payments.outbox.outcomes import Deliver, Envelope, Outcome
-from payments.outbox.store import CHANNEL_TELEGRAM
+from db.repositories.users import mark_blocked
+from payments.outbox.outcomes import Blocked, Deliver, Envelope, GiveUp, Outcome, RetryLater, Sent
+from payments.outbox.store import CHANNEL_TELEGRAM, PRIORITY_BROADCAST
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ class _Held:
 @dataclass
 class _State:
     held: list[_Held] = field(default_factory=list)
+    # Rows a background claim brought, added to `held` at the start of the next pass.
+    incoming: list[_Held] = field(default_factory=list)
     in_flight: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     busy_chats: set[int] = field(default_factory=set)
     # When a chat may get its next message (monotonic): last send + 1 s, or a 429's end.
@@ -61,6 +64,7 @@ class LaneRows:
     _reader: Reader | None
     _deliverers: dict[str, Deliver]
     _lease: float
+    _max_failures: int
     _per_chat: float
     _state: _State
     _last_flush: float
@@ -102,7 +106,8 @@ class LaneRows:
         now = _utcnow()
         if self._reader is not None and not await self._any_due(now):
             return 0
-        held_chats = {h.envelope.chat_id for h in self._state.held if h.envelope.chat_id}
+        in_hand = [*self._state.held, *self._state.incoming]
+        held_chats = {h.envelope.chat_id for h in in_hand if h.envelope.chat_id}
         held_chats |= self._state.busy_chats
         due = select(OutboxMessage.id).where(
             OutboxMessage.status == "pending",
@@ -166,7 +171,7 @@ class LaneRows:
                 attempts=row.attempts,
                 broadcast_id=row.broadcast_id,
             )
-            self._state.held.append(_Held(envelope, row.priority, row.channel, lease_until))
+            self._state.incoming.append(_Held(envelope, row.priority, row.channel, lease_until))
         if extra:
             await self._release(extra, delay=self._per_chat)
         return len(rows) - len(extra)
@@ -254,3 +259,77 @@ class LaneRows:
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
+
+    async def _settle(self, held: _Held, outcome: Outcome) -> None:
+        envelope = held.envelope
+        if isinstance(outcome, Sent):
+            # Recorded at once (with whatever else was delivered meanwhile): a row sent but not
+            # yet marked is sent again after a crash, so only deliveries in flight may double.
+            self._state.done_sent.append(envelope.id)
+            await self._flush_sent(force=True)
+            return
+        now = _utcnow()
+        values: dict[str, Any]
+        if isinstance(outcome, RetryLater):
+            if envelope.chat_id is not None and outcome.rate_limited:
+                ready = time.monotonic() + outcome.seconds
+                chat_ready = self._state.chat_ready
+                chat_ready[envelope.chat_id] = max(chat_ready.get(envelope.chat_id, 0), ready)
+            counts = not outcome.rate_limited and outcome.reason != "stopped while delivering"
+            if counts and envelope.attempts >= self._max_failures:
+                outcome = GiveUp(f"{envelope.attempts} failed attempts; last: {outcome.reason}")
+            else:
+                values = {
+                    "status": "pending",
+                    "claimed_by": None,
+                    "claimed_until": None,
+                    "not_before": now + timedelta(seconds=max(outcome.seconds, 0.0)),
+                    "last_error": outcome.reason[:1000],
+                }
+                if not counts:
+                    values["attempts"] = OutboxMessage.attempts - 1
+                log.info(
+                    "outbox %d (%s) to %s: again in %.1f s: %s",
+                    envelope.id,
+                    envelope.kind,
+                    envelope.chat_id,
+                    outcome.seconds,
+                    outcome.reason,
+                )
+                await self._update(envelope.id, values)
+                return
+        if isinstance(outcome, Blocked):
+            log.info("outbox %d: chat %s blocked the bot; marked", envelope.id, envelope.chat_id)
+            async with self._sessionmaker.begin() as session:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(self._mine([envelope.id]))
+                    .values(status="failed", last_error="blocked", claimed_until=None)
+                    .execution_options(synchronize_session=False)
+                )
+                if envelope.chat_id is not None:
+                    await mark_blocked(session, str(envelope.chat_id))
+                    await session.execute(
+                        update(OutboxMessage)
+                        .where(
+                            OutboxMessage.chat_id == envelope.chat_id,
+                            OutboxMessage.priority == PRIORITY_BROADCAST,
+                            OutboxMessage.status == "pending",
+                        )
+                        .values(status="canceled", last_error="blocked")
+                        .execution_options(synchronize_session=False)
+                    )
+            return
+        assert isinstance(outcome, GiveUp)  # noqa: S101 - the Outcome union is closed
+        log.warning(
+            "outbox %d (%s) to %s given up after %d attempts: %s",
+            envelope.id,
+            envelope.kind,
+            envelope.chat_id,
+            envelope.attempts,
+            outcome.reason,
+        )
+        await self._update(
+            envelope.id,
+            {"status": "failed", "claimed_until": None, "last_error": outcome.reason[:1000]},
+        )

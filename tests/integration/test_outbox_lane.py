@@ -21,7 +21,7 @@ from aiogram.exceptions import TelegramAPIError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.factory import create_bot
+from bot.factory import BudgetMiddleware, create_bot
 from bot.outbox_delivery import TelegramDelivery, outcome_of
 from db.engine import create_engine, create_sessionmaker
 from db.models import User
@@ -70,8 +70,9 @@ def make_lane(
 ) -> SendingLane:
     """A lane as the service wires it: the bot's deliverers for notes, and plain broadcasts."""
     lane = SendingLane(sessionmaker, poll_seconds=0.05, **options)  # type: ignore[arg-type]
+    bot.session.middleware(BudgetMiddleware(lane.budget))
     delivery = TelegramDelivery(
-        bot=bot, catalog=load_catalog(), tz=SHOP_TZ, sessionmaker=sessionmaker, spend=lane.spend
+        bot=bot, catalog=load_catalog(), tz=SHOP_TZ, sessionmaker=sessionmaker
     )
     for kind, deliver in delivery.deliverers().items():
         lane.register(kind, deliver)

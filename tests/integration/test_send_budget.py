@@ -1,0 +1,82 @@
+"""One send budget for the whole instance, on the local Telegram: a broadcast through the lane
+and customers' direct answers together stay within it, and an answer does not wait behind the
+broadcast."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from aiogram import Bot
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.factory import create_bot
+from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.integration.test_outbox_lane import add_users, broadcast, make_lane, until
+
+RATE = 20.0
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegramAPI]:
+    async with FakeTelegramAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(telegram: FakeTelegramAPI) -> AsyncIterator[Bot]:
+    bot = create_bot(telegram.token, telegram.base_url)
+    yield bot
+    await bot.session.close()
+
+
+def busiest(moments: list[float]) -> int:
+    ordered, best, left = sorted(moments), 0, 0
+    for right, moment in enumerate(ordered):
+        while ordered[left] <= moment - 1.0:
+            left += 1
+        best = max(best, right - left + 1)
+    return best
+
+
+async def test_a_broadcast_and_customers_answers_share_one_budget(
+    sessionmaker: async_sessionmaker[AsyncSession], telegram: FakeTelegramAPI, bot: Bot
+) -> None:
+    audience = list(range(9001, 9081))  # four seconds of the budget
+    customers = list(range(9101, 9121))
+    await add_users(sessionmaker, audience + customers)
+    await broadcast(sessionmaker, audience)
+    lane = make_lane(sessionmaker, bot, rate=RATE)  # the service's wiring: the bot pays too
+    waits: list[float] = []
+
+    async def answer(chat: int) -> None:
+        # A customer's update is answered directly (message.answer), not through the outbox.
+        await asyncio.sleep(random.uniform(0.3, 3.0))  # noqa: S311 - spread over the broadcast
+        asked = time.monotonic()
+        await bot.send_message(chat, "your tickets")
+        answered = next(
+            at
+            for (name, params), at in zip(telegram.requests, telegram.request_times, strict=False)
+            if name == "sendMessage" and int(params["chat_id"]) == chat
+        )
+        waits.append(answered - asked)
+
+    lane.start()
+    try:
+        await until(lambda: len(telegram.requests) >= 5, timeout=10)
+        await asyncio.gather(*(answer(chat) for chat in customers))
+        await until(lambda: len(telegram.requests) == len(audience) + len(customers), timeout=15)
+    finally:
+        await lane.stop()
+    sent = [at for (name, _), at in zip(telegram.requests, telegram.request_times, strict=False)]
+    # Every one-second window at Telegram: the budget's floor(rate) + 1, +1 for a loaded box's
+    # jitter between the grant and the request's arrival.
+    assert busiest(sent) <= RATE + 2, busiest(sent)
+    # Each answer went ahead of the broadcast: about one token interval (50 ms), plus the
+    # request itself.
+    assert max(waits) < 0.3, sorted(waits)
+    # The lane's sends were charged once: one token for every message Telegram got.
+    assert lane.budget.granted == len(sent)
