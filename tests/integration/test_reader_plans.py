@@ -17,7 +17,8 @@ from sqlalchemy import Select, column, select, table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from db.models import Order, Payment, Subscription, Ticket, User
+from db.models import Order, Payment, Ticket, User
+from db.models_subscriptions import Subscription
 from db.reader import Reader
 from payments.account import OWNED, SUMMARY, UNPAID
 from payments.stars.accounts import STARS_CHARGES
