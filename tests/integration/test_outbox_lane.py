@@ -145,23 +145,24 @@ async def test_a_429_on_some_chats_does_not_hold_back_the_others(
     await tell_ended(sessionmaker, limited)
     await tell_ended(sessionmaker, others)
     telegram.fail_next(
-        "sendMessage", 429, "Too Many Requests: retry after 5", retry_after=5, times=len(limited)
+        "sendMessage", 429, "Too Many Requests: retry after 10", retry_after=10, times=len(limited)
     )
     lane = make_lane(sessionmaker, bot, rate=100.0)
     started = time.monotonic()
     lane.start()
     try:
-        # Everyone else hears well before the limited chats' 5 s are over (about a second on
-        # an idle machine; the bound leaves room for a loaded CI box, not for a stalled lane).
-        await until(lambda: {chat for _, chat, _ in sends(telegram)} >= set(others), timeout=4.5)
-        assert time.monotonic() - started < 4.5
+        # Everyone else hears well before the limited chats' 10 s are over (about a second on
+        # an idle machine, 3-5 s on a CI box running four workers on two cores, where each
+        # delivery's SQLite write waits for the one writer; a lane held back by the 429s would
+        # send nothing for 10 s).
+        await until(lambda: {chat for _, chat, _ in sends(telegram)} >= set(others), timeout=9.5)
         assert not any(chat in limited for _, chat, _ in sends(telegram))
-        await until(lambda: len(sends(telegram)) == len(limited) + len(others), timeout=15)
+        await until(lambda: len(sends(telegram)) == len(limited) + len(others), timeout=20)
     finally:
         await lane.stop()
     for at, chat, _ in sends(telegram):
         if chat in limited:
-            assert at - started >= 5  # retry_after was honoured for that chat
+            assert at - started >= 10  # retry_after was honoured for that chat
     assert Counter(chat for _, chat, _ in sends(telegram)) == dict.fromkeys(limited + others, 1)
     statuses = Counter(row.status for row in await rows(sessionmaker))
     assert statuses == {"sent": len(limited) + len(others)}
