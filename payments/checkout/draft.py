@@ -1,7 +1,7 @@
 """What tx 1 of a checkout writes: the pending row, its event, and the request for YooKassa.
 
 Ticket and plan checkouts (`payments/tickets/checkout.py`, `payments/subscriptions/checkout.py`)
-build their `Draft` from these pieces; `payments/checkout/flow.py` runs the transactions.
+build their `Draft` from these pieces; `payments/checkout/transactions.py` runs the transactions.
 """
 
 from __future__ import annotations

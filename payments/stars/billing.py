@@ -19,7 +19,7 @@ from payments.admin.settlement import RefundSettlement
 from payments.catalog import Catalog
 from payments.checkout.draft import add_pending_payment
 from payments.checkout.errors import UnknownProduct
-from payments.checkout.flow import new_payment_id
+from payments.checkout.transactions import new_payment_id
 from payments.fulfilment import AfterCommit, Fulfilment
 from payments.ports import Clock
 from payments.stars.accounts import CURRENCY, PROVIDER, SOURCE, StarsAccounts, stars_of

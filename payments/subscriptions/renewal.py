@@ -27,7 +27,7 @@ from db.repositories import payments as payments_repo
 from db.repositories.dialect import insert_for_dialect
 from payments.catalog import Catalog, Plan
 from payments.checkout.draft import CheckoutConfig, add_pending_payment, receipt_contact
-from payments.checkout.flow import new_payment_id
+from payments.checkout.transactions import new_payment_id
 from payments.fulfilment import Fulfilment
 from payments.ports import Clock, PaymentGateway
 from payments.pricing import is_test_user, plan_description
