@@ -74,6 +74,7 @@ class Telegram:
         self._webhook_url = webhook_url or ""
         self._stopping = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
+        self._stop_asked: asyncio.Task[None] | None = None
 
     def setup(self, app: FastAPI) -> None:
         """Add the route Telegram posts updates to (webhook mode only)."""
@@ -108,11 +109,20 @@ class Telegram:
                     await asyncio.wait_for(self._stopping.wait(), POLLING_RESTART_SECONDS)
 
     async def stop_taking(self) -> None:
-        """Take no new updates (stop polling; the HTTP gate refuses webhook posts)."""
+        """Take no new updates (stop polling; the HTTP gate refuses webhook posts).
+
+        Polling is asked to stop and not waited for here: aiogram's stop_polling waits for a
+        signal its start_polling never sets when the start-up hooks fail (Telegram unreachable
+        or failing as the service starts), which hung the stop for good. The polling task ends
+        by itself once asked (our loop sees `_stopping`), and stop() gives it the grace.
+        """
         self._stopping.set()
-        if self.webhook is None:
-            with contextlib.suppress(RuntimeError):  # not polling (yet)
-                await self.dispatcher.stop_polling()
+        if self.webhook is None and self._stop_asked is None:
+            self._stop_asked = asyncio.create_task(self._ask_polling_to_stop(), name="stop-polling")
+
+    async def _ask_polling_to_stop(self) -> None:
+        with contextlib.suppress(RuntimeError):  # not polling (yet): our loop will not start it
+            await self.dispatcher.stop_polling()
 
     async def drain(self, deadline: float) -> None:
         """Let the updates in hand finish by `deadline` (loop time), then cancel them."""
@@ -128,6 +138,8 @@ class Telegram:
 
     async def close(self) -> None:
         """Close the Bot API session and the FSM storage."""
+        if self._stop_asked is not None and not self._stop_asked.done():
+            await cancel_all({self._stop_asked}, SETTLE_SECONDS)
         await self.bot.session.close()
         if self.storage is not None:
             await self.storage.close()

@@ -36,7 +36,7 @@ from payments.api.auth import sign_init_data
 from payments.tickets.rules import TicketRules
 from settings import Settings
 from tests.e2e.conftest import ShopFactory
-from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.fakes.telegram_api import FakeApiError, FakeTelegramAPI
 from tests.fakes.yookassa_api import FakeYooKassa
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -366,3 +366,30 @@ async def test_a_scheduler_job_running_at_stop_gets_the_grace_and_no_more(
     await shop.service.stop()
     assert ran == {"short": "finished", "long": "cancelled"}
     assert 1.5 < time.monotonic() - started < 4
+
+
+async def test_a_stop_while_telegram_fails_the_start_still_ends(
+    make_shop: ShopFactory, telegram: FakeTelegramAPI
+) -> None:
+    # SIGTERM while the bot's start-up calls (the command lists) wait on a Telegram that then
+    # fails them: aiogram's stop_polling waited for a signal that a failed start never sets,
+    # so the service hung instead of stopping (and an orchestrator had to kill it).
+    asked = asyncio.Event()
+    answer = asyncio.Event()
+
+    async def set_my_commands(params: Any) -> Any:
+        asked.set()
+        await answer.wait()
+        raise FakeApiError(500, "Internal Server Error")
+
+    telegram.register_method("setMyCommands", set_my_commands)
+    shop = await make_shop(SHUTDOWN_GRACE_SECONDS=2)
+    health = f"{shop.service.base_url}/health"
+    await asyncio.wait_for(asked.wait(), 10)
+    stopping = asyncio.create_task(shop.service.stop())
+    await asyncio.sleep(0)  # stop() is under way: it asked polling to stop (start-up pending)
+    answer.set()
+    await asyncio.wait_for(stopping, 15)  # the grace, and the settling after it, at most
+    with pytest.raises(httpx.ConnectError):
+        async with httpx.AsyncClient() as client:
+            await client.get(health)
