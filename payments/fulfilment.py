@@ -2,17 +2,16 @@
 
 Whoever sees a payment first (webhook, reconciler, status endpoint, expiry sweep) calls
 `Fulfilment.apply` with the payment as fetched from YooKassa. The transition is a single
-conditional UPDATE; only the caller whose UPDATE moved the row runs the effects (subscription
-days: `payments/subscriptions/activation.py`; tickets: `payments/tickets/issuing.py`), in the
-same transaction, and so is the customer's message: it is written to the outbox
-(payments/outbox/) with the change, and the sending lane delivers it after commit.
+conditional UPDATE; only the caller whose UPDATE moved the row runs the effects
+(`payments/effects.py`: subscription days or tickets) in the same transaction, and so is the
+customer's message: it is written to the outbox (payments/outbox/) with the change, and the
+sending lane delivers it after commit.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,15 +22,13 @@ from db.repositories import payments as payments_repo
 from db.repositories import users as users_repo
 from payments.applied import Applied, Outcome, recipient_of
 from payments.catalog import Catalog
-from payments.outbox.notes import enqueue_note, enqueue_ticket_mail, enqueue_tickets
+from payments.effects import Effects
+from payments.outbox.notes import enqueue_note
 from payments.ports import Clock, PaymentCanceled, PaymentGateway
-from payments.subscriptions.activation import activate_subscription
-from payments.subscriptions.consent import keep_saved_method
-from payments.subscriptions.outcomes import RenewalPolicy, renewal_declined, renewal_paid
-from payments.tickets.issuing import issue_tickets
+from payments.subscriptions.outcomes import RenewalPolicy, renewal_declined
 from payments.tickets.seats import release_order_seats, reserve_for_capture
 from payments.tickets.signing import TicketSigner
-from payments.types import CancelReason, PaymentKind, PaymentStatus, ProviderPayment
+from payments.types import CancelReason, PaymentStatus, ProviderPayment
 from payments.yookassa.gateway import GatewayError, GatewayNotFound, GatewayUnavailable
 
 log = logging.getLogger(__name__)
@@ -74,8 +71,7 @@ class Fulfilment:
         """
         self._renewal_policy = renewal_policy or RenewalPolicy()
         self._reader = reader
-        self._signer = signer
-        self._mail_tickets = mail_tickets
+        self._effects = Effects(catalog=catalog, signer=signer, mail_tickets=mail_tickets)
         self._wake = wake
         self._sessionmaker = sessionmaker
         self._gateway = gateway
@@ -214,6 +210,17 @@ class Fulfilment:
             deliverable = current.status == PaymentStatus.WAITING_FOR_CAPTURE and (
                 await reserve_for_capture(session, current, self._catalog.tickets.capacity_per_slot)
             )
+            if current.status == PaymentStatus.WAITING_FOR_CAPTURE and not deliverable:
+                # The cancel below makes YooKassa send payment.canceled, which the webhook may
+                # apply before this call returns: the row says why we cancel, so whoever
+                # applies it tells the customer the seats are gone, not "declined".
+                await payments_repo.transition(
+                    session,
+                    payment.id,
+                    to=PaymentStatus.WAITING_FOR_CAPTURE,
+                    from_statuses=[PaymentStatus.WAITING_FOR_CAPTURE],
+                    values={"cancel_reason": CancelReason.SOLD_OUT.value},
+                )
             payments_repo.add_event(
                 session,
                 payment_id=payment.id,
@@ -307,6 +314,8 @@ class Fulfilment:
         language: str | None = None,
     ) -> Applied:
         now = self._clock.now()
+        if reason is None and payment.status == PaymentStatus.WAITING_FOR_CAPTURE:
+            reason = payment.cancel_reason  # our own cancel's why (see _authorised), if ours
         reason = (
             reason or f"{CancelReason.PROVIDER.value}:{remote.cancellation_reason or 'unknown'}"
         )
@@ -402,7 +411,7 @@ class Fulfilment:
         if self._wake is not None:
             self._wake()
 
-    # ---- effects by kind ----------------------------------------------------------------
+    # ---- effects ------------------------------------------------------------------------
 
     async def deliver(
         self,
@@ -413,28 +422,9 @@ class Fulfilment:
     ) -> AfterCommit:
         """Run the effects of a succeeded payment inside its transaction, message included.
 
-        The customer's confirmation (and the tickets' e-mail) is written to the outbox in
-        `session`; the returned callable wakes the sending lane after commit. A plan paid
-        with auto-renewal consent keeps its method when YooKassa saved it; a
-        renewal's period continues from the expiry it renews.
+        See payments/effects.py; the returned callable wakes the sending lane after commit.
         """
-        recipient = recipient_of(payment, language)
-        now = self._clock.now()
-        late = await payments_repo.was_given_up(session, payment.id)
-        if payment.kind == PaymentKind.SUBSCRIPTION:
-            continues = await renewal_paid(session, payment, now=now)
-            activated = await activate_subscription(
-                session, payment, recipient, catalog=self._catalog, now=now, continues=continues
-            )
-            if remote is not None:
-                await keep_saved_method(session, payment, remote, now=now)
-            activated = replace(activated, late=late)
-            await enqueue_note(session, activated, dedupe_key=payment.id)
-            return self._woken
-        issued = replace(
-            await issue_tickets(session, payment, recipient, now, self._signer), late=late
+        await self._effects.apply(
+            session, payment, recipient_of(payment, language), now=self._clock.now(), remote=remote
         )
-        await enqueue_tickets(session, issued, dedupe_key=payment.id)
-        if self._mail_tickets:
-            await enqueue_ticket_mail(session, issued, dedupe_key=payment.id)
         return self._woken
