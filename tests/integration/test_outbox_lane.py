@@ -155,7 +155,16 @@ async def test_a_429_on_some_chats_does_not_hold_back_the_others(
         # an idle machine, 3-5 s on a CI box running four workers on two cores, where each
         # delivery's SQLite write waits for the one writer; a lane held back by the 429s would
         # send nothing for 10 s).
-        await until(lambda: {chat for _, chat, _ in sends(telegram)} >= set(others), timeout=9.5)
+        try:
+            await until(lambda: {c for _, c, _ in sends(telegram)} >= set(others), timeout=9.5)
+        except TimeoutError:
+            heard = sorted({c for _, c, _ in sends(telegram)} & set(others))
+            statuses = Counter(row.status for row in await rows(sessionmaker))
+            times = [round(a - started, 2) for a, _, _ in sends(telegram)]
+            raise AssertionError(
+                f"{len(heard)} of {len(others)} heard in {time.monotonic() - started:.1f} s; "
+                f"rows {dict(statuses)}; sends at {times}"
+            ) from None
         assert not any(chat in limited for _, chat, _ in sends(telegram))
         await until(lambda: len(sends(telegram)) == len(limited) + len(others), timeout=20)
     finally:
