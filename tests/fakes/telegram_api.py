@@ -430,6 +430,7 @@ class _Failure:
     method: str
     error: FakeApiError
     times: int
+    chat_ids: frozenset[int] | None = None
 
 
 @dataclass
@@ -615,11 +616,13 @@ class FakeTelegramAPI:
         description: str,
         retry_after: int | None = None,
         times: int = 1,
+        chat_ids: Iterable[int] | None = None,
     ) -> None:
-        """Answer the next ``times`` calls of ``method`` with this error."""
+        """Answer the next ``times`` calls of ``method`` (to ``chat_ids`` only) with this error."""
         params = {"retry_after": retry_after} if retry_after is not None else None
         error = FakeApiError(error_code, description, params)
-        self._failures.append(_Failure(method.lower(), error, times))
+        chats = frozenset(chat_ids) if chat_ids is not None else None
+        self._failures.append(_Failure(method.lower(), error, times, chats))
 
     def rate_limit(self, messages_per_second: float | None, retry_after: int = 1) -> None:
         """Limit send* calls globally (sliding window); ``None`` removes the limit."""
@@ -686,7 +689,9 @@ class FakeTelegramAPI:
 
     def _check_injected(self, method: str, params: Params) -> None:
         for failure in self._failures:
-            if failure.method == method.lower():
+            if failure.method == method.lower() and (
+                failure.chat_ids is None or _int(params.get("chat_id")) in failure.chat_ids
+            ):
                 failure.times -= 1
                 if failure.times <= 0:
                     self._failures.remove(failure)

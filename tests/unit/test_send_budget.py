@@ -19,6 +19,19 @@ def busiest(moments: list[float]) -> int:
     return best
 
 
+class RecordedBudget(Budget):
+    """A budget that notes when it granted each token (a taker on a busy loop resumes later)."""
+
+    def __init__(self, rate: float) -> None:
+        """Hand out `rate` tokens a second, noting each grant."""
+        super().__init__(rate)
+        self.moments: list[float] = []
+
+    def _grant(self, now: float) -> None:
+        super()._grant(now)
+        self.moments.append(now)
+
+
 async def take_for(budget: Budget, seconds: float, *, urgent: bool = False) -> list[float]:
     """Take tokens one after another for `seconds`; return when each was granted."""
     granted: list[float] = []
@@ -30,7 +43,7 @@ async def take_for(budget: Budget, seconds: float, *, urgent: bool = False) -> l
 
 
 async def test_no_second_holds_more_than_the_rate_even_when_the_loop_stalls() -> None:
-    budget = Budget(20.0)
+    budget = RecordedBudget(20.0)
     loop = asyncio.get_running_loop()
     # The loop is blocked twice (a CPU-heavy handler); the takers then crowd in to catch up.
     loop.call_later(0.5, time.sleep, 0.2)
@@ -38,8 +51,10 @@ async def test_no_second_holds_more_than_the_rate_even_when_the_loop_stalls() ->
     takers = await asyncio.gather(
         take_for(budget, 2.5), take_for(budget, 2.5), take_for(budget, 2.5, urgent=True)
     )
-    granted = [moment for taker in takers for moment in taker]
-    assert busiest(granted) <= 21, busiest(granted)  # floor(rate) + 1, as strict spacing
+    assert sum(len(taker) for taker in takers) == len(budget.moments)
+    # floor(rate) + 1, as strict spacing. Counted when granted: a taker on a machine busy with
+    # other work may resume later, which no budget inside the process can prevent.
+    assert busiest(budget.moments) <= 21, busiest(budget.moments)
 
 
 async def test_a_short_stall_does_not_lower_the_pace() -> None:
