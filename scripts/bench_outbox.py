@@ -33,7 +33,7 @@ from sqlalchemy import insert
 from db.base import Base
 from db.engine import create_engine
 from db.migrate import upgrade
-from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.fakes.telegram_api import FakeTelegramAPI, busiest_second
 from tests.fakes.yookassa_api import FakeYooKassa
 
 RECIPIENTS = sized(20_000, 600)
@@ -94,16 +94,6 @@ def sends(fake: FakeTelegramAPI, since: float = 0.0) -> list[tuple[float, str, d
         for (name, params), moment in zip(fake.requests, fake.request_times, strict=False)
         if moment >= since and name.startswith(("send", "edit"))
     ]
-
-
-def busiest_second(moments: list[float]) -> int:
-    """The most calls in any one-second window."""
-    ordered, best, left = sorted(moments), 0, 0
-    for right, moment in enumerate(ordered):
-        while ordered[left] <= moment - 1.0:
-            left += 1
-        best = max(best, right - left + 1)
-    return best
 
 
 @dataclass

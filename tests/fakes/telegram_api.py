@@ -82,6 +82,16 @@ _TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)(\s[^<>]*)?>")
 _NO_LIMIT_METHODS = frozenset({"sendChatAction"})
 
 
+def busiest_second(moments: list[float]) -> int:
+    """Return the most moments in any one-second window: what Telegram's ~30/s counts."""
+    ordered, best, left = sorted(moments), 0, 0
+    for right, moment in enumerate(ordered):
+        while ordered[left] <= moment - 1.0:
+            left += 1
+        best = max(best, right - left + 1)
+    return best
+
+
 class FakeApiError(Exception):
     """An error answer of the fake Bot API; method handlers raise it."""
 

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -36,19 +36,6 @@ from tests.fakes.telegram_api import FakeTelegramAPI
 
 SHOP_TZ = ZoneInfo("Europe/Moscow")
 ENDED_RU = "подписка"  # a word of the "subscription ended" text, to tell it from broadcasts
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegramAPI]:
-    async with FakeTelegramAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def bot(telegram: FakeTelegramAPI) -> AsyncIterator[Bot]:
-    bot = create_bot(telegram.token, telegram.base_url)
-    yield bot
-    await bot.session.close()
 
 
 def broadcast_deliverer(bot: Bot) -> Deliver:

@@ -7,39 +7,14 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator
 
-import pytest
 from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.factory import create_bot
-from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.fakes.telegram_api import FakeTelegramAPI, busiest_second
 from tests.integration.test_outbox_lane import add_users, broadcast, make_lane, until
 
 RATE = 20.0
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegramAPI]:
-    async with FakeTelegramAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def bot(telegram: FakeTelegramAPI) -> AsyncIterator[Bot]:
-    bot = create_bot(telegram.token, telegram.base_url)
-    yield bot
-    await bot.session.close()
-
-
-def busiest(moments: list[float]) -> int:
-    ordered, best, left = sorted(moments), 0, 0
-    for right, moment in enumerate(ordered):
-        while ordered[left] <= moment - 1.0:
-            left += 1
-        best = max(best, right - left + 1)
-    return best
 
 
 async def test_a_broadcast_and_customers_answers_share_one_budget(
@@ -74,7 +49,7 @@ async def test_a_broadcast_and_customers_answers_share_one_budget(
     sent = [at for (name, _), at in zip(telegram.requests, telegram.request_times, strict=False)]
     # Every one-second window at Telegram: the budget's floor(rate) + 1, +1 for a loaded box's
     # jitter between the grant and the request's arrival.
-    assert busiest(sent) <= RATE + 2, busiest(sent)
+    assert busiest_second(sent) <= RATE + 2, busiest_second(sent)
     # Each answer went ahead of the broadcast: about one token interval (50 ms), plus the
     # request itself.
     assert max(waits) < 0.3, sorted(waits)

@@ -7,16 +7,7 @@ import asyncio
 import time
 
 from payments.outbox.budget import Budget
-
-
-def busiest(moments: list[float]) -> int:
-    """The most moments in any one-second window."""
-    ordered, best, left = sorted(moments), 0, 0
-    for right, moment in enumerate(ordered):
-        while ordered[left] <= moment - 1.0:
-            left += 1
-        best = max(best, right - left + 1)
-    return best
+from tests.fakes.telegram_api import busiest_second
 
 
 class RecordedBudget(Budget):
@@ -54,7 +45,7 @@ async def test_no_second_holds_more_than_the_rate_even_when_the_loop_stalls() ->
     assert sum(len(taker) for taker in takers) == len(budget.moments)
     # floor(rate) + 1, as strict spacing. Counted when granted: a taker on a machine busy with
     # other work may resume later, which no budget inside the process can prevent.
-    assert busiest(budget.moments) <= 21, busiest(budget.moments)
+    assert busiest_second(budget.moments) <= 21, busiest_second(budget.moments)
 
 
 async def test_a_short_stall_does_not_lower_the_pace() -> None:
