@@ -58,11 +58,13 @@ class SendingLane(LaneRows):
         batch: int = BATCH,
         instance_id: str | None = None,
         reader: Reader | None = None,
+        budget: Budget | None = None,
     ) -> None:
         """Deliver through `sessionmaker`'s database at `rate` messages a second overall.
 
         With a `reader`, an idle lane looks for due rows with a plain read before it claims:
-        on SQLite a claim takes the one write lock, which an idle poll should not.
+        on SQLite a claim takes the one write lock, which an idle poll should not. `budget`
+        (default: a new one of `rate`) is the instance's, shared with the bot's answers.
         """
         self._sessionmaker = sessionmaker
         self._reader = reader
@@ -75,7 +77,7 @@ class SendingLane(LaneRows):
         self._batch = batch
         self.instance_id = instance_id or f"lane-{uuid.uuid4().hex[:12]}"
         self._deliverers: dict[str, Deliver] = {}
-        self.budget = Budget(rate)
+        self.budget = budget if budget is not None else Budget(rate)
         self._state = _State()
         self._wake = asyncio.Event()
         # Set by wake(): someone committed a message; claim now even with rows in hand.

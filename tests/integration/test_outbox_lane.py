@@ -27,6 +27,7 @@ from db.engine import create_engine, create_sessionmaker
 from db.models import User
 from db.models_outbox import OutboxMessage
 from payments.catalog import load_catalog
+from payments.outbox.budget import Budget
 from payments.outbox.lane import SendingLane
 from payments.outbox.notes import enqueue_note, enqueue_tickets
 from payments.outbox.outcomes import Deliver, Envelope, Outcome, Sent
@@ -53,10 +54,18 @@ def broadcast_deliverer(bot: Bot) -> Deliver:
 
 
 def make_lane(
-    sessionmaker: async_sessionmaker[AsyncSession], bot: Bot, **options: float
+    sessionmaker: async_sessionmaker[AsyncSession],
+    bot: Bot,
+    budget: Budget | None = None,
+    **options: float,
 ) -> SendingLane:
     """A lane as the service wires it: the bot's deliverers for notes, and plain broadcasts."""
-    lane = SendingLane(sessionmaker, poll_seconds=0.05, **options)  # type: ignore[arg-type]
+    lane = SendingLane(
+        sessionmaker,
+        poll_seconds=0.05,
+        budget=budget,
+        **options,  # type: ignore[arg-type]
+    )
     bot.session.middleware(BudgetMiddleware(lane.budget))
     delivery = TelegramDelivery(
         bot=bot, catalog=load_catalog(), tz=SHOP_TZ, sessionmaker=sessionmaker

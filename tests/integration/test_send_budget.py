@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.fakes.telegram_api import FakeTelegramAPI, busiest_second
 from tests.integration.test_outbox_lane import add_users, broadcast, make_lane, until
+from tests.unit.test_send_budget import RecordedBudget
 
 RATE = 20.0
 
@@ -24,7 +25,8 @@ async def test_a_broadcast_and_customers_answers_share_one_budget(
     customers = list(range(9101, 9121))
     await add_users(sessionmaker, audience + customers)
     await broadcast(sessionmaker, audience)
-    lane = make_lane(sessionmaker, bot, rate=RATE)  # the service's wiring: the bot pays too
+    budget = RecordedBudget(RATE)
+    lane = make_lane(sessionmaker, bot, budget, rate=RATE)  # the service's wiring: the bot pays too
     waits: list[float] = []
 
     async def answer(chat: int) -> None:
@@ -47,11 +49,13 @@ async def test_a_broadcast_and_customers_answers_share_one_budget(
     finally:
         await lane.stop()
     sent = [at for (name, _), at in zip(telegram.requests, telegram.request_times, strict=False)]
-    # Every one-second window at Telegram: the budget's floor(rate) + 1, +1 for a loaded box's
-    # jitter between the grant and the request's arrival.
-    assert busiest_second(sent) <= RATE + 2, busiest_second(sent)
+    # One budget for both: every one-second window of its grants holds floor(rate) + 1 at most
+    # (without the bot's middleware the answers came on top: 31 in a second). Counted at the
+    # grants: on a box busy with other work a send granted in time can still reach Telegram
+    # late, bunched with the next ones, which no budget inside the process can prevent.
+    assert busiest_second(budget.moments) <= RATE + 1, busiest_second(budget.moments)
     # Each answer went ahead of the broadcast: about one token interval (50 ms), plus the
     # request itself.
     assert max(waits) < 0.3, sorted(waits)
     # The lane's sends were charged once: one token for every message Telegram got.
-    assert lane.budget.granted == len(sent)
+    assert lane.budget.granted == len(sent) == len(budget.moments)
