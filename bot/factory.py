@@ -81,11 +81,11 @@ def budgeted(method: TelegramMethod[Any]) -> bool:
 
 
 class BudgetMiddleware(BaseRequestMiddleware):
-    """Take a token of the instance's `Budget` before every message the bot sends or edits.
+    """Charge every message the bot sends or edits to the instance's `Budget`.
 
-    A direct answer (no lane delivery in the context) is urgent: it goes ahead of broadcast
-    rows waiting for tokens. Inside a lane delivery the first call was paid by the lane; the
-    calls after it (a confirmation's QR album) pay at the delivery's own priority.
+    A direct answer (no lane delivery in the context) never waits: it is counted, and broadcast
+    rows make room for it. Inside a lane delivery the first call was paid by the lane; the calls
+    after it (a confirmation's QR album) wait for tokens at the delivery's own priority.
     """
 
     def __init__(self, budget: Budget) -> None:
@@ -98,11 +98,11 @@ class BudgetMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        """Wait for a token when the call sends a message, then make it."""
+        """Wait for a token when a lane delivery sends a message (count an answer), then send."""
         if budgeted(method):
             charge = CHARGE.get()
             if charge is None:
-                await self._budget.take(urgent=True)
+                self._budget.note()  # a direct answer: never waits; broadcasts make room
             elif charge.prepaid > 0:
                 charge.prepaid -= 1
             else:

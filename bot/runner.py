@@ -168,8 +168,9 @@ def register_deliverers(
 ) -> None:
     """Deliver the outbox's notes through the bot, or (no bot) only log them as sent.
 
-    With a bot, every message it sends or edits (the lane's and its direct answers to
-    customers) takes a token of the lane's budget: one budget for the whole instance.
+    With a bot, every message it sends or edits is charged to the lane's budget, one for the
+    whole instance: the lane's rows wait for tokens, direct answers to customers are counted
+    (broadcast rows make room for them) and never wait.
     """
     if bot is None:
         deliverers = note_deliverers(LogNotifier())

@@ -1,11 +1,15 @@
 """One instance's budget for the messages it sends to Telegram, shared by the lane and the bot.
 
-Telegram allows a bot about 30 messages a second overall (core.telegram.org/bots/faq). Every
-message this process sends takes a token of one `Budget`: the sending lane's outbox rows, and
-the bot's direct answers to customers' updates (the session middleware in bot/factory.py).
-Tokens are evenly spaced, `rate` a second, and an urgent taker (a customer waiting for an
-answer, a payment confirmation) is given the next token ahead of every bulk taker (broadcast
-rows) already waiting: a reply waits at most about one token interval behind a broadcast.
+Telegram allows a bot about 30 bulk messages a second (core.telegram.org/bots/faq). The sending
+lane's outbox rows take tokens of one `Budget`, evenly spaced, `rate` a second: a payment
+confirmation (urgent) is given the next token ahead of every broadcast row already waiting.
+
+The bot's direct answers to customers' own updates never wait: a customer in a sale rush is
+answered at once (2 000 customers a minute need some 250 answers a second, which a 28/s budget
+would queue for minutes). They are counted instead (`note`), and broadcast rows make room for
+them: while customers are busy, the broadcast slows down so that broadcast and answers together
+stay within the rate. Confirmations are paced by the lane's own grants only, so a rush cannot
+starve them.
 
 A lane delivery has its first call paid for already (the lane took the token before starting
 it, to pace the chats); `Charge` in the delivery's context says so, and the middleware charges
@@ -60,7 +64,17 @@ class Budget:
         self._urgent: deque[asyncio.Future[None]] = deque()
         self._bulk: deque[asyncio.Future[None]] = deque()
         self._granter: asyncio.Task[None] | None = None
+        # Direct answers of the last second (monotonic), which broadcast rows make room for.
+        self._answers: deque[float] = deque()
         self.granted = 0
+        self.noted = 0
+
+    def note(self) -> None:
+        """Count a message sent without waiting (a direct answer): broadcasts make room for it."""
+        if self._interval == 0.0:
+            return
+        self._answers.append(time.monotonic())
+        self.noted += 1
 
     async def take(self, count: int = 1, *, urgent: bool = False) -> None:
         """Wait until `count` tokens are ours; `urgent` goes ahead of every bulk taker."""
@@ -71,7 +85,7 @@ class Budget:
         now = time.monotonic()
         if self._interval == 0.0:
             return
-        if not self._urgent and not self._bulk and self._free_at() <= now:
+        if not self._urgent and not self._bulk and self._free_at(bulk=not urgent) <= now:
             self._grant(now)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -80,14 +94,29 @@ class Budget:
             self._granter = asyncio.create_task(self._hand_out(), name="send-budget")
         await future  # a taker cancelled meanwhile is skipped by the granter
 
-    def _free_at(self) -> float:
-        """Return when the next token may be granted: its turn, and room in the window."""
+    def _free_at(self, *, bulk: bool) -> float:
+        """Return when the next token may be granted: its turn, and room in the window.
+
+        A bulk token also needs room beside the direct answers of the last second.
+        """
         at = self._next
         if self._recent:
             at = max(at, self._recent[-1] + self._interval * CATCH_UP_GAP)
         if len(self._recent) >= self._cap:
             at = max(at, self._recent[0] + WINDOW_SECONDS)
+        if bulk and self._answers:
+            at = max(at, self._room_beside_answers(time.monotonic()))
         return at
+
+    def _room_beside_answers(self, now: float) -> float:
+        """Return when the last second's grants and answers leave room for one more send."""
+        cutoff = now - WINDOW_SECONDS
+        answers = self._answers
+        while answers and answers[0] <= cutoff:
+            answers.popleft()
+        moments = sorted([*(t for t in self._recent if t > cutoff), *answers])
+        excess = len(moments) - self._cap + 1
+        return now if excess <= 0 else moments[excess - 1] + WINDOW_SECONDS
 
     def _grant(self, now: float) -> None:
         self._next = max(self._next, now - CATCH_UP_SECONDS) + self._interval
@@ -97,9 +126,12 @@ class Budget:
     async def _hand_out(self) -> None:
         """Give each next token to the first urgent taker, else to the first bulk one."""
         while self._urgent or self._bulk:
-            wait = self._free_at() - time.monotonic()
+            wait = self._free_at(bulk=not self._urgent) - time.monotonic()
             if wait > 0:
-                await asyncio.sleep(wait)
+                # In steps of one interval at most: an urgent taker arriving meanwhile must not
+                # wait out a broadcast row's longer wait for room beside the answers.
+                await asyncio.sleep(min(wait, self._interval))
+                continue
             queue = self._urgent or self._bulk
             future = queue.popleft()
             if future.done():

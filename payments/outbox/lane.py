@@ -4,10 +4,11 @@ Rows are claimed with one conditional UPDATE (PostgreSQL: the sub-select takes `
 SKIP LOCKED`; SQLite: one writer at a time), so several instances share the work and never
 send a row twice. A claim is a lease: a row whose instance died is put back after it expires.
 Transactional rows (priority 0) always go ahead of broadcasts (1). The budget: `rate`
-messages a second over all chats (payments/outbox/budget.py, shared with the bot's direct
-answers, which go ahead of broadcast rows) and one a second per chat; a 429 puts only that
-row (and its chat) back for `retry_after`, the rest of the lane goes on. Rows are claimed in
-the background while the hand is spent, so the database's round trips cost no tokens.
+messages a second over all chats (payments/outbox/budget.py; the bot's direct answers never
+wait but are counted, and broadcast rows make room for them) and one a second per chat; a 429
+puts only that row (and its chat) back for `retry_after`, the rest of the lane goes on. Rows
+are claimed in the background while the hand is spent, so the database's round trips cost no
+tokens.
 """
 
 from __future__ import annotations

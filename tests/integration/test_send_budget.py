@@ -26,7 +26,7 @@ async def test_a_broadcast_and_customers_answers_share_one_budget(
     await add_users(sessionmaker, audience + customers)
     await broadcast(sessionmaker, audience)
     budget = RecordedBudget(RATE)
-    lane = make_lane(sessionmaker, bot, budget, rate=RATE)  # the service's wiring: the bot pays too
+    lane = make_lane(sessionmaker, bot, budget, rate=RATE)  # the service's wiring
     waits: list[float] = []
 
     async def answer(chat: int) -> None:
@@ -49,13 +49,14 @@ async def test_a_broadcast_and_customers_answers_share_one_budget(
     finally:
         await lane.stop()
     sent = [at for (name, _), at in zip(telegram.requests, telegram.request_times, strict=False)]
-    # One budget for both: every one-second window of its grants holds floor(rate) + 1 at most
-    # (without the bot's middleware the answers came on top: 31 in a second). Counted at the
-    # grants: on a box busy with other work a send granted in time can still reach Telegram
-    # late, bunched with the next ones, which no budget inside the process can prevent.
-    assert busiest_second(budget.moments) <= RATE + 1, busiest_second(budget.moments)
-    # Each answer went ahead of the broadcast: about one token interval (50 ms), plus the
-    # request itself.
+    # One budget for both: the broadcast makes room for the answers, so a second holds little
+    # more than the rate (answers never wait, so those after the broadcast's last grant in a
+    # window come on top; without the room made, answers and broadcast made 27-31 a second).
+    # Counted in the process: on a box busy with other work a send granted in time can still
+    # reach Telegram late, bunched with the next ones, which no budget can prevent.
+    assert busiest_second(budget.moments) <= RATE + 4, busiest_second(budget.moments)
+    # An answer never waits for the budget: the request itself only.
     assert max(waits) < 0.3, sorted(waits)
-    # The lane's sends were charged once: one token for every message Telegram got.
-    assert lane.budget.granted == len(sent) == len(budget.moments)
+    # Every message Telegram got was charged once: the lane's by a token, the answers counted.
+    assert budget.granted + budget.noted == len(sent) == len(budget.moments)
+    assert budget.noted == len(customers)

@@ -22,6 +22,11 @@ class RecordedBudget(Budget):
         super()._grant(now)
         self.moments.append(now)
 
+    def note(self) -> None:
+        """Count a direct answer, noting when."""
+        super().note()
+        self.moments.append(time.monotonic())
+
 
 async def take_for(budget: Budget, seconds: float, *, urgent: bool = False) -> list[float]:
     """Take tokens one after another for `seconds`; return when each was granted."""
@@ -80,3 +85,36 @@ async def test_a_cancelled_taker_does_not_hold_up_the_others() -> None:
     gone.cancel()
     async with asyncio.timeout(1.0):
         await budget.take(2)
+
+
+async def test_a_direct_answer_never_waits_and_a_broadcast_makes_room_for_it() -> None:
+    budget = Budget(20.0)
+    # A sale rush: 30 customers answered within a tenth of a second, more than the rate.
+    started = time.monotonic()
+    for _ in range(30):
+        budget.note()
+    # A payment confirmation (urgent) is paced by the lane's own grants only: not held back.
+    await budget.take(urgent=True)
+    assert time.monotonic() - started < 0.2
+    # A broadcast row waits until the last second's answers and grants leave room.
+    await budget.take()
+    assert time.monotonic() - started >= 0.95
+
+
+async def test_a_broadcast_yields_to_answers_so_together_they_keep_near_the_rate() -> None:
+    budget = RecordedBudget(20.0)
+
+    async def answers() -> None:  # a busy shop: 15 answers a second for three seconds
+        for _ in range(45):
+            budget.note()
+            await asyncio.sleep(1 / 15)
+
+    broadcast = asyncio.create_task(take_for(budget, 3.0))
+    await answers()
+    sent = await broadcast
+    # Answers never wait, so a window may hold a few more than the rate (answers that came
+    # after the broadcast's last grant in it), but the broadcast gives way: without it the two
+    # made 35 a second, 105 in three seconds.
+    assert len(budget.moments) <= 20 * 3 + 21, len(budget.moments)
+    assert busiest_second(budget.moments) <= 30, busiest_second(budget.moments)
+    assert len(sent) >= 10  # and still goes on with what the answers leave
