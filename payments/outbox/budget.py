@@ -73,7 +73,11 @@ class Budget:
         """Count a message sent without waiting (a direct answer): broadcasts make room for it."""
         if self._interval == 0.0:
             return
-        self._answers.append(time.monotonic())
+        now = time.monotonic()
+        answers = self._answers
+        while answers and answers[0] <= now - WINDOW_SECONDS:  # only the last second counts
+            answers.popleft()
+        answers.append(now)
         self.noted += 1
 
     async def take(self, count: int = 1, *, urgent: bool = False) -> None:

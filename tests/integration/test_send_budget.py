@@ -49,12 +49,13 @@ async def test_a_broadcast_and_customers_answers_share_one_budget(
     finally:
         await lane.stop()
     sent = [at for (name, _), at in zip(telegram.requests, telegram.request_times, strict=False)]
-    # One budget for both: the broadcast makes room for the answers, so a second holds little
-    # more than the rate (answers never wait, so those after the broadcast's last grant in a
-    # window come on top; without the room made, answers and broadcast made 27-31 a second).
-    # Counted in the process: on a box busy with other work a send granted in time can still
-    # reach Telegram late, bunched with the next ones, which no budget can prevent.
-    assert busiest_second(budget.moments) <= RATE + 4, busiest_second(budget.moments)
+    # One budget for both. A broadcast row is granted only with room beside the last second's
+    # answers, so a second holds at most floor(rate) + 1 plus the answers that came after the
+    # broadcast's last grant in it (answers never wait); the unit tests show the broadcast
+    # yielding. Counted in the process: on a box busy with other work a send granted in time
+    # can still reach Telegram late, bunched with the next ones, which no budget can prevent.
+    limit = RATE + 1 + busiest_second(budget.answered)
+    assert busiest_second(budget.moments) <= limit, (busiest_second(budget.moments), limit)
     # An answer never waits for the budget: the request itself only.
     assert max(waits) < 0.3, sorted(waits)
     # Every message Telegram got was charged once: the lane's by a token, the answers counted.

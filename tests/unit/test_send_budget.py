@@ -17,6 +17,7 @@ class RecordedBudget(Budget):
         """Hand out `rate` tokens a second, noting each grant."""
         super().__init__(rate)
         self.moments: list[float] = []
+        self.answered: list[float] = []
 
     def _grant(self, now: float) -> None:
         super()._grant(now)
@@ -26,6 +27,7 @@ class RecordedBudget(Budget):
         """Count a direct answer, noting when."""
         super().note()
         self.moments.append(time.monotonic())
+        self.answered.append(self.moments[-1])
 
 
 async def take_for(budget: Budget, seconds: float, *, urgent: bool = False) -> list[float]:
@@ -118,3 +120,14 @@ async def test_a_broadcast_yields_to_answers_so_together_they_keep_near_the_rate
     assert len(budget.moments) <= 20 * 3 + 21, len(budget.moments)
     assert busiest_second(budget.moments) <= 30, busiest_second(budget.moments)
     assert len(sent) >= 10  # and still goes on with what the answers leave
+
+
+async def test_answers_are_remembered_for_a_second_only() -> None:
+    # A day of answers with no broadcast: the budget keeps the last second's, not all of them.
+    budget = Budget(20.0)
+    for _ in range(50):
+        budget.note()
+    await asyncio.sleep(1.05)
+    budget.note()
+    assert len(budget._answers) == 1  # noqa: SLF001 - what the budget holds in memory
+    assert budget.noted == 51
