@@ -13,6 +13,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from db.engine import create_engine
 from db.reader import Reader
 
+# PostgreSQL's own round trips: run by the services run (scripts/with-services.sh), which gives
+# every test a PostgreSQL database; the SQLite run deselects them.
+pytestmark = pytest.mark.services
+
 
 def _dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://")
@@ -21,8 +25,7 @@ def _dsn(url: str) -> str:
 async def test_connection_dropped_while_idle_is_replaced_not_failed(database_url: str) -> None:
     """The server drops an idle pooled connection (a restart, an idle timeout): the next
     request gets a live connection and its answer, not a connection error."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the ping on checkout is PostgreSQL's; SQLite has no server to lose")
+    assert database_url.startswith("postgresql"), "this test needs the services run's PostgreSQL"
     engine = create_engine(database_url, ping_idle_seconds=0.0)
     try:
         async with engine.connect() as connection:
@@ -46,8 +49,7 @@ async def test_a_one_statement_read_runs_without_a_transaction_around_it(
 ) -> None:
     """The slot picker's seats and the notification's look-up are one SELECT each: PostgreSQL
     gets that statement alone, not BEGIN, the SELECT and ROLLBACK (three round trips)."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite reads run on a connection of their own in autocommit already")
+    assert database_url.startswith("postgresql"), "this test needs the services run's PostgreSQL"
     engine = create_engine(database_url)
     sent: list[str] = []
 
