@@ -50,7 +50,15 @@ XDIST := -n $(PYTEST_WORKERS) --dist load --maxschedchunk 1
 # (fail_under) applies to the two runs combined, so neither run checks it alone.
 COV := --cov --cov-report= --cov-fail-under=0
 
-test: lint typecheck  ## format check, lint, strict types, the suite on SQLite, then on PostgreSQL + Redis
+# The system packages the suites need (Chromium, PostgreSQL, Redis) install in the background
+# while the Python packages install and the code is linted and type-checked.
+PACKAGES := .test-packages
+
+test:  ## format check, lint, strict types, the suite on SQLite, then on PostgreSQL + Redis
+	@rm -f $(PACKAGES).rc; (scripts/ensure-packages.sh; echo $$? >$(PACKAGES).rc) \
+		>$(PACKAGES).log 2>&1 </dev/null &
+	$(MAKE) --no-print-directory lint typecheck
+	scripts/await-packages.sh $(PACKAGES)
 	scripts/ensure-chromium.sh
 	rm -f .coverage .coverage.*
 	COVERAGE_FILE=.coverage.sqlite $(BIN)/python -m pytest $(XDIST) $(COV) -m "not services" \

@@ -15,11 +15,15 @@ if __name__ == "__main__":
     # what is alive and turns the collector back on. Only `python main.py`; `import main` (tests,
     # benches) leaves the collector alone.
     gc.disable()
+    # The settings are checked before the imports below: a bad configuration is told in one
+    # line at once, not after the several CPU seconds aiogram, FastAPI and SQLAlchemy take.
+    from settings import load_or_exit
+
+    load_or_exit()
 
 import asyncio
 import logging
 import signal
-import sys
 from datetime import timedelta
 
 from bot.broadcast import Broadcasts
@@ -50,7 +54,7 @@ from payments.subscriptions.outcomes import RenewalPolicy
 from payments.subscriptions.renewal import RenewalConfig
 from payments.tickets.signing import load_signer
 from service import Service
-from settings import ConfigError, Settings, load_settings
+from settings import ConfigError, Settings, load_or_exit
 
 __all__ = ["Service", "build", "main", "settle_heap", "setup_logging"]
 
@@ -254,11 +258,7 @@ async def run(settings: Settings) -> None:
 
 def main() -> int:
     """Start the service; print one line and exit 2 on bad configuration."""
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        sys.stderr.write(f"configuration error: {exc}\n")
-        return 2
+    settings = load_or_exit()
     setup_logging(settings)
     try:
         asyncio.run(run(settings))

@@ -393,13 +393,18 @@ def load_settings(**overrides: Any) -> Settings:
     return settings
 
 
-def main(argv: list[str]) -> int:
-    """Print the named settings, one a line; exit 2 on bad configuration or an unknown key."""
+def load_or_exit() -> Settings:
+    """Read settings; on bad configuration print one line and exit 2 (no traceback)."""
     try:
-        settings = load_settings()
+        return load_settings()
     except ConfigError as exc:
         sys.stderr.write(f"configuration error: {exc}\n")
-        return 2
+        raise SystemExit(2) from None
+
+
+def main(argv: list[str]) -> int:
+    """Print the named settings, one a line; exit 2 on bad configuration or an unknown key."""
+    settings = load_or_exit()
     unknown = [key for key in argv if key not in Settings.model_fields]
     if unknown:
         sys.stderr.write(f"unknown setting(s): {', '.join(unknown)}\n")
