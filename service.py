@@ -18,6 +18,7 @@ from payments.api.server import HttpServer
 from payments.catalog import Catalog
 from payments.compose import Payments
 from payments.ports import Clock
+from payments.process import favour_the_loop
 from payments.shutdown import SETTLE_SECONDS, JobWatch, drain_jobs, finish
 from settings import Settings
 
@@ -60,6 +61,7 @@ class Service:
 
     async def start(self) -> None:
         """Start HTTP, then the bot and the scheduler."""
+        favour_the_loop()
         access_log = self.settings.LOG_LEVEL == "DEBUG"
         grace = self.settings.SHUTDOWN_GRACE_SECONDS
         self.http.start(self.app, grace_seconds=grace, access_log=access_log)
