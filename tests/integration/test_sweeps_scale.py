@@ -9,7 +9,6 @@ import asyncio
 import copy
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import insert, select
 
 from db.models import Payment, PaymentEvent
@@ -164,7 +163,6 @@ async def test_the_expiry_sweep_settles_every_chunk_and_each_payment_once(world:
     assert sorted(audit) == sorted(r.payment_id for r in abandoned)  # one event each
 
 
-@pytest.mark.sqlite_only
 async def test_a_backlog_of_overdue_payments_expires_without_stalling_the_loop(
     world: World,
 ) -> None:
