@@ -11,8 +11,8 @@ import gc
 if __name__ == "__main__":
     # No garbage collection until the service has started: the imports and the build make some
     # 300 000 objects that live as long as the process, and every collection on the way walked
-    # them (a quarter to a half of a second of start-up). settle_heap() collects once, freezes
-    # what is alive and turns the collector back on. Only `python main.py`; `import main` (tests,
+    # them (a quarter to a half of a second of start-up). settle_heap() freezes what start-up
+    # made and turns the collector back on. Only `python main.py`; `import main` (tests,
     # benches) leaves the collector alone.
     gc.disable()
     # The settings are checked before the imports below: a bad configuration is told in one

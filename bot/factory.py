@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.isolation import ForgetfulEventIsolation
 from bot.middlewares import UpdateMetrics, UserMiddleware
-from bot.texts import DEFAULT, languages, t
+from bot.texts import DEFAULT, languages, plain
 from bot.webapp import openable, set_menu_button
 from payments.outbox.budget import CHARGE, Budget
 from payments.ports import Clock
@@ -187,9 +187,13 @@ def create_dispatcher(
 
 
 async def register_commands(bot: Bot) -> None:
-    """Register the command list in every language; the default list (no language) is ru."""
+    """Register the command list in every language; the default list (no language) is ru.
+
+    The descriptions are plain texts, read without building the languages' bundles (and
+    loading Babel's locale data): that waits for the first customer in each language.
+    """
     for language_code, lang in ((None, DEFAULT), *((lang, lang) for lang in languages())):
-        commands = [BotCommand(command=c, description=t(lang, f"cmd_{c}")) for c in COMMANDS]
+        commands = [BotCommand(command=c, description=plain(lang, f"cmd_{c}")) for c in COMMANDS]
         await bot.set_my_commands(
             commands, scope=BotCommandScopeDefault(), language_code=language_code
         )

@@ -9,7 +9,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import MenuButtonWebApp, WebAppInfo
 
-from bot.texts import DEFAULT, t
+from bot.texts import DEFAULT, plain
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ async def set_menu_button(bot: Bot, webapp_url: str | None) -> None:
     """
     if not webapp_url:
         return
-    text = t(DEFAULT, "menu_button_shop")
+    text = plain(DEFAULT, "menu_button_shop")
     button = MenuButtonWebApp(text=text, web_app=WebAppInfo(url=webapp_url))
     try:
         await bot.set_chat_menu_button(menu_button=button)

@@ -30,17 +30,19 @@ def favour_the_loop() -> None:
 
 
 def settle_heap() -> None:
-    """Move everything alive after start-up out of the garbage collector's sight, collect again.
+    """Move everything made during start-up out of the garbage collector's sight, turn it on.
 
     The libraries leave about 320 000 objects behind at import (aiogram's models and their
     pydantic schemas, SQLAlchemy's mappers), and every full collection walked all of them:
     `make bench` measured that as a quarter of the cost of a bot update. They live as long as
-    the process does, so `gc.freeze()` after one collection keeps full collections to the
-    objects made while serving. The entry point calls this once; tests, which build many
-    services in one process, do not. `python main.py` starts with the collector off (main.py's
-    first lines), so this also turns it back on.
+    the process does, so `gc.freeze()` keeps full collections to the objects made while
+    serving. No collection first: among some 370 000 objects it found about 2 200 unreachable
+    ones (0.7 MiB, left over from building classes at import) and cost 0.2 to 0.35 CPU seconds
+    before the first answer; frozen, they stay that size for the life of the process. The
+    entry point calls this once; tests, which build many services in one process, do not.
+    `python main.py` starts with the collector off (main.py's first lines), so this also turns
+    it back on.
     """
-    gc.collect()
     gc.freeze()
     gc.enable()
 

@@ -24,6 +24,7 @@ from payments.i18n import (
     languages,
     moment,
     money,
+    plain,
     short_day,
 )
 from payments.i18n import lang_of as lang_of
@@ -38,6 +39,7 @@ __all__ = [
     "languages",
     "moment",
     "money",
+    "plain",
     "plan_description",
     "short_day",
     "t",

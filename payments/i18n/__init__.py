@@ -14,25 +14,28 @@ payments/ and bot/ may import it; bot.texts re-exports it for the chat.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
-from babel.numbers import format_decimal
-from fluent.runtime import FluentBundle, FluentResource
-from fluent.runtime.types import fluent_number
-from fluent.syntax import ast
+from fluent.syntax import FluentParser, ast
 
 from payments.money import quantize
+
+if TYPE_CHECKING:
+    from babel import Locale
+    from fluent.runtime import FluentBundle
 
 LOCALES = Path(__file__).parent / "locales"
 DEFAULT = "ru"
 RU = "ru"
 EN = "en"
+# A message or term definition starts a line (continuations and attributes are indented).
+_DEFINITION = re.compile(r"^(-?[A-Za-z][A-Za-z0-9_-]*)[ \t]*=", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +59,17 @@ def languages() -> tuple[str, ...]:
 
 @functools.cache
 def _language(lang: str) -> _Language:
+    """Build a language's bundle: on its first message, not at start-up.
+
+    Fluent's runtime brings Babel, and the bundle loads Babel's data for the locale (5 MiB for
+    ru, 1 MiB for en); a service that has served nobody in a language holds neither.
+    """
+    from fluent.runtime import FluentBundle  # with Babel: on first use
+
     bundle = FluentBundle([lang.replace("_", "-")], use_isolating=False)
     placeholders: dict[str, frozenset[str]] = {}
     for path in sorted((LOCALES / lang).glob("*.ftl")):
-        resource = FluentResource(path.read_text(encoding="utf-8"))
-        junk = [entry for entry in resource.body if isinstance(entry, ast.Junk)]
-        if junk:
-            raise ValueError(f"{path}: cannot parse {(junk[0].content or '')[:60]!r}")
+        resource = _resource(path)
         for entry in resource.body:
             if isinstance(entry, ast.Message):
                 if entry.id.name in placeholders:
@@ -70,6 +77,26 @@ def _language(lang: str) -> _Language:
                 placeholders[entry.id.name] = frozenset(_variables(entry))
         bundle.add_resource(resource)
     return _Language(bundle, placeholders)
+
+
+@functools.cache
+def _resource(path: Path) -> ast.Resource:
+    """Parse one locale file (without source positions: nothing reads them); junk is an error."""
+    resource = FluentParser(with_spans=False).parse(path.read_text(encoding="utf-8"))
+    junk = [entry for entry in resource.body if isinstance(entry, ast.Junk)]
+    if junk:
+        raise ValueError(f"{path}: cannot parse {(junk[0].content or '')[:60]!r}")
+    return resource
+
+
+@functools.cache
+def _files(folder: Path) -> dict[str, Path]:
+    """Map each key defined in a language's folder to its file, reading lines, not parsing."""
+    found: dict[str, Path] = {}
+    for path in sorted(folder.glob("*.ftl")):
+        for key in _DEFINITION.findall(path.read_text(encoding="utf-8")):
+            found.setdefault(key, path)
+    return found
 
 
 def _variables(node: object) -> set[str]:
@@ -112,6 +139,8 @@ def lang_of(language_code: str | None) -> str:
 def _argument(value: object) -> object:
     """Turn an argument into what Fluent formats as str.format() would have written it."""
     if isinstance(value, int) and not isinstance(value, bool):
+        from fluent.runtime.types import fluent_number  # loaded by _language() already
+
         return fluent_number(value, useGrouping=False)  # plural selection, no `1 000` ids
     if isinstance(value, str):
         return value
@@ -135,8 +164,30 @@ def t(lang: str, key: str, **kwargs: object) -> str:
     return str(text)
 
 
+def plain(lang: str, key: str) -> str:
+    """Return `t(lang, key)` for a message without arguments, building no bundle when it can.
+
+    A message that is plain text (no placeholders, terms or selectors) is read from its file
+    alone: the command list and the menu button, set at start-up, load neither Fluent's
+    runtime nor Babel's locale data. Any other message goes through t().
+    """
+    if lang not in languages():
+        lang = DEFAULT
+    path = _files(LOCALES / lang).get(key) or _files(LOCALES / DEFAULT).get(key)
+    if path is not None:
+        for entry in _resource(path).body:
+            if isinstance(entry, ast.Message) and entry.id.name == key:
+                elements = entry.value.elements if entry.value is not None else []
+                if elements and all(isinstance(e, ast.TextElement) for e in elements):
+                    return "".join(e.value for e in elements if isinstance(e, ast.TextElement))
+                break
+    return t(lang, key)
+
+
 @functools.cache
 def _locale(lang: str) -> Locale:
+    from babel import Locale, UnknownLocaleError  # on first use, not at start-up
+
     try:
         return Locale.parse(lang.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
@@ -151,17 +202,23 @@ def money(amount: Decimal, lang: str = DEFAULT) -> str:
     """
     q = quantize(amount)
     pattern = "#,##0" if q == q.to_integral_value() else "#,##0.00"
+    from babel.numbers import format_decimal  # on first use, not at start-up
+
     number = format_decimal(q, format=pattern, locale=_locale(lang))
     return f"{number.replace(chr(0xA0), chr(0x2009)).replace(chr(0x202F), chr(0x2009))} ₽"
 
 
 def day(lang: str, value: date) -> str:
     """Format a date for people: `25 ноября 2026` or `25 November 2026`."""
+    from babel.dates import format_date  # on first use, not at start-up
+
     return format_date(value, "d MMMM y", locale=_locale(lang))
 
 
 def short_day(lang: str, value: date) -> str:
     """Format a date for a button: `пт 27.11` or `Fri 27.11`."""
+    from babel.dates import format_date  # on first use, not at start-up
+
     return format_date(value, "EEE dd.MM", locale=_locale(lang))
 
 

@@ -62,6 +62,40 @@ def test_a_key_missing_from_a_language_fails_the_parity_check(tmp_path: Path) ->
         i18n._language.cache_clear()
 
 
+@pytest.mark.parametrize("lang", [*i18n.languages(), "de"])
+def test_plain_reads_every_message_without_arguments_as_t_formats_it(lang: str) -> None:
+    """The command list and menu button are read with plain(): the same text t() gives."""
+    source = lang if lang in i18n.languages() else RU
+    plain_keys = [key for key in i18n.keys(source) if not i18n.placeholders(source, key)]
+    assert {f"cmd_{c}" for c in ("start", "help", "language")} <= set(plain_keys)
+    for key in plain_keys:
+        assert i18n.plain(lang, key) == t(lang, key), key
+
+
+def test_plain_builds_no_bundle_for_plain_text_and_hands_the_rest_to_t(tmp_path: Path) -> None:
+    """Plain text is read from its file alone; terms and the fallback to ru still work."""
+    files = {"ru": "-zoo = Зоопарк\na = Просто текст\nb = { -zoo }\n", "xx": "a = Plain\n"}
+    for lang, text in files.items():
+        (tmp_path / lang).mkdir()
+        (tmp_path / lang / "shell.ftl").write_text(text, encoding="utf-8")
+    original = i18n.LOCALES
+    try:
+        i18n.LOCALES = tmp_path
+        i18n.languages.cache_clear()
+        i18n._language.cache_clear()
+        assert i18n.plain("xx", "a") == "Plain"
+        assert i18n.plain("de", "a") == "Просто текст"  # an unknown language reads ru
+        assert i18n._language.cache_info().currsize == 0  # no bundle, no Babel data
+        assert i18n.plain("xx", "b") == "Зоопарк"  # missing in xx, a term in ru: through t()
+        assert i18n._language.cache_info().currsize > 0
+        with pytest.raises(i18n.MissingText):
+            i18n.plain("xx", "no_such_key")
+    finally:
+        i18n.LOCALES = original
+        i18n.languages.cache_clear()
+        i18n._language.cache_clear()
+
+
 def test_lang_of_picks_a_supported_language_and_falls_back_to_russian() -> None:
     assert lang_of("en") == EN
     assert lang_of("en-GB") == EN

@@ -29,6 +29,10 @@ LAZY = (
     "requests",
     "jwt",  # Mini App tokens: on the first sign-in
     "cryptography",  # the QR signing key (11 MiB): on the first ticket, check-in or gate call
+    # A language's Fluent bundle, and Babel with its locale data (6 MiB for ru and en): on the
+    # first message in it; the command list and menu button set at start are plain texts.
+    "fluent.runtime",
+    "babel",
 )
 # With a live shop's keys, the embedded sandbox is not loaded either.
 LIVE_LAZY = (*LAZY, "payments.yookassa.sandbox")
@@ -39,18 +43,26 @@ LIVE_KEYS = {
 }
 
 _PROBE = """
-import asyncio, json, sys
+import asyncio, json, os, sys
 import main
 loaded = {"import": sorted(m for m in sys.modules if m.split(".")[0] in LAZY_TOPS)}
 
 async def run():
     from settings import load_settings
-    service = await main.build(load_settings())
-    await service.start()
-    try:
-        loaded["started"] = sorted(m for m in sys.modules if m.split(".")[0] in LAZY_TOPS)
-    finally:
-        await service.stop()
+    from tests.fakes.telegram_api import FakeTelegramAPI
+
+    async with FakeTelegramAPI(validate_html=False) as fake:  # the bot polls, as in production
+        os.environ.update(BOT_TOKEN=fake.token, TELEGRAM_API_BASE=fake.base_url)
+        service = await main.build(load_settings())
+        await service.start()
+        try:
+            # Started: the commands set in every language, the menu button, polling.
+            while not (fake.calls("getUpdates") and fake.calls("setChatMenuButton")):
+                await asyncio.sleep(0.05)
+            assert len(fake.calls("setMyCommands")) == 3, fake.calls("setMyCommands")
+            loaded["started"] = sorted(m for m in sys.modules if m.split(".")[0] in LAZY_TOPS)
+        finally:
+            await service.stop()
 
 asyncio.run(run())
 print(json.dumps(loaded))
