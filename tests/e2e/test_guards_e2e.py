@@ -292,7 +292,9 @@ async def test_a_broadcast_waits_telegrams_retry_after_before_the_same_chat_agai
         await lane.stop()
 
     calls = [int(p["chat_id"]) for p in telegram.calls("sendMessage")]
-    assert calls == [6401, 6402, 6403, 6401]
+    # The two other chats went ahead (in either order: their sends run side by side).
+    assert calls[0] == calls[3] == 6401
+    assert sorted(calls[1:3]) == [6402, 6403]
     waits = _chat_waits_after_429(telegram, "sendMessage")
     assert len(waits) == 1
     assert _all_waited(waits), waits

@@ -125,7 +125,8 @@ async def test_at_most_a_few_checks_are_in_flight_at_once(world: World) -> None:
     report = await world.jobs.reconcile()
 
     assert report == SweepReport(seen=3 * RECONCILE_PARALLEL + 1, changed=0)
-    assert world.fake.max_in_flight == RECONCILE_PARALLEL
+    # Side by side, never more than the bound (on a loaded machine the overlap may not reach it).
+    assert 1 < world.fake.max_in_flight <= RECONCILE_PARALLEL
 
 
 # ---- the expiry sweep -------------------------------------------------------------------
