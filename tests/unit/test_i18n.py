@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -42,24 +44,31 @@ def test_every_message_has_the_same_placeholders_in_every_language(lang: str) ->
     assert not differ
 
 
-def test_a_key_missing_from_a_language_fails_the_parity_check(tmp_path: Path) -> None:
-    """The parity check reads what is on disk: a third language lacking a key is caught."""
-    for lang, text in {"ru": "a = А\nb = Б { $n }\n", "xx": "a = A\n"}.items():
-        (tmp_path / lang).mkdir()
-        (tmp_path / lang / "shell.ftl").write_text(text, encoding="utf-8")
+@contextmanager
+def _locales(folder: Path, files: dict[str, str]) -> Iterator[None]:
+    """Serve the locale files `files` (language: text) from `folder` for the block's length."""
+    for lang, text in files.items():
+        (folder / lang).mkdir()
+        (folder / lang / "shell.ftl").write_text(text, encoding="utf-8")
     original = i18n.LOCALES
     try:
-        i18n.LOCALES = tmp_path
+        i18n.LOCALES = folder
         i18n.languages.cache_clear()
         i18n._language.cache_clear()
-        assert i18n.languages() == ("ru", "xx")
-        assert i18n.keys("ru") - i18n.keys("xx") == {"b"}
-        assert lang_of("xx-YY") == "xx"
-        assert t("xx", "b", n=1) == "Б 1"  # a missing key falls back to Russian
+        yield
     finally:
         i18n.LOCALES = original
         i18n.languages.cache_clear()
         i18n._language.cache_clear()
+
+
+def test_a_key_missing_from_a_language_fails_the_parity_check(tmp_path: Path) -> None:
+    """The parity check reads what is on disk: a third language lacking a key is caught."""
+    with _locales(tmp_path, {"ru": "a = А\nb = Б { $n }\n", "xx": "a = A\n"}):
+        assert i18n.languages() == ("ru", "xx")
+        assert i18n.keys("ru") - i18n.keys("xx") == {"b"}
+        assert lang_of("xx-YY") == "xx"
+        assert t("xx", "b", n=1) == "Б 1"  # a missing key falls back to Russian
 
 
 @pytest.mark.parametrize("lang", [*i18n.languages(), "de"])
@@ -75,14 +84,7 @@ def test_plain_reads_every_message_without_arguments_as_t_formats_it(lang: str) 
 def test_plain_builds_no_bundle_for_plain_text_and_hands_the_rest_to_t(tmp_path: Path) -> None:
     """Plain text is read from its file alone; terms and the fallback to ru still work."""
     files = {"ru": "-zoo = Зоопарк\na = Просто текст\nb = { -zoo }\n", "xx": "a = Plain\n"}
-    for lang, text in files.items():
-        (tmp_path / lang).mkdir()
-        (tmp_path / lang / "shell.ftl").write_text(text, encoding="utf-8")
-    original = i18n.LOCALES
-    try:
-        i18n.LOCALES = tmp_path
-        i18n.languages.cache_clear()
-        i18n._language.cache_clear()
+    with _locales(tmp_path, files):
         assert i18n.plain("xx", "a") == "Plain"
         assert i18n.plain("de", "a") == "Просто текст"  # an unknown language reads ru
         assert i18n._language.cache_info().currsize == 0  # no bundle, no Babel data
@@ -90,10 +92,6 @@ def test_plain_builds_no_bundle_for_plain_text_and_hands_the_rest_to_t(tmp_path:
         assert i18n._language.cache_info().currsize > 0
         with pytest.raises(i18n.MissingText):
             i18n.plain("xx", "no_such_key")
-    finally:
-        i18n.LOCALES = original
-        i18n.languages.cache_clear()
-        i18n._language.cache_clear()
 
 
 def test_lang_of_picks_a_supported_language_and_falls_back_to_russian() -> None:
