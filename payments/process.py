@@ -15,12 +15,13 @@ log = logging.getLogger(__name__)
 
 
 # How long a thread may keep the GIL while another waits for it (Python's default: 5 ms). The
-# event loop gives the GIL up at every system call (each socket read and write), and while a
-# worker thread is busy (an admin's /export writing its CSV, a chart, the YooKassa SDK) each of
-# those waited up to the whole interval to get it back: a loop step of 20 calls took about
-# 100 ms instead of 1 (the "convoy"; at 0.5 ms, 7.5 ms). The PostgreSQL report bench traced its
-# worst loop lag during /export and /stats to such steps. A busy worker thread switches more
-# often for it, a cost of well under one per cent of its time.
+# event loop gives the GIL up whenever it blocks in a system call (above all its wait for I/O),
+# and while a worker thread is busy (an admin's /export writing its CSV, a chart, the YooKassa
+# SDK) it then waited up to the whole interval to get it back, each time: 20 short blocking
+# calls beside a busy thread took 109 ms at 5 ms and about 20 ms at 0.5 ms
+# (tests/e2e/test_loop_and_threads.py). py-spy of the PostgreSQL report bench found the worst
+# loop steps during /export waiting so. The webhook bench, whose YooKassa calls run in worker
+# threads, measured no difference (78 notifications a second either way).
 SWITCH_INTERVAL = 0.0005
 
 
