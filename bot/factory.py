@@ -85,7 +85,7 @@ class BudgetMiddleware(BaseRequestMiddleware):
 
     A direct answer (no lane delivery in the context) does not wait for the pace: it is
     counted, and broadcast rows make room for it (it waits only while the last second's
-    broadcast messages fill the window, about a second at most). Inside a lane delivery the first
+    broadcast messages fill the window, at most a second). Inside a lane delivery the first
     call was paid by the lane; the calls after it (a confirmation's QR album) wait for tokens
     at the delivery's own priority.
     """

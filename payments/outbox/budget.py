@@ -14,7 +14,7 @@ a rush cannot starve them.
 A broadcast row cannot know the answers of the next second, though: a burst of answers (a
 buyer's journey) just after a second of broadcast grants made 36 sends in one second at the
 fake Telegram. So while broadcast messages of the last second are in the window, an answer (and
-a confirmation) waits until they leave room beside it: about a second at most, typically tens of
+a confirmation) waits until they leave room beside it: at most a second, typically tens of
 milliseconds, and only during a broadcast (in a rush the broadcast stops taking tokens, and a
 second later answers never wait).
 
@@ -91,7 +91,7 @@ class Budget:
 
     async def direct(self) -> None:
         """Count a direct answer; while broadcast messages of the last second fill the window,
-        wait (about a second at most) until they leave room beside it."""
+        wait (at most a second) until they leave room beside it."""
         if self._interval == 0.0:
             return
         # A time to wait for (grants a second old), not an event anyone sets.

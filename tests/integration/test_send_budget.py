@@ -55,9 +55,8 @@ async def test_a_broadcast_and_customers_answers_share_one_budget(
     # work a send granted in time can still reach Telegram late, bunched with the next ones,
     # which no budget can prevent.
     assert busiest_second(budget.moments) <= RATE + 1, busiest_second(budget.moments)
-    # An answer does not wait for the pace: only until the broadcast leaves room, about a
-    # second, and a little more on a loaded machine (1.36 s seen in a fresh-clone run).
-    assert max(waits) < 1.5, sorted(waits)
+    # An answer does not wait for the pace: at most until the broadcast leaves room (< 1 s).
+    assert max(waits) < 1.0, sorted(waits)
     # Every message Telegram got was charged once: the lane's by a token, the answers counted.
     assert budget.granted + budget.noted == len(sent) == len(budget.moments)
     assert budget.noted == len(customers)
