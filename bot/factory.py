@@ -83,11 +83,9 @@ def budgeted(method: TelegramMethod[Any]) -> bool:
 class BudgetMiddleware(BaseRequestMiddleware):
     """Charge every message the bot sends or edits to the instance's `Budget`.
 
-    A direct answer (no lane delivery in the context) does not wait for the pace: it is
-    counted, and broadcast rows make room for it (it waits only while the last second's
-    broadcast messages fill the window, at most a second). Inside a lane delivery the first
-    call was paid by the lane; the calls after it (a confirmation's QR album) wait for tokens
-    at the delivery's own priority.
+    A direct answer (no lane delivery in the context) never waits: it is counted, and broadcast
+    rows make room for it. Inside a lane delivery the first call was paid by the lane; the calls
+    after it (a confirmation's QR album) wait for tokens at the delivery's own priority.
     """
 
     def __init__(self, budget: Budget) -> None:
@@ -104,7 +102,7 @@ class BudgetMiddleware(BaseRequestMiddleware):
         if budgeted(method):
             charge = CHARGE.get()
             if charge is None:
-                await self._budget.direct()  # an answer: waits only beside a broadcast
+                self._budget.note()  # a direct answer: never waits; broadcasts make room
             elif charge.prepaid > 0:
                 charge.prepaid -= 1
             else:

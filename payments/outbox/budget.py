@@ -4,19 +4,12 @@ Telegram allows a bot about 30 bulk messages a second (core.telegram.org/bots/fa
 lane's outbox rows take tokens of one `Budget`, evenly spaced, `rate` a second: a payment
 confirmation (urgent) is given the next token ahead of every broadcast row already waiting.
 
-The bot's direct answers to customers' own updates never wait for the pace: a customer in a
-sale rush is answered at once (2 000 customers a minute need some 250 answers a second, which a
-28/s budget would queue for minutes). They are counted instead (`direct`), and broadcast rows
-make room for them: while customers are busy, the broadcast slows down so that broadcast and
-answers together stay within the rate. Confirmations are paced by the lane's own grants only, so
-a rush cannot starve them.
-
-A broadcast row cannot know the answers of the next second, though: a burst of answers (a
-buyer's journey) just after a second of broadcast grants made 36 sends in one second at the
-fake Telegram. So while broadcast messages of the last second are in the window, an answer (and
-a confirmation) waits until they leave room beside it: at most a second, typically tens of
-milliseconds, and only during a broadcast (in a rush the broadcast stops taking tokens, and a
-second later answers never wait).
+The bot's direct answers to customers' own updates never wait: a customer in a sale rush is
+answered at once (2 000 customers a minute need some 250 answers a second, which a 28/s budget
+would queue for minutes). They are counted instead (`note`), and broadcast rows make room for
+them: while customers are busy, the broadcast slows down so that broadcast and answers together
+stay within the rate. Confirmations are paced by the lane's own grants only, so a rush cannot
+starve them.
 
 A lane delivery has its first call paid for already (the lane took the token before starting
 it, to pace the chats); `Charge` in the delivery's context says so, and the middleware charges
@@ -73,8 +66,6 @@ class Budget:
         self._granter: asyncio.Task[None] | None = None
         # Direct answers of the last second (monotonic), which broadcast rows make room for.
         self._answers: deque[float] = deque()
-        # Broadcast (bulk) grants of the last second, which answers and confirmations wait beside.
-        self._bulk_recent: deque[float] = deque()
         self.granted = 0
         self.noted = 0
 
@@ -89,27 +80,6 @@ class Budget:
         answers.append(now)
         self.noted += 1
 
-    async def direct(self) -> None:
-        """Count a direct answer; while broadcast messages of the last second fill the window,
-        wait (at most a second) until they leave room beside it."""
-        if self._interval == 0.0:
-            return
-        # A time to wait for (grants a second old), not an event anyone sets.
-        now = time.monotonic()
-        while (wait := self._beside_bulk(now) - now) > 0:  # noqa: ASYNC110 - a time
-            await asyncio.sleep(wait)
-            now = time.monotonic()
-        self.note()  # right after the check, with no await between: waiters go one by one
-
-    def _beside_bulk(self, now: float) -> float:
-        """Return when a send beside the last second's broadcast grants fits in the window."""
-        bulk = self._bulk_recent
-        while bulk and bulk[0] <= now - WINDOW_SECONDS:
-            bulk.popleft()
-        if not bulk:
-            return now
-        return min(self._room_beside_answers(now), bulk[-1] + WINDOW_SECONDS)
-
     async def take(self, count: int = 1, *, urgent: bool = False) -> None:
         """Wait until `count` tokens are ours; `urgent` goes ahead of every bulk taker."""
         for _ in range(count):
@@ -120,7 +90,7 @@ class Budget:
         if self._interval == 0.0:
             return
         if not self._urgent and not self._bulk and self._free_at(bulk=not urgent) <= now:
-            self._grant(now, bulk=not urgent)
+            self._grant(now)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         (self._urgent if urgent else self._bulk).append(future)
@@ -138,11 +108,8 @@ class Budget:
             at = max(at, self._recent[-1] + self._interval * CATCH_UP_GAP)
         if len(self._recent) >= self._cap:
             at = max(at, self._recent[0] + WINDOW_SECONDS)
-        now = time.monotonic()
         if bulk and self._answers:
-            at = max(at, self._room_beside_answers(now))
-        elif not bulk:
-            at = max(at, self._beside_bulk(now))
+            at = max(at, self._room_beside_answers(time.monotonic()))
         return at
 
     def _room_beside_answers(self, now: float) -> float:
@@ -155,11 +122,9 @@ class Budget:
         excess = len(moments) - self._cap + 1
         return now if excess <= 0 else moments[excess - 1] + WINDOW_SECONDS
 
-    def _grant(self, now: float, *, bulk: bool) -> None:
+    def _grant(self, now: float) -> None:
         self._next = max(self._next, now - CATCH_UP_SECONDS) + self._interval
         self._recent.append(now)
-        if bulk:
-            self._bulk_recent.append(now)
         self.granted += 1
 
     async def _hand_out(self) -> None:
@@ -175,7 +140,7 @@ class Budget:
             future = queue.popleft()
             if future.done():
                 continue
-            self._grant(time.monotonic(), bulk=queue is self._bulk)
+            self._grant(time.monotonic())
             future.set_result(None)
 
 

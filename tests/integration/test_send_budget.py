@@ -1,6 +1,6 @@
 """One send budget for the whole instance, on the local Telegram: a broadcast through the lane
-and customers' direct answers together stay within it, and an answer does not wait for the
-broadcast's pace."""
+and customers' direct answers together stay within it, and an answer does not wait behind the
+broadcast."""
 
 from __future__ import annotations
 
@@ -50,13 +50,14 @@ async def test_a_broadcast_and_customers_answers_share_one_budget(
         await lane.stop()
     sent = [at for (name, _), at in zip(telegram.requests, telegram.request_times, strict=False)]
     # One budget for both. A broadcast row is granted only with room beside the last second's
-    # answers, and an answer waits for room beside the last second's broadcast grants, so no
-    # second holds more than floor(rate) + 1. Counted in the process: on a box busy with other
-    # work a send granted in time can still reach Telegram late, bunched with the next ones,
-    # which no budget can prevent.
-    assert busiest_second(budget.moments) <= RATE + 1, busiest_second(budget.moments)
-    # An answer does not wait for the pace: at most until the broadcast leaves room (< 1 s).
-    assert max(waits) < 1.0, sorted(waits)
+    # answers, so a second holds at most floor(rate) + 1 plus the answers that came after the
+    # broadcast's last grant in it (answers never wait); the unit tests show the broadcast
+    # yielding. Counted in the process: on a box busy with other work a send granted in time
+    # can still reach Telegram late, bunched with the next ones, which no budget can prevent.
+    limit = RATE + 1 + busiest_second(budget.answered)
+    assert busiest_second(budget.moments) <= limit, (busiest_second(budget.moments), limit)
+    # An answer never waits for the budget: the request itself only.
+    assert max(waits) < 0.3, sorted(waits)
     # Every message Telegram got was charged once: the lane's by a token, the answers counted.
     assert budget.granted + budget.noted == len(sent) == len(budget.moments)
     assert budget.noted == len(customers)

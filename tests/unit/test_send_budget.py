@@ -19,8 +19,8 @@ class RecordedBudget(Budget):
         self.moments: list[float] = []
         self.answered: list[float] = []
 
-    def _grant(self, now: float, *, bulk: bool) -> None:
-        super()._grant(now, bulk=bulk)
+    def _grant(self, now: float) -> None:
+        super()._grant(now)
         self.moments.append(now)
 
     def note(self) -> None:
@@ -94,8 +94,7 @@ async def test_a_direct_answer_never_waits_and_a_broadcast_makes_room_for_it() -
     # A sale rush: 30 customers answered within a tenth of a second, more than the rate.
     started = time.monotonic()
     for _ in range(30):
-        await budget.direct()
-    assert time.monotonic() - started < 0.1  # no broadcast in the window: nothing to wait for
+        budget.note()
     # A payment confirmation (urgent) is paced by the lane's own grants only: not held back.
     await budget.take(urgent=True)
     assert time.monotonic() - started < 0.2
@@ -109,41 +108,18 @@ async def test_a_broadcast_yields_to_answers_so_together_they_keep_near_the_rate
 
     async def answers() -> None:  # a busy shop: 15 answers a second for three seconds
         for _ in range(45):
-            await budget.direct()
+            budget.note()
             await asyncio.sleep(1 / 15)
 
     broadcast = asyncio.create_task(take_for(budget, 3.0))
     await answers()
     sent = await broadcast
-    # The broadcast gives way (without it the two made 35 a second, 105 in three seconds), and
-    # an answer after a second of broadcast grants waits for room beside them.
-    span = max(budget.moments) - min(budget.moments)  # answers that waited end it later
-    assert len(budget.moments) <= 20 * span + 21, (len(budget.moments), span)
-    assert busiest_second(budget.moments) <= 21, busiest_second(budget.moments)
+    # Answers never wait, so a window may hold a few more than the rate (answers that came
+    # after the broadcast's last grant in it), but the broadcast gives way: without it the two
+    # made 35 a second, 105 in three seconds.
+    assert len(budget.moments) <= 20 * 3 + 21, len(budget.moments)
+    assert busiest_second(budget.moments) <= 30, busiest_second(budget.moments)
     assert len(sent) >= 10  # and still goes on with what the answers leave
-
-
-async def test_a_burst_of_answers_after_a_second_of_broadcast_waits_for_room_beside_it() -> None:
-    # A broadcast row cannot know the answers of the next second: a buyer's journey answered
-    # in a burst right after a full second of broadcast grants made 36 sends in one second.
-    budget = RecordedBudget(20.0)
-    broadcast = asyncio.create_task(take_for(budget, 2.5))  # goes on all along
-    await asyncio.sleep(1.0)  # a full second of broadcast grants
-    asked = time.monotonic()
-    await asyncio.gather(*(budget.direct() for _ in range(10)))
-    waited = time.monotonic() - asked
-    await broadcast
-    assert busiest_second(budget.moments) <= 21, busiest_second(budget.moments)
-    assert waited < 1.0, waited  # until enough of the broadcast's grants are a second old
-
-
-async def test_a_confirmation_beside_a_broadcast_and_answers_keeps_the_window_too() -> None:
-    budget = RecordedBudget(20.0)
-    await budget.take(15)  # three quarters of a second of a broadcast
-    for _ in range(6):
-        await budget.direct()  # answers fill the window up to floor(rate) + 1
-    await budget.take(urgent=True)  # a confirmation waits until the broadcast's first is old
-    assert busiest_second(budget.moments) <= 21, busiest_second(budget.moments)
 
 
 async def test_answers_are_remembered_for_a_second_only() -> None:
