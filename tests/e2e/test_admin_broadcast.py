@@ -66,14 +66,15 @@ async def test_broadcast_to_300_within_limits_loses_nothing(make_shop: ShopFacto
             assert [m.text for m in messages] == [typed], uid
     # The confirmation, 300 recipients and the 429s: the 4 injected ones, and hardly ever one of
     # the fake's 30/s limit (the lane paces at 28/s; only a machine stalled by other work can
-    # bunch a few sends), each message behind a 429 sent once it passed.
+    # bunch a few sends: three were seen once on a slow host), each message behind a 429 sent
+    # once it passed.
     telegram = shop.telegram
     limited = [
         i
         for i, (code, _) in telegram.refusals.items()
         if code == 429 and telegram.requests[i][0] == "sendMessage"
     ]
-    assert 4 <= len(limited) <= 4 + 2, len(limited)
+    assert 4 <= len(limited) <= 4 + 3, len(limited)
     assert len(telegram.calls("sendMessage")) == 1 + 300 + len(limited)
     assert len([m for m in telegram.chat(ADMIN_ID).bot_messages if m.text]) == 1
     edits = [
