@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 from bench_kit import SECRET, SHOP, Row
 from bench_proc import REDIS_URL, ServiceProcess, database, kinds, log, pct, sized
 from bench_rush import PAID_TEXT, Customer, journey
-from bench_windows import describe
 from sqlalchemy import insert
 
 from db.base import Base
@@ -175,7 +174,6 @@ async def broadcast(kind: str, tmp: Path) -> Broadcast:
         result.overall = _steady_rate([m for m, _, _ in before_kill if m <= max(in_lane)])
         log(f"outbox {kind}: killed with {result.sent_before_kill} of {RECIPIENTS} delivered")
         result.restart_seconds = await service.start()
-        restarted = time.monotonic()
         while delivered() < RECIPIENTS and time.monotonic() - killed < WAIT_LIMIT:  # noqa: ASYNC110 - the fake's chats have no shared event
             await asyncio.sleep(0.5)
         # Whatever was in flight at the kill has had its lease run out by now; give the lane a
@@ -185,9 +183,6 @@ async def broadcast(kind: str, tmp: Path) -> Broadcast:
         await service.stop()
         calls = sends(fake, began)
         result.busiest = busiest_second([m for m, _, _ in calls])
-        marks = {"kill": killed, "restart answered": restarted}
-        for line in describe(calls, limit=BUDGET, began=began, kind_of=_kind_of, marks=marks):
-            log(f"outbox {kind}: {line}")
         result.refused = len(fake.refusals)
         result.per_chat = Counter(
             sum(1 for m in fake.chat(i).bot_messages if m.text == TEXT) for i in ids
@@ -201,23 +196,6 @@ async def broadcast(kind: str, tmp: Path) -> Broadcast:
 
 def _is_broadcast(name: str, params: dict[str, Any]) -> bool:
     return name == "sendMessage" and params.get("text") == TEXT
-
-
-def _kind_of(name: str, params: dict[str, Any]) -> str:
-    """Say what a call at the fake was: the broadcast, a buyer's answer, a lane message, …"""
-    chat = int(params.get("chat_id") or 0)
-    text = str(params.get("text") or params.get("caption") or "")
-    if _is_broadcast(name, params):
-        return "broadcast (lane)"
-    if chat == ADMIN:
-        return "admin progress (watcher)" if name.startswith("edit") else "admin (direct)"
-    if FIRST_BUYER <= chat < FIRST_BUYER + BUYERS:
-        if PAID_TEXT in text:
-            return "confirmation (lane)"
-        if name in ("sendMediaGroup", "sendPhoto", "sendDocument"):
-            return "tickets (lane)"
-        return "buyer answer (direct)"
-    return "other"
 
 
 def _steady_rate(moments: list[float]) -> float:
