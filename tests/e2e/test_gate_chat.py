@@ -6,10 +6,6 @@ customer got, as a scanner would read it.
 
 from __future__ import annotations
 
-import io
-
-import zxingcpp
-from PIL import Image
 from sqlalchemy import select
 
 from db.models import Ticket
@@ -18,12 +14,7 @@ from tests.conftest import MovableClock
 from tests.e2e.admin_chat import REFUSAL, ask, buy_tickets, plain_text
 from tests.e2e.conftest import ShopFactory
 from tests.e2e.gate_kit import STAFF_ID, open_gate, tickets
-
-
-def _decode(png: bytes) -> str:
-    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    assert len(results) == 1
-    return str(results[0].text)
+from tests.qr import decode_qr
 
 
 async def test_staff_check_in_by_qr_content_or_code_and_reach_nothing_else(
@@ -35,7 +26,7 @@ async def test_staff_check_in_by_qr_content_or_code_and_reach_nothing_else(
     first, second = await tickets(shop, paid)
     customer = shop.telegram.user(5701)
     photos = [m for m in customer.messages if m.photos]
-    scanned = {_decode(m.photos[-1]): m for m in photos}
+    scanned = {decode_qr(m.photos[-1]): m for m in photos}
     qr = next(text for text in scanned if first.code in text)
     assert qr.startswith(f"ZT1.{first.code}.") and first.code in (scanned[qr].caption or "")
     open_gate(shop, clock)

@@ -7,12 +7,9 @@ the shop's clock stands at 11:00 shop time.
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
 
 import httpx
-import zxingcpp
-from PIL import Image
 from sqlalchemy import update
 
 from db.models import Ticket
@@ -21,6 +18,7 @@ from tests.e2e.conftest import Shop
 from tests.e2e.miniapp_kit import ALICE, BOB, JSON, book, clock, eventually, get_json, login, today
 from tests.e2e.miniapp_kit import http as http  # noqa: F401, PLC0414  (fixture)
 from tests.e2e.miniapp_kit import shop as shop  # noqa: F401, PLC0414  (fixture)
+from tests.qr import decode_qr
 
 
 async def _free(http: httpx.AsyncClient, headers: dict[str, str], visit: str, slot: str) -> int:
@@ -51,12 +49,6 @@ async def _pay_tickets(
 
     await eventually(issued)
     return tickets
-
-
-def _decode(png: bytes) -> str:
-    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    assert len(results) == 1
-    return str(results[0].text)
 
 
 # ---- /orders and cancel ------------------------------------------------------------------------
@@ -173,7 +165,7 @@ async def test_tickets_and_their_qr_images_are_the_owners_alone(
         assert image.headers["content-type"] == "image/png"
         assert image.headers["cache-control"].startswith("private")
         # The signed content every QR of ours carries, and the gate's key vouches for it.
-        content = _decode(image.content)
+        content = decode_qr(image.content)
         assert content.startswith(f"ZT1.{ticket['code']}.{visit:%Y%m%d}.1400.")
         signed = shop.service.payments.signer.verify(content)
         assert isinstance(signed, SignedTicket)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import io
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-import zxingcpp
-from PIL import Image
 from sqlalchemy import select, update
 
 from db.models import Order, Payment, SlotInventory, Ticket
@@ -18,16 +15,11 @@ from payments.tickets.signing import SignedTicket
 from tests.e2e.conftest import MailBox, Shop, ShopFactory
 from tests.e2e.dates import pick_day
 from tests.fakes.telegram_api import ChatMessage, FakeUser
+from tests.qr import decode_qr
 
 
 def _visit_day(shop: Shop, days: int = 1) -> date:
     return datetime.now(UTC).astimezone(shop.settings.tz).date() + timedelta(days=days)
-
-
-def _decode(png: bytes) -> str:
-    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    assert len(results) == 1
-    return str(results[0].text)
 
 
 async def _choose(
@@ -120,7 +112,7 @@ async def test_visitor_buys_three_tickets_and_gets_qr_in_chat_and_mail(
     assert remote["amount"]["value"] == "2500.00"
     photos = [m for m in user.messages if m.photos]
     assert len(photos) == 3
-    decoded = sorted(_decode(m.photos[-1]) for m in photos)
+    decoded = sorted(decode_qr(m.photos[-1]) for m in photos)
     async with shop.service.sessionmaker() as session:
         tickets = (await session.execute(select(Ticket))).scalars().all()
         payment = (await session.execute(select(Payment))).scalar_one()
@@ -150,7 +142,7 @@ async def test_visitor_buys_three_tickets_and_gets_qr_in_chat_and_mail(
     assert mail["To"] == "olga@example.com"
     attachments = list(mail.iter_attachments())
     assert len(attachments) == 3
-    mailed = sorted(_decode(a.get_content()) for a in attachments)
+    mailed = sorted(decode_qr(a.get_content()) for a in attachments)
     assert mailed == decoded
 
     await user.send("/my")
@@ -160,7 +152,7 @@ async def test_visitor_buys_three_tickets_and_gets_qr_in_chat_and_mail(
     assert len(qr_buttons) == 3
     await user.press(qr_buttons[0])
     again = await user.wait_for(lambda m: bool(m.photos) and m.message_id > photos[-1].message_id)
-    assert _decode(again.photos[-1]) in decoded
+    assert decode_qr(again.photos[-1]) in decoded
 
 
 async def test_unpaid_hold_expires_and_frees_the_seats(make_shop: ShopFactory) -> None:
