@@ -40,6 +40,8 @@ class OutboxMessage(Base):
         # The lane's claim: the next due rows, transactional (priority 0) before broadcasts.
         Index("ix_outbox_due", "status", "priority", "not_before", "id"),
         Index("ix_outbox_broadcast", "broadcast_id", "status"),
+        # The claim's per-chat order: an earlier unsent row of the same chat holds a row back.
+        Index("ix_outbox_chat", "chat_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(

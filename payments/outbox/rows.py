@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from db.models_outbox import OutboxMessage
 from db.reader import Reader
@@ -26,6 +27,8 @@ from payments.outbox.store import CHANNEL_TELEGRAM, PRIORITY_BROADCAST
 
 log = logging.getLogger(__name__)
 
+# A row in one of these states has not reached its chat yet.
+UNSENT = ("pending", "sending")
 # Sent rows are recorded at once; a failed record is tried again after this many rows or seconds.
 FLUSH_ROWS = 16
 FLUSH_SECONDS = 0.25
@@ -109,10 +112,25 @@ class LaneRows:
         in_hand = [*self._state.held, *self._state.incoming]
         held_chats = {h.envelope.chat_id for h in in_hand if h.envelope.chat_id}
         held_chats |= self._state.busy_chats
+        # One chat's messages go in the order they were written: a row waits while an earlier
+        # row of its chat, as urgent or more, is unsent (a 429 or a put-back delays it; a row
+        # written later must not overtake it). A confirmation still overtakes a broadcast.
+        earlier = aliased(OutboxMessage)
+        queued_behind = (
+            select(earlier.id)
+            .where(
+                earlier.chat_id == OutboxMessage.chat_id,
+                earlier.status.in_(UNSENT),
+                earlier.id < OutboxMessage.id,
+                earlier.priority <= OutboxMessage.priority,
+            )
+            .exists()
+        )
         due = select(OutboxMessage.id).where(
             OutboxMessage.status == "pending",
             OutboxMessage.not_before <= now,
             OutboxMessage.kind.in_(sorted(self._deliverers)),
+            ~queued_behind,
         )
         if held_chats:
             # A chat already in hand waits its turn anyway: leave its next rows to others.
