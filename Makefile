@@ -65,7 +65,7 @@ test:  ## format check, lint, strict types, the suite on SQLite, then on Postgre
 		$(PYTEST_ARGS)
 	COVERAGE_FILE=.coverage.services scripts/with-services.sh $(BIN)/python -m pytest $(XDIST) \
 		$(COV) tests/integration tests/e2e -m "not sqlite_only" $(PYTEST_ARGS)
-	$(BIN)/coverage combine -q --keep
+	$(BIN)/coverage combine -q
 	$(BIN)/coverage report
 
 test-sqlite: lint typecheck  ## the suite on SQLite only (quicker)

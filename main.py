@@ -19,7 +19,7 @@ if __name__ == "__main__":
     # line at once, not after the several CPU seconds aiogram, FastAPI and SQLAlchemy take.
     from settings import load_or_exit
 
-    load_or_exit()
+    _checked = load_or_exit()
 
 import asyncio
 import logging
@@ -256,9 +256,13 @@ async def run(settings: Settings) -> None:
         await service.stop()
 
 
-def main() -> int:
-    """Start the service; print one line and exit 2 on bad configuration."""
-    settings = load_or_exit()
+def main(settings: Settings | None = None) -> int:
+    """Start the service; print one line and exit 2 on bad configuration.
+
+    `settings`: as read by the early check of `python main.py`; read here otherwise.
+    """
+    if settings is None:
+        settings = load_or_exit()
     setup_logging(settings)
     try:
         asyncio.run(run(settings))
@@ -270,4 +274,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(_checked))
