@@ -3,6 +3,11 @@
 One sending lane per instance claims rows with conditional UPDATEs (a lease in `claimed_until`,
 so a row claimed by an instance that died is taken over) and delivers them within Telegram's
 budget; see payments/outbox/.
+
+A row's status: pending → sending (claimed) → sent, failed or back to pending (retried), or
+canceled (a broadcast stopped, a recipient blocked). A broadcast row moves from sending to
+delivering just before its send starts: if its instance dies then, Telegram may have it already,
+so it is given up (failed) rather than sent twice; a row only claimed is sent by the next one.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, UTCDateTime, utcnow
 
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "canceled")
+OUTBOX_STATUSES = ("pending", "sending", "delivering", "sent", "failed", "canceled")
 OUTBOX_CHANNELS = ("telegram", "email")
 
 
@@ -34,7 +39,8 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('pending', 'sending', 'sent', 'failed', 'canceled')", name="status_known"
+            "status IN ('pending', 'sending', 'delivering', 'sent', 'failed', 'canceled')",
+            name="status_known",
         ),
         CheckConstraint("channel IN ('telegram', 'email')", name="channel_known"),
         # The lane's claim: the next due rows, transactional (priority 0) before broadcasts.

@@ -14,7 +14,8 @@ Series (all prefixed `zooticket_`):
   "forbidden", "bad_request", "retry").
 - `outbox_sent_total{kind,outcome}`: deliveries by the sending lane ("sent", "blocked",
   "retry", "rate_limited", "give_up"); its rate is the send rate.
-- `outbox_depth{status,priority}`: rows waiting ("pending") or in flight ("sending").
+- `outbox_depth{status,priority}`: rows waiting ("pending"), claimed ("sending") or being
+  sent ("delivering": broadcast rows whose send started).
 - `payments{status}`: payments by status.
 - `job_runs_total{job,outcome}`: scheduler runs ("ok", "error").
 - `loop_lag_seconds`: how late the event loop woke a sleeping task (histogram), and
@@ -124,6 +125,7 @@ PAYMENTS = Gauge(
     ["status"],
     registry=REGISTRY,
 )
+DEPTH_STATUSES = ("pending", "sending", "delivering")
 OUTBOX_DEPTH = Gauge(
     "zooticket_outbox_depth",
     "Outbox rows pending or in flight, by status and priority (0 transactional, 1 broadcast).",
@@ -169,7 +171,7 @@ class DatabaseGauges:
             depth = (
                 await session.execute(
                     select(OutboxMessage.status, OutboxMessage.priority, func.count())
-                    .where(OutboxMessage.status.in_(("pending", "sending")))
+                    .where(OutboxMessage.status.in_(DEPTH_STATUSES))
                     .group_by(OutboxMessage.status, OutboxMessage.priority)
                 )
             ).all()
@@ -177,7 +179,7 @@ class DatabaseGauges:
         for status, count in payments:
             PAYMENTS.labels(status=status).set(count)
         OUTBOX_DEPTH.clear()
-        for status in ("pending", "sending"):
+        for status in DEPTH_STATUSES:
             for priority in (0, 1):
                 OUTBOX_DEPTH.labels(status=status, priority=str(priority)).set(0)
         for status, priority, count in depth:

@@ -8,7 +8,8 @@ Confirming writes one outbox row per recipient (kind "broadcast", priority 1) in
 transaction that moves the row to sending; the sending lane delivers them within Telegram's
 budget, behind every transactional message. The counts per status of those rows ARE the
 progress, so any instance can show it, Stop is one UPDATE of the pending rows, and after a
-restart the lane simply goes on with the rows still pending: nothing is sent twice or lost.
+restart the lane simply goes on with the rows still pending: nothing is sent twice or lost,
+except that a message whose send was under way at a crash is given up (counted as failed).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ class BroadcastProgress:
     blocked: int = 0
     failed: int = 0
     waits: int = 0  # deliveries tried again (a 429 or a network error)
-    pending: int = 0  # not yet delivered (pending, or being sent)
+    pending: int = 0  # not yet delivered (pending, claimed, or being sent)
     finished: bool = False
     stopped: bool = False
 
@@ -233,7 +234,8 @@ class Broadcaster:
 
         A message being delivered right now finishes; every other one stays unsent: pending
         rows (and rows held by an instance that died, lease over) are canceled here, and rows a
-        lane holds claimed are given up by the deliverer, which asks `still_sending` first.
+        lane holds claimed are given up by the deliverer, which asks `still_sending` first. A
+        row whose send started ('delivering') is left to the lanes: it may have gone out.
         """
         async with self._sessionmaker.begin() as session:
             if not await self._move(
@@ -301,7 +303,7 @@ class Broadcaster:
             blocked=counts.get(BLOCKED_ERROR, 0),
             failed=counts.get("failed", 0),
             waits=retried,
-            pending=counts.get("pending", 0) + counts.get("sending", 0),
+            pending=sum(counts.get(status, 0) for status in ("pending", "sending", "delivering")),
             stopped=result == BROADCAST_STOPPING,
         )
         return progress, result

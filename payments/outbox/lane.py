@@ -2,7 +2,8 @@
 
 Rows are claimed with one conditional UPDATE (PostgreSQL: the sub-select takes `FOR UPDATE
 SKIP LOCKED`; SQLite: one writer at a time), so several instances share the work and never
-send a row twice. A claim is a lease: a row whose instance died is put back after it expires.
+send a row twice. A claim is a lease: a row whose instance died is put back after it expires,
+except a broadcast row whose send had started (marked 'delivering'): it is given up, logged.
 Transactional rows (priority 0) always go ahead of broadcasts (1). The budget: `rate`
 messages a second over all chats (payments/outbox/budget.py; the bot's direct answers never
 wait but are counted, and broadcast rows make room for them) and one a second per chat; a 429
@@ -24,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.reader import Reader
 from payments.outbox.budget import CHARGE, Budget, Charge
-from payments.outbox.outcomes import Deliver, Envelope, Outcome, RetryLater
-from payments.outbox.rows import FLUSH_SECONDS, LaneRows, _Held, _State
-from payments.outbox.store import CHANNEL_TELEGRAM, PRIORITY_TRANSACTIONAL
+from payments.outbox.outcomes import Deliver, Envelope, GiveUp, Outcome, RetryLater
+from payments.outbox.rows import FLUSH_SECONDS, STOPPED, LaneRows, _Held, _State
+from payments.outbox.store import CHANNEL_TELEGRAM, PRIORITY_BROADCAST, PRIORITY_TRANSACTIONAL
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,10 @@ BATCH = 64
 # Sent rows are recorded together: when this many are done, or this long after the last record.
 # Backoff of a failed delivery that did not say when to retry (seconds, by attempt).
 BACKOFF = (1.0, 5.0, 30.0, 120.0, 600.0)
+STOPPED_IN_FLIGHT = (
+    "stopped while being delivered (it may have reached Telegram): "
+    "not sent again, so no one gets it twice"
+)
 
 
 class SendingLane(LaneRows):
@@ -144,6 +149,8 @@ class SendingLane(LaneRows):
             _, pending = await asyncio.wait(tasks, timeout=grace)
             for task in pending:
                 task.cancel()
+            if pending:  # each records its outcome (put back, or given up if it may be out)
+                await asyncio.wait(pending, timeout=grace)
         await self._flush_sent(force=True)
         await self._release([held.envelope.id for held in self._state.held])
         self._state.held.clear()
@@ -301,19 +308,29 @@ class SendingLane(LaneRows):
         # they go (bot/factory.py's BudgetMiddleware), confirmations ahead of broadcasts.
         paid = 1 if held.channel == CHANNEL_TELEGRAM and envelope.chat_id is not None else 0
         CHARGE.set(Charge(prepaid=paid, urgent=held.priority == PRIORITY_TRANSACTIONAL))
-        outcome: Outcome
+        outcome: Outcome | None
+        # A broadcast row is marked before its send: after a crash it is given up, not resent.
+        marked = False
         try:
             if deliver is None:
                 outcome = RetryLater(self._poll, f"no deliverer for {envelope.kind}")
+            elif held.priority == PRIORITY_BROADCAST and not (
+                marked := await self._mark_delivering(envelope.id)
+            ):
+                outcome = None  # its lease was taken over: the row is someone else's now
+                log.warning("outbox %d: lease lost before its send; not sent", envelope.id)
             else:
                 outcome = await deliver(envelope)
         except asyncio.CancelledError:
-            outcome = RetryLater(0.0, "stopped while delivering")
+            # Cancelled by stop() after its grace: a broadcast send under way may have reached
+            # Telegram, so it is given up like one in flight at a crash.
+            outcome = GiveUp(STOPPED_IN_FLIGHT) if marked else RetryLater(0.0, STOPPED)
         except Exception as exc:
             log.exception("outbox %d (%s): deliverer failed", envelope.id, envelope.kind)
             outcome = RetryLater(self._backoff(envelope.attempts), f"error: {exc!r}")
         try:
-            await self._settle(held, outcome)
+            if outcome is not None:
+                await self._settle(held, outcome)
         except Exception:
             log.exception("outbox %d: outcome %s not recorded", envelope.id, outcome)
         finally:
@@ -327,9 +344,10 @@ class SendingLane(LaneRows):
                     # to one chat into less than a second at Telegram's end.
                     after = time.monotonic() + self._per_chat
                     state.chat_ready[chat] = max(state.chat_ready.get(chat, 0.0), after)
-            for callback in self._on_outcome:
-                with contextlib.suppress(Exception):
-                    callback(envelope, outcome)
+            if outcome is not None:  # None: not this lane's row any more, nothing happened
+                for callback in self._on_outcome:
+                    with contextlib.suppress(Exception):
+                        callback(envelope, outcome)
             self._wake.set()
 
     def _backoff(self, attempts: int) -> float:

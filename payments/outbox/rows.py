@@ -3,6 +3,11 @@ recording what was delivered, and what a row's outcome writes.
 
 `SendingLane` (payments/outbox/lane.py) holds the rows in memory and dispatches them within the
 budget; the statements it runs on the `outbox` table are here.
+
+A broadcast row is marked 'delivering' just before its send starts (one UPDATE by primary key).
+When a lease runs out, rows only claimed go back to pending; a row being delivered may have
+reached Telegram before its instance died: a transactional one is sent again (a doubled
+confirmation beats a lost ticket), a broadcast one is given up, so no recipient gets it twice.
 """
 
 from __future__ import annotations
@@ -32,6 +37,13 @@ UNSENT = ("pending", "sending")
 # Sent rows are recorded at once; a failed record is tried again after this many rows or seconds.
 FLUSH_ROWS = 16
 FLUSH_SECONDS = 0.25
+
+STOPPED = "stopped while delivering"  # put back by stop(): not counted as an attempt
+CLAIMED = ("sending", "delivering")  # a lane holds the row (claimed, or its send under way)
+IN_FLIGHT_ERROR = (
+    "in flight when its sender died (it may have reached Telegram): "
+    "not sent again, so no one gets it twice"
+)
 
 
 def _utcnow() -> datetime:
@@ -87,7 +99,7 @@ class LaneRows:
                     or_(
                         and_(OutboxMessage.status == "pending", OutboxMessage.not_before <= now),
                         and_(
-                            OutboxMessage.status == "sending",
+                            OutboxMessage.status.in_(CLAIMED),
                             OutboxMessage.claimed_by == self.instance_id,
                         ),
                     ),
@@ -99,8 +111,23 @@ class LaneRows:
         return and_(
             OutboxMessage.id.in_(list(ids)),
             OutboxMessage.claimed_by == self.instance_id,
-            OutboxMessage.status == "sending",
+            OutboxMessage.status.in_(CLAIMED),
         )
+
+    async def _mark_delivering(self, row_id: int) -> bool:
+        """Record that a row's send starts now; False: the row is no longer this lane's."""
+        async with self._sessionmaker.begin() as session:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == row_id,
+                    OutboxMessage.claimed_by == self.instance_id,
+                    OutboxMessage.status == "sending",
+                )
+                .values(status="delivering")
+                .execution_options(synchronize_session=False)
+            )
+        return bool(getattr(result, "rowcount", 0))
 
     async def _claim(self, limit: int) -> int:
         """Claim up to `limit` due rows of the kinds this lane delivers; hold them in memory."""
@@ -209,20 +236,40 @@ class LaneRows:
         return bool(found)
 
     async def _reclaim_expired(self) -> None:
-        """Put back rows whose lease ran out (their instance died): someone sends them."""
+        """Take back rows whose lease ran out (their instance died).
+
+        Rows only claimed, and transactional rows being delivered, go back to pending: someone
+        sends them. Broadcast rows being delivered are given up: they may have gone out.
+        """
         now_mono = time.monotonic()
         if now_mono - self._last_reclaim < min(self._lease / 4, 30.0):
             return
         self._last_reclaim = now_mono
         now = _utcnow()
+        expired = and_(OutboxMessage.status.in_(CLAIMED), OutboxMessage.claimed_until < now)
         async with self._sessionmaker.begin() as session:
-            result = await session.execute(
+            given_up = await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now)
+                .where(
+                    expired,
+                    OutboxMessage.status == "delivering",
+                    OutboxMessage.priority == PRIORITY_BROADCAST,
+                )
+                .values(status="failed", claimed_until=None, last_error=IN_FLIGHT_ERROR)
+                .execution_options(synchronize_session=False)
+            )
+            taken = await session.execute(
+                update(OutboxMessage)
+                .where(expired)
                 .values(status="pending", claimed_by=None, claimed_until=None, not_before=now)
                 .execution_options(synchronize_session=False)
             )
-        count = getattr(result, "rowcount", 0) or 0
+        count = getattr(given_up, "rowcount", 0) or 0
+        if count > 0:
+            log.warning(
+                "outbox: %d broadcast rows in flight when their sender died given up", count
+            )
+        count = getattr(taken, "rowcount", 0) or 0
         if count > 0:
             log.warning("outbox: %d rows of a dead instance's lease taken back", count)
 
@@ -293,7 +340,7 @@ class LaneRows:
                 ready = time.monotonic() + outcome.seconds
                 chat_ready = self._state.chat_ready
                 chat_ready[envelope.chat_id] = max(chat_ready.get(envelope.chat_id, 0), ready)
-            counts = not outcome.rate_limited and outcome.reason != "stopped while delivering"
+            counts = not outcome.rate_limited and outcome.reason != STOPPED
             if counts and envelope.attempts >= self._max_failures:
                 outcome = GiveUp(f"{envelope.attempts} failed attempts; last: {outcome.reason}")
             else:

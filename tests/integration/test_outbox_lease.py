@@ -1,0 +1,228 @@
+"""A sending lane that dies (or is stopped) in the middle of a delivery, on a migrated database.
+
+What a recipient would notice: a broadcast message whose send was under way when its instance
+died is not sent again (it may have reached Telegram: no one gets it twice); a confirmation in
+the same spot is sent again (a doubled confirmation beats a lost ticket); a row only claimed is
+sent by the next instance. A dead instance is a lane whose loop is gone and whose deliveries
+never come back, its lease then run out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiogram import Bot
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.factory import create_bot
+from db.models_outbox import OutboxMessage
+from payments.admin.broadcast import Broadcaster, BroadcastProgress
+from payments.metrics import REGISTRY, DatabaseGauges
+from payments.outbox.lane import STOPPED_IN_FLIGHT, SendingLane
+from payments.outbox.outcomes import Deliver, Envelope, Outcome
+from payments.outbox.rows import IN_FLIGHT_ERROR
+from payments.ports import SystemClock
+from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.integration.test_outbox_lane import (
+    ENDED_RU,
+    add_users,
+    broadcast,
+    make_lane,
+    rows,
+    sends,
+    tell_ended,
+    until,
+)
+
+IN_FLIGHT = 9001  # gets a broadcast message; the lane dies right after Telegram took it
+CONFIRMED = 9002  # gets a confirmation; the lane dies right after Telegram took it
+CLAIMED = 9003  # gets a broadcast message the lane had claimed but not started
+
+
+def hang_after_send(deliver: Deliver, resume: asyncio.Event) -> Deliver:
+    """Deliver, then never come back until `resume`: the process died before recording it."""
+
+    async def hung(envelope: Envelope) -> Outcome:
+        outcome = await deliver(envelope)
+        await resume.wait()
+        return outcome
+
+    return hung
+
+
+def hang_all(lane: SendingLane, resume: asyncio.Event) -> None:
+    for kind, deliver in list(lane._deliverers.items()):
+        lane.register(kind, hang_after_send(deliver, resume))
+
+
+async def lease_runs_out(
+    sessionmaker: async_sessionmaker[AsyncSession], chat_id: int | None = None
+) -> None:
+    """Move the lease of the claimed rows (of one chat) into the past: time has passed."""
+    statement = update(OutboxMessage).values(claimed_until=datetime.now(UTC) - timedelta(seconds=1))
+    if chat_id is not None:
+        statement = statement.where(OutboxMessage.chat_id == chat_id)
+    async with sessionmaker.begin() as session:
+        await session.execute(statement)
+
+
+@dataclass
+class Death:
+    """The rows as the dead lane left them, and what the next instance made of them."""
+
+    left: dict[int | None, str]
+    depth_delivering: float | None
+    progress_left: BroadcastProgress
+    after: dict[int | None, OutboxMessage]
+
+
+@pytest.fixture
+async def death(
+    sessionmaker: async_sessionmaker[AsyncSession], telegram: FakeTelegramAPI, bot: Bot
+) -> AsyncIterator[Death]:
+    """A lane sends a confirmation and a broadcast message, holds one more, and dies there.
+
+    Its lease runs out and the next instance's lane takes over until nothing is left to send.
+    """
+    await add_users(sessionmaker, [IN_FLIGHT, CONFIRMED, CLAIMED])
+    await broadcast(sessionmaker, [IN_FLIGHT, CLAIMED])
+    await tell_ended(sessionmaker, [CONFIRMED])
+    dying_bot = create_bot(telegram.token, telegram.base_url)
+    resume = asyncio.Event()
+    # Two deliveries at once: the confirmation and the first broadcast row; the other waits.
+    dying = make_lane(sessionmaker, dying_bot, concurrency=2)
+    hang_all(dying, resume)
+    dying.start()
+    try:
+        await until(lambda: len(sends(telegram)) == 2)
+        assert dying._task is not None
+        dying._task.cancel()  # the process is gone: no more passes, nothing recorded
+        with contextlib.suppress(asyncio.CancelledError):
+            await dying._task
+        left = {row.chat_id: row.status for row in await rows(sessionmaker)}
+        await DatabaseGauges(sessionmaker).refresh()
+        depth = REGISTRY.get_sample_value(
+            "zooticket_outbox_depth", {"status": "delivering", "priority": "1"}
+        )
+        progress = await Broadcaster(sessionmaker=sessionmaker, clock=SystemClock()).progress(1)
+        await lease_runs_out(sessionmaker)
+        following = make_lane(sessionmaker, bot)
+        following.start()
+        try:
+            async with asyncio.timeout(10):
+                await following.drain()
+        finally:
+            await following.stop()
+        found = Death(left, depth, progress, {row.chat_id: row for row in await rows(sessionmaker)})
+        yield found
+    finally:
+        # The dead instance's deliveries come back at last: what they record matches nothing.
+        resume.set()
+        await asyncio.gather(*dying._state.in_flight.values())
+        await dying_bot.session.close()
+    now = {row.chat_id: row.status for row in await rows(sessionmaker)}
+    assert now == {chat: row.status for chat, row in found.after.items()}
+
+
+async def test_a_broadcast_message_in_flight_when_its_lane_died_is_given_up_not_sent_twice(
+    death: Death,
+    telegram: FakeTelegramAPI,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Its send was recorded as started; the one only claimed was not.
+    assert death.left == {IN_FLIGHT: "delivering", CLAIMED: "sending", CONFIRMED: "sending"}
+    assert death.depth_delivering == 1  # /metrics shows it in flight
+    left = death.progress_left  # the admin's report: both still on their way
+    assert (left.total, left.sent, left.failed, left.pending) == (2, 0, 0, 2)
+    assert len(sends(telegram, IN_FLIGHT)) == 1
+    row = death.after[IN_FLIGHT]
+    assert (row.status, row.last_error) == ("failed", IN_FLIGHT_ERROR)
+    assert any(
+        "1 broadcast rows in flight when their sender died given up" in r.getMessage()
+        for r in caplog.get_records("setup")  # the fixture's next lane logged it
+        if r.levelno == logging.WARNING
+    )
+    # The admin's report adds up: one delivered, one not, nothing left to wait for.
+    progress = await Broadcaster(sessionmaker=sessionmaker, clock=SystemClock()).progress(1)
+    assert (progress.total, progress.sent, progress.failed, progress.pending) == (2, 1, 1, 0)
+
+
+async def test_a_confirmation_in_flight_and_a_claimed_broadcast_message_are_sent_again(
+    death: Death, telegram: FakeTelegramAPI
+) -> None:
+    # At least once: the confirmation Telegram may have had goes out again; the broadcast
+    # message that was only claimed goes out once.
+    ended = [text for _, _, text in sends(telegram, CONFIRMED)]
+    assert len(ended) == 2
+    assert all(ENDED_RU in text for text in ended)
+    assert len(sends(telegram, CLAIMED)) == 1
+    assert death.after[CONFIRMED].status == "sent"
+    assert death.after[CLAIMED].status == "sent"
+
+
+async def test_a_lane_that_lost_its_lease_while_waiting_for_its_turn_does_not_send(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    telegram: FakeTelegramAPI,
+    bot: Bot,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A lane stalled past its lease (here: waiting 2 s for its next token) while another
+    # instance took its row over and sent it: the stalled one must not send it too.
+    first, second = 9101, 9102
+    await add_users(sessionmaker, [first, second])
+    await broadcast(sessionmaker, [first, second])
+    stalled_bot = create_bot(telegram.token, telegram.base_url)
+    stalled = make_lane(sessionmaker, stalled_bot, rate=0.5)
+    stalled.start()
+    other = make_lane(sessionmaker, bot)
+    try:
+        await until(lambda: len(sends(telegram, first)) == 1)
+        await lease_runs_out(sessionmaker, second)
+        other.start()  # its first pass takes back the rows of expired leases
+        await until(lambda: len(sends(telegram, second)) == 1)
+        await until(lambda: any("lease lost" in r.getMessage() for r in caplog.records))
+        async with asyncio.timeout(10):
+            await other.drain()
+            await stalled.drain()
+    finally:
+        await other.stop()
+        await stalled.stop()
+        await stalled_bot.session.close()
+    assert len(sends(telegram, second)) == 1
+    assert {row.chat_id: row.status for row in await rows(sessionmaker)} == {
+        first: "sent",
+        second: "sent",
+    }
+
+
+async def test_a_broadcast_send_cut_off_by_a_graceful_stop_is_given_up_not_put_back(
+    sessionmaker: async_sessionmaker[AsyncSession], telegram: FakeTelegramAPI, bot: Bot
+) -> None:
+    # stop() waits `grace` for deliveries in flight, then cancels them. A broadcast send cut
+    # off may have reached Telegram: given up. A confirmation cut off goes back to pending.
+    await add_users(sessionmaker, [IN_FLIGHT, CONFIRMED])
+    await broadcast(sessionmaker, [IN_FLIGHT])
+    await tell_ended(sessionmaker, [CONFIRMED])
+    resume = asyncio.Event()
+    lane = make_lane(sessionmaker, bot)
+    hang_all(lane, resume)
+    lane.start()
+    try:
+        await until(lambda: len(sends(telegram)) == 2)
+    finally:
+        await lane.stop(grace=0.2)
+    by_chat = {row.chat_id: row for row in await rows(sessionmaker)}
+    assert (by_chat[IN_FLIGHT].status, by_chat[IN_FLIGHT].last_error) == (
+        "failed",
+        STOPPED_IN_FLIGHT,
+    )
+    assert by_chat[CONFIRMED].status == "pending"
+    assert by_chat[CONFIRMED].attempts == 0  # a stop is no failed attempt
