@@ -282,6 +282,16 @@ class SendingLane(LaneRows):
                     if chat not in state.busy_chats:
                         next_at = ready if next_at is None else min(next_at, ready)
                     continue
+                if held.priority == PRIORITY_BROADCAST and not held.marked:
+                    # Marked before its token, not between the token and the send: a write
+                    # there (1-50 ms, more on a busy writer) bunched sends past Telegram's
+                    # 30 a second though the tokens were evenly spaced.
+                    if not await self._mark_delivering(held.envelope.id):
+                        log.warning(
+                            "outbox %d: lease lost before its send; not sent", held.envelope.id
+                        )
+                        continue  # the row is someone else's now: out of the hand
+                    held.marked = True
                 await self.budget.take(urgent=held.priority == PRIORITY_TRANSACTIONAL)
                 state.busy_chats.add(chat)
                 state.chat_ready[chat] = time.monotonic() + self._per_chat
@@ -308,29 +318,22 @@ class SendingLane(LaneRows):
         # they go (bot/factory.py's BudgetMiddleware), confirmations ahead of broadcasts.
         paid = 1 if held.channel == CHANNEL_TELEGRAM and envelope.chat_id is not None else 0
         CHARGE.set(Charge(prepaid=paid, urgent=held.priority == PRIORITY_TRANSACTIONAL))
-        outcome: Outcome | None
-        # A broadcast row is marked before its send: after a crash it is given up, not resent.
-        marked = False
+        outcome: Outcome
         try:
             if deliver is None:
                 outcome = RetryLater(self._poll, f"no deliverer for {envelope.kind}")
-            elif held.priority == PRIORITY_BROADCAST and not (
-                marked := await self._mark_delivering(envelope.id)
-            ):
-                outcome = None  # its lease was taken over: the row is someone else's now
-                log.warning("outbox %d: lease lost before its send; not sent", envelope.id)
             else:
                 outcome = await deliver(envelope)
         except asyncio.CancelledError:
-            # Cancelled by stop() after its grace: a broadcast send under way may have reached
-            # Telegram, so it is given up like one in flight at a crash.
-            outcome = GiveUp(STOPPED_IN_FLIGHT) if marked else RetryLater(0.0, STOPPED)
+            # Cancelled by stop() after its grace: a broadcast send under way (marked in
+            # _dispatch) may have reached Telegram, so it is given up like one in flight at a
+            # crash.
+            outcome = GiveUp(STOPPED_IN_FLIGHT) if held.marked else RetryLater(0.0, STOPPED)
         except Exception as exc:
             log.exception("outbox %d (%s): deliverer failed", envelope.id, envelope.kind)
             outcome = RetryLater(self._backoff(envelope.attempts), f"error: {exc!r}")
         try:
-            if outcome is not None:
-                await self._settle(held, outcome)
+            await self._settle(held, outcome)
         except Exception:
             log.exception("outbox %d: outcome %s not recorded", envelope.id, outcome)
         finally:
@@ -344,10 +347,9 @@ class SendingLane(LaneRows):
                     # to one chat into less than a second at Telegram's end.
                     after = time.monotonic() + self._per_chat
                     state.chat_ready[chat] = max(state.chat_ready.get(chat, 0.0), after)
-            if outcome is not None:  # None: not this lane's row any more, nothing happened
-                for callback in self._on_outcome:
-                    with contextlib.suppress(Exception):
-                        callback(envelope, outcome)
+            for callback in self._on_outcome:
+                with contextlib.suppress(Exception):
+                    callback(envelope, outcome)
             self._wake.set()
 
     def _backoff(self, attempts: int) -> float:

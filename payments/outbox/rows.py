@@ -4,7 +4,8 @@ recording what was delivered, and what a row's outcome writes.
 `SendingLane` (payments/outbox/lane.py) holds the rows in memory and dispatches them within the
 budget; the statements it runs on the `outbox` table are here.
 
-A broadcast row is marked 'delivering' just before its send starts (one UPDATE by primary key).
+A broadcast row is marked 'delivering' just before it takes its send token (one UPDATE by
+primary key; never between the token and the send, where the write's latency bunched sends).
 When a lease runs out, rows only claimed go back to pending; a row being delivered may have
 reached Telegram before its instance died: a transactional one is sent again (a doubled
 confirmation beats a lost ticket), a broadcast one is given up, so no recipient gets it twice.
@@ -32,14 +33,13 @@ from payments.outbox.store import CHANNEL_TELEGRAM, PRIORITY_BROADCAST
 
 log = logging.getLogger(__name__)
 
-# A row in one of these states has not reached its chat yet.
-UNSENT = ("pending", "sending")
 # Sent rows are recorded at once; a failed record is tried again after this many rows or seconds.
 FLUSH_ROWS = 16
 FLUSH_SECONDS = 0.25
 
 STOPPED = "stopped while delivering"  # put back by stop(): not counted as an attempt
 CLAIMED = ("sending", "delivering")  # a lane holds the row (claimed, or its send under way)
+UNSENT = ("pending", *CLAIMED)  # not recorded as having reached its chat yet
 IN_FLIGHT_ERROR = (
     "in flight when its sender died (it may have reached Telegram): "
     "not sent again, so no one gets it twice"
@@ -58,6 +58,8 @@ class _Held:
     priority: int
     channel: str
     lease_until: float  # monotonic
+    # A broadcast row marked 'delivering' (its send is about to start): see _mark_delivering.
+    marked: bool = False
 
 
 @dataclass
@@ -112,6 +114,18 @@ class LaneRows:
             OutboxMessage.id.in_(list(ids)),
             OutboxMessage.claimed_by == self.instance_id,
             OutboxMessage.status.in_(CLAIMED),
+        )
+
+    def _delivered_by_me(self, ids: Iterable[int]) -> Any:
+        """This lane's rows it has delivered: still its own, or given up by another instance
+        while this one, stalled past its lease with the row marked, was still to send it."""
+        return and_(
+            OutboxMessage.id.in_(list(ids)),
+            OutboxMessage.claimed_by == self.instance_id,
+            or_(
+                OutboxMessage.status.in_(CLAIMED),
+                and_(OutboxMessage.status == "failed", OutboxMessage.last_error == IN_FLIGHT_ERROR),
+            ),
         )
 
     async def _mark_delivering(self, row_id: int) -> bool:
@@ -308,7 +322,7 @@ class LaneRows:
             async with self._sessionmaker.begin() as session:
                 await session.execute(
                     update(OutboxMessage)
-                    .where(self._mine(ids))
+                    .where(self._delivered_by_me(ids))
                     .values(status="sent", sent_at=_utcnow(), claimed_until=None)
                     .execution_options(synchronize_session=False)
                 )

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiogram import Bot
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
@@ -28,6 +28,7 @@ from payments.metrics import REGISTRY, DatabaseGauges
 from payments.outbox.lane import STOPPED_IN_FLIGHT, SendingLane
 from payments.outbox.outcomes import Deliver, Envelope, Outcome
 from payments.outbox.rows import IN_FLIGHT_ERROR
+from payments.outbox.store import PRIORITY_BROADCAST
 from payments.ports import SystemClock
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.integration.test_outbox_lane import (
@@ -71,6 +72,24 @@ async def lease_runs_out(
         statement = statement.where(OutboxMessage.chat_id == chat_id)
     async with sessionmaker.begin() as session:
         await session.execute(statement)
+
+
+async def row_becomes(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    chat_id: int,
+    status: str,
+    priority: int | None = None,
+) -> None:
+    """Wait until the row of a chat (of a priority) has this status."""
+    statement = select(OutboxMessage.status).where(OutboxMessage.chat_id == chat_id)
+    if priority is not None:
+        statement = statement.where(OutboxMessage.priority == priority)
+    async with asyncio.timeout(10):
+        while True:
+            async with sessionmaker() as session:
+                if (await session.execute(statement)).scalar_one_or_none() == status:
+                    return
+            await asyncio.sleep(0.02)
 
 
 @dataclass
@@ -123,12 +142,16 @@ async def death(
         found = Death(left, depth, progress, {row.chat_id: row for row in await rows(sessionmaker)})
         yield found
     finally:
-        # The dead instance's deliveries come back at last: what they record matches nothing.
+        # The dead instance's deliveries come back at last (a stalled process, not a dead one):
+        # the rows the next lane took over stay as it left them; the broadcast message given
+        # up as in flight is recorded as what it was, sent (once: nothing is sent again).
+        sent_before = len(sends(telegram))
         resume.set()
         await asyncio.gather(*dying._state.in_flight.values())
         await dying_bot.session.close()
     now = {row.chat_id: row.status for row in await rows(sessionmaker)}
-    assert now == {chat: row.status for chat, row in found.after.items()}
+    assert now == {chat: row.status for chat, row in found.after.items()} | {IN_FLIGHT: "sent"}
+    assert len(sends(telegram)) == sent_before
 
 
 async def test_a_broadcast_message_in_flight_when_its_lane_died_is_given_up_not_sent_twice(
@@ -168,14 +191,15 @@ async def test_a_confirmation_in_flight_and_a_claimed_broadcast_message_are_sent
     assert death.after[CLAIMED].status == "sent"
 
 
-async def test_a_lane_that_lost_its_lease_while_waiting_for_its_turn_does_not_send(
+async def test_a_lane_stalled_past_its_lease_with_a_send_under_way_sends_it_once(
     sessionmaker: async_sessionmaker[AsyncSession],
     telegram: FakeTelegramAPI,
     bot: Bot,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # A lane stalled past its lease (here: waiting 2 s for its next token) while another
-    # instance took its row over and sent it: the stalled one must not send it too.
+    # A lane stalled past its lease (here: waiting 2 s for its next token, the row already
+    # marked) while another instance took its leases back: the other gives the row up (it may
+    # be on its way), the stalled one sends it, and the row ends recorded as sent.
     first, second = 9101, 9102
     await add_users(sessionmaker, [first, second])
     await broadcast(sessionmaker, [first, second])
@@ -185,10 +209,11 @@ async def test_a_lane_that_lost_its_lease_while_waiting_for_its_turn_does_not_se
     other = make_lane(sessionmaker, bot)
     try:
         await until(lambda: len(sends(telegram, first)) == 1)
+        await row_becomes(sessionmaker, second, "delivering")  # waiting for its token
         await lease_runs_out(sessionmaker, second)
         other.start()  # its first pass takes back the rows of expired leases
+        await until(lambda: any("given up" in r.getMessage() for r in caplog.records))
         await until(lambda: len(sends(telegram, second)) == 1)
-        await until(lambda: any("lease lost" in r.getMessage() for r in caplog.records))
         async with asyncio.timeout(10):
             await other.drain()
             await stalled.drain()
@@ -201,6 +226,38 @@ async def test_a_lane_that_lost_its_lease_while_waiting_for_its_turn_does_not_se
         first: "sent",
         second: "sent",
     }
+
+
+async def test_a_lane_that_lost_its_lease_before_marking_a_row_does_not_send_it(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    telegram: FakeTelegramAPI,
+    bot: Bot,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A lane stalled past its lease before a row's send began (here: its chat's turn is 3 s
+    # away) while another instance took the row over and sent it: the stalled one must not.
+    chat = 9201
+    await add_users(sessionmaker, [chat])
+    stalled = make_lane(sessionmaker, bot, per_chat_seconds=3.0)
+    stalled.start()
+    other = make_lane(sessionmaker, bot)
+    try:
+        await tell_ended(sessionmaker, [chat])
+        await until(lambda: len(sends(telegram, chat)) == 1)
+        await broadcast(sessionmaker, [chat])
+        await row_becomes(sessionmaker, chat, "sending", PRIORITY_BROADCAST)  # held, unmarked
+        await lease_runs_out(sessionmaker, chat)
+        other.start()
+        await until(lambda: len(sends(telegram, chat)) == 2)
+        await until(lambda: any("lease lost" in r.getMessage() for r in caplog.records), 6)
+        async with asyncio.timeout(10):
+            await other.drain()
+            await stalled.drain()
+    finally:
+        await other.stop()
+        await stalled.stop()
+    assert len(sends(telegram, chat)) == 2  # the confirmation, and the broadcast once
+    assert [row.status for row in await rows(sessionmaker)] == ["sent", "sent"]
 
 
 async def test_a_broadcast_send_cut_off_by_a_graceful_stop_is_given_up_not_put_back(

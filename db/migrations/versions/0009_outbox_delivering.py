@@ -1,12 +1,12 @@
 """The outbox's status 'delivering': a broadcast row whose send has started.
 
-Set just before the send of a broadcast row (after its budget token). A row whose lease runs out
+Set just before the send of a broadcast row (before its budget token). A row whose lease runs out
 in this state may have reached Telegram before its instance died: it is given up instead of
 being sent again, so no recipient gets a broadcast twice (payments/outbox/rows.py).
 
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-04
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-03
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
