@@ -1,7 +1,7 @@
 """An index for the lane's per-chat order: is an earlier message of this chat still unsent?
 
 `ix_outbox_chat (chat_id, status, id)`: the claim skips a row while an earlier row of its chat
-is pending or sending (payments/outbox/rows.py), one seek per candidate row.
+is unsent (pending, sending or delivering; payments/outbox/rows.py), one seek per candidate row.
 
 Revision ID: 0008
 Revises: 0007
