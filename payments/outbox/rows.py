@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -109,23 +109,18 @@ class LaneRows:
             )
             return int(found.scalar_one())
 
-    def _mine(self, ids: Iterable[int]) -> Any:
-        return and_(
-            OutboxMessage.id.in_(list(ids)),
-            OutboxMessage.claimed_by == self.instance_id,
-            OutboxMessage.status.in_(CLAIMED),
-        )
-
-    def _delivered_by_me(self, ids: Iterable[int]) -> Any:
-        """This lane's rows it has delivered: still its own, or given up by another instance
-        while this one, stalled past its lease with the row marked, was still to send it."""
-        return and_(
-            OutboxMessage.id.in_(list(ids)),
-            OutboxMessage.claimed_by == self.instance_id,
-            or_(
-                OutboxMessage.status.in_(CLAIMED),
+    def _mine(self, ids: Iterable[int], given_up_in_flight: bool = False) -> Any:
+        """This lane's claimed rows among `ids`; with `given_up_in_flight`, also those another
+        instance gave up while this one, stalled past its lease with the row marked, was still
+        to send it (a delivery that did happen is recorded as sent after all)."""
+        status: ColumnElement[bool] = OutboxMessage.status.in_(CLAIMED)
+        if given_up_in_flight:
+            status = or_(
+                status,
                 and_(OutboxMessage.status == "failed", OutboxMessage.last_error == IN_FLIGHT_ERROR),
-            ),
+            )
+        return and_(
+            OutboxMessage.id.in_(list(ids)), OutboxMessage.claimed_by == self.instance_id, status
         )
 
     async def _mark_delivering(self, row_id: int) -> bool:
@@ -322,7 +317,7 @@ class LaneRows:
             async with self._sessionmaker.begin() as session:
                 await session.execute(
                     update(OutboxMessage)
-                    .where(self._delivered_by_me(ids))
+                    .where(self._mine(ids, given_up_in_flight=True))
                     .values(status="sent", sent_at=_utcnow(), claimed_until=None)
                     .execution_options(synchronize_session=False)
                 )

@@ -92,6 +92,21 @@ async def row_becomes(
             await asyncio.sleep(0.02)
 
 
+@contextlib.asynccontextmanager
+async def stalled_beside(stalled: SendingLane, other: SendingLane) -> AsyncIterator[None]:
+    """Run the `stalled` lane (the test starts `other` once a lease ran out); at the end both
+    finish what they hold, and stop even when the test failed."""
+    stalled.start()
+    try:
+        yield
+        async with asyncio.timeout(10):
+            await other.drain()
+            await stalled.drain()
+    finally:
+        await other.stop()
+        await stalled.stop()
+
+
 @dataclass
 class Death:
     """The rows as the dead lane left them, and what the next instance made of them."""
@@ -205,21 +220,16 @@ async def test_a_lane_stalled_past_its_lease_with_a_send_under_way_sends_it_once
     await broadcast(sessionmaker, [first, second])
     stalled_bot = create_bot(telegram.token, telegram.base_url)
     stalled = make_lane(sessionmaker, stalled_bot, rate=0.5)
-    stalled.start()
     other = make_lane(sessionmaker, bot)
     try:
-        await until(lambda: len(sends(telegram, first)) == 1)
-        await row_becomes(sessionmaker, second, "delivering")  # waiting for its token
-        await lease_runs_out(sessionmaker, second)
-        other.start()  # its first pass takes back the rows of expired leases
-        await until(lambda: any("given up" in r.getMessage() for r in caplog.records))
-        await until(lambda: len(sends(telegram, second)) == 1)
-        async with asyncio.timeout(10):
-            await other.drain()
-            await stalled.drain()
+        async with stalled_beside(stalled, other):
+            await until(lambda: len(sends(telegram, first)) == 1)
+            await row_becomes(sessionmaker, second, "delivering")  # waiting for its token
+            await lease_runs_out(sessionmaker, second)
+            other.start()  # its first pass takes back the rows of expired leases
+            await until(lambda: any("given up" in r.getMessage() for r in caplog.records))
+            await until(lambda: len(sends(telegram, second)) == 1)
     finally:
-        await other.stop()
-        await stalled.stop()
         await stalled_bot.session.close()
     assert len(sends(telegram, second)) == 1
     assert {row.chat_id: row.status for row in await rows(sessionmaker)} == {
@@ -239,9 +249,8 @@ async def test_a_lane_that_lost_its_lease_before_marking_a_row_does_not_send_it(
     chat = 9201
     await add_users(sessionmaker, [chat])
     stalled = make_lane(sessionmaker, bot, per_chat_seconds=3.0)
-    stalled.start()
     other = make_lane(sessionmaker, bot)
-    try:
+    async with stalled_beside(stalled, other):
         await tell_ended(sessionmaker, [chat])
         await until(lambda: len(sends(telegram, chat)) == 1)
         await broadcast(sessionmaker, [chat])
@@ -250,12 +259,6 @@ async def test_a_lane_that_lost_its_lease_before_marking_a_row_does_not_send_it(
         other.start()
         await until(lambda: len(sends(telegram, chat)) == 2)
         await until(lambda: any("lease lost" in r.getMessage() for r in caplog.records), 6)
-        async with asyncio.timeout(10):
-            await other.drain()
-            await stalled.drain()
-    finally:
-        await other.stop()
-        await stalled.stop()
     assert len(sends(telegram, chat)) == 2  # the confirmation, and the broadcast once
     assert [row.status for row in await rows(sessionmaker)] == ["sent", "sent"]
 
