@@ -12,7 +12,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -191,15 +191,7 @@ class PaymentFlow:
         """Cancel our row after YooKassa failed, releasing whatever tx 1 held."""
         now = self._clock.now()
         async with self._sessionmaker.begin() as session:
-            moved = await payments_repo.transition(
-                session,
-                payment_id,
-                to=PaymentStatus.CANCELED,
-                from_statuses=[PaymentStatus.PENDING],
-                values={"cancel_reason": reason, "updated_at": now},
-            )
-            if moved:
-                await self.on_abandoned(session, payment_id)
+            await self._cancel_pending(session, payment_id, reason, now)
             payments_repo.add_event(
                 session,
                 payment_id=payment_id,
@@ -211,6 +203,21 @@ class PaymentFlow:
                 detail={"error": detail[:500]},
                 at=now,
             )
+
+    async def _cancel_pending(
+        self, session: AsyncSession, payment_id: str, reason: str, now: datetime
+    ) -> bool:
+        """Cancel a payment still pending and give back what it held; False: it was not."""
+        moved = await payments_repo.transition(
+            session,
+            payment_id,
+            to=PaymentStatus.CANCELED,
+            from_statuses=[PaymentStatus.PENDING],
+            values={"cancel_reason": reason, "updated_at": now},
+        )
+        if moved:
+            await self.on_abandoned(session, payment_id)
+        return moved
 
     async def on_abandoned(self, session: AsyncSession, payment_id: str) -> None:
         """Give back the seats of a ticket payment that will not be paid."""
@@ -230,15 +237,8 @@ class PaymentFlow:
             payment = await payments_repo.get_payment(session, payment_id)
             if payment is None or payment.user_id != user_id:
                 return False
-            moved = await payments_repo.transition(
-                session,
-                payment_id,
-                to=PaymentStatus.CANCELED,
-                from_statuses=[PaymentStatus.PENDING],
-                values={"cancel_reason": "user", "updated_at": now},
-            )
+            moved = await self._cancel_pending(session, payment_id, "user", now)
             if moved:
-                await self.on_abandoned(session, payment_id)
                 payments_repo.add_event(
                     session,
                     payment_id=payment_id,
