@@ -12,7 +12,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup
 
-from bot import keyboards
+from bot import keyboards, keyboards_calendar
 from bot.texts import day, money, t
 from handlers.states import TicketFlow
 from payments.catalog import Catalog
@@ -103,7 +103,7 @@ class Journey:
         shown = min(max(month or today, today), last_day).replace(day=1)
         await self.state.update_data(month=shown.isoformat())
         text = t(self.lang, "tickets_pick_date", shop=self.catalog.shop.name)
-        markup = keyboards.dates(
+        markup = keyboards_calendar.dates(
             self.lang,
             today=today,
             month=shown,
