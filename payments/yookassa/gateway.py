@@ -1,14 +1,12 @@
-"""YooKassaGateway: the only importer of the `yookassa` SDK.
+"""YooKassaGateway: payments and refunds through the official SDK, async, bounded and retried.
 
 The SDK is synchronous, sets no network timeout, retries nothing over plain HTTP and turns
 transport failures into AttributeError (yookassa.md §9). So every call runs in a bounded
 thread pool, with a deadline that covers all attempts, and transient failures (timeouts,
 connection errors, 5xx, 429, 202) are retried with backoff and the SAME idempotence key, so a
 retried create can never make a second payment. The SDK's logger is never configured: it would
-log the Authorization header.
-
-The SDK (and `requests` under it) is imported on the gateway's first call, not at start-up
-(`_sdk()`): ~9 MiB and ~0.3 s that a service which takes no payment for a while does not pay.
+log the Authorization header. The SDK itself is loaded, on the first call, by
+payments/yookassa/sdk.py, the only module that imports it.
 """
 
 from __future__ import annotations
@@ -16,12 +14,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import os
-import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -35,6 +30,7 @@ from payments.types import (
     Receipt,
 )
 from payments.yookassa.mapping import payment_params, receipt_json, to_payment, to_refund
+from payments.yookassa.sdk import Sdk, TransportError, load_sdk, sdk_loaded, with_deadline
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,172 +66,14 @@ class GatewayNotFound(GatewayRejected):
     """YooKassa does not know the object."""
 
 
-class _TransportError(Exception):
-    """No usable HTTP answer: connection refused, timeout, or a body that is not JSON."""
-
-
-# The worker thread's remaining time for the call it is making; set by YooKassaGateway._call.
-_deadline = threading.local()
-# The worker thread's kept session and SDK client.
-_sessions = threading.local()
-
-
-@dataclass(frozen=True)
-class _Sdk:
-    """What the gateway uses of the SDK, loaded once by `_sdk()`."""
-
-    configuration: Any
-    kept_session: Any
-    payment: Any
-    refund: Any
-    api_error: type[Exception]
-    not_found: type[Exception]
-    transient: tuple[type[Exception], ...]
-
-
-_loaded: list[_Sdk] = []
-_loading = threading.Lock()
-
-
-def _sdk() -> _Sdk:
-    """Import the SDK and build our subclasses of it, once per process."""
-    with _loading:
-        if not _loaded:
-            _loaded.append(_load_sdk())
-        return _loaded[0]
-
-
-def _load_sdk() -> _Sdk:
-    import requests
-    from yookassa import Configuration, Payment, Refund
-    from yookassa.client import ApiClient
-    from yookassa.domain.common import RequestObject
-    from yookassa.domain.exceptions import (
-        ApiError,
-        InternalServerError,
-        NotFoundError,
-        ResponseProcessingError,
-        TooManyRequestsError,
-    )
-
-    class _KeptSession(requests.Session):
-        """A requests session per worker thread, kept between calls.
-
-        The SDK opens a new session, and so a new connection and TLS handshake, for every call,
-        and closes it afterwards. Keeping one per thread reuses the connection to YooKassa; a
-        connection YooKassa dropped meanwhile is a transport error that `_call` retries with the
-        same idempotence key. Each request waits no longer than its call's remaining time.
-
-        The environment (HTTPS_PROXY/NO_PROXY, REQUESTS_CA_BUNDLE) is read once, for YooKassa's
-        endpoint, when the session is made: with `trust_env` requests walks every environment
-        variable and looks for a .netrc on each call, a quarter of a re-fetch's CPU time, all of
-        it holding the GIL the event loop needs.
-        """
-
-        def __init__(self, endpoint: str) -> None:
-            """Take the proxy and CA bundle the environment sets for `endpoint`, once."""
-            super().__init__()
-            self.proxies.update(requests.utils.get_environ_proxies(endpoint))
-            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-            if bundle:
-                self.verify = bundle
-            self.trust_env = False
-
-        def request(self, *args: Any, **kwargs: Any) -> requests.Response:
-            kwargs.setdefault("timeout", getattr(_deadline, "timeout", 15.0))
-            return super().request(*args, **kwargs)
-
-        def close(self) -> None:
-            """Keep the connections: the SDK calls this after every request."""
-
-    class _Client(ApiClient):  # type: ignore[misc]
-        """The SDK's client: kept connections, a timeout, honest transport errors.
-
-        No SDK-side retries: `YooKassaGateway._call` retries, with the same idempotence key.
-        """
-
-        def get_session(self) -> requests.Session:
-            session: _KeptSession | None = getattr(_sessions, "session", None)
-            if session is None:
-                session = _sessions.session = _KeptSession(self.endpoint)
-            return session
-
-        def request(
-            self,
-            method: str = "",
-            path: str = "",
-            query_params: Any = None,
-            headers: Any = None,
-            body: Any = None,
-        ) -> Any:
-            if isinstance(body, RequestObject):
-                body.validate()
-                body = dict(body)
-            request_headers = self.prepare_request_headers(headers)
-            try:
-                raw = self.execute(body, method, path, query_params, request_headers)
-            except requests.HTTPError as exc:
-                # The SDK calls raise_for_status() while logging: an error answer arrives here.
-                if exc.response is None:
-                    raise _TransportError(type(exc).__name__) from exc
-                raw = exc.response
-            except requests.RequestException as exc:
-                raise _TransportError(type(exc).__name__) from exc
-            try:
-                if raw.status_code != 200:  # noqa: PLR2004 - YooKassa answers 200 on success only
-                    self._ApiClient__handle_error(raw)
-                return raw.json()
-            except ValueError as exc:  # a body that is not JSON
-                raise _TransportError(f"HTTP {raw.status_code} without a JSON body") from exc
-
-    def kept_client() -> _Client:
-        """Return this worker thread's client, made again only when the configuration changes.
-
-        The SDK makes a client for every call (reading the configuration, building the
-        user-agent header): a tenth of a re-fetch's CPU, all of it holding the GIL.
-        """
-        config = Configuration
-        account = (config.account_id, config.secret_key, config.auth_token, config.api_url)
-        kept: tuple[tuple[Any, ...], _Client] | None = getattr(_sessions, "client", None)
-        if kept is None or kept[0] != account:
-            kept = _sessions.client = (account, _Client())
-        return kept[1]
-
-    class _Payment(Payment):  # type: ignore[misc]
-        def __init__(self) -> None:
-            self.client = kept_client()
-
-    class _Refund(Refund):  # type: ignore[misc]
-        def __init__(self) -> None:
-            self.client = kept_client()
-
-    return _Sdk(
-        configuration=Configuration,
-        kept_session=_KeptSession,
-        payment=_Payment,
-        refund=_Refund,
-        api_error=ApiError,
-        not_found=NotFoundError,
-        transient=(InternalServerError, TooManyRequestsError, ResponseProcessingError),
-    )
-
-
-def _with_deadline(fn: Callable[[], T], timeout: float) -> T:
-    _deadline.timeout = timeout
-    try:
-        return fn()
-    finally:
-        del _deadline.timeout
-
-
-def _is_transient(exc: BaseException, sdk: _Sdk) -> bool:
-    if isinstance(exc, (_TransportError, *sdk.transient)):
+def _is_transient(exc: BaseException, sdk: Sdk) -> bool:
+    if isinstance(exc, (TransportError, *sdk.transient)):
         return True
     code = getattr(exc, "HTTP_CODE", None)
     return isinstance(exc, sdk.api_error) and isinstance(code, int) and code >= 500  # noqa: PLR2004
 
 
-def _rejected(exc: Exception, sdk: _Sdk) -> GatewayRejected:
+def _rejected(exc: Exception, sdk: Sdk) -> GatewayRejected:
     content = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
     status = int(getattr(exc, "HTTP_CODE", 400) or 400)
     kind = GatewayNotFound if isinstance(exc, sdk.not_found) else GatewayRejected
@@ -274,9 +112,9 @@ class YooKassaGateway:
         self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _configured(self) -> _Sdk:
+    def _configured(self) -> Sdk:
         """Load the SDK and point its process-global configuration at this gateway's shop."""
-        sdk = _sdk()
+        sdk = load_sdk()
         shop_id, secret_key, api_url = self._account
         # configure() resets api_url when the kwarg is missing (yookassa.md §9.1): always pass it.
         config = sdk.configuration
@@ -284,10 +122,10 @@ class YooKassaGateway:
             config.configure(shop_id, secret_key, api_url=api_url)
         return sdk
 
-    async def _call(self, what: str, fn: Callable[[_Sdk], T]) -> T:
+    async def _call(self, what: str, fn: Callable[[Sdk], T]) -> T:
         """Run fn in the pool until it answers, retrying transient failures."""
-        if not _loaded:  # the first call imports the SDK off the loop
-            await asyncio.get_running_loop().run_in_executor(self._pool, _sdk)
+        if not sdk_loaded():  # the first call imports the SDK off the loop
+            await asyncio.get_running_loop().run_in_executor(self._pool, load_sdk)
         sdk = self._configured()
         deadline = time.monotonic() + self._timeout
         loop = asyncio.get_running_loop()
@@ -299,7 +137,7 @@ class YooKassaGateway:
             try:
                 future = loop.run_in_executor(
                     self._pool,
-                    functools.partial(_with_deadline, functools.partial(fn, sdk), remaining),
+                    functools.partial(with_deadline, functools.partial(fn, sdk), remaining),
                 )
                 # A second guard in case a thread ignores its socket timeout (a timeout scope,
                 # not wait_for: that wraps the future in a task of its own on every call).
@@ -311,7 +149,7 @@ class YooKassaGateway:
                 if not _is_transient(exc, sdk):
                     raise _rejected(exc, sdk) from None
                 reason = f"HTTP {getattr(exc, 'HTTP_CODE', '?')}"
-            except _TransportError as exc:
+            except TransportError as exc:
                 reason = str(exc)
             except (TypeError, ValueError, AttributeError) as exc:
                 # The SDK refused our parameters, or could not parse YooKassa's answer.
@@ -333,7 +171,7 @@ class YooKassaGateway:
         """
         params = payment_params(request)
 
-        def call(sdk: _Sdk) -> ProviderPayment:
+        def call(sdk: Sdk) -> ProviderPayment:
             return to_payment(sdk.payment.create(params, request.idempotence_key))
 
         return await self._call("create payment", call)
@@ -354,7 +192,7 @@ class YooKassaGateway:
                 params["cursor"] = cursor
 
             def call(
-                sdk: _Sdk, query: dict[str, Any] = params
+                sdk: Sdk, query: dict[str, Any] = params
             ) -> tuple[list[ProviderPayment], str | None]:
                 page = sdk.payment.list(query)
                 items = [to_payment(item) for item in (page.items or [])]
@@ -369,7 +207,7 @@ class YooKassaGateway:
     async def get_payment(self, provider_id: str) -> ProviderPayment:
         """Fetch a payment's current state."""
 
-        def call(sdk: _Sdk) -> ProviderPayment:
+        def call(sdk: Sdk) -> ProviderPayment:
             return to_payment(sdk.payment.find_one(provider_id))
 
         return await self._call("get payment", call)
@@ -380,7 +218,7 @@ class YooKassaGateway:
         """Capture an authorised two-stage payment in full."""
         params = {"amount": {"value": wire(amount), "currency": "RUB"}}
 
-        def call(sdk: _Sdk) -> ProviderPayment:
+        def call(sdk: Sdk) -> ProviderPayment:
             return to_payment(sdk.payment.capture(provider_id, params, idempotence_key))
 
         return await self._call("capture payment", call)
@@ -388,7 +226,7 @@ class YooKassaGateway:
     async def cancel_payment(self, provider_id: str, idempotence_key: str) -> ProviderPayment:
         """Cancel an authorised two-stage payment: the money goes back to the customer."""
 
-        def call(sdk: _Sdk) -> ProviderPayment:
+        def call(sdk: Sdk) -> ProviderPayment:
             return to_payment(sdk.payment.cancel(provider_id, idempotence_key))
 
         return await self._call("cancel payment", call)
@@ -411,7 +249,7 @@ class YooKassaGateway:
         if receipt is not None:
             params["receipt"] = receipt_json(receipt)
 
-        def call(sdk: _Sdk) -> ProviderRefund:
+        def call(sdk: Sdk) -> ProviderRefund:
             return to_refund(sdk.refund.create(params, idempotence_key))
 
         return await self._call("create refund", call)
@@ -419,7 +257,7 @@ class YooKassaGateway:
     async def get_refund(self, refund_id: str) -> ProviderRefund:
         """Fetch a refund's current state."""
 
-        def call(sdk: _Sdk) -> ProviderRefund:
+        def call(sdk: Sdk) -> ProviderRefund:
             return to_refund(sdk.refund.find_one(refund_id))
 
         return await self._call("get refund", call)

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from payments.yookassa.gateway import _sdk
+from payments.yookassa.sdk import load_sdk
 
 ENDPOINT = "https://api.yookassa.ru/v3"
 
 
 def _KeptSession(endpoint: str) -> Any:  # noqa: N802 - reads as the class it builds
-    return _sdk().kept_session(endpoint)
+    return load_sdk().kept_session(endpoint)
 
 
 def test_a_proxy_in_the_environment_is_still_used(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,182 @@
+"""The `yookassa` SDK, the only module that imports it, loaded on first use.
+
+The SDK (and `requests` under it) is imported on the gateway's first call, not at start-up
+(`load_sdk()`): ~9 MiB and ~0.3 s that a service which takes no payment for a while does not pay.
+Our subclasses keep one HTTP session and one SDK client per worker thread, give every request
+the calling thread's remaining time (`with_deadline`), and turn transport failures into
+`TransportError` (the SDK turns them into AttributeError, yookassa.md §9).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class TransportError(Exception):
+    """No usable HTTP answer: connection refused, timeout, or a body that is not JSON."""
+
+
+# The worker thread's remaining time for the call it is making; set by YooKassaGateway._call.
+_deadline = threading.local()
+# The worker thread's kept session and SDK client.
+_sessions = threading.local()
+
+
+@dataclass(frozen=True)
+class Sdk:
+    """What the gateway uses of the SDK, loaded once by `load_sdk()`."""
+
+    configuration: Any
+    kept_session: Any
+    payment: Any
+    refund: Any
+    api_error: type[Exception]
+    not_found: type[Exception]
+    transient: tuple[type[Exception], ...]
+
+
+_loaded: list[Sdk] = []
+_loading = threading.Lock()
+
+
+def sdk_loaded() -> bool:
+    """Whether this process has imported the SDK yet."""
+    return bool(_loaded)
+
+
+def load_sdk() -> Sdk:
+    """Import the SDK and build our subclasses of it, once per process."""
+    with _loading:
+        if not _loaded:
+            _loaded.append(_load_sdk())
+        return _loaded[0]
+
+
+def _load_sdk() -> Sdk:
+    import requests
+    from yookassa import Configuration, Payment, Refund
+    from yookassa.client import ApiClient
+    from yookassa.domain.common import RequestObject
+    from yookassa.domain.exceptions import (
+        ApiError,
+        InternalServerError,
+        NotFoundError,
+        ResponseProcessingError,
+        TooManyRequestsError,
+    )
+
+    class _KeptSession(requests.Session):
+        """A requests session per worker thread, kept between calls.
+
+        The SDK opens a new session, and so a new connection and TLS handshake, for every call,
+        and closes it afterwards. Keeping one per thread reuses the connection to YooKassa; a
+        connection YooKassa dropped meanwhile is a transport error that `_call` retries with the
+        same idempotence key. Each request waits no longer than its call's remaining time.
+
+        The environment (HTTPS_PROXY/NO_PROXY, REQUESTS_CA_BUNDLE) is read once, for YooKassa's
+        endpoint, when the session is made: with `trust_env` requests walks every environment
+        variable and looks for a .netrc on each call, a quarter of a re-fetch's CPU time, all of
+        it holding the GIL the event loop needs.
+        """
+
+        def __init__(self, endpoint: str) -> None:
+            """Take the proxy and CA bundle the environment sets for `endpoint`, once."""
+            super().__init__()
+            self.proxies.update(requests.utils.get_environ_proxies(endpoint))
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            if bundle:
+                self.verify = bundle
+            self.trust_env = False
+
+        def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+            kwargs.setdefault("timeout", getattr(_deadline, "timeout", 15.0))
+            return super().request(*args, **kwargs)
+
+        def close(self) -> None:
+            """Keep the connections: the SDK calls this after every request."""
+
+    class _Client(ApiClient):  # type: ignore[misc]
+        """The SDK's client: kept connections, a timeout, honest transport errors.
+
+        No SDK-side retries: `YooKassaGateway._call` retries, with the same idempotence key.
+        """
+
+        def get_session(self) -> requests.Session:
+            session: _KeptSession | None = getattr(_sessions, "session", None)
+            if session is None:
+                session = _sessions.session = _KeptSession(self.endpoint)
+            return session
+
+        def request(
+            self,
+            method: str = "",
+            path: str = "",
+            query_params: Any = None,
+            headers: Any = None,
+            body: Any = None,
+        ) -> Any:
+            if isinstance(body, RequestObject):
+                body.validate()
+                body = dict(body)
+            request_headers = self.prepare_request_headers(headers)
+            try:
+                raw = self.execute(body, method, path, query_params, request_headers)
+            except requests.HTTPError as exc:
+                # The SDK calls raise_for_status() while logging: an error answer arrives here.
+                if exc.response is None:
+                    raise TransportError(type(exc).__name__) from exc
+                raw = exc.response
+            except requests.RequestException as exc:
+                raise TransportError(type(exc).__name__) from exc
+            try:
+                if raw.status_code != 200:  # noqa: PLR2004 - YooKassa answers 200 on success only
+                    self._ApiClient__handle_error(raw)
+                return raw.json()
+            except ValueError as exc:  # a body that is not JSON
+                raise TransportError(f"HTTP {raw.status_code} without a JSON body") from exc
+
+    def kept_client() -> _Client:
+        """Return this worker thread's client, made again only when the configuration changes.
+
+        The SDK makes a client for every call (reading the configuration, building the
+        user-agent header): a tenth of a re-fetch's CPU, all of it holding the GIL.
+        """
+        config = Configuration
+        account = (config.account_id, config.secret_key, config.auth_token, config.api_url)
+        kept: tuple[tuple[Any, ...], _Client] | None = getattr(_sessions, "client", None)
+        if kept is None or kept[0] != account:
+            kept = _sessions.client = (account, _Client())
+        return kept[1]
+
+    class _Payment(Payment):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.client = kept_client()
+
+    class _Refund(Refund):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.client = kept_client()
+
+    return Sdk(
+        configuration=Configuration,
+        kept_session=_KeptSession,
+        payment=_Payment,
+        refund=_Refund,
+        api_error=ApiError,
+        not_found=NotFoundError,
+        transient=(InternalServerError, TooManyRequestsError, ResponseProcessingError),
+    )
+
+
+def with_deadline(fn: Callable[[], T], timeout: float) -> T:
+    """Run `fn` in this worker thread with `timeout` seconds for each of its requests."""
+    _deadline.timeout = timeout
+    try:
+        return fn()
+    finally:
+        del _deadline.timeout
