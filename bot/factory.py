@@ -69,7 +69,7 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
 # instance's budget. Telegram's limits are on messages (about 30 a second overall, one a second
 # per chat), and edits are throttled the same way in practice. Answers to callback and
 # pre-checkout queries put no message in a chat (and a pre-checkout answer is due within 10 s),
-# chat actions neither: those never wait.
+# chat actions neither: those are not charged.
 BUDGETED_PREFIXES = ("send", "edit", "copyMessage", "forwardMessage")
 UNBUDGETED = frozenset({"sendChatAction"})
 
@@ -83,9 +83,10 @@ def budgeted(method: TelegramMethod[Any]) -> bool:
 class BudgetMiddleware(BaseRequestMiddleware):
     """Charge every message the bot sends or edits to the instance's `Budget`.
 
-    A direct answer (no lane delivery in the context) never waits: it is counted, and broadcast
-    rows make room for it. Inside a lane delivery the first call was paid by the lane; the calls
-    after it (a confirmation's QR album) wait for tokens at the delivery's own priority.
+    A direct answer (no lane delivery in the context) goes through `Budget.answer`: ahead of a
+    broadcast being sent, at most ANSWER_PATIENCE late, else at once and counted. Inside a lane
+    delivery the first call was paid by the lane; the calls after it (a confirmation's QR
+    album) wait for tokens at the delivery's own priority.
     """
 
     def __init__(self, budget: Budget) -> None:
@@ -98,11 +99,11 @@ class BudgetMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        """Wait for a token when a lane delivery sends a message (count an answer), then send."""
+        """Charge a message to the budget (a lane delivery's waits its turn), then send it."""
         if budgeted(method):
             charge = CHARGE.get()
             if charge is None:
-                self._budget.note()  # a direct answer: never waits; broadcasts make room
+                await self._budget.answer()  # a direct answer: ahead of a broadcast, or at once
             elif charge.prepaid > 0:
                 charge.prepaid -= 1
             else:

@@ -169,8 +169,8 @@ def register_deliverers(
     """Deliver the outbox's notes through the bot, or (no bot) only log them as sent.
 
     With a bot, every message it sends or edits is charged to the lane's budget, one for the
-    whole instance: the lane's rows wait for tokens, direct answers to customers are counted
-    (broadcast rows make room for them) and never wait.
+    whole instance: the lane's rows wait for tokens, direct answers to customers take the next
+    token ahead of a broadcast (0.15 s at most) or go at once, counted (`Budget.answer`).
     """
     if bot is None:
         deliverers = note_deliverers(LogNotifier())

@@ -4,12 +4,14 @@ Telegram allows a bot about 30 bulk messages a second (core.telegram.org/bots/fa
 lane's outbox rows take tokens of one `Budget`, evenly spaced, `rate` a second: a payment
 confirmation (urgent) is given the next token ahead of every broadcast row already waiting.
 
-The bot's direct answers to customers' own updates never wait: a customer in a sale rush is
-answered at once (2 000 customers a minute need some 250 answers a second, which a 28/s budget
-would queue for minutes). They are counted instead (`note`), and broadcast rows make room for
-them: while customers are busy, the broadcast slows down so that broadcast and answers together
-stay within the rate. Confirmations are paced by the lane's own grants only, so a rush cannot
-starve them.
+The bot's direct answers to customers' own updates (`answer`) are never held up for long. While
+a broadcast is being sent, an answer takes the next token ahead of the broadcast's rows, which
+is at most one interval away (36 ms at 28 a second) but never waits longer than
+ANSWER_PATIENCE: so a broadcast and a few customers' answers together keep within the rate. With
+no broadcast, or once that wait runs out (a sale rush: 2 000 customers a minute need some 250
+answers a second, which a 28/s budget would queue for minutes), the answer goes at once and is
+counted (`note`), and broadcast rows make room for it. Confirmations are paced by the lane's own
+grants only, so a rush cannot starve them.
 
 A lane delivery has its first call paid for already (the lane took the token before starting
 it, to pace the chats); `Charge` in the delivery's context says so, and the middleware charges
@@ -19,6 +21,7 @@ only the calls after the first.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections import deque
@@ -31,6 +34,9 @@ CATCH_UP_SECONDS = 0.25
 WINDOW_SECONDS = 1.0
 # ...but spread out: two grants are at least this share of an interval apart (no bursts).
 CATCH_UP_GAP = 0.8
+# The longest a direct answer waits for a token while a broadcast is being sent: a customer
+# does not notice it; past it the answer goes anyway (a rush must not queue behind the rate).
+ANSWER_PATIENCE = 0.15
 
 
 @dataclass
@@ -66,6 +72,8 @@ class Budget:
         self._granter: asyncio.Task[None] | None = None
         # Direct answers of the last second (monotonic), which broadcast rows make room for.
         self._answers: deque[float] = deque()
+        # When a broadcast row (a bulk taker) was last granted a token (monotonic).
+        self._bulk_granted_at = -math.inf
         self.granted = 0
         self.noted = 0
 
@@ -80,6 +88,20 @@ class Budget:
         answers.append(now)
         self.noted += 1
 
+    async def answer(self) -> None:
+        """Charge a direct answer to a customer's own update before it is sent.
+
+        While broadcast rows were granted within the last second, the answer takes the next
+        token ahead of them, waiting at most ANSWER_PATIENCE; otherwise (no broadcast, or that
+        wait ran out) it goes at once and is counted, and broadcasts make room for it.
+        """
+        if self._interval and time.monotonic() - self._bulk_granted_at < WINDOW_SECONDS:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(ANSWER_PATIENCE):
+                    await self._take_one(urgent=True)
+                    return
+        self.note()
+
     async def take(self, count: int = 1, *, urgent: bool = False) -> None:
         """Wait until `count` tokens are ours; `urgent` goes ahead of every bulk taker."""
         for _ in range(count):
@@ -91,6 +113,8 @@ class Budget:
             return
         if not self._urgent and not self._bulk and self._free_at(bulk=not urgent) <= now:
             self._grant(now)
+            if not urgent:
+                self._bulk_granted_at = now
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         (self._urgent if urgent else self._bulk).append(future)
@@ -140,7 +164,10 @@ class Budget:
             future = queue.popleft()
             if future.done():
                 continue
-            self._grant(time.monotonic())
+            now = time.monotonic()
+            self._grant(now)
+            if queue is self._bulk:
+                self._bulk_granted_at = now
             future.set_result(None)
 
 

@@ -1,6 +1,6 @@
 """One send budget for the whole instance, on the local Telegram: a broadcast through the lane
 and customers' direct answers together stay within it, and an answer does not wait behind the
-broadcast."""
+broadcast (it takes the next token ahead of it)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import time
 from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from payments.outbox.budget import ANSWER_PATIENCE
 from tests.fakes.telegram_api import FakeTelegramAPI, busiest_second
 from tests.integration.test_outbox_lane import add_users, broadcast, make_lane, until
 from tests.unit.test_send_budget import RecordedBudget
@@ -49,15 +50,16 @@ async def test_a_broadcast_and_customers_answers_share_one_budget(
     finally:
         await lane.stop()
     sent = [at for (name, _), at in zip(telegram.requests, telegram.request_times, strict=False)]
-    # One budget for both. A broadcast row is granted only with room beside the last second's
-    # answers, so a second holds at most floor(rate) + 1 plus the answers that came after the
-    # broadcast's last grant in it (answers never wait); the unit tests show the broadcast
-    # yielding. Counted in the process: on a box busy with other work a send granted in time
-    # can still reach Telegram late, bunched with the next ones, which no budget can prevent.
+    # One budget for both. An answer takes the next token ahead of the broadcast's rows, so a
+    # second holds at most floor(rate) + 1, plus any answer whose short wait ran out (a loop
+    # late on a busy machine: it goes anyway, counted). Counted in the process: on a box busy
+    # with other work a send granted in time can still reach Telegram late, bunched with the
+    # next ones, which no budget can prevent.
     limit = RATE + 1 + busiest_second(budget.answered)
     assert busiest_second(budget.moments) <= limit, (busiest_second(budget.moments), limit)
-    # An answer never waits for the budget: the request itself only.
-    assert max(waits) < 0.3, sorted(waits)
-    # Every message Telegram got was charged once: the lane's by a token, the answers counted.
+    assert budget.noted <= 2, budget.noted  # the answers had their turns
+    # An answer waits at most ANSWER_PATIENCE for its turn, then the request itself.
+    assert max(waits) < ANSWER_PATIENCE + 0.3, sorted(waits)
+    # Every message Telegram got was charged once: the lane's and the answers' by a token (or
+    # an answer counted).
     assert budget.granted + budget.noted == len(sent) == len(budget.moments)
-    assert budget.noted == len(customers)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from payments.outbox.budget import Budget
+from payments.outbox.budget import ANSWER_PATIENCE, Budget
 from tests.fakes.telegram_api import busiest_second
 
 
@@ -131,3 +131,54 @@ async def test_answers_are_remembered_for_a_second_only() -> None:
     budget.note()
     assert len(budget._answers) == 1  # noqa: SLF001 - what the budget holds in memory
     assert budget.noted == 51
+
+
+async def test_an_answer_during_a_broadcast_goes_ahead_of_it_and_keeps_the_rate() -> (
+    None
+):
+    budget = RecordedBudget(20.0)
+    waits: list[float] = []
+
+    async def answers() -> None:  # customers answered 10 times a second for two seconds
+        await asyncio.sleep(0.3)
+        for _ in range(20):
+            asked = time.monotonic()
+            await budget.answer()
+            waits.append(time.monotonic() - asked)
+            await asyncio.sleep(0.1)
+
+    broadcast = asyncio.create_task(take_for(budget, 3.0))
+    await answers()
+    sent = await broadcast
+    # Each answer took the next token ahead of the broadcast: a short wait, never a long one.
+    assert max(waits) <= ANSWER_PATIENCE + 0.05, sorted(waits)
+    # An answer whose wait ran out (a loop late on a busy machine) goes uncounted by the cap.
+    assert budget.noted <= 2, budget.noted
+    assert busiest_second(budget.moments) <= 21 + budget.noted, busiest_second(budget.moments)
+    assert len(sent) >= 20  # the broadcast goes on with what the answers leave
+
+
+async def test_with_no_broadcast_answers_never_wait() -> None:
+    budget = Budget(20.0)
+    started = time.monotonic()
+    for _ in range(100):  # a sale rush: far more answers than the rate
+        await budget.answer()
+    assert time.monotonic() - started < 0.1
+    assert (budget.noted, budget.granted) == (100, 0)
+
+
+async def test_a_rush_during_a_broadcast_waits_at_most_the_patience_then_goes() -> None:
+    budget = Budget(20.0)
+    broadcast = asyncio.create_task(take_for(budget, 1.5))
+    await asyncio.sleep(0.3)
+
+    async def timed() -> float:
+        asked = time.monotonic()
+        await budget.answer()
+        return time.monotonic() - asked
+
+    waits = await asyncio.gather(*(timed() for _ in range(60)))
+    await broadcast
+    # A few take the next tokens; the rest go once the patience ran out, not at 20 a second.
+    assert max(waits) <= ANSWER_PATIENCE + 0.1, max(waits)
+    assert budget.noted >= 50, budget.noted
