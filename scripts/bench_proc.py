@@ -156,14 +156,21 @@ class ServiceProcess:
 
     def rss_mb(self) -> float:
         """The service process's resident memory in MiB (0 when it is gone)."""
+        return self.memory().get("VmRSS", 0.0)
+
+    def memory(self) -> dict[str, float]:
+        """The service's resident memory and its parts (RssAnon, RssFile, RssShmem) in MiB."""
         if self.process is None:
-            return 0.0
+            return {}
         try:
             status = Path(f"/proc/{self.process.pid}/status").read_text("ascii")
         except OSError:
-            return 0.0
-        line = next((x for x in status.splitlines() if x.startswith("VmRSS:")), "VmRSS: 0")
-        return int(line.split()[1]) / 1024
+            return {}
+        return {
+            name: int(value.split()[0]) / 1024
+            for name, _, value in (line.partition(":") for line in status.splitlines())
+            if name in ("VmRSS", "RssAnon", "RssFile", "RssShmem")
+        }
 
     def lags(self, since: float, until: float) -> list[float]:
         """The loop probe's overshoots (seconds) between two time.time() moments.
@@ -278,12 +285,15 @@ class RssSampler:
         """Prepare; use as a context manager."""
         self.service = service
         self.peak = 0.0
+        self.at_peak: dict[str, float] = {}  # the parts of the resident memory at its peak
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.service.rss_mb())
+            memory = self.service.memory()
+            if memory.get("VmRSS", 0.0) > self.peak:
+                self.peak, self.at_peak = memory["VmRSS"], memory
             self._stop.wait(0.005)
 
     def __enter__(self) -> RssSampler:

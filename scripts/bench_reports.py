@@ -46,6 +46,8 @@ class Stall:
     worst_lag: float
     worst_health: float
     peak_rss_growth: float = 0.0
+    # Resident memory before the action and at its peak, by part (the log tells heap from files).
+    memory: str = ""
 
 
 async def _watch(
@@ -56,7 +58,7 @@ async def _watch(
     """Run an action (or idle) with /health and memory probed; return the worst figures."""
     with HealthProbe(f"{service.base_url}/health") as health, RssSampler(service) as rss:
         await asyncio.sleep(0.3)
-        base_rss = rss.peak
+        base_rss, base_parts = rss.peak, rss.at_peak
         rss.peak = 0.0
         health.reset()
         since, began = time.time(), time.perf_counter()
@@ -67,13 +69,17 @@ async def _watch(
         taken = time.perf_counter() - began
         until = time.time()
         answers = health.reset()
-        peak = rss.peak
+        peak, peak_parts = rss.peak, rss.at_peak
+    parts = " ".join(
+        f"{name} {base_parts.get(name, 0):.0f}→{value:.0f}" for name, value in peak_parts.items()
+    )
     lags = service.lags(since, until)
     return Stall(
         seconds=taken,
         worst_lag=max(lags, default=0.0),
         worst_health=max(answers, default=0.0),
         peak_rss_growth=max(0.0, peak - base_rss),
+        memory=parts,
     )
 
 
