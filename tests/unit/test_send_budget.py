@@ -133,9 +133,7 @@ async def test_answers_are_remembered_for_a_second_only() -> None:
     assert budget.noted == 51
 
 
-async def test_an_answer_during_a_broadcast_goes_ahead_of_it_and_keeps_the_rate() -> (
-    None
-):
+async def test_an_answer_during_a_broadcast_goes_ahead_of_it_and_keeps_the_rate() -> None:
     budget = RecordedBudget(20.0)
     waits: list[float] = []
 
