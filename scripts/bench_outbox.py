@@ -31,6 +31,7 @@ from bench_kit import SECRET, SHOP, Row
 from bench_proc import REDIS_URL, ServiceProcess, database, kinds, log, pct, sized
 from bench_rush import PAID_TEXT, Customer, journey
 from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.base import Base
 from db.engine import create_engine
@@ -245,11 +246,16 @@ async def broadcast(kind: str, tmp: Path) -> Broadcast:
         result.restart_seconds = await service.start()
         # Until every broadcast row is sent or given up: a row whose send had started at the
         # kill is given up once its lease runs out (it may have reached its chat), not resent.
-        while (await _broadcast_rows(url, UNSENT)) and time.monotonic() - killed < WAIT_LIMIT:  # noqa: ASYNC110 - the database has no event to wait on
-            await asyncio.sleep(0.5)
-        # Give the lane a last few seconds to show any doubles it would send.
-        await asyncio.sleep(5)
-        result.given_up_in_flight = await _broadcast_rows(url, ("failed",), IN_FLIGHT_ERROR)
+        counter = create_engine(url)  # one engine for every look, not one per look
+        try:
+            deadline = killed + WAIT_LIMIT
+            while await _broadcast_rows(counter, UNSENT) and time.monotonic() < deadline:  # noqa: ASYNC110 - the database has no event to wait on
+                await asyncio.sleep(0.5)
+            # Give the lane a last few seconds to show any doubles it would send.
+            await asyncio.sleep(5)
+            result.given_up_in_flight = await _broadcast_rows(counter, ("failed",), IN_FLIGHT_ERROR)
+        finally:
+            await counter.dispose()
         result.seconds = time.perf_counter() - started
         await service.stop()
         calls = sends(fake, began)
@@ -277,19 +283,17 @@ async def broadcast(kind: str, tmp: Path) -> Broadcast:
     return result
 
 
-async def _broadcast_rows(url: str, statuses: tuple[str, ...], error: str | None = None) -> int:
+async def _broadcast_rows(
+    engine: AsyncEngine, statuses: tuple[str, ...], error: str | None = None
+) -> int:
     """How many broadcast rows of the outbox have one of `statuses` (and `error`)."""
     statement = select(func.count()).where(
         OutboxMessage.priority == PRIORITY_BROADCAST, OutboxMessage.status.in_(statuses)
     )
     if error is not None:
         statement = statement.where(OutboxMessage.last_error == error)
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return int((await connection.execute(statement)).scalar_one())
-    finally:
-        await engine.dispose()
+    async with engine.connect() as connection:
+        return int((await connection.execute(statement)).scalar_one())
 
 
 def _is_broadcast(name: str, params: dict[str, Any]) -> bool:
