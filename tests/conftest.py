@@ -18,6 +18,9 @@ from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade
 from settings import Settings
 
+# Print a hung test's asyncio tasks before pytest-timeout ends its worker.
+pytest_plugins = ["tests.hang_report"]
+
 # The integration run on PostgreSQL sets TEST_DATABASE_URL; the default is a fresh SQLite file.
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 # pytest-xdist runs each worker in a process of its own, named gw0, gw1, ...; without xdist, "".

@@ -371,7 +371,8 @@ async def test_a_429_on_the_qr_album_sends_the_album_again_not_the_confirmation(
     lane.start()
     try:
         await until(lambda: calls(telegram, "sendMediaGroup") == 1, timeout=10)
-        await lane.drain()
+        async with asyncio.timeout(10):
+            await lane.drain()
     finally:
         await lane.stop()
     assert len(sends(telegram, 7001)) == 1  # the confirmation, once
