@@ -37,7 +37,7 @@ from db.base import Base
 from db.engine import create_engine
 from db.migrate import upgrade
 from db.models_outbox import OutboxMessage
-from payments.outbox.rows import IN_FLIGHT_ERROR, UNSENT
+from payments.outbox.statements import IN_FLIGHT_ERROR, UNSENT
 from payments.outbox.store import PRIORITY_BROADCAST
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.yookassa_api import FakeYooKassa

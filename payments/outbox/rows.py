@@ -2,7 +2,8 @@
 recording what was delivered, and what a row's outcome writes.
 
 `SendingLane` (payments/outbox/lane.py) holds the rows in memory and dispatches them within the
-budget; the statements it runs on the `outbox` table are here.
+budget; the statements it runs on the `outbox` table are here, the frequent ones built once
+(payments/outbox/statements.py).
 
 A broadcast row is marked 'delivering' just before it takes its send token (one UPDATE by
 primary key; never between the token and the send, where the write's latency bunched sends).
@@ -16,19 +17,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
 from db.models_outbox import OutboxMessage
 from db.reader import Reader
 from db.repositories.users import mark_blocked
 from payments.outbox.outcomes import Blocked, Deliver, Envelope, GiveUp, Outcome, RetryLater, Sent
+from payments.outbox.statements import (
+    ANY_DUE,
+    CLAIMED,
+    IN_FLIGHT_ERROR,
+    MARK_DELIVERING,
+    MARK_SENT,
+    OUTBOX,
+    RELEASE,
+    C,
+    claim,
+    mine,
+)
 from payments.outbox.store import CHANNEL_TELEGRAM, PRIORITY_BROADCAST
 
 log = logging.getLogger(__name__)
@@ -38,12 +50,6 @@ FLUSH_ROWS = 16
 FLUSH_SECONDS = 0.25
 
 STOPPED = "stopped while delivering"  # put back by stop(): not counted as an attempt
-CLAIMED = ("sending", "delivering")  # a lane holds the row (claimed, or its send under way)
-UNSENT = ("pending", *CLAIMED)  # not recorded as having reached its chat yet
-IN_FLIGHT_ERROR = (
-    "in flight when its sender died (it may have reached Telegram): "
-    "not sent again, so no one gets it twice"
-)
 
 
 def _utcnow() -> datetime:
@@ -109,33 +115,10 @@ class LaneRows:
             )
             return int(found.scalar_one())
 
-    def _mine(self, ids: Iterable[int], given_up_in_flight: bool = False) -> Any:
-        """This lane's claimed rows among `ids`; with `given_up_in_flight`, also those another
-        instance gave up while this one, stalled past its lease with the row marked, was still
-        to send it (a delivery that did happen is recorded as sent after all)."""
-        status: ColumnElement[bool] = OutboxMessage.status.in_(CLAIMED)
-        if given_up_in_flight:
-            status = or_(
-                status,
-                and_(OutboxMessage.status == "failed", OutboxMessage.last_error == IN_FLIGHT_ERROR),
-            )
-        return and_(
-            OutboxMessage.id.in_(list(ids)), OutboxMessage.claimed_by == self.instance_id, status
-        )
-
     async def _mark_delivering(self, row_id: int) -> bool:
         """Record that a row's send starts now; False: the row is no longer this lane's."""
         async with self._sessionmaker.begin() as session:
-            result = await session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == row_id,
-                    OutboxMessage.claimed_by == self.instance_id,
-                    OutboxMessage.status == "sending",
-                )
-                .values(status="delivering")
-                .execution_options(synchronize_session=False)
-            )
+            result = await session.execute(MARK_DELIVERING, {"row": row_id, "me": self.instance_id})
         return bool(getattr(result, "rowcount", 0))
 
     async def _claim(self, limit: int) -> int:
@@ -148,65 +131,17 @@ class LaneRows:
         in_hand = [*self._state.held, *self._state.incoming]
         held_chats = {h.envelope.chat_id for h in in_hand if h.envelope.chat_id}
         held_chats |= self._state.busy_chats
-        # One chat's messages go in the order they were written: a row waits while an earlier
-        # row of its chat, as urgent or more, is unsent (a 429 or a put-back delays it; a row
-        # written later must not overtake it). A confirmation still overtakes a broadcast.
-        earlier = aliased(OutboxMessage)
-        queued_behind = (
-            select(earlier.id)
-            .where(
-                earlier.chat_id == OutboxMessage.chat_id,
-                earlier.status.in_(UNSENT),
-                earlier.id < OutboxMessage.id,
-                earlier.priority <= OutboxMessage.priority,
-            )
-            .exists()
-        )
-        due = select(OutboxMessage.id).where(
-            OutboxMessage.status == "pending",
-            OutboxMessage.not_before <= now,
-            OutboxMessage.kind.in_(sorted(self._deliverers)),
-            ~queued_behind,
-        )
-        if held_chats:
-            # A chat already in hand waits its turn anyway: leave its next rows to others.
-            due = due.where(
-                OutboxMessage.chat_id.is_(None) | OutboxMessage.chat_id.not_in(held_chats)
-            )
-        due = due.order_by(
-            OutboxMessage.priority, OutboxMessage.not_before, OutboxMessage.id
-        ).limit(limit)
+        params = {
+            "now": now,
+            "kinds": sorted(self._deliverers),
+            "held": sorted(held_chats),
+            "limit": limit,
+            "me": self.instance_id,
+            "until": now + timedelta(seconds=self._lease),
+        }
         async with self._sessionmaker.begin() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                # A CTE runs once: as an IN (sub-select) PostgreSQL may run the locking
-                # sub-select again per row and claim far more than `limit` rows.
-                picked = due.with_for_update(skip_locked=True).cte("due")
-                chosen: Any = OutboxMessage.id == picked.c.id
-            else:
-                chosen = OutboxMessage.id.in_(due.scalar_subquery())
-            statement = (
-                update(OutboxMessage)
-                .where(chosen)
-                .where(OutboxMessage.status == "pending")
-                .values(
-                    status="sending",
-                    claimed_by=self.instance_id,
-                    claimed_until=now + timedelta(seconds=self._lease),
-                    attempts=OutboxMessage.attempts + 1,
-                )
-                .returning(
-                    OutboxMessage.id,
-                    OutboxMessage.kind,
-                    OutboxMessage.chat_id,
-                    OutboxMessage.payload,
-                    OutboxMessage.attempts,
-                    OutboxMessage.broadcast_id,
-                    OutboxMessage.priority,
-                    OutboxMessage.channel,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            rows = (await session.execute(statement)).all()
+            statement = claim(session.get_bind().dialect.name)
+            rows = (await session.execute(statement, params)).all()
         lease_until = time.monotonic() + self._lease
         seen: set[int] = set()
         extra: list[int] = []
@@ -233,15 +168,7 @@ class LaneRows:
     async def _any_due(self, now: datetime) -> bool:
         """Say whether a row is due, with a read that takes no lock."""
         assert self._reader is not None  # noqa: S101 - called only with a reader
-        found = await self._reader.all(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.status == "pending",
-                OutboxMessage.not_before <= now,
-                OutboxMessage.kind.in_(sorted(self._deliverers)),
-            )
-            .limit(1)
-        )
+        found = await self._reader.rows(ANY_DUE, {"now": now, "kinds": sorted(self._deliverers)})
         return bool(found)
 
     async def _reclaim_expired(self) -> None:
@@ -286,20 +213,9 @@ class LaneRows:
         """Give claimed rows back unsent (the claim does not count as an attempt)."""
         if not ids:
             return
-        now = _utcnow()
+        due = _utcnow() + timedelta(seconds=delay)
         async with self._sessionmaker.begin() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(self._mine(ids))
-                .values(
-                    status="pending",
-                    claimed_by=None,
-                    claimed_until=None,
-                    attempts=OutboxMessage.attempts - 1,
-                    not_before=now + timedelta(seconds=delay),
-                )
-                .execution_options(synchronize_session=False)
-            )
+            await session.execute(RELEASE, {"ids": ids, "me": self.instance_id, "due": due})
 
     async def _flush_sent(self, *, force: bool) -> None:
         """Record the rows delivered since the last record in one UPDATE."""
@@ -316,10 +232,7 @@ class LaneRows:
         try:
             async with self._sessionmaker.begin() as session:
                 await session.execute(
-                    update(OutboxMessage)
-                    .where(self._mine(ids, given_up_in_flight=True))
-                    .values(status="sent", sent_at=_utcnow(), claimed_until=None)
-                    .execution_options(synchronize_session=False)
+                    MARK_SENT, {"ids": ids, "me": self.instance_id, "at": _utcnow()}
                 )
         except Exception:
             self._state.done_sent.extend(ids)
@@ -328,10 +241,8 @@ class LaneRows:
     async def _update(self, row_id: int, values: dict[str, Any]) -> None:
         async with self._sessionmaker.begin() as session:
             await session.execute(
-                update(OutboxMessage)
-                .where(self._mine([row_id]))
-                .values(**values)
-                .execution_options(synchronize_session=False)
+                update(OUTBOX).where(mine()).values(**values),
+                {"ids": [row_id], "me": self.instance_id},
             )
 
     async def _settle(self, held: _Held, outcome: Outcome) -> None:
@@ -361,7 +272,7 @@ class LaneRows:
                     "last_error": outcome.reason[:1000],
                 }
                 if not counts:
-                    values["attempts"] = OutboxMessage.attempts - 1
+                    values["attempts"] = C.attempts - 1
                 log.info(
                     "outbox %d (%s) to %s: again in %.1f s: %s",
                     envelope.id,
@@ -376,10 +287,10 @@ class LaneRows:
             log.info("outbox %d: chat %s blocked the bot; marked", envelope.id, envelope.chat_id)
             async with self._sessionmaker.begin() as session:
                 await session.execute(
-                    update(OutboxMessage)
-                    .where(self._mine([envelope.id]))
-                    .values(status="failed", last_error="blocked", claimed_until=None)
-                    .execution_options(synchronize_session=False)
+                    update(OUTBOX)
+                    .where(mine())
+                    .values(status="failed", last_error="blocked", claimed_until=None),
+                    {"ids": [envelope.id], "me": self.instance_id},
                 )
                 if envelope.chat_id is not None:
                     await mark_blocked(session, str(envelope.chat_id))

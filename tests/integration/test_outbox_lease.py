@@ -27,7 +27,7 @@ from payments.admin.broadcast import Broadcaster, BroadcastProgress
 from payments.metrics import REGISTRY, DatabaseGauges
 from payments.outbox.lane import STOPPED_IN_FLIGHT, SendingLane
 from payments.outbox.outcomes import Deliver, Envelope, Outcome
-from payments.outbox.rows import IN_FLIGHT_ERROR
+from payments.outbox.statements import IN_FLIGHT_ERROR
 from payments.outbox.store import PRIORITY_BROADCAST
 from payments.ports import SystemClock
 from tests.fakes.telegram_api import FakeTelegramAPI
