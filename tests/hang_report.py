@@ -42,7 +42,7 @@ def running_loops() -> list[asyncio.AbstractEventLoop]:
 
 
 def report_file() -> Path:
-    """Return this process's report file (standard error's place when not under xdist)."""
+    """Return this process's report file, in the directory the controlling process made."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     return Path(os.environ.get(DIRECTORY, tempfile.gettempdir())) / f"hang-{worker}-{os.getpid()}"
 
@@ -105,7 +105,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
     """Report the test's threads and tasks if it is still running shortly before its limit."""
     marker = item.get_closest_marker("timeout")
-    limit = marker.args[0] if marker else item.config.getoption("timeout", None)
+    limit = marker.args[0] if marker and marker.args else item.config.getoption("timeout", None)
     limit = limit or item.config.getini("timeout")
     seconds = max(float(limit) - AHEAD_SECONDS, float(limit) / 2) if limit else 0.0
     if seconds <= 0:
