@@ -192,7 +192,7 @@ class SendingLane(LaneRows):
                 next_at = None
                 await asyncio.sleep(self._poll)
             state = self._state
-            if state.incoming or (self._claiming is None and self._urgent):
+            if state.incoming or (self._claiming is None and self._urgent and self._room()):
                 continue  # rows to merge, or a commit to claim: go round at once
             timeout = self._poll
             if state.done_sent:
@@ -228,14 +228,20 @@ class SendingLane(LaneRows):
         being taken meanwhile (a pass that waited for its claim lost those tokens for good).
         After a claim that found nothing, the next waits `poll` seconds unless woken.
         """
-        if self._claiming is not None or self._stopping:
+        if self._claiming is not None or self._stopping or not self._room():
             return
         if not self._urgent and (held >= self._batch // 2 or time.monotonic() < self._claim_after):
             return
-        # A just-committed confirmation is claimed even with a broadcast in hand.
+        # A just-committed confirmation is claimed even with a broadcast in hand; but not into
+        # a full hand (its turn comes after the next start): the expiry sweep wakes the lane
+        # after every chunk it commits, and each wake claimed more, up to thousands in hand.
         self._urgent = False
         limit = max(self._batch - held, self._concurrency)
         self._claiming = asyncio.create_task(self._claim_into_hand(limit), name="outbox-claim")
+
+    def _room(self) -> bool:
+        """Say whether the hand has room for a claim: fewer than `batch` rows held."""
+        return len(self._state.held) + len(self._state.incoming) < self._batch
 
     async def _claim_into_hand(self, limit: int) -> None:
         try:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiogram import Bot
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
@@ -27,6 +27,7 @@ from payments.admin.broadcast import Broadcaster, BroadcastProgress
 from payments.metrics import REGISTRY, DatabaseGauges
 from payments.outbox.lane import STOPPED_IN_FLIGHT, SendingLane
 from payments.outbox.outcomes import Deliver, Envelope, Outcome
+from payments.outbox.statements import CLAIMED as IN_HAND
 from payments.outbox.statements import IN_FLIGHT_ERROR
 from payments.outbox.store import PRIORITY_BROADCAST
 from payments.ports import SystemClock
@@ -286,3 +287,30 @@ async def test_a_broadcast_send_cut_off_by_a_graceful_stop_is_given_up_not_put_b
     )
     assert by_chat[CONFIRMED].status == "pending"
     assert by_chat[CONFIRMED].attempts == 0  # a stop is no failed attempt
+
+
+async def test_a_sweep_committing_chunk_after_chunk_does_not_overfill_one_lanes_hand(
+    sessionmaker: async_sessionmaker[AsyncSession], telegram: FakeTelegramAPI, bot: Bot
+) -> None:
+    # The expiry sweep wakes the lane after every chunk of notices it commits. A wake claims at
+    # once, even with rows in hand (a confirmation must not wait behind a broadcast), but never
+    # into a full hand: otherwise one instance held a backlog thousands deep, in memory and
+    # under its lease, while other instances could have sent it.
+    chats = list(range(9301, 9601))
+    await add_users(sessionmaker, chats)
+    batch, concurrency = 20, 4
+    lane = make_lane(sessionmaker, bot, rate=5.0, batch=batch, concurrency=concurrency)
+    statement = select(func.count()).where(OutboxMessage.status.in_(IN_HAND))
+    most = 0
+    lane.start()
+    try:
+        for first in range(0, len(chats), 10):
+            await tell_ended(sessionmaker, chats[first : first + 10])  # a chunk committed
+            lane.wake()
+            await asyncio.sleep(0.05)
+            async with sessionmaker() as session:
+                most = max(most, (await session.execute(statement)).scalar_one())
+    finally:
+        await lane.stop()
+    assert 0 < most <= batch + concurrency, most
+    assert len(sends(telegram)) > 0  # it was sending meanwhile
