@@ -3,10 +3,9 @@
 A busy lane claims rows about once a second, records each delivered message as sent at once,
 and marks each broadcast message 'delivering' before its send: tens of statements a second, and
 on SQLite they run on the event loop itself (db/sqlite_loop.py). Built anew each time (ORM
-attributes, an aliased table, the held chats' NOT IN list) a claim spent about four fifths of
-its 34 ms in Python making and compiling the statement, beside an admin's report the loop's
-longest steps. Here every value is a bound parameter (lists expand), so SQLAlchemy's compiled
-cache serves each statement after its first run, and they go through Core, not the ORM.
+attributes, an aliased table, the held chats' NOT IN list) and run through the ORM, a claim
+took 34 ms (15 000 rows pending, 30 chats held), four fifths of it Python, not SQLite; built
+here once, every value a bound parameter (lists expand) and run through Core, about 15 ms.
 """
 
 from __future__ import annotations
