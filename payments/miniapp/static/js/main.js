@@ -190,14 +190,16 @@ async function start() {
   tg.expand?.();
   applyTheme();
   tg.onEvent?.("themeChanged", applyTheme);
+  // Sign in while the texts load: neither waits for the other.
+  const api = new Api();
+  const signedIn = api.signIn(tg.initData).then(() => api.get("/api/v2/app/me"));
+  signedIn.catch(() => {}); // answered below, once there are texts to say it with
   let t = await loadTexts(pickLanguage(tg.initDataUnsafe?.user?.language_code));
   document.documentElement.lang = t.lang;
   replace(body, loading(t("app-loading")));
-  const api = new Api();
   let me;
   try {
-    await api.signIn(tg.initData);
-    me = await api.get("/api/v2/app/me");
+    me = await signedIn;
   } catch (failure) {
     replace(body, errorView(t, failure, { retry: () => start(), what: { 401: "app-error-sign-in" } }));
     return;
