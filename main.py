@@ -49,7 +49,7 @@ from payments.logs import configure_logging
 from payments.mailer import SmtpConfig
 from payments.metrics import DatabaseGauges
 from payments.ports import Clock, SystemClock
-from payments.process import leave_stuck_calls, settle_heap
+from payments.process import ImportSettler, leave_stuck_calls, settle_heap
 from payments.subscriptions.outcomes import RenewalPolicy
 from payments.subscriptions.renewal import RenewalConfig
 from payments.tickets.signing import load_signer
@@ -249,10 +249,13 @@ async def run(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     await service.start()
     settle_heap()
+    settler = ImportSettler(loop)
+    settler.start()
     try:
         await stop.wait()
         log.info("stopping on signal")
     finally:
+        settler.stop()
         await service.stop()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -46,6 +48,57 @@ def settle_heap() -> None:
     """
     gc.freeze()
     gc.enable()
+
+
+class ImportSettler:
+    """Freeze what the first import of a rare path leaves behind, as start-up's heap is.
+
+    The rare paths import their libraries when first used (tests/unit/test_lazy_imports.py):
+    an admin's first chart brings matplotlib, numpy and PIL, the first ticket qrcode and
+    cryptography, the first payment the YooKassa SDK and requests. Their modules, classes and
+    functions, some 70 000 objects, live as long as the process, and every full collection
+    after that walked them: during the report bench's /export, a full collection of 70-106 ms
+    every 5-7 s on the event loop's thread or a worker thread (either stops the loop), over
+    about 97 000 objects, most of them those libraries'. Frozen: 3-8 ms over about 5 000.
+
+    So when a full collection ends with more modules loaded than at the last freeze, the loop
+    is asked to `gc.freeze()` at its next turn: the collection has just cleared the garbage,
+    and the libraries move out of the collector's sight with the rest of start-up's heap. What
+    else is alive then (requests in flight) is frozen too: a few objects, a handful of times
+    in a process's life. No collection of its own and no timer: it rides on the collector's.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Take the modules loaded now as settled (start-up's heap is frozen by settle_heap)."""
+        self._loop = loop
+        self._frozen_at = len(sys.modules)
+        self._asked = False
+        self.freezes = 0
+
+    def start(self) -> None:
+        """Watch the collector's full collections."""
+        gc.callbacks.append(self._collected)
+
+    def stop(self) -> None:
+        """Stop watching."""
+        with contextlib.suppress(ValueError):
+            gc.callbacks.remove(self._collected)
+
+    def _collected(self, phase: str, info: dict[str, int]) -> None:
+        # Any thread, in the middle of the collector's work: only ask the loop.
+        if phase != "stop" or info["generation"] != 2 or self._asked:
+            return
+        if len(sys.modules) > self._frozen_at:
+            self._asked = True
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nothing to settle
+                self._loop.call_soon_threadsafe(self._freeze)
+
+    def _freeze(self) -> None:
+        self._frozen_at = len(sys.modules)
+        self._asked = False
+        gc.freeze()
+        self.freezes += 1
+        log.debug("froze the heap after new imports (%d modules)", self._frozen_at)
 
 
 def leave_stuck_calls() -> None:

@@ -310,6 +310,7 @@ class RssSampler:
 async def serve(lag_file: Path) -> None:
     """Run the service as main.run() does, with a 10 ms loop probe writing `time lag` lines."""
     from main import build, settle_heap  # noqa: PLC0415 - only the service process needs them
+    from payments.process import ImportSettler  # noqa: PLC0415
     from settings import load_settings  # noqa: PLC0415
 
     settings = load_settings()
@@ -320,6 +321,8 @@ async def serve(lag_file: Path) -> None:
         loop.add_signal_handler(sig, stop.set)
     await service.start()
     settle_heap()
+    settler = ImportSettler(loop)
+    settler.start()
     with lag_file.open("a", encoding="ascii", buffering=1) as out:
 
         async def probe() -> None:
@@ -333,6 +336,7 @@ async def serve(lag_file: Path) -> None:
             await stop.wait()
         finally:
             task.cancel()
+            settler.stop()
             await service.stop()
 
 
