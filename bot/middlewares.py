@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.texts import lang_of
 from db.repositories.users import Profile, choose_language, upsert_users
+from payments.i18n import prepare
 from payments.metrics import UPDATE_SECONDS, UPDATES
 from payments.ports import Clock
 from payments.pricing import is_test_user
@@ -110,10 +111,12 @@ class UserMiddleware(BaseMiddleware):
         if chosen is None:
             chosen = (await self._writer.write(profile),)
             self._remember(profile, chosen[0])
+        language = chosen[0] or profile.language
+        await prepare(language)  # a language's first update builds its texts off the loop
         data["user"] = UserInfo(
             id=profile.id,
             first_name=profile.first_name,
-            language=chosen[0] or profile.language,
+            language=language,
             is_admin=tg_user.id in self._admin_ids,
             is_staff=tg_user.id in self._staff_ids,
             is_test=is_test_user(profile.id, self._test_ids),

@@ -41,7 +41,7 @@ def main() -> int:
             out.write(text)
         print(f"{path}: {len(texts)} messages")
     i18n.languages.cache_clear()
-    i18n._language.cache_clear()  # noqa: SLF001 - reread the files just written
+    i18n._BUILT.clear()  # noqa: SLF001 - reread the files just written
     for key, pair in texts.items():
         for lang, template in zip((i18n.RU, i18n.EN), pair, strict=True):
             sample = {field: f"<{field}>" for field in re.findall(r"\{(\w+)\}", template)}

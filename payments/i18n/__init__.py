@@ -13,6 +13,7 @@ payments/ and bot/ may import it; bot.texts re-exports it for the chat.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 from dataclasses import dataclass
@@ -50,6 +51,10 @@ class MissingText(LookupError):
     """No message with this key in the language, nor in the default one."""
 
 
+# Each language's bundle, built on its first message (`_language`) or by `prepare`.
+_BUILT: dict[str, _Language] = {}
+
+
 @functools.cache
 def languages() -> tuple[str, ...]:
     """Return the languages there are locale files for, the default first."""
@@ -57,9 +62,16 @@ def languages() -> tuple[str, ...]:
     return (DEFAULT, *(lang for lang in found if lang != DEFAULT))
 
 
-@functools.cache
 def _language(lang: str) -> _Language:
-    """Build a language's bundle: on its first message, not at start-up.
+    """Return a language's bundle, built on its first message, not at start-up."""
+    built = _BUILT.get(lang)
+    if built is None:
+        built = _BUILT.setdefault(lang, _build(lang))
+    return built
+
+
+def _build(lang: str) -> _Language:
+    """Build a language's bundle.
 
     Fluent's runtime brings Babel, and the bundle loads Babel's data for the locale (5 MiB for
     ru, 1 MiB for en); a service that has served nobody in a language holds neither.
@@ -77,6 +89,28 @@ def _language(lang: str) -> _Language:
                 placeholders[entry.id.name] = frozenset(_variables(entry))
         bundle.add_resource(resource)
     return _Language(bundle, placeholders)
+
+
+def ready(lang: str) -> bool:
+    """Return whether a language's messages can be formatted without building its bundle."""
+    return (lang if lang in languages() else DEFAULT) in _BUILT
+
+
+async def prepare(lang: str) -> None:
+    """Build a language's bundle (and its Babel locale) in a worker thread, if not built yet.
+
+    The first message in a language otherwise builds it where t() is called, on the event
+    loop: parsing every locale file and loading Babel's data held the loop for 50-100 ms
+    (the report bench caught it inside an admin's first command). Two first messages at once
+    may both build it; the cache keeps one.
+    """
+    if not ready(lang):
+        await asyncio.to_thread(_warm, lang if lang in languages() else DEFAULT)
+
+
+def _warm(lang: str) -> None:
+    _language(lang)
+    _locale(lang)
 
 
 @functools.cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,12 +55,12 @@ def _locales(folder: Path, files: dict[str, str]) -> Iterator[None]:
     try:
         i18n.LOCALES = folder
         i18n.languages.cache_clear()
-        i18n._language.cache_clear()
+        i18n._BUILT.clear()
         yield
     finally:
         i18n.LOCALES = original
         i18n.languages.cache_clear()
-        i18n._language.cache_clear()
+        i18n._BUILT.clear()
 
 
 def test_a_key_missing_from_a_language_fails_the_parity_check(tmp_path: Path) -> None:
@@ -87,9 +88,9 @@ def test_plain_builds_no_bundle_for_plain_text_and_hands_the_rest_to_t(tmp_path:
     with _locales(tmp_path, files):
         assert i18n.plain("xx", "a") == "Plain"
         assert i18n.plain("de", "a") == "Просто текст"  # an unknown language reads ru
-        assert i18n._language.cache_info().currsize == 0  # no bundle, no Babel data
+        assert not i18n._BUILT  # no bundle, no Babel data
         assert i18n.plain("xx", "b") == "Зоопарк"  # missing in xx, a term in ru: through t()
-        assert i18n._language.cache_info().currsize > 0
+        assert i18n._BUILT
         with pytest.raises(i18n.MissingText):
             i18n.plain("xx", "no_such_key")
 
@@ -189,7 +190,7 @@ def test_the_converter_keeps_every_legacy_text_as_it_read(tmp_path: Path) -> Non
     try:
         i18n.LOCALES = tmp_path
         i18n.languages.cache_clear()
-        i18n._language.cache_clear()
+        i18n._BUILT.clear()
         for key, pair in LEGACY.items():
             for lang, template in zip((RU, EN), pair, strict=True):
                 sample = {f: f"<{f}>" for f in re.findall(r"(?<!\{)\{(\w+)\}", template)}
@@ -197,4 +198,32 @@ def test_the_converter_keeps_every_legacy_text_as_it_read(tmp_path: Path) -> Non
     finally:
         i18n.LOCALES = original
         i18n.languages.cache_clear()
-        i18n._language.cache_clear()
+        i18n._BUILT.clear()
+
+
+async def test_a_languages_first_bundle_is_built_while_the_loop_goes_on(tmp_path: Path) -> None:
+    """prepare() builds a bundle in a worker thread: the loop keeps turning meanwhile, and the
+    texts are ready when it returns (built on the loop, the ticker could not move at all)."""
+    many = "".join(
+        f"m{n} = {{ $count ->\n    [one] {n} билет\n   *[other] {n} билетов\n}}\n"
+        for n in range(3000)
+    )
+    with _locales(tmp_path, {"ru": many, "xx": "a = A\n"}):
+        ticks = 0
+        done = asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while not done.is_set():
+                ticks += 1
+                await asyncio.sleep(0)
+
+        running = asyncio.create_task(ticker())
+        assert not i18n.ready("ru")
+        await i18n.prepare("ru")
+        done.set()
+        await running
+        assert i18n.ready("ru")
+        assert ticks > 1
+        assert t("ru", "m5", count=3) == "5 билетов"
+        assert i18n.ready("de") and not i18n.ready("xx")  # an unknown language speaks ru
