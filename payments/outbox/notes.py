@@ -22,6 +22,7 @@ from typing import Any, Union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payments.catalog import Catalog
+from payments.i18n import prepare
 from payments.money import wire
 from payments.outbox.outcomes import Deliver, Envelope, Outcome, Sent
 from payments.outbox.store import CHANNEL_EMAIL, enqueue, enqueue_many
@@ -30,6 +31,7 @@ from payments.ports import (
     Mailer,
     Notifier,
     PaymentCanceled,
+    Recipient,
     RefundMade,
     RenewalFailed,
     SubscriptionActivated,
@@ -221,7 +223,12 @@ def note_deliverers(notifier: Notifier | CustomerNotifier) -> dict[str, Deliver]
 
 def _through(kind: str, method: Callable[[Any], typing.Awaitable[None]]) -> Deliver:
     async def deliver(envelope: Envelope) -> Outcome:
-        await method(from_payload(kind, envelope.payload))
+        note = from_payload(kind, envelope.payload)
+        recipient = getattr(note, "recipient", None)
+        if isinstance(recipient, Recipient):
+            # The first note in a language builds its texts off the loop (payments.i18n).
+            await prepare(recipient.language)
+        await method(note)
         return Sent()
 
     return deliver

@@ -1,4 +1,4 @@
-"""A language's first update: its texts are built before the handler runs, off the loop."""
+"""A language's first update or note: its texts are built before they are needed, off the loop."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.middlewares import UserMiddleware
 from payments import i18n
+from payments.outbox.notes import note_deliverers, to_payload
+from payments.outbox.outcomes import Envelope, Sent
+from payments.ports import PaymentCanceled, Recipient
 from tests.conftest import MovableClock
 
 
@@ -33,3 +36,30 @@ async def test_the_first_update_in_a_language_finds_its_texts_built(
     # Built by the middleware (in a worker thread, tests/unit/test_i18n.py), not by the
     # handler's first t() on the event loop.
     assert seen == {"language": "en", "ready": True}
+
+
+class ReadyRecorder:
+    """A notifier that notes whether the recipient's texts were built when it was called."""
+
+    def __init__(self) -> None:
+        self.ready: list[bool] = []
+
+    async def payment_canceled(self, note: PaymentCanceled) -> None:
+        self.ready.append(i18n.ready(note.recipient.language))
+
+
+async def test_the_lanes_first_note_in_a_language_finds_its_texts_built() -> None:
+    notifier = ReadyRecorder()
+    deliver = note_deliverers(notifier)["payment_canceled"]  # type: ignore[arg-type]
+    note = PaymentCanceled(Recipient("700302", "en"), payment_id="p-1", reason="expired")
+    envelope = Envelope(
+        id=1, kind="payment_canceled", chat_id=700302, payload=to_payload(note), attempts=0
+    )
+    kept = dict(i18n._BUILT)
+    i18n._BUILT.clear()
+    try:
+        assert await deliver(envelope) == Sent()
+    finally:
+        i18n._BUILT.clear()
+        i18n._BUILT.update(kept)
+    assert notifier.ready == [True]
