@@ -91,9 +91,14 @@ def _build(lang: str) -> _Language:
     return _Language(bundle, placeholders)
 
 
+def _spoken(lang: str) -> str:
+    """Return the language, or the default one when there are no locale files for it."""
+    return lang if lang in languages() else DEFAULT
+
+
 def ready(lang: str) -> bool:
     """Return whether a language's messages can be formatted without building its bundle."""
-    return (lang if lang in languages() else DEFAULT) in _BUILT
+    return _spoken(lang) in _BUILT
 
 
 async def prepare(lang: str) -> None:
@@ -105,7 +110,7 @@ async def prepare(lang: str) -> None:
     may both build it; the cache keeps one.
     """
     if not ready(lang):
-        await asyncio.to_thread(_warm, lang if lang in languages() else DEFAULT)
+        await asyncio.to_thread(_warm, _spoken(lang))
 
 
 def _warm(lang: str) -> None:
@@ -183,7 +188,7 @@ def _argument(value: object) -> object:
 
 def t(lang: str, key: str, **kwargs: object) -> str:
     """Return the message `key` in `lang` (falling back to ru), formatted with `kwargs`."""
-    language = _language(lang) if lang in languages() else _language(DEFAULT)
+    language = _language(_spoken(lang))
     bundle = language.bundle
     if not bundle.has_message(key):
         bundle = _language(DEFAULT).bundle
@@ -205,8 +210,7 @@ def plain(lang: str, key: str) -> str:
     alone: the command list and the menu button, set at start-up, load neither Fluent's
     runtime nor Babel's locale data. Any other message goes through t().
     """
-    if lang not in languages():
-        lang = DEFAULT
+    lang = _spoken(lang)
     path = _files(LOCALES / lang).get(key) or _files(LOCALES / DEFAULT).get(key)
     if path is not None:
         for entry in _resource(path).body:

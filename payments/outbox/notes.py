@@ -31,7 +31,6 @@ from payments.ports import (
     Mailer,
     Notifier,
     PaymentCanceled,
-    Recipient,
     RefundMade,
     RenewalFailed,
     SubscriptionActivated,
@@ -224,10 +223,8 @@ def note_deliverers(notifier: Notifier | CustomerNotifier) -> dict[str, Deliver]
 def _through(kind: str, method: Callable[[Any], typing.Awaitable[None]]) -> Deliver:
     async def deliver(envelope: Envelope) -> Outcome:
         note = from_payload(kind, envelope.payload)
-        recipient = getattr(note, "recipient", None)
-        if isinstance(recipient, Recipient):
-            # The first note in a language builds its texts off the loop (payments.i18n).
-            await prepare(recipient.language)
+        # The first note in a language builds its texts off the loop (payments.i18n).
+        await prepare(note.recipient.language)
         await method(note)
         return Sent()
 
