@@ -280,7 +280,10 @@ async def test_the_gate_admits_from_the_signature_offline_and_sends_the_queue_wh
     other_code, other = await issue(service, today, ticket_type="child")
     _, early = await issue(service, today)
     _, refunded = await issue(service, today, status="refunded")
-    async with httpx.AsyncClient(base_url=service.base_url) as http:
+    # The scanner opens between the two check-ins, which can take longer than the server's
+    # keep-alive: a reused idle connection could be closed just as the second one is sent.
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=service.base_url, limits=fresh) as http:
         headers = await staff_headers(http, miniapp, ADMIN_ID)
 
         async def at_gate_1(qr: str) -> None:
