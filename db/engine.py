@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from db.pool import FairPool
 from db.sqlite_loop import connector
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -42,7 +43,9 @@ def create_engine(
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
+        engine = create_async_engine(
+            url, echo=echo, pool_size=pool_size, max_overflow=pool_size, poolclass=FairPool
+        )
         _ping_when_idle(engine, ping_idle_seconds)
         return engine
     database = parsed.database or ""
@@ -58,6 +61,7 @@ def create_engine(
         # db.reader on their own connection.
         pool_size=1,
         max_overflow=0,
+        poolclass=FairPool,
     )
     _configure_sqlite(engine, autocheckpoint=not checkpoint_in_background)
     return engine
