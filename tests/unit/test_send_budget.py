@@ -50,9 +50,10 @@ async def test_no_second_holds_more_than_the_rate_even_when_the_loop_stalls() ->
         take_for(budget, 2.5), take_for(budget, 2.5), take_for(budget, 2.5, urgent=True)
     )
     assert sum(len(taker) for taker in takers) == len(budget.moments)
-    # floor(rate) + 1, as strict spacing. Counted when granted: a taker on a machine busy with
-    # other work may resume later, which no budget inside the process can prevent.
-    assert busiest_second(budget.moments) <= 21, busiest_second(budget.moments)
+    # floor(rate), as strict spacing in a half-open second. Counted when granted: a taker on a
+    # machine busy with other work may resume later, which no budget inside the process can
+    # prevent.
+    assert busiest_second(budget.moments) <= 20, busiest_second(budget.moments)
 
 
 async def test_a_short_stall_does_not_lower_the_pace() -> None:
