@@ -10,6 +10,7 @@ gets it next.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,12 +25,13 @@ pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture
-async def writer(tmp_path: Path) -> AsyncEngine:
+async def writer(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """A SQLite engine: one writer connection, as the service has."""
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}")
     async with engine.begin() as connection:
         await connection.execute(text("CREATE TABLE turns (who TEXT)"))
-    return engine
+    yield engine
+    await engine.dispose()
 
 
 async def _write(engine: AsyncEngine, who: str, order: list[str]) -> None:
@@ -66,7 +68,6 @@ async def test_a_writer_that_asks_again_goes_behind_those_waiting(writer: AsyncE
     async with writer.connect() as check:
         stored = (await check.execute(text("SELECT who FROM turns"))).scalars().all()
     assert stored == ["waiter 1", "waiter 2", "first again"]
-    await writer.dispose()
 
 
 async def test_a_waiter_that_gives_up_as_it_is_served_passes_the_connection_on(
@@ -86,7 +87,6 @@ async def test_a_waiter_that_gives_up_as_it_is_served_passes_the_connection_on(
     assert order == ["patient"]
     await _write(writer, "later", order)  # the connection is still in the pool
     assert order == ["patient", "later"]
-    await writer.dispose()
 
 
 async def test_a_waiter_cancelled_in_line_leaves_the_line(writer: AsyncEngine) -> None:
@@ -103,7 +103,6 @@ async def test_a_waiter_cancelled_in_line_leaves_the_line(writer: AsyncEngine) -
         await staying
     assert order == ["staying"]
     assert _waiting(writer) == 0
-    await writer.dispose()
 
 
 async def test_a_waiter_past_the_pool_timeout_gets_an_error_and_leaves_the_line(
