@@ -184,7 +184,7 @@ async def test_stats_over_many_payments_leave_the_loop_free(console: Console) ->
     # reader's worker thread (Reader.report), never through the sessionmaker on the loop.
     now = datetime(2026, 3, 10, 12, 0, tzinfo=SHOP_TZ)
     console.clock.set(now.astimezone(UTC))
-    count = 60_000
+    count = 100_000
     async with console.sessionmaker.begin() as session:
         session.add(User(id="1", first_name="A", language="ru"))
         await session.flush()
@@ -216,6 +216,6 @@ async def test_stats_over_many_payments_leave_the_loop_free(console: Console) ->
         took = loop.time() - started
 
     assert stats.month.paid_orders == count
-    assert took > 0.2, "the figures were too quick to tell anything"
+    assert took > 10 * probe.tick, "the figures were too quick to tell anything"
     # Run on the loop, the probe would wake up late by most of the figures' time.
     assert probe.worst < took / 3, (probe.worst, took)
