@@ -115,8 +115,8 @@ class Budget:
         now = time.monotonic()
         if self._interval == 0.0:
             return
-        if not self._urgent and not self._bulk and self._free_at(bulk=not urgent) <= now:
-            self._grant(now)
+        if not self._urgent and not self._bulk and self._free_at(bulk=not urgent)[0] <= now:
+            self._grant(now, owed=False)
             if not urgent:
                 self._bulk_granted_at = now
             return
@@ -126,19 +126,22 @@ class Budget:
             self._granter = asyncio.create_task(self._hand_out(), name="send-budget")
         await future  # a taker cancelled meanwhile is skipped by the granter
 
-    def _free_at(self, *, bulk: bool) -> float:
-        """Return when the next token may be granted: its turn, and room in the window.
+    def _free_at(self, *, bulk: bool) -> tuple[float, bool]:
+        """Return when the next token may be granted, and whether its turn decided that.
 
-        A bulk token also needs room beside the direct answers of the last second.
+        A token needs its turn in the schedule and room in the window; a bulk one also needs
+        room beside the direct answers of the last second. The flag is False when the room,
+        not the turn, came last.
         """
-        at = self._next
+        turn = self._next
         if self._recent:
-            at = max(at, self._recent[-1] + self._interval * CATCH_UP_GAP)
+            turn = max(turn, self._recent[-1] + self._interval * CATCH_UP_GAP)
+        at = turn
         if len(self._recent) >= self._cap:
             at = max(at, self._recent[0] + WINDOW_SECONDS)
         if bulk and self._answers:
             at = max(at, self._room_beside_answers(time.monotonic()))
-        return at
+        return at, at == turn
 
     def _room_beside_answers(self, now: float) -> float:
         """Return when the last second's grants and answers leave room for one more send."""
@@ -150,15 +153,26 @@ class Budget:
         excess = len(moments) - self._cap + 1
         return now if excess <= 0 else moments[excess - 1] + WINDOW_SECONDS
 
-    def _grant(self, now: float) -> None:
-        self._next = max(self._next, now - CATCH_UP_SECONDS) + self._interval
+    def _grant(self, now: float, *, owed: bool) -> None:
+        """Grant a token at `now`; `owed`: a taker waited for its turn and got it late.
+
+        Only then is the time lost made up (a late timer, a busy loop). A taker that came to
+        an idle budget, or one held back by the window's room, was not late: the schedule
+        goes on from now. (Once it went on from `now - CATCH_UP_SECONDS` in every case, so a
+        broadcast started a quarter of a second "behind": each second it took its floor(rate)
+        tokens 0.8 of an interval apart and then nothing for a fifth of a second, long enough
+        for a customer's answer to run out of patience.)
+        """
+        behind = now - CATCH_UP_SECONDS if owed else now
+        self._next = max(self._next, behind) + self._interval
         self._recent.append(now)
         self.granted += 1
 
     async def _hand_out(self) -> None:
         """Give each next token to the first urgent taker, else to the first bulk one."""
         while self._urgent or self._bulk:
-            wait = self._free_at(bulk=not self._urgent) - time.monotonic()
+            at, turn = self._free_at(bulk=not self._urgent)
+            wait = at - time.monotonic()
             if wait > 0:
                 # In steps of one interval at most: an urgent taker arriving meanwhile must not
                 # wait out a broadcast row's longer wait for room beside the answers.
@@ -169,7 +183,7 @@ class Budget:
             if future.done():
                 continue
             now = time.monotonic()
-            self._grant(now)
+            self._grant(now, owed=turn)
             if queue is self._bulk:
                 self._bulk_granted_at = now
             future.set_result(None)
