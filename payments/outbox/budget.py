@@ -6,10 +6,10 @@ confirmation (urgent) is given the next token ahead of every broadcast row alrea
 
 The bot's direct answers to customers' own updates (`answer`) are never held up for long. While
 a broadcast is being sent, an answer takes the next token ahead of the broadcast's rows, which
-is one interval away (36 ms at 28 a second) unless confirmations wait for tokens too, and it
+is one interval away (34 ms at 29 a second) unless confirmations wait for tokens too, and it
 never waits longer than ANSWER_PATIENCE: so a broadcast and a few customers' answers together
 keep within the rate. With no broadcast, or once that wait runs out (a sale rush: 2 000
-customers a minute need some 250 answers a second, which a 28/s budget would queue for
+customers a minute need some 250 answers a second, which a 29/s budget would queue for
 minutes), the answer goes at once and is counted (`note`), and broadcast rows make room for it.
 Confirmations are paced by the lane's own grants only, so a rush cannot starve them.
 

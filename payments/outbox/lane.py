@@ -31,7 +31,7 @@ from payments.outbox.store import CHANNEL_TELEGRAM, PRIORITY_BROADCAST, PRIORITY
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RATE = 28.0
+DEFAULT_RATE = 29.0
 PER_CHAT_SECONDS = 1.0
 CONCURRENCY = 16
 LEASE_SECONDS = 120.0
