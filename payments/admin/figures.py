@@ -17,9 +17,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Executable, case, exists, func, select, union_all
+from sqlalchemy import ColumnElement, Executable, case, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import InstrumentedAttribute
 
 from db.models import Payment, Refund, Ticket
 from db.models_subscriptions import Subscription
@@ -220,35 +220,20 @@ def _statements(
         .subquery()
     )
     tickets = select(ticket_rows.c.day, func.count()).group_by(ticket_rows.c.day)
-    # New subscribers: a first paid subscription in the period and none before it, per user.
-    # `created_at < since` follows from being paid before `since` (a payment is captured after
-    # it is created); it lets the look-up per user read ix_payments_user_created as a range.
-    earlier = aliased(Payment)
-    paid_before = exists().where(
-        earlier.user_id == Payment.user_id,
-        earlier.created_at < since,
-        earlier.kind == PaymentKind.SUBSCRIPTION,
-        earlier.status == PaymentStatus.SUCCEEDED,
-        earlier.is_test.is_(False),
-        func.coalesce(earlier.captured_at, earlier.created_at) < since,
-    )
-    subscribed = (
-        Payment.kind == PaymentKind.SUBSCRIPTION,
-        Payment.status == PaymentStatus.SUCCEEDED,
-        Payment.is_test.is_(False),
-        ~paid_before,
-    )
-    subscribed_since = union_all(
-        select(Payment.user_id, paid_at.label("at")).where(
-            *subscribed, Payment.captured_at >= since
-        ),
-        select(Payment.user_id, paid_at.label("at")).where(
-            *subscribed, Payment.captured_at.is_(None), Payment.created_at >= since
-        ),
-    ).subquery()
+    # New subscribers: users whose first paid subscription ever falls in the period. One pass
+    # over the subscription payments, grouped by user, keeping those whose earliest is recent.
+    # (It was a NOT EXISTS per payment of the period; with the statistics behind a bulk load,
+    # PostgreSQL probed a bitmap of every succeeded payment once per row: /stats over 200 000
+    # payments took 97 s. The pass does not depend on the planner's estimates.)
     first_paid = (
-        select(func.min(subscribed_since.c.at).label("first"))
-        .group_by(subscribed_since.c.user_id)
+        select(func.min(paid_at).label("first"))
+        .where(
+            Payment.kind == PaymentKind.SUBSCRIPTION,
+            Payment.status == PaymentStatus.SUCCEEDED,
+            Payment.is_test.is_(False),
+        )
+        .group_by(Payment.user_id)
+        .having(func.min(paid_at) >= since)
         .subquery()
     )
     first_days = select(day_number(first_paid.c.first, starts).label("day")).subquery()
