@@ -10,6 +10,10 @@ import time
 from payments.outbox.budget import ANSWER_PATIENCE, Budget
 from tests.fakes.telegram_api import busiest_second
 
+# Three intervals at 20 a second: far above a busy machine's usual lateness, far below the
+# fifth of a second the cap's hold left each second when the schedule ran "behind".
+GAP_LIMIT = 0.15
+
 
 class RecordedBudget(Budget):
     """A budget that notes when it granted each token (a taker on a busy loop resumes later)."""
@@ -80,8 +84,21 @@ async def test_a_broadcast_from_an_idle_budget_is_evenly_spaced() -> None:
     budget = RecordedBudget(20.0)
     granted = await take_for(budget, 2.5)
     gaps = [later - earlier for earlier, later in itertools.pairwise(granted)]
-    assert max(gaps) < 0.075, [round(gap, 3) for gap in gaps]
+    assert max(gaps) < GAP_LIMIT, [round(gap, 3) for gap in gaps]
     assert len(granted) >= 48, len(granted)  # and still 20 a second
+
+
+async def test_after_a_stall_is_made_up_the_pace_is_even_again() -> None:
+    # The catch-up after a stall fills the window, whose room then holds the next grant back:
+    # that hold is not lateness to make up, or the schedule stays behind for good and every
+    # second ends in a gap again.
+    budget = RecordedBudget(20.0)
+    asyncio.get_running_loop().call_later(0.3, time.sleep, 0.2)
+    started = time.monotonic()
+    granted = await take_for(budget, 3.0)
+    settled = [at for at in granted if at >= started + 1.5]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(settled)]
+    assert max(gaps) < GAP_LIMIT, [round(gap, 3) for gap in gaps]
 
 
 async def test_an_urgent_taker_goes_ahead_of_every_bulk_taker_waiting() -> None:
