@@ -287,7 +287,8 @@ async def broadcast(kind: str, tmp: Path) -> Broadcast:
         result.confirmations = [r.confirmation for r in records if r.confirmation is not None]
         result.buyers = Counter(r.outcome for r in records)
         if any(r.outcome.startswith("failed") for r in records):
-            log(f"outbox {kind}: a buyer failed; service log: {service.tail()[-800:]}")
+            kept = service.keep_log(f"outbox-{kind}")
+            log(f"outbox {kind}: a buyer failed; service log kept at {kept}")
     return result
 
 
@@ -345,12 +346,17 @@ async def crash(kind: str, tmp: Path) -> Crash:
         users = [fake.user(FIRST_BUYER + n, first_name="Crash") for n in range(CRASH_PAYMENTS)]
         records = [Customer() for _ in users]
 
-        await asyncio.gather(
-            *(
-                journey(user, yookassa, visit, record, confirmed=False)
-                for user, record in zip(users, records, strict=True)
+        try:
+            await asyncio.gather(
+                *(
+                    journey(user, yookassa, visit, record, confirmed=False)
+                    for user, record in zip(users, records, strict=True)
+                )
             )
-        )
+        except (TimeoutError, AssertionError):
+            kept = mute.keep_log(f"outbox-crash-{kind}")
+            log(f"outbox {kind}: a customer of the crash part failed; service log kept at {kept}")
+            raise
         await yookassa.wait_notifications(30)
         result.paid = sum(
             1

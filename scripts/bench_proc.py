@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -196,6 +197,21 @@ class ServiceProcess:
         """The last lines the service logged."""
         path = self.cwd / "service.log"
         return path.read_text("utf-8", "replace")[-3000:] if path.exists() else ""
+
+    def keep_log(self, name: str) -> Path | None:
+        """Copy the service's whole log to artifacts/bench/ and return where (None: no log).
+
+        The run's temporary folder goes when the part ends; twice the log of a failed run went
+        with it, and with it the cause.
+        """
+        source = self.cwd / "service.log"
+        if not source.exists():
+            return None
+        folder = ROOT / "artifacts" / "bench"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.log"
+        shutil.copyfile(source, target)
+        return target
 
     async def kill(self) -> None:
         """kill -9: no shutdown code runs."""

@@ -301,7 +301,8 @@ async def rush(kind: str, tmp: Path) -> RushResult:
                 await service.stop()
             for record in records:
                 if record.outcome.startswith("failed"):
-                    log(f"rush {kind}: a customer failed; service log: {service.tail()[-800:]}")
+                    kept = service.keep_log(f"rush-{kind}")
+                    log(f"rush {kind}: a customer failed; service log kept at {kept}")
                     break
             counts = await _count(url)
         confirmations_per_chat: Counter[int] = Counter()
