@@ -111,6 +111,11 @@ class ServiceProcess:
     started_at: float = 0.0
 
     @property
+    def log_path(self) -> Path:
+        """Where the service's output goes (its working folder, gone when the part ends)."""
+        return self.cwd / "service.log"
+
+    @property
     def base_url(self) -> str:
         """The service's HTTP address."""
         return f"http://127.0.0.1:{self.port}"
@@ -130,7 +135,7 @@ class ServiceProcess:
             *command,
             cwd=self.cwd,
             env=env,
-            stdout=open(self.cwd / "service.log", "ab"),  # noqa: ASYNC230, SIM115
+            stdout=open(self.log_path, "ab"),  # noqa: ASYNC230, SIM115
             stderr=asyncio.subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
@@ -195,7 +200,7 @@ class ServiceProcess:
 
     def tail(self) -> str:
         """The last lines the service logged."""
-        path = self.cwd / "service.log"
+        path = self.log_path
         return path.read_text("utf-8", "replace")[-3000:] if path.exists() else ""
 
     def keep_log(self, name: str) -> Path | None:
@@ -204,7 +209,7 @@ class ServiceProcess:
         The run's temporary folder goes when the part ends; twice the log of a failed run went
         with it, and with it the cause.
         """
-        source = self.cwd / "service.log"
+        source = self.log_path
         if not source.exists():
             return None
         folder = ROOT / "artifacts" / "bench"
