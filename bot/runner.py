@@ -29,6 +29,7 @@ from payments.ports import Clock, CustomerNotifier, LogNotifier
 from payments.shutdown import SETTLE_SECONDS, cancel_all
 
 if TYPE_CHECKING:
+    from aiogram.fsm.storage.redis import RedisStorage
     from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
@@ -182,6 +183,32 @@ def register_deliverers(
         lane.register(kind, deliver)
 
 
+# Redis connections one instance may hold at once, unless REDIS_URL says otherwise
+# (`?max_connections=`), and how long an update waits for a free one before it fails.
+REDIS_MAX_CONNECTIONS = 100
+REDIS_POOL_WAIT_SECONDS = 20.0
+
+
+def redis_fsm_storage(url: str) -> RedisStorage:
+    """Return aiogram's Redis storage over a pool that makes a caller wait for a connection.
+
+    aiogram's `RedisStorage.from_url` uses redis-py's plain pool, which raises "Too many
+    connections" the moment all of them are in use. In a sale rush (2 000 customers, the loop
+    busy) that failed updates outright, some while releasing a user's lock, so that user's next
+    update waited out the lock's 60 s. A blocking pool queues the caller instead.
+    """
+    # Imported only when configured: the Redis client costs start-up time and memory.
+    from aiogram.fsm.storage.redis import RedisStorage
+    from redis.asyncio import BlockingConnectionPool, Redis
+
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=REDIS_MAX_CONNECTIONS, timeout=REDIS_POOL_WAIT_SECONDS
+    )
+    return RedisStorage(
+        redis=Redis(connection_pool=pool), key_builder=DefaultKeyBuilder(with_bot_id=True)
+    )
+
+
 def create_telegram(
     bot: Bot,
     config: TelegramConfig,
@@ -196,12 +223,7 @@ def create_telegram(
     isolation: BaseEventIsolation | None = None
     redis: Redis | None = None
     if config.redis_url:
-        # Imported only when configured: the Redis client costs start-up time and memory.
-        from aiogram.fsm.storage.redis import RedisStorage
-
-        redis_storage = RedisStorage.from_url(
-            config.redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True)
-        )
+        redis_storage = redis_fsm_storage(config.redis_url)
         cached = LockedCacheStorage(redis_storage)
         storage = cached
         isolation = LocalFirstIsolation(redis_storage.create_isolation(), cache=cached)
