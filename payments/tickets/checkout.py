@@ -48,12 +48,21 @@ async def number_order(
     sessionmaker: async_sessionmaker[AsyncSession], order: ValidOrder, now: datetime
 ) -> str:
     """Draw the order's id `ZT-YYYYMMDD-NNN` (`now` in the shop's time zone) in a transaction
-    of its own; a slot already seen full is refused here without drawing a number."""
-    async with sessionmaker.begin() as session:
+    of its own; a slot already seen full is refused here without drawing a number.
+
+    On PostgreSQL the draw commits by itself (AUTOCOMMIT): the day's counter row is locked for
+    that one statement, not until this process gets round to sending COMMIT. In the rush the
+    loop was busy, that took tens of milliseconds, and up to ten checkouts at a time queued on
+    the row, each holding a pooled connection the next customer's screen was waiting for.
+    """
+    async with sessionmaker() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         slot = (await inventory.seats_on(session, order.visit_date)).get(order.slot_time)
         if slot is not None and slot.left < order.seats:
             raise SoldOut(slot.left)
         number = await inventory.next_order_number(session, now)
+        await session.commit()
     return f"ZT-{now:%Y%m%d}-{number:03d}"
 
 

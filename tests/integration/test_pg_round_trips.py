@@ -3,6 +3,8 @@ never fails a request), and a one-statement read runs without BEGIN and ROLLBACK
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -10,8 +12,10 @@ import pytest
 from sqlalchemy import Integer, bindparam, event, func, select, text
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from db.engine import create_engine
+from db.engine import create_engine, create_sessionmaker
 from db.reader import Reader
+from payments.tickets.checkout import number_order
+from payments.tickets.rules import OrderLine, ValidOrder
 
 # PostgreSQL's own round trips: run by the services run (scripts/with-services.sh), which gives
 # every test a PostgreSQL database; the SQLite run deselects them.
@@ -71,3 +75,39 @@ async def test_a_one_statement_read_runs_without_a_transaction_around_it(
     # prepared statements, so with nothing around them nothing is logged.
     around = [q for q in sent if q.strip().upper().startswith(("BEGIN", "ROLLBACK", "COMMIT"))]
     assert around == []
+
+
+async def test_an_order_number_is_drawn_in_a_statement_of_its_own(database_url: str) -> None:
+    """Every checkout of a day updates the day's counter row. On PostgreSQL the draw commits
+    by itself, so the row is locked for that statement alone, not until the process gets round
+    to COMMIT (in a rush, checkouts queued on it holding pooled connections); the connection
+    then goes back to the pool running transactions as before."""
+    assert database_url.startswith("postgresql"), "this test needs the services run's PostgreSQL"
+    engine = create_engine(database_url, pool_size=1)
+    sessionmaker = create_sessionmaker(engine)
+    sent: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _log_queries(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        driver = record.driver_connection
+        assert driver is not None
+        driver.add_query_logger(lambda logged: sent.append(logged.query))
+
+    order = ValidOrder(date(2031, 5, 1), "10:00", (OrderLine("adult", 1, Decimal("500.00")),))
+    now = datetime(2031, 4, 20, 12, 0, tzinfo=UTC)
+    try:
+        drawn = [await number_order(sessionmaker, order, now) for _ in range(2)]
+        around = [q for q in sent if q.strip().upper().startswith(("BEGIN", "COMMIT"))]
+
+        # The same pooled connection runs an ordinary transaction again: a rollback undoes.
+        async with sessionmaker() as session:
+            await session.execute(text("INSERT INTO order_counters (day, last) VALUES ('x', 1)"))
+            await session.rollback()
+        async with sessionmaker() as session:
+            left = await session.scalar(text("SELECT count(*) FROM order_counters WHERE day='x'"))
+    finally:
+        await engine.dispose()
+
+    assert drawn == ["ZT-20310420-001", "ZT-20310420-002"]
+    assert around == []
+    assert left == 0
