@@ -1,4 +1,5 @@
-"""What applying a provider payment did (`Fulfilment.apply`), and whom its message goes to."""
+"""What applying a provider payment did (`Fulfilment.apply`), whom its message goes to, and
+whether YooKassa's view of a payment disagrees with ours."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from enum import StrEnum
 
 from db.models import Payment
 from payments.ports import Recipient
-from payments.types import PaymentStatus
+from payments.types import PaymentStatus, ProviderPayment
 
 
 class Outcome(StrEnum):
@@ -35,3 +36,15 @@ def recipient_of(payment: Payment, language: str) -> Recipient:
     return Recipient(
         user_id=payment.user_id, language=language, pay_message_id=payment.chat_message_id
     )
+
+
+def disagreement(payment: Payment, remote: ProviderPayment) -> str | None:
+    """Say how YooKassa's payment disagrees with ours (amount, currency, our id), or None."""
+    if remote.amount != payment.amount:
+        return f"amount {remote.amount} != ours {payment.amount}"
+    if remote.currency != payment.currency:
+        return f"currency {remote.currency} != ours {payment.currency}"
+    claimed = remote.metadata.get("payment_id")
+    if claimed and claimed != payment.id:
+        return f"metadata payment_id {claimed} != ours {payment.id}"
+    return None

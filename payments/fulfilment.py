@@ -20,12 +20,13 @@ from db.models import Payment, User
 from db.reader import Reader
 from db.repositories import payments as payments_repo
 from db.repositories import users as users_repo
-from payments.applied import Applied, Outcome, recipient_of
+from payments.applied import Applied, Outcome, disagreement, recipient_of
 from payments.catalog import Catalog
 from payments.effects import Effects
 from payments.outbox.notes import enqueue_note
 from payments.ports import Clock, PaymentCanceled, PaymentGateway
 from payments.subscriptions.outcomes import RenewalPolicy, renewal_declined
+from payments.superseded import settle_superseded
 from payments.tickets.seats import release_order_seats, reserve_for_capture
 from payments.tickets.signing import TicketSigner
 from payments.types import CancelReason, PaymentStatus, ProviderPayment
@@ -100,9 +101,15 @@ class Fulfilment:
         """Apply a payment as fetched from YooKassa (never as a webhook body claims it)."""
         found = await self._find(remote)
         if found is None:
-            return await self._not_current(remote, source)
+            return await settle_superseded(
+                remote,
+                source,
+                sessionmaker=self._sessionmaker,
+                gateway=self._gateway,
+                record=self._record,
+            )
         payment, language = found
-        problem = self._disagreement(payment, remote)
+        problem = disagreement(payment, remote)
         if problem:
             log.error("payment %s: YooKassa %s disagrees: %s", payment.id, remote.id, problem)
             await self._record(payment, remote, source, f"mismatch:{remote.status}", problem)
@@ -136,40 +143,6 @@ class Fulfilment:
             await payments_repo.set_fields(session, payment.id, provider_id=remote.id)
         payment.provider_id = remote.id
         return payment, match[1] or "ru"
-
-    async def _not_current(self, remote: ProviderPayment, source: str) -> Applied:
-        """Handle a YooKassa payment that is not (or no longer) the one behind our payment.
-
-        A payment whose amount an admin changed was replaced at YooKassa; its old link stays
-        payable there, so an authorisation of the old one is canceled: the money goes back.
-        """
-        ours = remote.metadata.get("payment_id")
-        async with self._sessionmaker() as session:
-            payment = await payments_repo.get_payment(session, ours) if ours else None
-        superseded = (payment.extra or {}).get("superseded", []) if payment else []
-        if payment is None or remote.id not in superseded:
-            log.info("YooKassa payment %s is not ours; ignored", remote.id)
-            return Applied(Outcome.UNKNOWN)
-        if remote.status is PaymentStatus.WAITING_FOR_CAPTURE:
-            try:
-                await self._gateway.cancel_payment(remote.id, f"{remote.id}-superseded")
-            except GatewayError as exc:
-                log.warning("superseded payment %s not canceled yet: %s", remote.id, exc)
-                return Applied(Outcome.RETRY, payment.id, PaymentStatus(payment.status))
-            await self._record(payment, remote, source, "superseded:canceled")
-            log.info("superseded YooKassa payment %s of %s canceled", remote.id, payment.id)
-        return Applied(Outcome.ALREADY, payment.id, PaymentStatus(payment.status))
-
-    @staticmethod
-    def _disagreement(payment: Payment, remote: ProviderPayment) -> str | None:
-        if remote.amount != payment.amount:
-            return f"amount {remote.amount} != ours {payment.amount}"
-        if remote.currency != payment.currency:
-            return f"currency {remote.currency} != ours {payment.currency}"
-        claimed = remote.metadata.get("payment_id")
-        if claimed and claimed != payment.id:
-            return f"metadata payment_id {claimed} != ours {payment.id}"
-        return None
 
     async def _record(
         self, payment: Payment, remote: ProviderPayment, source: str, event: str, note: str = ""
