@@ -32,6 +32,7 @@ from settings_values import (
     AppEnv,
     LogFormat,
     Network,
+    format_validation_error,
     normalise_database_url,
     seed_bytes,
     split_csv,
@@ -50,8 +51,6 @@ __all__ = [
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "your-super-secret-jwt-key-here"}
 MIN_PRODUCTION_SECRET_LENGTH = 32
-_SENSITIVE_SUFFIXES = ("SECRET", "TOKEN", "PASSWORD", "KEY")
-_SENSITIVE_KEYS = {"DATABASE_URL", "REDIS_URL"}
 _TOKEN_RE = re.compile(r"^[0-9]+:[A-Za-z0-9_-]+$")
 _WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
 
@@ -365,22 +364,6 @@ class Settings(BaseSettings):
             )
         if self.TELEGRAM_WEBHOOK_URL and self.TELEGRAM_WEBHOOK_SECRET is None:
             raise ConfigError("TELEGRAM_WEBHOOK_SECRET: required for webhook mode in production")
-
-
-def format_validation_error(exc: ValidationError) -> str:
-    """Turn a pydantic error into one line naming the key and what is wrong."""
-    parts = []
-    for error in exc.errors():
-        location = ".".join(str(item) for item in error["loc"] if item != "__root__")
-        message = str(error["msg"]).removeprefix("Value error, ")
-        raw = error.get("input")
-        hidden = location.endswith(_SENSITIVE_SUFFIXES) or location in _SENSITIVE_KEYS
-        shown = "" if hidden else raw
-        hint = f" (got {shown!r})" if isinstance(shown, str | int) and shown != "" else ""
-        if hint and repr(shown) in message:
-            hint = ""
-        parts.append(f"{location}: {message}{hint}" if location else message)
-    return "; ".join(parts)
 
 
 def load_settings(**overrides: Any) -> Settings:

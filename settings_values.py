@@ -1,4 +1,5 @@
-"""The plain values settings.py reads: enums, network ranges and the parsers of its fields.
+"""The plain values settings.py reads: enums, network ranges, the parsers of its fields, and
+the one-line message of a bad value.
 
 Imports nothing of ours (settings.py alone imports it), so `python -m settings` stays cheap.
 """
@@ -11,6 +12,7 @@ import ipaddress
 from enum import StrEnum
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -25,6 +27,9 @@ YOOKASSA_NETWORKS = (
     "2a02:5180::/32",
 )
 SEED_BYTES = 32
+# Settings whose value a message about them never repeats.
+_SENSITIVE_SUFFIXES = ("SECRET", "TOKEN", "PASSWORD", "KEY")
+_SENSITIVE_KEYS = {"DATABASE_URL", "REDIS_URL"}
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -85,3 +90,19 @@ def normalise_database_url(url: str) -> str:
             f"unsupported database {driver!r}: use sqlite+aiosqlite:/// or postgresql+asyncpg://"
         )
     return parsed.render_as_string(hide_password=False)
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """Turn a pydantic error into one line naming the key and what is wrong."""
+    parts = []
+    for error in exc.errors():
+        location = ".".join(str(item) for item in error["loc"] if item != "__root__")
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raw = error.get("input")
+        hidden = location.endswith(_SENSITIVE_SUFFIXES) or location in _SENSITIVE_KEYS
+        shown = "" if hidden else raw
+        hint = f" (got {shown!r})" if isinstance(shown, str | int) and shown != "" else ""
+        if hint and repr(shown) in message:
+            hint = ""
+        parts.append(f"{location}: {message}{hint}" if location else message)
+    return "; ".join(parts)
