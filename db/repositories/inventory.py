@@ -135,8 +135,9 @@ async def next_order_number(session: AsyncSession, day: datetime) -> int:
     """Return the next order number of a day (1, 2, …), atomically, in one statement.
 
     The day's counter row is locked until the caller's transaction ends: every checkout of
-    the day takes it, so the ticket checkout draws it in a transaction of its own, and on
-    PostgreSQL with AUTOCOMMIT, the statement its own transaction (payments/tickets/checkout.py).
+    the day takes it, so the ticket checkout draws it in a transaction of its own: on
+    PostgreSQL with AUTOCOMMIT, so that the statement is the whole transaction
+    (payments/tickets/checkout.py).
     """
     key = day.strftime("%Y%m%d")
     statement = insert_for(session, OrderCounter).values(day=key, last=1)
