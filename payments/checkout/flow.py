@@ -21,7 +21,13 @@ from payments.checkout.transactions import PaymentFlow
 from payments.subscriptions.checkout import plan_draft, renewal_draft
 from payments.subscriptions.consent import AutoRenewConsent
 from payments.subscriptions.quotes import quote_plan
-from payments.tickets.checkout import TicketPurchase, number_order, ticket_draft
+from payments.tickets.checkout import (
+    TicketPurchase,
+    number_in,
+    number_order,
+    numbers_apart,
+    ticket_draft,
+)
 from payments.tickets.rules import ValidOrder
 from payments.types import PaymentKind, PriceQuote
 
@@ -145,9 +151,13 @@ class Checkout(PaymentFlow):
             description=description,
         )
         order_ids: list[str] = []
-        # Drawn before tx 1, in a transaction of its own: see payments/tickets/checkout.py.
-        new_order_id = await number_order(
-            self._sessionmaker, order, self._clock.now().astimezone(self._tz)
+        # PostgreSQL: drawn before tx 1, a statement of its own; SQLite: inside tx 1 (see
+        # payments/tickets/checkout.py).
+        now = self._clock.now().astimezone(self._tz)
+        drawn = (
+            await number_order(self._sessionmaker, order, now)
+            if numbers_apart(self._sessionmaker)
+            else None
         )
 
         async def prepare(session: AsyncSession, user: User, payment_id: str) -> Draft:
@@ -156,7 +166,7 @@ class Checkout(PaymentFlow):
                 user,
                 payment_id,
                 purchase,
-                new_order_id,
+                drawn or await number_in(session, now),
                 catalog=self._catalog,
                 clock=self._clock,
                 config=self._config,

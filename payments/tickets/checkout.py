@@ -2,12 +2,13 @@
 
 In a sale rush every checkout of a slot updates the same two rows: the slot's inventory and
 the day's order counter. On PostgreSQL such a row stays locked until its transaction ends, and
-every checkout waiting for it holds a pooled connection meanwhile. So the order number is
-drawn in a short transaction of its own before tx 1 (one statement), and tx 1 writes the order
-and payment first and holds the seats last, right before its commit: the slot's row is locked
-for one statement and the commit, not for the whole transaction (the rush on PostgreSQL
-exhausted the pool and answered updates in seconds). A refused or failed tx 1 leaves a gap in
-the day's order numbers, never a duplicate.
+every checkout waiting for it holds a pooled connection meanwhile. So there the order number is
+drawn before tx 1 in a statement of its own, and tx 1 writes the order and payment first and
+holds the seats last, right before its commit: the slot's row is locked for one statement and
+the commit, not for the whole transaction (the rush on PostgreSQL exhausted the pool and
+answered updates in seconds). On SQLite, whose writers take turns anyway, the number is drawn
+inside tx 1: one write transaction fewer, each of which waited its turn for the writer. A
+refused or failed tx 1 leaves a gap in the day's order numbers on PostgreSQL, never a duplicate.
 """
 
 from __future__ import annotations
@@ -44,11 +45,17 @@ class TicketPurchase:
     description: str | None
 
 
+def numbers_apart(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether order numbers are drawn before tx 1 (PostgreSQL) rather than inside it."""
+    bind = sessionmaker.kw.get("bind")
+    return bind is not None and bind.dialect.name == "postgresql"
+
+
 async def number_order(
     sessionmaker: async_sessionmaker[AsyncSession], order: ValidOrder, now: datetime
 ) -> str:
-    """Draw the order's id `ZT-YYYYMMDD-NNN` (`now` in the shop's time zone) in a transaction
-    of its own; a slot already seen full is refused here without drawing a number.
+    """Draw the order's id `ZT-YYYYMMDD-NNN` (`now` in the shop's time zone) before tx 1; a
+    slot already seen full is refused here without drawing a number.
 
     On PostgreSQL the draw commits by itself (AUTOCOMMIT): the day's counter row is locked for
     that one statement, not until this process gets round to sending COMMIT. In the rush the
@@ -63,6 +70,16 @@ async def number_order(
             raise SoldOut(slot.left)
         number = await inventory.next_order_number(session, now)
         await session.commit()
+    return order_id_of(now, number)
+
+
+async def number_in(session: AsyncSession, now: datetime) -> str:
+    """Draw the order's id inside tx 1 (SQLite: rolled back with it, so no gap)."""
+    return order_id_of(now, await inventory.next_order_number(session, now))
+
+
+def order_id_of(now: datetime, number: int) -> str:
+    """Return `ZT-YYYYMMDD-NNN` for the day of `now` (the shop's time zone)."""
     return f"ZT-{now:%Y%m%d}-{number:03d}"
 
 

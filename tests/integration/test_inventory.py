@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import SlotInventory, User
@@ -26,6 +28,38 @@ from payments.types import PaymentRequest, PaymentStatus, ProviderPayment
 from tests.conftest import MovableClock
 
 VISIT = date(2030, 6, 1)
+
+
+class Gateway:
+    """Answers creates like YooKassa and counts them; checkout uses nothing else."""
+
+    def __init__(self) -> None:
+        self.created = 0
+
+    async def create_payment(self, request: PaymentRequest) -> ProviderPayment:
+        self.created += 1
+        await asyncio.sleep(0)
+        return ProviderPayment(
+            id=f"{self.created:08x}-000f-5000-8000-000000000000",
+            status=PaymentStatus.PENDING,
+            paid=False,
+            amount=Decimal("1000.00"),
+            currency="RUB",
+            confirmation_url="https://yoomoney.ru/checkout",
+        )
+
+
+def _checkout(
+    sessionmaker: async_sessionmaker[AsyncSession], gateway: Gateway, clock: MovableClock
+) -> Checkout:
+    return Checkout(
+        sessionmaker=sessionmaker,
+        gateway=gateway,  # type: ignore[arg-type]
+        catalog=load_catalog(),
+        clock=clock,
+        tz=ZoneInfo("Europe/Moscow"),
+        config=CheckoutConfig(False, 15, 10, 5, "burlive.ru", frozenset()),
+    )
 
 
 async def _held(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
@@ -78,33 +112,8 @@ async def test_concurrent_checkouts_never_oversell(
         session.add_all(User(id=str(5000 + i), first_name="u", language="ru") for i in range(20))
         await hold_seats(session, VISIT, "10:00", 95, default_capacity=100)
 
-    class Gateway:
-        """Answers creates like YooKassa and counts them; checkout uses nothing else."""
-
-        def __init__(self) -> None:
-            self.created = 0
-
-        async def create_payment(self, request: PaymentRequest) -> ProviderPayment:
-            self.created += 1
-            await asyncio.sleep(0)
-            return ProviderPayment(
-                id=f"{self.created:08x}-000f-5000-8000-000000000000",
-                status=PaymentStatus.PENDING,
-                paid=False,
-                amount=Decimal("1000.00"),
-                currency="RUB",
-                confirmation_url="https://yoomoney.ru/checkout",
-            )
-
     gateway = Gateway()
-    checkout = Checkout(
-        sessionmaker=sessionmaker,
-        gateway=gateway,  # type: ignore[arg-type]
-        catalog=catalog,
-        clock=clock,
-        tz=tz,
-        config=CheckoutConfig(False, 15, 10, 5, "burlive.ru", frozenset()),
-    )
+    checkout = _checkout(sessionmaker, gateway, clock)
     rules = TicketRules(catalog, tz)
     clock.set(datetime(2030, 5, 20, 9, 0, tzinfo=UTC))
     order = rules.validate(VISIT, "10:00", {"adult": 1}, clock.now())
@@ -120,3 +129,32 @@ async def test_concurrent_checkouts_never_oversell(
     assert results.count(True) == 5
     assert gateway.created == 5
     assert await _held(sessionmaker) == 100
+
+
+@pytest.mark.sqlite_only
+async def test_a_ticket_checkout_on_sqlite_writes_in_two_transactions(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: MovableClock
+) -> None:
+    """SQLite's writers take turns, and in the rush each turn cost a checkout about half a
+    second: the order number is drawn inside tx 1, so a checkout writes twice (tx 1, then
+    YooKassa's id in tx 2), not three times, and numbers its orders without gaps."""
+    engine = sessionmaker.kw["bind"]
+    writes: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _count(*args: Any) -> None:
+        if str(args[2]).startswith("BEGIN IMMEDIATE"):
+            writes.append(str(args[2]))
+
+    async with sessionmaker.begin() as session:
+        session.add_all(User(id=str(6000 + i), first_name="u", language="ru") for i in range(2))
+    checkout = _checkout(sessionmaker, Gateway(), clock)
+    clock.set(datetime(2030, 5, 20, 9, 0, tzinfo=UTC))
+    order = TicketRules(load_catalog(), ZoneInfo("Europe/Moscow")).validate(
+        VISIT, "10:00", {"adult": 1}, clock.now()
+    )
+    writes.clear()
+    first = await checkout.start_tickets("6000", order, return_url="https://t.me/x")
+    assert len(writes) == 2  # noqa: PLR2004 - tx 1 and tx 2
+    second = await checkout.start_tickets("6001", order, return_url="https://t.me/x")
+    assert (first.order_id, second.order_id) == ("ZT-20300520-001", "ZT-20300520-002")
