@@ -96,6 +96,7 @@ async def pay(
         await journey.dates()
         return
     me = await journey.bot.me()
+    message_id = data.get("msg_id")
     try:
         started = await checkout.start_tickets(
             journey.user.id,
@@ -103,6 +104,8 @@ async def pay(
             return_url=f"https://t.me/{me.username}",
             email=data.get("email"),
             reuse_pending=True,
+            # Remembered with the payment before the button shows: a fast payment finds it.
+            message_id=None if message_id is None else int(message_id),
         )
     except SoldOut as exc:
         await query.answer(t(lang, "sold_out_now", left=exc.seats_left), show_alert=True)
@@ -123,12 +126,11 @@ async def pay(
     )
     if settings.sandbox:
         text += f"\n\n{t(lang, 'sandbox_note')}"
-    message_id = (await journey.state.get_data()).get("msg_id")
     if result.reused and result.message_id not in (None, message_id):
         # The same order was shown with its pay button in another message: only one stays live.
         await retire(journey.bot, int(journey.user.id), result.message_id, lang)
-    if message_id is not None:
-        # Remember the message before showing the button: a fast payment must find it.
+    if result.reused and message_id is not None and result.message_id != message_id:
+        # A reused payment remembers this message now, before the button shows.
         await checkout.attach_message(result.payment_id, int(message_id))
     await journey.state.set_state(TicketFlow.paying)
     await journey.state.update_data(

@@ -134,11 +134,13 @@ class Checkout(PaymentFlow):
         cancel_url: str | None = None,
         description: str | None = None,
         reuse_pending: bool = False,
+        message_id: int | None = None,
     ) -> TicketCheckoutResult:
         """Hold the seats and start a two-stage (`capture: false`) payment for an order.
 
         With `reuse_pending`, the user's live pending payment for exactly these tickets (date,
         slot, quantities, e-mail) is handed out again: no second order, hold or payment.
+        `message_id`: the chat message that will show the new payment's pay button.
         """
         purchase = TicketPurchase(
             order=order,
@@ -184,7 +186,9 @@ class Checkout(PaymentFlow):
                 reused_orders.append(found.order_id)
             return found
 
-        result = await self.run(user_id, prepare, reuse if reuse_pending else None)
+        result = await self.run(
+            user_id, prepare, reuse if reuse_pending else None, message_id=message_id
+        )
         return TicketCheckoutResult(result=result, order_id=(order_ids or reused_orders)[-1])
 
     async def choices_of(self, payment_id: str, user_id: str) -> reuse_mod.Choices | None:

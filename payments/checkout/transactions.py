@@ -92,11 +92,15 @@ class PaymentFlow:
         user_id: str,
         prepare: Callable[[AsyncSession, User, str], Awaitable[Draft]],
         reuse: Reuse | None = None,
+        *,
+        message_id: int | None = None,
     ) -> CheckoutResult:
         """Run tx 1 (`prepare` writes the pending row), call YooKassa, then run tx 2.
 
         With `reuse`, tx 1 first looks for a pending payment with the same choices (the user's
         row is locked, so a concurrent checkout of this user waits) and hands that one out.
+        `message_id`: the chat message that will show the pay button, remembered by tx 2 for a
+        new payment (a reused one keeps its own: see `attach_message`).
         """
         for attempt in range(3):
             payment_id = new_payment_id()
@@ -117,7 +121,7 @@ class PaymentFlow:
             log.info("payment %s: the same choices again; reusing it", existing.id)
             return result_of(await reuse_mod.wait_for_link(self._sessionmaker, existing.id))
         try:
-            remote = await self._create_remote(payment_id, draft)
+            remote = await self._create_remote(payment_id, draft, message_id)
         except asyncio.CancelledError:
             # Cut short (shutdown past its grace, say): the customer never gets this link, so
             # the row is canceled and its seats released now, not by the expiry sweep.
@@ -135,8 +139,10 @@ class PaymentFlow:
             is_test=draft.is_test,
         )
 
-    async def _create_remote(self, payment_id: str, draft: Draft) -> ProviderPayment:
-        """Ask YooKassa for the payment, then run tx 2 (store its id and link)."""
+    async def _create_remote(
+        self, payment_id: str, draft: Draft, message_id: int | None = None
+    ) -> ProviderPayment:
+        """Ask YooKassa for the payment, then run tx 2 (store its id, link and message)."""
         try:
             remote = await self._gateway.create_payment(draft.request)
         except GatewayError as exc:
@@ -148,12 +154,16 @@ class PaymentFlow:
             raise ProviderDown(str(exc)) from exc
         now = self._clock.now()
         async with self._sessionmaker.begin() as session:
+            # The pay button's message too, when known: a write of its own (`attach_message`)
+            # waited for SQLite's writer once more per checkout.
+            shown = {} if message_id is None else {"chat_message_id": message_id}
             await payments_repo.set_fields(
                 session,
                 payment_id,
                 provider_id=remote.id,
                 confirmation_url=remote.confirmation_url,
                 updated_at=now,
+                **shown,
             )
             payments_repo.add_event(
                 session,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from db.models import Order, Payment, SlotInventory, Ticket
 from payments.tickets.signing import SignedTicket
@@ -287,3 +288,32 @@ async def test_cancel_releases_the_hold_at_once(make_shop: ShopFactory) -> None:
         payment = (await session.execute(select(Payment))).scalar_one()
     assert (payment.status, payment.cancel_reason) == ("canceled", "user")
     assert payment.amount == Decimal("3000.00")
+
+
+@pytest.mark.sqlite_only
+async def test_the_pay_press_writes_twice_and_remembers_its_message(
+    make_shop: ShopFactory,
+) -> None:
+    """SQLite's writers take turns (in a rush each turn took a checkout about half a second):
+    the press that starts the payment writes the order (tx 1) and YooKassa's id with the chat
+    message that shows the pay button (tx 2), and nothing more."""
+    shop = await make_shop()
+    user = shop.telegram.user(4002)
+    await _choose(user, shop, adults=1)
+    await user.press("Пропустить")
+    await user.wait_for(lambda m: "Проверьте заказ" in (m.text or ""))
+    writes: list[str] = []
+
+    @event.listens_for(shop.service.database.engine.sync_engine, "before_cursor_execute")
+    def _count(*args: Any) -> None:
+        if str(args[2]).startswith("BEGIN IMMEDIATE"):
+            writes.append(str(args[2]))
+
+    await user.press("💳 Перейти к оплате")
+    shown = await user.wait_for(lambda m: any("💳 Оплатить" in b for b in m.button_texts()))
+    event.remove(shop.service.database.engine.sync_engine, "before_cursor_execute", _count)
+
+    assert len(writes) == 2  # noqa: PLR2004 - tx 1 and tx 2
+    async with shop.service.sessionmaker() as session:
+        payment = (await session.execute(select(Payment))).scalar_one()
+    assert payment.chat_message_id == shown.message_id
