@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 from sqlalchemy import Integer, bindparam, event, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from db.engine import create_engine, create_sessionmaker
@@ -20,6 +21,20 @@ from payments.tickets.rules import OrderLine, ValidOrder
 # PostgreSQL's own round trips: run by the services run (scripts/with-services.sh), which gives
 # every test a PostgreSQL database; the SQLite run deselects them.
 pytestmark = pytest.mark.services
+
+
+def _statements_sent(engine: AsyncEngine) -> list[str]:
+    """Return a list that gets every plain statement asyncpg sends on the engine's connections
+    (BEGIN, COMMIT, ROLLBACK; prepared statements are not logged)."""
+    sent: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _log_queries(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        driver = record.driver_connection
+        assert driver is not None
+        driver.add_query_logger(lambda logged: sent.append(logged.query))
+
+    return sent
 
 
 def _dsn(url: str) -> str:
@@ -55,13 +70,7 @@ async def test_a_one_statement_read_runs_without_a_transaction_around_it(
     gets that statement alone, not BEGIN, the SELECT and ROLLBACK (three round trips)."""
     assert database_url.startswith("postgresql"), "this test needs the services run's PostgreSQL"
     engine = create_engine(database_url)
-    sent: list[str] = []
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _log_queries(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-        driver = record.driver_connection
-        assert driver is not None
-        driver.add_query_logger(lambda logged: sent.append(logged.query))
+    sent = _statements_sent(engine)
 
     reader = Reader(engine)
     try:
@@ -85,13 +94,7 @@ async def test_an_order_number_is_drawn_in_a_statement_of_its_own(database_url: 
     assert database_url.startswith("postgresql"), "this test needs the services run's PostgreSQL"
     engine = create_engine(database_url, pool_size=1)
     sessionmaker = create_sessionmaker(engine)
-    sent: list[str] = []
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _log_queries(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-        driver = record.driver_connection
-        assert driver is not None
-        driver.add_query_logger(lambda logged: sent.append(logged.query))
+    sent = _statements_sent(engine)
 
     order = ValidOrder(date(2031, 5, 1), "10:00", (OrderLine("adult", 1, Decimal("500.00")),))
     now = datetime(2031, 4, 20, 12, 0, tzinfo=UTC)
