@@ -31,6 +31,7 @@ from bench_kit import (
     paying_settings,
     wait_until,
 )
+from bench_proc import pct
 from bench_provider import RemoteYooKassa
 from fastapi import FastAPI, Request
 
@@ -60,12 +61,6 @@ async def load(url: str, bodies: list[bytes], concurrency: int) -> tuple[float, 
         raise RuntimeError(f"the load generator failed against {url}")
     result = json.loads(output)
     return float(result["seconds"]), [float(x) for x in result["latencies"]]
-
-
-def pct(values: list[float], share: float) -> float:
-    """Return a percentile in milliseconds."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
 
 
 @contextlib.asynccontextmanager

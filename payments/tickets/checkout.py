@@ -54,17 +54,16 @@ def numbers_apart(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
 async def number_order(
     sessionmaker: async_sessionmaker[AsyncSession], order: ValidOrder, now: datetime
 ) -> str:
-    """Draw the order's id `ZT-YYYYMMDD-NNN` (`now` in the shop's time zone) before tx 1; a
-    slot already seen full is refused here without drawing a number.
+    """Draw the order's id `ZT-YYYYMMDD-NNN` (`now` in the shop's time zone) before tx 1, on
+    PostgreSQL (`numbers_apart`); a slot already seen full is refused here without drawing.
 
-    On PostgreSQL the draw commits by itself (AUTOCOMMIT): the day's counter row is locked for
-    that one statement, not until this process gets round to sending COMMIT. In the rush the
-    loop was busy, that took tens of milliseconds, and up to ten checkouts at a time queued on
-    the row, each holding a pooled connection the next customer's screen was waiting for.
+    The draw commits by itself (AUTOCOMMIT): the day's counter row is locked for that one
+    statement, not until this process gets round to sending COMMIT. In the rush the loop was
+    busy, that took tens of milliseconds, and up to ten checkouts at a time queued on the row,
+    each holding a pooled connection the next customer's screen was waiting for.
     """
     async with sessionmaker() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         slot = (await inventory.seats_on(session, order.visit_date)).get(order.slot_time)
         if slot is not None and slot.left < order.seats:
             raise SoldOut(slot.left)
