@@ -27,7 +27,8 @@ def rss_bytes() -> int:
 class LoopProbe:
     """A task that sleeps 10 ms at a time and records how late each wake-up comes.
 
-    `async with LoopProbe() as probe: ...` then `probe.worst` (seconds), `probe.p99`, and
+    `async with LoopProbe() as probe: ...` then `probe.worst` (seconds), `probe.p99`,
+    `probe.stalled(start, end)` (whether the loop was held within that stretch), and
     `probe.peak_rss - probe.base_rss` (bytes the process grew by at most meanwhile).
 
     While it probes, the objects that exist at its start are frozen out of the garbage
@@ -42,6 +43,7 @@ class LoopProbe:
         """Wake every `tick` seconds."""
         self.tick = tick
         self.lags: list[float] = []
+        self.woke: list[float] = []  # the loop's time of each wake-up, beside its lag
         self.base_rss = rss_bytes()
         self.peak_rss = self.base_rss
         self._task: asyncio.Task[None] | None = None
@@ -53,6 +55,7 @@ class LoopProbe:
             self._asleep_since = loop.time()
             await asyncio.sleep(self.tick)
             self.lags.append(max(0.0, loop.time() - self._asleep_since - self.tick))
+            self.woke.append(loop.time())
             self.peak_rss = max(self.peak_rss, rss_bytes())
 
     async def __aenter__(self) -> Self:
@@ -77,6 +80,7 @@ class LoopProbe:
         overdue = asyncio.get_running_loop().time() - self._asleep_since - self.tick
         if overdue > 0:
             self.lags.append(overdue)
+            self.woke.append(asyncio.get_running_loop().time())
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
         gc.unfreeze()
@@ -85,6 +89,14 @@ class LoopProbe:
     def worst(self) -> float:
         """The latest wake-up, seconds past its time."""
         return max(self.lags, default=0.0)
+
+    def stalled(self, start: float, end: float, longer_than: float) -> bool:
+        """Whether a wake-up came more than `longer_than` late for a sleep that overlapped
+        `start`..`end` (the loop's clock, `time.monotonic()`): the loop was held then."""
+        return any(
+            lag > longer_than and woke - lag - self.tick < end and woke > start
+            for lag, woke in zip(self.lags, self.woke, strict=True)
+        )
 
     @property
     def p99(self) -> float:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from payments.outbox.budget import ANSWER_PATIENCE
 from tests.fakes.telegram_api import FakeTelegramAPI, busiest_second
 from tests.integration.test_outbox_lane import add_users, broadcast, make_lane, until
+from tests.loop_probe import LoopProbe
 from tests.unit.test_send_budget import RecordedBudget
 
 RATE = 20.0
@@ -47,9 +48,12 @@ async def test_a_broadcast_and_customers_answers_share_one_budget(
 
     lane.start()
     try:
-        await until(lambda: len(telegram.requests) >= 5, timeout=10)
-        await asyncio.gather(*(answer(turn, chat) for turn, chat in enumerate(customers)))
-        await until(lambda: len(telegram.requests) == len(audience) + len(customers), timeout=15)
+        async with LoopProbe() as probe:
+            await until(lambda: len(telegram.requests) >= 5, timeout=10)
+            await asyncio.gather(*(answer(turn, chat) for turn, chat in enumerate(customers)))
+            await until(
+                lambda: len(telegram.requests) == len(audience) + len(customers), timeout=15
+            )
     finally:
         await lane.stop()
     sent = [at for (name, _), at in zip(telegram.requests, telegram.request_times, strict=False)]
@@ -60,7 +64,15 @@ async def test_a_broadcast_and_customers_answers_share_one_budget(
     # next ones, which no budget can prevent.
     limit = RATE + busiest_second(budget.answered)
     assert busiest_second(budget.moments) <= limit, (busiest_second(budget.moments), limit)
-    assert budget.noted <= 2, budget.noted  # the answers had their turns
+    # The answers had their turns: at most two ran out of patience while the loop ran on time.
+    # One whose wait held a stall of more than a token's interval is not the budget's doing
+    # (make test's four workers on two cores held this loop for most of a second: 13 ran out).
+    on_time = [
+        at
+        for at in budget.answered
+        if not probe.stalled(at - ANSWER_PATIENCE, at, longer_than=1 / RATE)
+    ]
+    assert len(on_time) <= 2, (len(on_time), budget.noted, probe.worst)
     # An answer waits at most ANSWER_PATIENCE for its turn, then the request itself.
     assert max(waits) < ANSWER_PATIENCE + 0.3, sorted(waits)
     # Every message Telegram got was charged once: the lane's and the answers' by a token (or
