@@ -211,7 +211,7 @@ async def start_rows(tmp: Path) -> list[Row]:
     sys.stderr.write(
         "bench: start-up service/bare per run "
         + " ".join(
-            f"{r[0]:.2f}/{r[1]:.2f}s cpu {r[4]:.2f}/{r[5]:.2f}s {r[2]:.0f}/{r[3]:.0f}MiB"
+            f"{r[0]:.2f}/{r[1]:.2f}s cpu {r[4]:.2f}/{r[5]:.2f}s {r[2]:.1f}/{r[3]:.1f}MiB"
             for r in runs
         )
         + "\n"
@@ -231,9 +231,9 @@ async def start_rows(tmp: Path) -> list[Row]:
         ),
         Row(
             f"idle resident memory {IDLE_SECONDS:.0f} s after start",
-            spread([r[2] for r in runs], "{:.0f} MiB"),
-            spread([r[3] for r in runs], "{:.0f} MiB"),
-            f"+{spread(more, '{:.0f}')} MiB (goal ≤ {RSS_GOAL_MIB:.0f} MiB)",
+            spread([r[2] for r in runs], "{:.1f} MiB"),
+            spread([r[3] for r in runs], "{:.1f} MiB"),
+            f"+{spread(more, '{:.1f}')} MiB (goal ≤ {RSS_GOAL_MIB:.0f} MiB)",
         ),
     ]
 
