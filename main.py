@@ -24,7 +24,9 @@ if __name__ == "__main__":
 import asyncio
 import logging
 import signal
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 from bot.broadcast import Broadcasts
 from bot.factory import create_bot
@@ -240,8 +242,14 @@ def setup_logging(settings: Settings) -> None:
     configure_logging(settings.LOG_LEVEL, json_lines=json_lines, secrets=settings.secret_values())
 
 
-async def run(settings: Settings) -> None:
-    """Run until SIGINT or SIGTERM, then stop gracefully."""
+async def run(
+    settings: Settings, *, beside: Callable[[], Coroutine[Any, Any, None]] | None = None
+) -> None:
+    """Run until SIGINT or SIGTERM, then stop gracefully.
+
+    `beside`: a task to run while the service is up, cancelled before it stops (`make bench`
+    runs the service this way with its loop probe).
+    """
     service = await build(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -251,10 +259,13 @@ async def run(settings: Settings) -> None:
     settle_heap()
     settler = ImportSettler(loop)
     settler.start()
+    task = asyncio.create_task(beside()) if beside is not None else None
     try:
         await stop.wait()
         log.info("stopping on signal")
     finally:
+        if task is not None:
+            task.cancel()
         settler.stop()
         await service.stop()
 

@@ -330,20 +330,9 @@ class RssSampler:
 
 async def serve(lag_file: Path) -> None:
     """Run the service as main.run() does, with a 10 ms loop probe writing `time lag` lines."""
-    from main import build, settle_heap  # noqa: PLC0415 - only the service process needs them
-    from payments.process import ImportSettler  # noqa: PLC0415
+    from main import run  # noqa: PLC0415 - only the service process needs it
     from settings import load_settings  # noqa: PLC0415
 
-    settings = load_settings()
-    service = await build(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await service.start()
-    settle_heap()
-    settler = ImportSettler(loop)
-    settler.start()
     with lag_file.open("a", encoding="ascii", buffering=1) as out:
 
         async def probe() -> None:
@@ -352,13 +341,7 @@ async def serve(lag_file: Path) -> None:
                 await asyncio.sleep(0.01)
                 out.write(f"{time.time():.4f} {time.perf_counter() - began - 0.01:.5f}\n")
 
-        task = asyncio.create_task(probe())
-        try:
-            await stop.wait()
-        finally:
-            task.cancel()
-            settler.stop()
-            await service.stop()
+        await run(load_settings(), beside=probe)
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["serve"]:
