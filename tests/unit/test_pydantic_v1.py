@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.python_probe import ROOT, run_probe
+
 USES_V1 = re.compile(r"pydantic\.v1|from pydantic import[^\n]*\bv1\b")
 # FastAPI's check and pydantic itself; our project's files are read from the tree below.
 ALLOWED = {"fastapi", "pydantic", "zooticket-bot"}
@@ -58,14 +57,7 @@ print("real", validator.__module__)
 
 
 def test_fastapi_validates_without_pydantic_v1_and_other_names_load_the_real_one() -> None:
-    done = subprocess.run(  # noqa: S603 - our own interpreter
-        [sys.executable, "-c", _PROBE],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_probe(_PROBE, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["spared", "real", "pydantic.v1.class_validators"]
 

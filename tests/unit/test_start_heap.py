@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import gc
-import subprocess
-import sys
 from pathlib import Path
 
 from payments.process import settle_heap
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.python_probe import run_probe
 
 
 def test_settle_heap_turns_the_collector_back_on_over_a_frozen_heap() -> None:
@@ -29,14 +26,7 @@ def test_importing_main_leaves_the_collector_on() -> None:
     # Tests and benches import main and build many services in one process: only running it as
     # the entry point turns the collector off.
     probe = "import gc, main; print(gc.isenabled())"
-    done = subprocess.run(  # noqa: S603 - our own interpreter
-        [sys.executable, "-c", probe],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    done = run_probe(probe)
     assert done.stdout.split() == ["True"]
 
 
@@ -75,14 +65,7 @@ def test_a_rare_paths_first_import_is_frozen_out_of_the_collectors_walks(tmp_pat
     # A fresh interpreter: freezing is process-wide, and the test run's own heap must not move.
     functions = "\n".join(f"def f{n}(x):\n    return x + {n}\n" for n in range(3000))
     (tmp_path / "rare_library.py").write_text(functions, encoding="utf-8")
-    done = subprocess.run(  # noqa: S603 - our own interpreter
-        [sys.executable, "-c", _SETTLER_PROBE, str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    done = run_probe(_SETTLER_PROBE, str(tmp_path))
     quiet, freezes, seen_before, seen_after = done.stdout.split()
     assert (quiet, freezes) == ("0", "1")  # once, after the import, not again
     # What a full collection walks: the new library's objects before, next to nothing after.
