@@ -126,12 +126,13 @@ async def pay(
     )
     if settings.sandbox:
         text += f"\n\n{t(lang, 'sandbox_note')}"
-    if result.reused and result.message_id not in (None, message_id):
-        # The same order was shown with its pay button in another message: only one stays live.
-        await retire(journey.bot, int(journey.user.id), result.message_id, lang)
-    if result.reused and message_id is not None and result.message_id != message_id:
-        # A reused payment remembers this message now, before the button shows.
-        await checkout.attach_message(result.payment_id, int(message_id))
+    if result.reused and result.message_id != message_id:
+        if result.message_id is not None:
+            # The same order was shown with its pay button in another message: one stays live.
+            await retire(journey.bot, int(journey.user.id), result.message_id, lang)
+        if message_id is not None:
+            # A reused payment remembers this message now, before the button shows.
+            await checkout.attach_message(result.payment_id, int(message_id))
     await journey.state.set_state(TicketFlow.paying)
     await journey.state.update_data(
         payment_id=result.payment_id, order_id=started.order_id, pay_msg_id=message_id

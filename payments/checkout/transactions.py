@@ -140,7 +140,7 @@ class PaymentFlow:
         )
 
     async def _create_remote(
-        self, payment_id: str, draft: Draft, message_id: int | None = None
+        self, payment_id: str, draft: Draft, message_id: int | None
     ) -> ProviderPayment:
         """Ask YooKassa for the payment, then run tx 2 (store its id, link and message)."""
         try:
