@@ -39,6 +39,16 @@ class LockedCacheStorage(BaseStorage):
         """Forget `key` (its update let go of the lock)."""
         self._held.pop(key, None)
 
+    def __bool__(self) -> bool:
+        """Always true, even with no key held.
+
+        Without this, `__len__` makes an idle storage falsy, and aiogram's Dispatcher (which
+        takes `storage or MemoryStorage()`) silently put every user's FSM state in the
+        process's memory: with several instances a journey broke as soon as its next update
+        reached another instance ("this button is out of date"), and a restart lost it.
+        """
+        return True
+
     def __len__(self) -> int:
         """Return how many keys are remembered right now."""
         return len(self._held)

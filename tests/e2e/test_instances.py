@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import json
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import Payment, SlotInventory
 from db.models_subscriptions import SubscriptionPeriod
 from payments.api.auth import sign_init_data
+from tests.e2e.admin_chat import buy_tickets
 from tests.e2e.conftest import REDIS_URL, ShopFactory
 from tests.fakes.telegram_api import FakeUser
 
@@ -39,6 +41,7 @@ class Balancer:
     def __init__(self) -> None:
         """Start with no targets."""
         self.targets: list[str] = []
+        self.hits: Counter[str] = Counter()  # requests forwarded to each target
         self._turn = itertools.count()
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
@@ -65,6 +68,7 @@ class Balancer:
     async def _forward(self, request: web.Request) -> web.Response:
         assert self._client is not None
         target = self.targets[next(self._turn) % len(self.targets)]
+        self.hits[target] += 1
         headers = {k: v for k, v in request.headers.items() if k.lower() not in {"host"}}
         async with self._client.request(
             request.method, f"{target}{request.rel_url}", data=await request.read(), headers=headers
@@ -262,3 +266,25 @@ async def test_two_instances_fulfil_once_and_never_oversell(
             )
         ).scalar_one()
     assert canceled == 5
+
+
+async def test_a_ticket_journey_goes_on_whichever_instance_gets_its_next_update(
+    make_shop: ShopFactory, balancer: Balancer
+) -> None:
+    """One customer's updates alternate between two instances: each step finds the state the
+    previous one left in Redis. (With the state in each instance's memory, the day's button
+    on the second instance said it was out of date.)"""
+    settings = {
+        "TELEGRAM_WEBHOOK_URL": f"{balancer.url}{HOOK}",
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "JWT_SECRET": "j" * 40,
+    }
+    first = await make_shop(**settings)
+    second = await make_shop(**settings)
+    balancer.targets = [first.service.base_url, second.service.base_url]
+    first.yookassa.notification_url = f"{balancer.url}{YK_HOOK}"
+    await buy_tickets(first, 7300, adults=2)
+    stale = [a for a in first.telegram.user(7300).callback_answers if a and "устарела" in a]
+    assert not stale
+    # Both instances took part: the balancer sent each of them several of the journey's steps.
+    assert min(balancer.hits[s.service.base_url] for s in (first, second)) >= 4  # noqa: PLR2004
