@@ -95,7 +95,7 @@ class LocalFirstIsolation(BaseEventIsolation):
             try:
                 yield
             finally:
-                self._cache.drop(key)
+                await self._cache.release(key)  # its writes, before the shared lock goes
 
     def __bool__(self) -> bool:
         """Always true (see ForgetfulEventIsolation.__bool__)."""

@@ -29,8 +29,9 @@ from payments.ports import Clock, CustomerNotifier, LogNotifier
 from payments.shutdown import SETTLE_SECONDS, cancel_all
 
 if TYPE_CHECKING:
-    from aiogram.fsm.storage.redis import RedisStorage
     from redis.asyncio import Redis
+
+    from bot.fsm_redis import BatchedRedisStorage
 
 log = logging.getLogger(__name__)
 
@@ -189,8 +190,8 @@ REDIS_MAX_CONNECTIONS = 100
 REDIS_POOL_WAIT_SECONDS = 20.0
 
 
-def redis_fsm_storage(url: str) -> RedisStorage:
-    """Return aiogram's Redis storage over a pool that makes a caller wait for a connection.
+def redis_fsm_storage(url: str) -> BatchedRedisStorage:
+    """Return aiogram's Redis storage (batched) over a pool that makes a caller wait.
 
     aiogram's `RedisStorage.from_url` uses redis-py's plain pool, which raises "Too many
     connections" the moment all of them are in use. In a sale rush (2 000 customers, the loop
@@ -198,13 +199,14 @@ def redis_fsm_storage(url: str) -> RedisStorage:
     update waited out the lock's 60 s. A blocking pool queues the caller instead.
     """
     # Imported only when configured: the Redis client costs start-up time and memory.
-    from aiogram.fsm.storage.redis import RedisStorage
     from redis.asyncio import BlockingConnectionPool, Redis
+
+    from bot.fsm_redis import BatchedRedisStorage
 
     pool = BlockingConnectionPool.from_url(
         url, max_connections=REDIS_MAX_CONNECTIONS, timeout=REDIS_POOL_WAIT_SECONDS
     )
-    return RedisStorage(
+    return BatchedRedisStorage(
         redis=Redis(connection_pool=pool), key_builder=DefaultKeyBuilder(with_bot_id=True)
     )
 

@@ -36,13 +36,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Order and trim the run.
 
     The PostgreSQL run keeps only the tests that use its database (the `database_url` fixture,
-    directly or through `engine`, `make_shop`, ...): the others, such as `main.py` run in a
-    subprocess on a SQLite file of its own, would repeat exactly what the SQLite run did.
+    directly or through `engine`, `make_shop`, ...) or are marked `services` (Redis alone, say):
+    the others, such as `main.py` run in a subprocess on a SQLite file of its own, would repeat
+    exactly what the SQLite run did.
     The tests marked slow go first, so that pytest-xdist hands them out while every worker is
     still busy instead of leaving one worker with a long test at the end.
     """
     if POSTGRES_URL is not None:
-        uses = [(item, "database_url" in getattr(item, "fixturenames", ())) for item in items]
+        uses = [
+            (
+                item,
+                "database_url" in getattr(item, "fixturenames", ())
+                or item.get_closest_marker("services") is not None,
+            )
+            for item in items
+        ]
         if not all(used for _, used in uses):
             config.hook.pytest_deselected(items=[item for item, used in uses if not used])
             items[:] = [item for item, used in uses if used]
