@@ -58,6 +58,7 @@ class LockedCacheStorage(BaseStorage):
     def __init__(self, inner: BaseStorage) -> None:
         """Wrap `inner` (a RedisStorage; batched when it is a BatchedStorage)."""
         self.inner = inner
+        self._batched = inner if isinstance(inner, BatchedStorage) else None
         self._held: dict[StorageKey, _Held] = {}
 
     def hold(self, key: StorageKey) -> None:
@@ -70,8 +71,8 @@ class LockedCacheStorage(BaseStorage):
         if held is None or not held.dirty:
             return
         changes = {name: held.values[name] for name in sorted(held.dirty)}
-        if isinstance(self.inner, BatchedStorage):
-            await self.inner.write_both(key, changes)
+        if self._batched is not None:
+            await self._batched.write_both(key, changes)
             return
         if STATE in changes:
             await self.inner.set_state(key, changes[STATE])
@@ -96,8 +97,8 @@ class LockedCacheStorage(BaseStorage):
         """Return the held key's state or data, reading the shared storage the first time."""
         if name not in held.values:
             if STATE not in held.values and DATA not in held.values:
-                if isinstance(self.inner, BatchedStorage):
-                    state, data = await self.inner.read_both(key)
+                if self._batched is not None:
+                    state, data = await self._batched.read_both(key)
                 else:
                     state, data = await self.inner.get_state(key), await self.inner.get_data(key)
                 held.values[STATE], held.values[DATA] = state, data
