@@ -25,7 +25,7 @@ from db.models import Payment, SlotInventory
 from db.models_subscriptions import SubscriptionPeriod
 from payments.api.auth import sign_init_data
 from tests.e2e.admin_chat import buy_tickets
-from tests.e2e.conftest import REDIS_URL, ShopFactory
+from tests.e2e.conftest import REDIS_URL, Shop, ShopFactory
 from tests.fakes.telegram_api import FakeUser
 
 pytestmark = pytest.mark.services
@@ -90,9 +90,8 @@ async def _paid_periods(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
         return int((await session.execute(select(func.count(SubscriptionPeriod.id)))).scalar_one())
 
 
-async def test_two_instances_fulfil_once_and_never_oversell(
-    make_shop: ShopFactory, balancer: Balancer
-) -> None:
+async def two_instances(make_shop: ShopFactory, balancer: Balancer) -> tuple[Shop, Shop]:
+    """Start two instances in webhook mode behind the balancer, for Telegram and YooKassa."""
     assert REDIS_URL, "this test needs the Redis of the services run"
     settings = {
         "TELEGRAM_WEBHOOK_URL": f"{balancer.url}{HOOK}",
@@ -101,10 +100,17 @@ async def test_two_instances_fulfil_once_and_never_oversell(
     }
     first = await make_shop(**settings)
     second = await make_shop(**settings)
+    balancer.targets = [first.service.base_url, second.service.base_url]
+    first.yookassa.notification_url = f"{balancer.url}{YK_HOOK}"
+    return first, second
+
+
+async def test_two_instances_fulfil_once_and_never_oversell(
+    make_shop: ShopFactory, balancer: Balancer
+) -> None:
+    first, second = await two_instances(make_shop, balancer)
     a, b = first.service, second.service
-    balancer.targets = [a.base_url, b.base_url]
     telegram, yookassa = first.telegram, first.yookassa
-    yookassa.notification_url = f"{balancer.url}{YK_HOOK}"
     # Both instances, the fakes and this test share one process: fifty notifications at once
     # took the last answer past the fake's 5 s on a loaded 2-core host. What this test says is
     # "fulfilled once", not how fast (make bench measures the webhook's latency).
@@ -274,15 +280,7 @@ async def test_a_ticket_journey_goes_on_whichever_instance_gets_its_next_update(
     """One customer's updates alternate between two instances: each step finds the state the
     previous one left in Redis. (With the state in each instance's memory, the day's button
     on the second instance said it was out of date.)"""
-    settings = {
-        "TELEGRAM_WEBHOOK_URL": f"{balancer.url}{HOOK}",
-        "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "JWT_SECRET": "j" * 40,
-    }
-    first = await make_shop(**settings)
-    second = await make_shop(**settings)
-    balancer.targets = [first.service.base_url, second.service.base_url]
-    first.yookassa.notification_url = f"{balancer.url}{YK_HOOK}"
+    first, second = await two_instances(make_shop, balancer)
     await buy_tickets(first, 7300, adults=2)
     stale = [a for a in first.telegram.user(7300).callback_answers if a and "устарела" in a]
     assert not stale

@@ -6,16 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from aiogram import Router
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.fsm.storage.memory import MemoryStorage
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.factory import create_dispatcher
 from bot.fsm_cache import LockedCacheStorage
 from bot.isolation import ForgetfulEventIsolation, LocalFirstIsolation
-from payments.ports import SystemClock
 
 
 class Flow(StatesGroup):
@@ -159,19 +155,3 @@ async def test_outside_an_update_every_read_goes_to_the_shared_storage() -> None
     assert await cache.get_state(KEY) == Flow.first.state
     assert shared.reads == 2  # noqa: PLR2004
     assert await MemoryStorage.get_state(shared, KEY) == Flow.first.state  # written at once
-
-
-def test_the_dispatcher_keeps_the_shared_storage_even_while_nothing_is_held() -> None:
-    # An idle cache has len() 0; aiogram takes `storage or MemoryStorage()`, which put every
-    # instance's FSM state in its own memory: a journey broke when its next update reached
-    # another instance (tests/e2e/test_instances.py shows that end to end).
-    cache = LockedCacheStorage(MemoryStorage())
-    dispatcher = create_dispatcher(
-        routers=[Router()],
-        sessionmaker=async_sessionmaker(),
-        clock=SystemClock(),
-        admin_ids=frozenset(),
-        test_ids=frozenset(),
-        storage=cache,
-    )
-    assert dispatcher.fsm.storage is cache

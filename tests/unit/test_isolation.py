@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from aiogram import Router
+from aiogram import Dispatcher, Router
 from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.memory import MemoryStorage
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.factory import create_dispatcher
+from bot.fsm_cache import LockedCacheStorage
 from bot.isolation import ForgetfulEventIsolation, LocalFirstIsolation
 from payments.ports import SystemClock
 
@@ -91,16 +94,29 @@ async def test_two_users_handlers_overlap_while_one_users_wait_for_each_other() 
     assert len(isolation) == 0
 
 
-def test_the_dispatcher_keeps_our_isolation_even_while_it_is_idle() -> None:
-    # An idle isolation has len() 0; aiogram takes `events_isolation or Disabled...()`.
-    dispatcher = create_dispatcher(
+def _dispatcher(**parts: Any) -> Dispatcher:
+    """A Dispatcher with no handlers, built as the service builds its own."""
+    return create_dispatcher(
         routers=[Router()],
         sessionmaker=async_sessionmaker(),
         clock=SystemClock(),
         admin_ids=frozenset(),
         test_ids=frozenset(),
+        **parts,
     )
-    assert isinstance(dispatcher.fsm.events_isolation, ForgetfulEventIsolation)
+
+
+def test_the_dispatcher_keeps_our_isolation_even_while_it_is_idle() -> None:
+    # An idle isolation has len() 0; aiogram takes `events_isolation or Disabled...()`.
+    assert isinstance(_dispatcher().fsm.events_isolation, ForgetfulEventIsolation)
+
+
+def test_the_dispatcher_keeps_the_shared_storage_even_while_nothing_is_held() -> None:
+    # An idle cache has len() 0; aiogram takes `storage or MemoryStorage()`, which put every
+    # instance's FSM state in its own memory: a journey broke when its next update reached
+    # another instance (tests/e2e/test_instances.py shows that end to end).
+    cache = LockedCacheStorage(MemoryStorage())
+    assert _dispatcher(storage=cache).fsm.storage is cache
 
 
 class _RecordingShared(ForgetfulEventIsolation):
