@@ -46,6 +46,7 @@ T = TypeVar("T")
 
 DEFAULT_TOKEN = "123456789:TEST-token"  # noqa: S105 - fake credential
 TOKEN_RE = re.compile(r"^(\d+):(\S+)$")
+WEBHOOK_CONNECTIONS = 40  # setWebhook's max_connections when not given
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
@@ -488,7 +489,12 @@ class FakeTelegramAPI:
         self.webhook_url: str | None = None
         self.webhook_secret: str | None = None
         self.webhook_allowed_updates: list[str] | None = None
+        self.webhook_max_connections = WEBHOOK_CONNECTIONS
         self.webhook_deliveries: list[tuple[int, int]] = []
+        # Posts to the webhook at once, up to max_connections; each chat's updates in turn.
+        self._connections = asyncio.Semaphore(WEBHOOK_CONNECTIONS)
+        self._deliveries: dict[asyncio.Task[None], int | None] = {}  # → its chat
+        self._chat_turns: dict[int | None, asyncio.Task[None]] = {}
         self._chats: dict[int, FakeChat] = {}
         self._users: dict[int, FakeUser] = {}
         self._queries: dict[str, _Query] = {}
@@ -534,11 +540,12 @@ class FakeTelegramAPI:
         """Stop the webhook worker and the server; release long polls."""
         self._closing = True
         self._updates_signal.notify()
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-            self._worker = None
+        for task in [self._worker, *self._deliveries]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._worker = None
         if self._client is not None:
             await self._client.close()
             self._client = None
@@ -890,6 +897,10 @@ class FakeTelegramAPI:
             raise bad_request("secret token contains unallowed characters")
         self.webhook_url = url
         self.webhook_secret = secret
+        connections = params.get("max_connections")
+        if connections is not None:  # 1-100 (the Bot API's documented range)
+            self.webhook_max_connections = min(max(int(str(connections)), 1), 100)
+            self._connections = asyncio.Semaphore(self.webhook_max_connections)
         if isinstance(params.get("allowed_updates"), list):
             self.webhook_allowed_updates = [str(kind) for kind in params["allowed_updates"]]
         pending, self._pending = self._pending, []
@@ -911,7 +922,7 @@ class FakeTelegramAPI:
             self._outbox.qsize() if self.webhook_url else len(self._pending)
         )
         if self.webhook_url:
-            info["max_connections"] = 40
+            info["max_connections"] = self.webhook_max_connections
             if self.webhook_allowed_updates:
                 info["allowed_updates"] = list(self.webhook_allowed_updates)
             if self._last_webhook_error is not None:
@@ -1041,14 +1052,32 @@ class FakeTelegramAPI:
 
     # ------------------------------------------------------------------ webhook
     async def _webhook_worker(self) -> None:
+        """Hand each queued update to a delivery of its own: up to `max_connections` posts at
+        once, as Telegram makes them, but a chat's next update only after its last one."""
         while True:
             update = await self._outbox.get()
-            try:
+            chat = _chat_of(update)
+            task = asyncio.create_task(self._deliver_in_turn(update, self._chat_turns.get(chat)))
+            self._chat_turns[chat] = task
+            self._deliveries[task] = chat
+            task.add_done_callback(self._delivered)
+
+    def _delivered(self, task: asyncio.Task[None]) -> None:
+        """Forget a finished delivery (and its chat's turn, if no later update took it)."""
+        chat = self._deliveries.pop(task, None)
+        if self._chat_turns.get(chat) is task:
+            del self._chat_turns[chat]
+
+    async def _deliver_in_turn(self, update: JSONDict, before: asyncio.Task[None] | None) -> None:
+        try:
+            if before is not None:
+                await asyncio.wait([before])
+            async with self._connections:
                 await self._post_update(update)
-            except Exception as exc:  # noqa: BLE001 - keep delivering the next updates
-                self._last_webhook_error = (int(time.time()), f"fake webhook failure: {exc!r}")
-            finally:
-                self._outbox.task_done()
+        except Exception as exc:  # noqa: BLE001 - keep delivering the next updates
+            self._last_webhook_error = (int(time.time()), f"fake webhook failure: {exc!r}")
+        finally:
+            self._outbox.task_done()
 
     async def _post_update(self, update: JSONDict) -> None:
         url = self.webhook_url
@@ -1098,6 +1127,19 @@ class FakeTelegramAPI:
 
 
 # ---------------------------------------------------------------------- module helpers
+def _chat_of(update: JSONDict) -> int | None:
+    """The chat an update belongs to (a callback's message's chat, or its sender)."""
+    for key, event in update.items():
+        if key == "update_id" or not isinstance(event, dict):
+            continue
+        message = event.get("message") if "chat" not in event else event
+        if isinstance(message, dict) and isinstance(message.get("chat"), dict):
+            return int(message["chat"]["id"])
+        if isinstance(event.get("from"), dict):
+            return int(event["from"]["id"])
+    return None
+
+
 async def _read_params(request: web.Request) -> Params:
     raw: Params = dict(request.query)
     if request.can_read_body:

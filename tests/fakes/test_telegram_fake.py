@@ -397,6 +397,49 @@ async def test_webhook_delivery_with_secret_and_retry(fake: FakeTelegramAPI, bot
     assert len(fake.pending_updates) == 1
 
 
+async def test_webhook_posts_up_to_max_connections_at_once_and_each_chat_in_turn(
+    fake: FakeTelegramAPI, bot: Bot
+) -> None:
+    posting: list[int] = []  # chats being posted right now
+    overlaps: list[int] = []  # chats with two updates posted at once
+    most = 0
+    order: list[tuple[int, str]] = []
+    release, three_posting = asyncio.Event(), asyncio.Event()
+
+    async def endpoint(request: web.Request) -> web.Response:
+        nonlocal most
+        message = (await request.json())["message"]
+        chat = message["chat"]["id"]
+        if chat in posting:
+            overlaps.append(chat)
+        posting.append(chat)
+        most = max(most, len(posting))
+        if len(posting) == 3:  # noqa: PLR2004
+            three_posting.set()
+        await release.wait()
+        order.append((chat, message["text"]))
+        posting.remove(chat)
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/hook", endpoint)
+    async with serve(app) as url:
+        assert await bot.set_webhook(f"{url}/hook", max_connections=3)
+        assert (await bot.get_webhook_info()).max_connections == 3  # noqa: PLR2004
+        await fake.user(21).send("first")
+        await fake.user(21).send("second")
+        for chat in (22, 23, 24):
+            await fake.user(chat).send("first")
+        async with asyncio.timeout(5):
+            await three_posting.wait()
+        release.set()
+        await fake.wait_webhook_idle()
+    assert most == 3  # noqa: PLR2004 - never more than max_connections
+    assert len(order) == 5  # noqa: PLR2004
+    assert not overlaps
+    assert [text for chat, text in order if chat == 21] == ["first", "second"]
+
+
 @pytest.mark.parametrize(
     ("secret", "error"),
     [
