@@ -4,7 +4,9 @@ The service runs as `python main.py` in a process of its own (as in production),
 Telegram and the fake YooKassa served from this process. Customers arrive evenly over one minute;
 each then goes through /start, /tickets, the day, the slot, one adult ticket, "next", an e-mail
 and checkout as fast as the bot answers, pays on the fake YooKassa, and waits for the
-confirmation that the payment's notification brings. 500 seats are on sale in all.
+confirmation that the payment's notification brings. 500 seats are on sale in all. With
+BENCH_RUSH_INSTANCES=N (PostgreSQL + Redis), N such processes run in webhook mode behind a
+round-robin balancer in this process, for Telegram's updates and YooKassa's notifications.
 
 An update's answer time runs from the moment the update is queued on the fake to the bot's first
 visible reaction in that chat on the fake (a new or edited message, or the callback's answer when
@@ -45,6 +47,7 @@ from bench_proc import (  # noqa: E402
 from bot.texts import short_day  # noqa: E402
 from db.engine import create_engine, create_sessionmaker  # noqa: E402
 from db.models import Order, Payment, SlotInventory, Ticket  # noqa: E402
+from tests.balancer import Balancer  # noqa: E402
 from tests.fakes.telegram_api import ChatMessage, FakeTelegramAPI, FakeUser  # noqa: E402
 from tests.fakes.yookassa_api import FakeYooKassa  # noqa: E402
 
@@ -53,6 +56,10 @@ from tests.fakes.yookassa_api import FakeYooKassa  # noqa: E402
 CUSTOMERS = int(os.environ.get("BENCH_RUSH_CUSTOMERS") or sized(2000, 200))
 SEATS = int(os.environ.get("BENCH_RUSH_SEATS") or sized(500, 50))
 ARRIVAL_SECONDS = int(os.environ.get("BENCH_RUSH_SECONDS") or sized(60, 15))
+# BENCH_RUSH_INSTANCES=N (PostgreSQL + Redis only): N instances in webhook mode behind a
+# round-robin balancer, as README's "Several instances" runs them, instead of one polling.
+INSTANCES = int(os.environ.get("BENCH_RUSH_INSTANCES") or 1)
+WEBHOOK_SECRET = "rush-webhook-secret"  # noqa: S105 - the bench's own
 STEP_TIMEOUT = 60.0
 PAID_TEXT = "✅ Оплата получена"
 FIRST_USER = 3_000_000
@@ -244,6 +251,7 @@ async def rush(kind: str, tmp: Path) -> RushResult:
         database(kind, folder, "rush") as url,
         FakeTelegramAPI(validate_html=False, callback_ttl=120) as fake,
         FakeYooKassa(shop_id=SHOP, secret_key=SECRET) as yookassa,
+        Balancer() as balancer,
     ):
         with catalog_file(folder, SEATS, ["10:00"]) as catalog:
             env = {
@@ -260,18 +268,32 @@ async def rush(kind: str, tmp: Path) -> RushResult:
             }
             if kind == "postgresql" and REDIS_URL:
                 env["REDIS_URL"] = REDIS_URL
+            if INSTANCES > 1:
+                env |= {
+                    "TELEGRAM_WEBHOOK_URL": f"{balancer.url}/telegram/webhook",
+                    "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                    # Their sum stays within Telegram's budget, as the README asks.
+                    "OUTBOX_RATE": f"{29 / INSTANCES:.2f}",
+                }
             # BENCH_RUSH_LAG=1: the service runs with a 10 ms loop probe, to tell a busy loop
             # from answers that wait on something else.
             lag_file = folder / "lag.txt" if os.environ.get("BENCH_RUSH_LAG") else None
-            service = ServiceProcess(env, folder, lag_file=lag_file)
-            await service.start()
-            yookassa.notification_url = f"{service.base_url}/api/v2/payments/webhook/yookassa"
+            services = [ServiceProcess(env, folder, lag_file=lag_file)]
+            for number in range(1, INSTANCES):
+                (folder / f"instance-{number}").mkdir()
+                services.append(ServiceProcess(env, folder / f"instance-{number}"))
+            for instance in services:  # one after the other: the first one migrates
+                await instance.start()
+            service = services[0]
+            balancer.targets = [instance.base_url for instance in services]
+            entry = balancer.url if INSTANCES > 1 else service.base_url
+            yookassa.notification_url = f"{entry}/api/v2/payments/webhook/yookassa"
             tz = ZoneInfo("Europe/Moscow")
             visit = datetime.now(tz).date() + timedelta(days=1)
             records = [Customer() for _ in range(CUSTOMERS)]
             try:
                 started = time.perf_counter()
-                cpu_before = service.cpu_seconds()
+                cpu_before = sum(instance.cpu_seconds() for instance in services)
                 own_before = time.process_time()
 
                 async def customer(number: int) -> None:
@@ -285,7 +307,7 @@ async def rush(kind: str, tmp: Path) -> RushResult:
                 await asyncio.gather(*(customer(n) for n in range(CUSTOMERS)))
                 seconds = time.perf_counter() - started
                 await yookassa.wait_notifications(30)
-                service_cpu = service.cpu_seconds() - cpu_before
+                service_cpu = sum(instance.cpu_seconds() for instance in services) - cpu_before
                 if lag_file is not None:
                     lags = service.lags(time.time() - seconds, time.time())
                     log(
@@ -298,11 +320,13 @@ async def rush(kind: str, tmp: Path) -> RushResult:
                     f"bench process with the fakes and customers {bench_cpu:.1f} s"
                 )
             finally:
-                await service.stop()
+                for instance in services:
+                    await instance.stop()
             for record in records:
                 if record.outcome.startswith("failed"):
-                    kept = service.keep_log(f"rush-{kind}")
-                    log(f"rush {kind}: a customer failed; service log kept at {kept}")
+                    for number, instance in enumerate(services):
+                        kept = instance.keep_log(f"rush-{kind}-{number}")
+                        log(f"rush {kind}: a customer failed; service log kept at {kept}")
                     break
             counts = await _count(url)
         confirmations_per_chat: Counter[int] = Counter()
@@ -358,6 +382,8 @@ def rows_of(result: RushResult) -> list[Row]:
     """The table rows of one rush."""
     counts = result.counts
     name = "SQLite" if result.kind == "sqlite" else "PostgreSQL"
+    if INSTANCES > 1:
+        name += f" on {INSTANCES} instances"
     once = (
         counts.succeeded == counts.paid_orders == counts.sold == SEATS
         and set(counts.tickets_per_payment) == {1}
@@ -393,7 +419,7 @@ def rows_of(result: RushResult) -> list[Row]:
             f"{dict(result.confirmations_per_chat)}",
         ),
         Row(
-            f"rush {name}: CPU per customer, service process / bench process (fakes, customers)",
+            f"rush {name}: CPU per customer, service / bench process (fakes, customers)",
             f"{result.service_cpu / CUSTOMERS * 1000:.1f} ms",
             f"{result.bench_cpu / CUSTOMERS * 1000:.1f} ms",
             f"service busy {result.service_cpu / result.seconds:.0%} of the rush's wall time",
@@ -405,5 +431,8 @@ async def rush_rows(tmp: Path) -> list[Row]:
     """The rush on SQLite and, when the services run gives one, PostgreSQL."""
     rows: list[Row] = []
     for kind in kinds():
+        if INSTANCES > 1 and kind == "sqlite":
+            log("rush: BENCH_RUSH_INSTANCES needs PostgreSQL and Redis; SQLite left out")
+            continue
         rows += rows_of(await rush(kind, tmp))
     return rows

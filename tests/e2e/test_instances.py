@@ -7,23 +7,20 @@ fulfilled once, every update answered once, no slot oversold, sweeps single-effe
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import time
-from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import aiohttp
 import httpx
 import pytest
-from aiohttp import web
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, SlotInventory
 from db.models_subscriptions import SubscriptionPeriod
 from payments.api.auth import sign_init_data
+from tests.balancer import Balancer
 from tests.e2e.admin_chat import buy_tickets
 from tests.e2e.conftest import REDIS_URL, Shop, ShopFactory
 from tests.fakes.telegram_api import FakeUser
@@ -35,54 +32,10 @@ HOOK = "/telegram/webhook"
 YK_HOOK = "/api/v2/payments/webhook/yookassa"
 
 
-class Balancer:
-    """A round-robin HTTP balancer on loopback, as in front of several instances."""
-
-    def __init__(self) -> None:
-        """Start with no targets."""
-        self.targets: list[str] = []
-        self.hits: Counter[str] = Counter()  # requests forwarded to each target
-        self._turn = itertools.count()
-        self._runner: web.AppRunner | None = None
-        self._client: aiohttp.ClientSession | None = None
-        self.url = ""
-
-    async def start(self) -> None:
-        """Listen on a free port."""
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._forward)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
-        self._client = aiohttp.ClientSession()
-
-    async def close(self) -> None:
-        """Stop."""
-        if self._client is not None:
-            await self._client.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def _forward(self, request: web.Request) -> web.Response:
-        assert self._client is not None
-        target = self.targets[next(self._turn) % len(self.targets)]
-        self.hits[target] += 1
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in {"host"}}
-        async with self._client.request(
-            request.method, f"{target}{request.rel_url}", data=await request.read(), headers=headers
-        ) as answer:
-            body = await answer.read()
-            return web.Response(body=body, status=answer.status, content_type=answer.content_type)
-
-
 @pytest.fixture
 async def balancer() -> AsyncIterator[Balancer]:
-    lb = Balancer()
-    await lb.start()
-    yield lb
-    await lb.close()
+    async with Balancer() as lb:
+        yield lb
 
 
 async def _paid_periods(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
