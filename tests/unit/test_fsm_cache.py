@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -115,6 +116,33 @@ async def test_a_batched_storage_is_read_once_and_written_once_per_update() -> N
     assert shared.round_trips[3:] == ["write data"]
     assert shared.reads == 1
     assert await MemoryStorage.get_data(shared, KEY) == {}
+
+
+class SharedLockWatchingTheState(ForgetfulEventIsolation):
+    """The shared (Redis) lock, noting the stored state at the moment it is let go."""
+
+    def __init__(self, shared: MemoryStorage) -> None:
+        super().__init__()
+        self.shared = shared
+        self.state_at_release: list[str | None] = []
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        async with super().lock(key):
+            yield
+            self.state_at_release.append(await MemoryStorage.get_state(self.shared, key))
+
+
+async def test_the_writes_are_stored_before_the_shared_lock_is_let_go() -> None:
+    # The next holder may be another instance: it must find this update's state at once.
+    shared = BatchingStorage()
+    watch = SharedLockWatchingTheState(shared)
+    cache = LockedCacheStorage(shared)
+    isolation = LocalFirstIsolation(watch, cache=cache)
+
+    async with isolation.lock(KEY):
+        await cache.set_state(KEY, Flow.second)
+    assert watch.state_at_release == [Flow.second.state]
 
 
 async def test_an_update_that_fails_still_leaves_the_state_it_set() -> None:
