@@ -1,4 +1,4 @@
-"""The bot's batched Redis storage keeps aiogram's keys and values: either reads the other's."""
+"""The bot's FSM state in Redis: aiogram's keys and values; a journey outlives its process."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from aiogram.fsm.storage.redis import RedisStorage
 
 from bot.fsm_redis import BatchedRedisStorage
 from bot.runner import redis_fsm_storage
-from tests.e2e.conftest import REDIS_URL
+from tests.e2e.admin_chat import shop_day
+from tests.e2e.conftest import REDIS_URL, ShopFactory
+from tests.e2e.dates import pick_day
 
 pytestmark = pytest.mark.services
 
@@ -54,3 +56,21 @@ async def test_one_round_trip_reads_and_writes_what_aiograms_storage_does(
     await ours.write_both(KEY, {"state": None})
     assert await ours.read_both(KEY) == (None, {})
     assert await theirs.redis.exists(theirs.key_builder.build(KEY, "state")) == 0
+
+
+async def test_a_ticket_journey_goes_on_after_a_restart(make_shop: ShopFactory) -> None:
+    """The state is in Redis, not in the process: a restart between two steps loses nothing."""
+    assert REDIS_URL, "this test needs the Redis of the services run"
+    first = await make_shop()
+    user = first.telegram.user(9200)
+    await user.send("/tickets")
+    await user.wait_reply()
+    await pick_day(user, shop_day(first, 1))
+    await user.wait_reply()
+    await first.service.stop()
+
+    await make_shop()
+    await user.press("10:00", contains=True)  # a button the stopped process sent
+    counts = await user.wait_reply()
+    assert "+" in counts.button_texts()
+    assert not [a for a in user.callback_answers if a and "устарела" in a]
