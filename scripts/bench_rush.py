@@ -282,16 +282,16 @@ async def rush(kind: str, tmp: Path) -> RushResult:
             for number in range(1, INSTANCES):
                 (folder / f"instance-{number}").mkdir()
                 services.append(ServiceProcess(env, folder / f"instance-{number}"))
-            for instance in services:  # one after the other: the first one migrates
-                await instance.start()
             service = services[0]
-            balancer.targets = [instance.base_url for instance in services]
-            entry = balancer.url if INSTANCES > 1 else service.base_url
-            yookassa.notification_url = f"{entry}/api/v2/payments/webhook/yookassa"
             tz = ZoneInfo("Europe/Moscow")
             visit = datetime.now(tz).date() + timedelta(days=1)
             records = [Customer() for _ in range(CUSTOMERS)]
             try:
+                for instance in services:  # one after the other: the first one migrates
+                    await instance.start()
+                balancer.targets = [instance.base_url for instance in services]
+                entry = balancer.url if INSTANCES > 1 else service.base_url
+                yookassa.notification_url = f"{entry}/api/v2/payments/webhook/yookassa"
                 started = time.perf_counter()
                 cpu_before = sum(instance.cpu_seconds() for instance in services)
                 own_before = time.process_time()
@@ -431,8 +431,8 @@ async def rush_rows(tmp: Path) -> list[Row]:
     """The rush on SQLite and, when the services run gives one, PostgreSQL."""
     rows: list[Row] = []
     for kind in kinds():
-        if INSTANCES > 1 and kind == "sqlite":
-            log("rush: BENCH_RUSH_INSTANCES needs PostgreSQL and Redis; SQLite left out")
+        if INSTANCES > 1 and (kind == "sqlite" or not REDIS_URL):
+            log(f"rush: BENCH_RUSH_INSTANCES needs PostgreSQL and Redis; {kind} left out")
             continue
         rows += rows_of(await rush(kind, tmp))
     return rows
