@@ -18,10 +18,12 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiohttp import FormData
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.isolation import ForgetfulEventIsolation
 from bot.middlewares import UpdateMetrics, UserMiddleware
+from bot.request_body import json_body
 from bot.texts import DEFAULT, languages, plain
 from bot.webapp import openable, set_menu_button
 from payments.outbox.budget import CHARGE, Budget
@@ -112,7 +114,8 @@ class BudgetMiddleware(BaseRequestMiddleware):
 
 
 class PinnedResponseSession(AiohttpSession):
-    """aiogram's session, keeping each parametrized `Response[...]` model alive.
+    """aiogram's session, keeping each parametrized `Response[...]` model alive (and posting
+    calls without files as JSON, `bot.request_body`).
 
     aiogram writes `Response[method.__returning__]` on every call, and pydantic caches
     parametrized models in a WeakValueDictionary. A model class sits in reference cycles, so
@@ -135,6 +138,10 @@ class PinnedResponseSession(AiohttpSession):
         if returning not in self._pinned:
             self._pinned[returning] = Response[returning]  # type: ignore[valid-type]
         return super().check_response(bot, method, status_code, content)
+
+    def build_form_data(self, bot: Bot, method: TelegramMethod[TelegramType]) -> FormData:
+        """Send a call without files as one JSON body (`bot.request_body`), else as a form."""
+        return json_body(bot, method) or super().build_form_data(bot, method)
 
 
 def create_bot(token: str, api_base: str) -> Bot:
