@@ -56,9 +56,11 @@ def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
+@functools.lru_cache(maxsize=64)
 def main_menu(lang: str, shop_url: str | None = None) -> InlineKeyboardMarkup:
     """Build the main menu: the Mini App (with `shop_url`), tickets, subscription, my purchases,
-    help, language."""
+    help, language. One per language and address: a markup is frozen once built, and every
+    /start of a sale rush shows the same one."""
     buttons = [
         _button(t(lang, key), MenuCb(action=action))
         for key, action in (

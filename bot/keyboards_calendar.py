@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from datetime import date, timedelta
 
@@ -51,8 +52,31 @@ def dates(  # noqa: PLR0913 - the calendar needs the whole window
     Bookable days carry their number; closed weekdays to come are marked ✖; past days, days
     beyond the window and other months' days show "·" and pick nothing. ◀️ / ▶️ move between
     the months of the booking window.
+
+    Built once per language and window: in a sale rush every customer's /tickets shows the
+    same calendar, and its forty-odd buttons cost more to build than the rest of the step's
+    handler. A markup is frozen once built, so one is shared safely.
     """
-    month = month.replace(day=1)
+    return _dates(
+        lang,
+        today=today,
+        month=month.replace(day=1),
+        bookable=frozenset(bookable),
+        closed_weekdays=frozenset(closed_weekdays),
+        last_day=last_day,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _dates(  # noqa: PLR0913 - the calendar needs the whole window
+    lang: str,
+    *,
+    today: date,
+    month: date,
+    bookable: frozenset[date],
+    closed_weekdays: frozenset[int],
+    last_day: date,
+) -> InlineKeyboardMarkup:
     rows: list[list[InlineKeyboardButton]] = []
     quick = []
     for key, value in (("btn_today", today), ("btn_tomorrow", today + timedelta(days=1))):

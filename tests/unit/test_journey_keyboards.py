@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 import pytest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot import keyboards
+from bot import keyboards, keyboards_calendar
 from bot.callbacks import MenuCb, TNavCb, TQtyCb, TSlotCb
 from bot.texts import t
 
@@ -84,3 +87,30 @@ def test_main_menu_layout(shop_url: str | None) -> None:
     else:
         expected = _built(buttons, 2, 2, 1)
     assert keyboards.main_menu("en", shop_url) == expected
+
+
+def test_a_rushs_customers_share_one_calendar_until_its_days_change() -> None:
+    today = date(2026, 12, 4)
+    window: dict[str, Any] = {
+        "today": today,
+        "closed_weekdays": [0],
+        "last_day": date(2027, 2, 1),
+    }
+    open_days = [date(2026, 12, d) for d in range(4, 32) if date(2026, 12, d).weekday() != 0]
+    first = keyboards_calendar.dates("ru", month=today, bookable=open_days, **window)
+    again = keyboards_calendar.dates("ru", month=today, bookable=set(open_days), **window)
+    assert again is first  # built once for the window, whatever collection the days came in
+    # A day that is no longer bookable is never offered from the shared calendar.
+    fewer = keyboards_calendar.dates("ru", month=today, bookable=open_days[1:], **window)
+    offered = {b.text for row in fewer.inline_keyboard for b in row}
+    assert fewer is not first
+    assert str(open_days[0].day) not in offered
+    assert str(open_days[1].day) in offered
+    # Each language and month has its own.
+    assert keyboards_calendar.dates("en", month=today, bookable=open_days, **window) != first
+    assert (
+        keyboards_calendar.dates("ru", month=date(2027, 1, 1), bookable=open_days, **window)
+        != first
+    )
+    assert keyboards.main_menu("ru") is keyboards.main_menu("ru")
+    assert keyboards.main_menu("ru", "https://zoo.example/app/") != keyboards.main_menu("ru")
