@@ -32,6 +32,15 @@ def favour_the_loop() -> None:
     sys.setswitchinterval(SWITCH_INTERVAL)
 
 
+# How many container objects are made between two collections of the young generation.
+# Python's 700 made the PostgreSQL rush's service collect 3 130 times in a minute: with the
+# older generations' collections they came to 6.3 s of its 57 s of CPU (11 %), 26 full
+# collections of 87 ms each among them. At 5 000: 184 young collections of 8 ms, 16 of the
+# middle generation (41 ms), 2 full ones; 2.3 s in all. A request's objects mostly die by
+# reference count before a collection; the few that wait for one are a megabyte at most.
+YOUNG_COLLECTION_EVERY = 5000
+
+
 def settle_heap() -> None:
     """Move everything made during start-up out of the garbage collector's sight, turn it on.
 
@@ -45,8 +54,12 @@ def settle_heap() -> None:
     entry point calls this once; tests, which build many services in one process, do not.
     `python main.py` starts with the collector off (main.py's first lines), so this also turns
     it back on.
+
+    It also collects the young generation every YOUNG_COLLECTION_EVERY new container objects
+    instead of Python's 700 (see there).
     """
     gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_EVERY, *gc.get_threshold()[1:])
     gc.enable()
 
 

@@ -5,18 +5,22 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from payments.process import settle_heap
+from payments.process import YOUNG_COLLECTION_EVERY, settle_heap
 from tests.python_probe import run_probe
 
 
 def test_settle_heap_turns_the_collector_back_on_over_a_frozen_heap() -> None:
-    was_enabled = gc.isenabled()
+    was_enabled, thresholds = gc.isenabled(), gc.get_threshold()
     gc.disable()  # as `python main.py` starts
     try:
         settle_heap()
         assert gc.isenabled()
         assert gc.get_freeze_count() > 0  # what start-up left alive is out of the collector's way
+        # Young collections every 5 000 new objects, not every 700 (a tenth of a rush's CPU).
+        assert gc.get_threshold() == (YOUNG_COLLECTION_EVERY, *thresholds[1:])
+        assert thresholds[0] < YOUNG_COLLECTION_EVERY
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
         if not was_enabled:
             gc.disable()
