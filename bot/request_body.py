@@ -34,8 +34,11 @@ class JsonBody(FormData):
     """A call's JSON body where aiohttp expects a form: aiohttp posts what calling it returns."""
 
     def __init__(self, body: bytes) -> None:
-        """Carry the encoded body."""
-        super().__init__()
+        """Carry the encoded body.
+
+        FormData's own __init__ is not called: it builds a multipart writer, whose boundary is
+        a fresh uuid4 (a read of the system's random source), for a form this never becomes.
+        """
         self._body = body
 
     def __call__(self) -> Payload:
