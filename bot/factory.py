@@ -22,6 +22,7 @@ from aiohttp import FormData
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.isolation import ForgetfulEventIsolation
+from bot.known_keyboards import KnownKeyboards
 from bot.middlewares import UpdateMetrics, UserMiddleware
 from bot.request_body import json_body
 from bot.texts import DEFAULT, languages, plain
@@ -145,14 +146,22 @@ class PinnedResponseSession(AiohttpSession):
 
 
 def create_bot(token: str, api_base: str) -> Bot:
-    """Create the Bot against the Bot API server at `api_base`."""
-    session = PinnedResponseSession(api=TelegramAPIServer.from_base(api_base))
+    """Create the Bot against the Bot API server at `api_base`.
+
+    Its session reads answers and updates with each inline keyboard validated once
+    (`bot.known_keyboards`) and posts calls without files as JSON (`bot.request_body`).
+    """
+    keyboards = KnownKeyboards()
+    session = PinnedResponseSession(
+        api=TelegramAPIServer.from_base(api_base), json_loads=keyboards.loads
+    )
     session.middleware(RetryAfterMiddleware())
-    return Bot(
+    keyboards.bot = Bot(
         token,
         session=session,
         default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True),
     )
+    return keyboards.bot
 
 
 def create_dispatcher(

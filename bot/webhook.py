@@ -15,7 +15,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
 from payments.api.limits import WEBHOOK_MAX_BODY_BYTES, allow_body
 from payments.shutdown import cancel_all
@@ -102,8 +102,10 @@ class TelegramWebhook:
         if not secrets.compare_digest(given.encode(), self._secret.encode()):
             return JSONResponse({"ok": False, "description": "Unauthorized"}, status_code=401)
         try:
-            update = Update.model_validate_json(await request.body(), context={"bot": self._bot})
-        except ValidationError:
+            # The session's reader: each inline keyboard the update carries is validated once.
+            sent = self._bot.session.json_loads(await request.body())
+            update = Update.model_validate(sent, context={"bot": self._bot})
+        except (ValueError, RecursionError):  # not JSON (or nested past reading), not an update
             return JSONResponse({"ok": False, "description": "Not an update"}, status_code=400)
         if not await self._ledger.claim(update.update_id):
             return JSONResponse({"ok": True})

@@ -83,6 +83,19 @@ async def test_without_a_configured_secret_updates_need_the_derived_one(
         assert await _subscriptions(shop) == []
         assert len(telegram.calls("sendMessage")) == sent_before
 
+        # With the secret but not an update: not JSON, nested past reading, JSON of another
+        # shape. Each is refused as such (400), never a 500.
+        deep = b"[" * 5000 + b"]" * 5000
+        for body in (b"{not json", deep, b'{"update_id": 1, "message": ' + deep + b"}"):
+            refused = await client.post(
+                HOOK,
+                content=body,
+                headers={SECRET_HEADER: secret, "Content-Type": "application/json"},
+            )
+            assert refused.status_code == 400, (body[:30], refused.text)
+        refused = await client.post(HOOK, json={"update_id": "x"}, headers={SECRET_HEADER: secret})
+        assert refused.status_code == 400, refused.text
+
         # The same update with the derived secret is handled.
         accepted = await client.post(
             HOOK, json=_grant_update(900_002), headers={SECRET_HEADER: secret}
