@@ -109,8 +109,11 @@ class BudgetMiddleware(BaseRequestMiddleware):
                 await self._budget.answer()  # a direct answer: ahead of a broadcast, or at once
             elif charge.prepaid > 0:
                 charge.prepaid -= 1
+                if charge.grants:
+                    charge.grants.pop(0).sent()
             else:
-                await self._budget.take(urgent=charge.urgent)
+                for grant in await self._budget.take(urgent=charge.urgent):
+                    grant.sent()
         return await make_request(bot, method)
 
 

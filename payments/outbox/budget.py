@@ -16,6 +16,12 @@ Confirmations are paced by the lane's own grants only, so a rush cannot starve t
 A lane delivery has its first call paid for already (the lane took the token before starting
 it, to pace the chats); `Charge` in the delivery's context says so, and the middleware charges
 only the calls after the first.
+
+Telegram counts messages when they arrive, not when a token is granted, and between the two a
+delivery task has to be scheduled and build its message: on a loop busy with a sale rush, some
+tens of milliseconds that differ from one send to the next. So each token is a `Grant` whose
+moment moves to its send (`Grant.sent`, called right before the HTTP request), and the window
+counts those moments: a send that went out late keeps the next one a full second behind it.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import math
 import time
 from collections import deque
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Time lost to a late timer or a busy loop that the schedule makes up for (by granting the
 # missed tokens at once): without it every hiccup of a loaded machine lowers the pace for good.
@@ -39,12 +45,30 @@ CATCH_UP_GAP = 0.8
 ANSWER_PATIENCE = 0.15
 
 
+class Grant:
+    """One token: when it was granted, and once its message is sent, when that was."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        """A token granted at `at` (monotonic)."""
+        self.at = at
+
+    def sent(self) -> None:
+        """Say the token's message goes now: the window counts it from this moment."""
+        self.at = max(self.at, time.monotonic())
+
+
 @dataclass
 class Charge:
-    """What a lane delivery's Telegram calls cost: `prepaid` calls are paid already."""
+    """What a lane delivery's Telegram calls cost: `prepaid` calls are paid already.
+
+    `grants` are the prepaid tokens, each marked sent when its call goes out.
+    """
 
     prepaid: int
     urgent: bool
+    grants: list[Grant] = field(default_factory=list)
 
 
 # Set by the lane in each delivery's task; None outside the lane (a direct answer: urgent).
@@ -56,9 +80,10 @@ class Budget:
 
     Tokens missed within the last CATCH_UP_SECONDS are made up for, at most 1/CATCH_UP_GAP
     times the pace; older ones (an idle lane) are not. Whatever happens, no one-second window
-    ever holds more than floor(rate) tokens: the grants of the last second are counted, and the
-    next waits until the oldest of them is a second old, which is when strict spacing would
-    grant it anyway. (It was floor(rate) + 1, what a closed window of strict spacing holds; the
+    ever holds more than floor(rate) sends: the last floor(rate) grants are kept with the
+    moments their messages went (`Grant.sent`; the grant's own until then), and the next waits
+    until the oldest of those is a second old, which is when strict spacing would grant it
+    anyway. (It was floor(rate) + 1, what a closed window of strict spacing holds; the
     one token less is room for the time between a grant and the send's arrival at Telegram,
     where a few tens of milliseconds of jitter bunched 29 grants and 2 answers into one second
     of the bench's broadcast.)
@@ -69,10 +94,11 @@ class Budget:
         self._interval = 1.0 / rate if rate > 0 else 0.0
         self._next = 0.0  # monotonic time of the next free token
         self._cap = max(math.floor(rate), 1) if rate > 0 else 0
-        # The last `cap` grants (monotonic): the oldest must be a window ago for one more.
-        self._recent: deque[float] = deque(maxlen=max(self._cap, 1))
-        self._urgent: deque[asyncio.Future[None]] = deque()
-        self._bulk: deque[asyncio.Future[None]] = deque()
+        # The last `cap` grants, at their sends: the oldest must be a window ago for one more.
+        self._recent: list[Grant] = []
+        self._last_grant = -math.inf  # monotonic: the next is spaced from it
+        self._urgent: deque[asyncio.Future[Grant]] = deque()
+        self._bulk: deque[asyncio.Future[Grant]] = deque()
         self._granter: asyncio.Task[None] | None = None
         # Direct answers of the last second (monotonic), which broadcast rows make room for.
         self._answers: deque[float] = deque()
@@ -102,29 +128,31 @@ class Budget:
         if self._interval and time.monotonic() - self._bulk_granted_at < WINDOW_SECONDS:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(ANSWER_PATIENCE):
-                    await self._take_one(urgent=True)
-                    return
+                    grant = await self._take_one(urgent=True)
+                grant.sent()  # the caller sends it at once
+                return
         self.note()
 
-    async def take(self, count: int = 1, *, urgent: bool = False) -> None:
-        """Wait until `count` tokens are ours; `urgent` goes ahead of every bulk taker."""
-        for _ in range(count):
-            await self._take_one(urgent=urgent)
+    async def take(self, count: int = 1, *, urgent: bool = False) -> list[Grant]:
+        """Wait until `count` tokens are ours; `urgent` goes ahead of every bulk taker.
 
-    async def _take_one(self, *, urgent: bool) -> None:
+        Mark each returned grant `sent()` when its message goes.
+        """
+        return [await self._take_one(urgent=urgent) for _ in range(count)]
+
+    async def _take_one(self, *, urgent: bool) -> Grant:
         now = time.monotonic()
         if self._interval == 0.0:
-            return
+            return Grant(now)
         if not self._urgent and not self._bulk and self._free_at(bulk=not urgent)[0] <= now:
-            self._grant(now, owed=False)
             if not urgent:
                 self._bulk_granted_at = now
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            return self._grant(now, owed=False)
+        future: asyncio.Future[Grant] = asyncio.get_running_loop().create_future()
         (self._urgent if urgent else self._bulk).append(future)
         if self._granter is None or self._granter.done():
             self._granter = asyncio.create_task(self._hand_out(), name="send-budget")
-        await future  # a taker cancelled meanwhile is skipped by the granter
+        return await future  # a taker cancelled meanwhile is skipped by the granter
 
     def _free_at(self, *, bulk: bool) -> tuple[float, bool]:
         """Return when the next token may be granted, and whether its turn decided that.
@@ -133,12 +161,10 @@ class Budget:
         room beside the direct answers of the last second. The flag is False when the room,
         not the turn, came last.
         """
-        turn = self._next
-        if self._recent:
-            turn = max(turn, self._recent[-1] + self._interval * CATCH_UP_GAP)
+        turn = max(self._next, self._last_grant + self._interval * CATCH_UP_GAP)
         at = turn
         if len(self._recent) >= self._cap:
-            at = max(at, self._recent[0] + WINDOW_SECONDS)
+            at = max(at, min(grant.at for grant in self._recent) + WINDOW_SECONDS)
         if bulk and self._answers:
             at = max(at, self._room_beside_answers(time.monotonic()))
         return at, at == turn
@@ -149,11 +175,11 @@ class Budget:
         answers = self._answers
         while answers and answers[0] <= cutoff:
             answers.popleft()
-        moments = sorted([*(t for t in self._recent if t > cutoff), *answers])
+        moments = sorted([*(g.at for g in self._recent if g.at > cutoff), *answers])
         excess = len(moments) - self._cap + 1
         return now if excess <= 0 else moments[excess - 1] + WINDOW_SECONDS
 
-    def _grant(self, now: float, *, owed: bool) -> None:
+    def _grant(self, now: float, *, owed: bool) -> Grant:
         """Grant a token at `now`; `owed`: a taker waited for its turn and got it late.
 
         Only then is the time lost made up (a late timer, a busy loop). A taker that came to
@@ -165,8 +191,14 @@ class Budget:
         """
         behind = now - CATCH_UP_SECONDS if owed else now
         self._next = max(self._next, behind) + self._interval
-        self._recent.append(now)
+        self._last_grant = now
+        grant = Grant(now)
+        recent = self._recent
+        recent.append(grant)
+        if len(recent) > self._cap:  # forget the one sent longest ago, not the first granted
+            recent.remove(min(recent, key=lambda g: g.at))
         self.granted += 1
+        return grant
 
     async def _hand_out(self) -> None:
         """Give each next token to the first urgent taker, else to the first bulk one."""
@@ -183,10 +215,9 @@ class Budget:
             if future.done():
                 continue
             now = time.monotonic()
-            self._grant(now, owed=turn)
             if queue is self._bulk:
                 self._bulk_granted_at = now
-            future.set_result(None)
+            future.set_result(self._grant(now, owed=turn))
 
 
-__all__ = ["CHARGE", "Budget", "Charge"]
+__all__ = ["CHARGE", "Budget", "Charge", "Grant"]

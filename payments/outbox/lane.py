@@ -298,7 +298,7 @@ class SendingLane(LaneRows):
                         )
                         continue  # the row is someone else's now: out of the hand
                     held.marked = True
-                await self.budget.take(urgent=held.priority == PRIORITY_TRANSACTIONAL)
+                held.grants = await self.budget.take(urgent=held.priority == PRIORITY_TRANSACTIONAL)
                 state.busy_chats.add(chat)
                 state.chat_ready[chat] = time.monotonic() + self._per_chat
             self._start(held)
@@ -323,7 +323,13 @@ class SendingLane(LaneRows):
         # This task's calls to Telegram: the first was paid in _dispatch, the rest pay as
         # they go (bot/factory.py's BudgetMiddleware), confirmations ahead of broadcasts.
         paid = 1 if held.channel == CHANNEL_TELEGRAM and envelope.chat_id is not None else 0
-        CHARGE.set(Charge(prepaid=paid, urgent=held.priority == PRIORITY_TRANSACTIONAL))
+        CHARGE.set(
+            Charge(
+                prepaid=paid,
+                urgent=held.priority == PRIORITY_TRANSACTIONAL,
+                grants=held.grants,
+            )
+        )
         outcome: Outcome
         try:
             if deliver is None:

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models_outbox import OutboxMessage
 from db.reader import Reader
 from db.repositories.users import mark_blocked
+from payments.outbox.budget import Grant
 from payments.outbox.outcomes import Blocked, Deliver, Envelope, GiveUp, Outcome, RetryLater, Sent
 from payments.outbox.statements import (
     ANY_DUE,
@@ -66,6 +67,8 @@ class _Held:
     lease_until: float  # monotonic
     # A broadcast row marked 'delivering' (its send is about to start): see _mark_delivering.
     marked: bool = False
+    # The token taken for its first send, marked sent when that send goes (budget.Grant).
+    grants: list[Grant] = field(default_factory=list)
 
 
 @dataclass
