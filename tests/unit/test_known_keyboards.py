@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,7 +12,6 @@ from aiogram.exceptions import ClientDecodeError
 from aiogram.methods import GetUpdates, SendMessage
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from bot.factory import create_bot
 from bot.known_keyboards import KnownKeyboards
 
 
@@ -49,13 +47,6 @@ def _press(update_id: int, chat: int, keyboard: dict[str, Any]) -> dict[str, Any
             "message": _message(chat, keyboard),
         },
     }
-
-
-@pytest.fixture
-async def bot() -> AsyncIterator[Bot]:
-    made = create_bot("42:TEST", "http://127.0.0.1:9")
-    yield made
-    await made.session.close()
 
 
 def _known(bot: Bot) -> KnownKeyboards:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.methods import (
@@ -30,20 +28,13 @@ from aiohttp import FormData
 from aiohttp.payload import BytesPayload
 
 from bot import keyboards_calendar
-from bot.factory import PinnedResponseSession, create_bot
+from bot.factory import PinnedResponseSession
 from bot.request_body import JsonBody
 from payments.i18n import prepare
 
 MARKUP = InlineKeyboardMarkup(
     inline_keyboard=[[InlineKeyboardButton(text="Оплатить", callback_data="pay:1")]]
 )
-
-
-@pytest.fixture
-async def bot() -> AsyncIterator[Bot]:
-    made = create_bot("42:TEST", "http://127.0.0.1:9")
-    yield made
-    await made.session.close()
 
 
 def _session(bot: Bot) -> PinnedResponseSession:
