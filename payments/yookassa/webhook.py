@@ -21,11 +21,13 @@ from starlette.datastructures import Headers
 
 from payments.admin.settlement import RefundApplied
 from payments.api.limits import WEBHOOK_MAX_BODY_BYTES, allow_body
+from payments.applied import Applied
 from payments.fulfilment import Fulfilment, Outcome
 from payments.metrics import WEBHOOKS
 from payments.ports import PaymentGateway
-from payments.types import ProviderRefund
+from payments.types import PaymentStatus, ProviderRefund
 from payments.yookassa.gateway import GatewayError, GatewayNotFound
+from payments.yookassa.settled import SettledPayments, Turns
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,8 @@ class WebhookHandler:
         self._refunds = refunds
         self._trusted = list(trusted_networks)
         self._proxies = list(trusted_proxies)
+        self._settled = SettledPayments()
+        self._turns = Turns()
 
     async def handle(self, request: Request) -> JSONResponse:
         """Answer a notification with a status code YooKassa understands."""
@@ -127,6 +131,15 @@ class WebhookHandler:
         if not event.startswith("payment."):
             log.info("webhook: %s for %s acknowledged", event, object_id)
             return JSONResponse({"success": True})
+        # A redelivery of a notification still in hand waits here, then finds it settled.
+        async with self._turns.turn(object_id):
+            if object_id in self._settled:
+                # Applied as succeeded already, from YooKassa's own answer: nothing can change.
+                return JSONResponse({"success": True, "result": Outcome.ALREADY.value})
+            return await self._payment(event, object_id)
+
+    async def _payment(self, event: str, object_id: str) -> JSONResponse:
+        """Re-fetch a payment and apply what YooKassa says about it."""
         try:
             remote = await self._gateway.get_payment(object_id)
         except GatewayNotFound:
@@ -144,6 +157,8 @@ class WebhookHandler:
             return _retry()
         if applied.outcome is Outcome.RETRY:
             return _retry()
+        if _settled(remote.status, applied):
+            self._settled.add(object_id)
         return JSONResponse({"success": True, "result": applied.outcome.value})
 
     async def _refund(self, event: str, refund_id: str, refunds: RefundApplier) -> JSONResponse:
@@ -162,6 +177,17 @@ class WebhookHandler:
             log.exception("webhook: database error on refund %s; asking for a retry", refund_id)
             return _retry()
         return JSONResponse({"success": True, "result": applied.outcome.value})
+
+
+def _settled(fetched: PaymentStatus, applied: Applied) -> bool:
+    """Whether YooKassa's payment is final after `applied`: it was fetched succeeded, or it was
+    authorised and has been settled since (captured for ours, which reads succeeded now, or
+    released as superseded beside it). Anything else is asked again next time."""
+    if applied.outcome not in (Outcome.APPLIED, Outcome.ALREADY):
+        return False
+    return fetched is PaymentStatus.SUCCEEDED or (
+        fetched is PaymentStatus.WAITING_FOR_CAPTURE and applied.status is PaymentStatus.SUCCEEDED
+    )
 
 
 def _retry() -> JSONResponse:
