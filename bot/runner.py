@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import DisabledEventIsolation
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -228,9 +229,19 @@ def create_telegram(
         redis_storage = redis_fsm_storage(config.redis_url)
         cached = LockedCacheStorage(redis_storage)
         storage = cached
-        isolation = LocalFirstIsolation(redis_storage.create_isolation(), cache=cached)
+        # With long polling this process is the only one Telegram hands updates to (a second
+        # getUpdates is refused with 409 Conflict, and a webhook turns polling off), so the
+        # in-process lock already handles a user's updates one at a time; the lock in Redis
+        # would cost each update two more round trips (SET NX, then the release script).
+        shared = (
+            redis_storage.create_isolation() if config.webhook_url else DisabledEventIsolation()
+        )
+        isolation = LocalFirstIsolation(shared, cache=cached)
         redis = redis_storage.redis
-        log.info("bot: FSM state in Redis, with per-user event isolation across instances")
+        log.info(
+            "bot: FSM state in Redis, with per-user event isolation %s",
+            "across instances" if config.webhook_url else "in this process (long polling)",
+        )
     dispatcher = create_dispatcher(
         storage=storage,
         isolation=isolation,

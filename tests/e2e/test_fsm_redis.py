@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
+from redis.asyncio import Redis
 
 from bot.fsm_redis import BatchedRedisStorage
 from bot.runner import redis_fsm_storage
@@ -74,3 +77,49 @@ async def test_a_ticket_journey_goes_on_after_a_restart(make_shop: ShopFactory) 
     counts = await user.wait_reply()
     assert "+" in counts.button_texts()
     assert not [a for a in user.callback_answers if a and "устарела" in a]
+
+
+async def redis_commands(step: Callable[[], Awaitable[object]]) -> list[str]:
+    """Run `step` and return every command Redis received meanwhile (MONITOR), as text."""
+    assert REDIS_URL, "this test needs the Redis of the services run"
+    seen: list[str] = []
+    marker = f"end-{uuid.uuid4()}"
+    client: Redis = Redis.from_url(REDIS_URL)
+    async with client.monitor() as monitor:
+        done = asyncio.Event()
+
+        async def listen() -> None:
+            async for command in monitor.listen():
+                seen.append(str(command["command"]))
+                if marker in seen[-1]:
+                    done.set()
+                    return
+
+        listening = asyncio.create_task(listen())
+        await step()
+        await client.echo(marker)  # every command sent before it is seen before it
+        async with asyncio.timeout(10):
+            await done.wait()
+        await listening
+    await client.aclose()
+    return seen
+
+
+async def test_with_long_polling_a_step_reads_its_state_and_takes_no_lock_in_redis(
+    make_shop: ShopFactory,
+) -> None:
+    """Only this process gets the bot's updates when it polls: the in-process lock is enough,
+    and each step is spared the lock's two round trips (SET NX, the release script)."""
+    shop = await make_shop()
+    user = shop.telegram.user(9300)
+    await user.send("/tickets")
+    await user.wait_reply()
+
+    async def step() -> None:
+        await pick_day(user, shop_day(shop, 1))
+        await user.wait_reply()
+
+    ours = [c for c in await redis_commands(step) if ":9300:" in c]
+    assert any(c.startswith("MGET") for c in ours), ours  # the state came from Redis
+    assert any(c.startswith("SET") and ":9300:data" in c for c in ours), ours  # and went back
+    assert not [c for c in ours if ":lock" in c]
