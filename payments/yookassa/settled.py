@@ -54,10 +54,6 @@ class Turns:
         """No payment has a notification in hand yet."""
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
-    def __len__(self) -> int:
-        """How many payments have a notification in hand or waiting."""
-        return len(self._locks)
-
     @contextlib.asynccontextmanager
     async def turn(self, provider_id: str) -> AsyncIterator[None]:
         """Wait for this payment's turn and hold it for the block."""

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from bot.fsm_redis import BatchedRedisStorage
 from bot.runner import redis_fsm_storage
 from tests.e2e.admin_chat import shop_day
-from tests.e2e.conftest import REDIS_URL, ShopFactory
+from tests.e2e.conftest import REDIS_URL, Shop, ShopFactory
 from tests.e2e.dates import pick_day
 
 pytestmark = pytest.mark.services
@@ -79,6 +79,20 @@ async def test_a_ticket_journey_goes_on_after_a_restart(make_shop: ShopFactory) 
     assert not [a for a in user.callback_answers if a and "устарела" in a]
 
 
+async def commands_of_a_day_press(shop: Shop, user_id: int) -> list[str]:
+    """Open /tickets for `user_id`, then return the Redis commands about that user while the
+    day's button is pressed and answered (MONITOR)."""
+    user = shop.telegram.user(user_id)
+    await user.send("/tickets")
+    await user.wait_reply()
+
+    async def step() -> None:
+        await pick_day(user, shop_day(shop, 1))
+        await user.wait_reply()
+
+    return [c for c in await redis_commands(step) if f":{user_id}:" in c]
+
+
 async def redis_commands(step: Callable[[], Awaitable[object]]) -> list[str]:
     """Run `step` and return every command Redis received meanwhile (MONITOR), as text."""
     assert REDIS_URL, "this test needs the Redis of the services run"
@@ -110,16 +124,7 @@ async def test_with_long_polling_a_step_reads_its_state_and_takes_no_lock_in_red
 ) -> None:
     """Only this process gets the bot's updates when it polls: the in-process lock is enough,
     and each step is spared the lock's two round trips (SET NX, the release script)."""
-    shop = await make_shop()
-    user = shop.telegram.user(9300)
-    await user.send("/tickets")
-    await user.wait_reply()
-
-    async def step() -> None:
-        await pick_day(user, shop_day(shop, 1))
-        await user.wait_reply()
-
-    ours = [c for c in await redis_commands(step) if ":9300:" in c]
+    ours = await commands_of_a_day_press(await make_shop(), 9300)
     assert any(c.startswith("MGET") for c in ours), ours  # the state came from Redis
     assert any(c.startswith("SET") and ":9300:data" in c for c in ours), ours  # and went back
     assert not [c for c in ours if ":lock" in c]

@@ -21,10 +21,9 @@ from db.models import Payment, SlotInventory
 from db.models_subscriptions import SubscriptionPeriod
 from payments.api.auth import sign_init_data
 from tests.balancer import Balancer
-from tests.e2e.admin_chat import buy_tickets, shop_day
+from tests.e2e.admin_chat import buy_tickets
 from tests.e2e.conftest import REDIS_URL, Shop, ShopFactory
-from tests.e2e.dates import pick_day
-from tests.e2e.test_fsm_redis import redis_commands
+from tests.e2e.test_fsm_redis import commands_of_a_day_press
 from tests.fakes.telegram_api import FakeUser
 
 pytestmark = pytest.mark.services
@@ -249,13 +248,5 @@ async def test_in_webhook_mode_each_step_takes_the_users_lock_in_redis(
     """Behind a balancer a user's next update may reach the other instance while this one
     still handles the last: the lock is in Redis, shared by both."""
     first, _ = await two_instances(make_shop, balancer)
-    user = first.telegram.user(7400)
-    await user.send("/tickets")
-    await user.wait_reply()
-
-    async def step() -> None:
-        await pick_day(user, shop_day(first, 1))
-        await user.wait_reply()
-
-    locks = [c for c in await redis_commands(step) if ":7400:" in c and ":lock" in c]
+    locks = [c for c in await commands_of_a_day_press(first, 7400) if ":lock" in c]
     assert any(c.startswith("SET") and " NX" in c for c in locks), locks
