@@ -157,7 +157,7 @@ class WebhookHandler:
             return _retry()
         if applied.outcome is Outcome.RETRY:
             return _retry()
-        if _settled(remote.status, applied):
+        if settled(remote.status, applied):
             self._settled.add(object_id)
         return JSONResponse({"success": True, "result": applied.outcome.value})
 
@@ -179,14 +179,16 @@ class WebhookHandler:
         return JSONResponse({"success": True, "result": applied.outcome.value})
 
 
-def _settled(fetched: PaymentStatus, applied: Applied) -> bool:
+def settled(fetched: PaymentStatus, applied: Applied) -> bool:
     """Whether YooKassa's payment is final after `applied`: it was fetched succeeded, or it was
-    authorised and has been settled since (captured for ours, which reads succeeded now, or
-    released as superseded beside it). Anything else is asked again next time."""
-    if applied.outcome not in (Outcome.APPLIED, Outcome.ALREADY):
-        return False
-    return fetched is PaymentStatus.SUCCEEDED or (
-        fetched is PaymentStatus.WAITING_FOR_CAPTURE and applied.status is PaymentStatus.SUCCEEDED
+    authorised and this call captured it (ours moved to succeeded). An authorised payment that
+    ours already called succeeded, or anything else, is asked about again next time."""
+    if fetched is PaymentStatus.SUCCEEDED:
+        return applied.outcome in (Outcome.APPLIED, Outcome.ALREADY)
+    return (
+        fetched is PaymentStatus.WAITING_FOR_CAPTURE
+        and applied.outcome is Outcome.APPLIED
+        and applied.status is PaymentStatus.SUCCEEDED
     )
 
 
