@@ -2,18 +2,19 @@
 
 aiogram's SimpleEventIsolation keeps one asyncio.Lock per user forever (its source says an
 "unused locks cleaner is needed"): a shop with a million customers would hold a million
-locks. This one counts who holds or waits for a key and drops the lock when nobody does.
+locks. This one counts who holds or waits for a key and drops the lock when nobody does
+(payments/keyed_locks.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
 
 from bot.fsm_cache import LockedCacheStorage
+from payments.keyed_locks import KeyedLocks
 
 
 class ForgetfulEventIsolation(BaseEventIsolation):
@@ -21,26 +22,13 @@ class ForgetfulEventIsolation(BaseEventIsolation):
 
     def __init__(self) -> None:
         """Start with no locks."""
-        self._locks: dict[StorageKey, tuple[asyncio.Lock, int]] = {}
+        self._keys: KeyedLocks[StorageKey] = KeyedLocks()
 
     @asynccontextmanager
     async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
         """Hold the key's lock for the duration of the block."""
-        lock, users = self._locks.get(key, (None, 0))
-        if lock is None:
-            lock = asyncio.Lock()
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            held = self._locks.get(key)
-            if held is None or held[0] is not lock:
-                pass  # forgotten by close() meanwhile
-            elif (users := held[1]) <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+        async with self._keys.hold(key):
+            yield
 
     def __bool__(self) -> bool:
         """Always true, even with no lock held.
@@ -53,15 +41,15 @@ class ForgetfulEventIsolation(BaseEventIsolation):
 
     def __len__(self) -> int:
         """Return how many keys are held or awaited right now."""
-        return len(self._locks)
+        return len(self._keys)
 
     def users_of(self, key: StorageKey) -> int:
         """Return how many updates hold or await the key's lock right now."""
-        return self._locks.get(key, (None, 0))[1]
+        return self._keys.users_of(key)
 
     async def close(self) -> None:
         """Forget every lock."""
-        self._locks.clear()
+        self._keys.clear()
 
 
 class LocalFirstIsolation(BaseEventIsolation):

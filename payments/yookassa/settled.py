@@ -1,5 +1,5 @@
-"""What the webhook remembers between notifications: one at a time per payment, and which
-payments it has already seen succeed.
+"""Which payments the webhook has already seen succeed (one notification at a time per
+payment is payments/keyed_locks.py's KeyedLocks).
 
 YooKassa delivers a notification again when our answer takes longer than it waits, and sends
 `payment.succeeded` after a two-stage payment that our own capture already settled. In a sale
@@ -14,10 +14,7 @@ this process restarted) takes the usual way.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections import OrderedDict
-from collections.abc import AsyncIterator
 
 # Ids of settled payments kept in memory; ~100 bytes each.
 SETTLED_MEMORY = 20_000
@@ -44,27 +41,3 @@ class SettledPayments:
         self._ids.move_to_end(provider_id)
         while len(self._ids) > self._size:
             self._ids.popitem(last=False)
-
-
-class Turns:
-    """One notification at a time per payment: a redelivery that arrives while the first
-    delivery is still being handled waits for it, then finds the payment settled."""
-
-    def __init__(self) -> None:
-        """No payment has a notification in hand yet."""
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def turn(self, provider_id: str) -> AsyncIterator[None]:
-        """Wait for this payment's turn and hold it for the block."""
-        lock, users = self._locks.get(provider_id, (asyncio.Lock(), 0))
-        self._locks[provider_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[provider_id]
-            if users == 1:
-                del self._locks[provider_id]
-            else:
-                self._locks[provider_id] = (lock, users - 1)

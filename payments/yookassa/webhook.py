@@ -23,11 +23,12 @@ from payments.admin.settlement import RefundApplied
 from payments.api.limits import WEBHOOK_MAX_BODY_BYTES, allow_body
 from payments.applied import Applied
 from payments.fulfilment import Fulfilment, Outcome
+from payments.keyed_locks import KeyedLocks
 from payments.metrics import WEBHOOKS
 from payments.ports import PaymentGateway
 from payments.types import PaymentStatus, ProviderRefund
 from payments.yookassa.gateway import GatewayError, GatewayNotFound
-from payments.yookassa.settled import SettledPayments, Turns
+from payments.yookassa.settled import SettledPayments
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class WebhookHandler:
         self._trusted = list(trusted_networks)
         self._proxies = list(trusted_proxies)
         self._settled = SettledPayments()
-        self._turns = Turns()
+        self._turns: KeyedLocks[str] = KeyedLocks()  # one notification at a time per payment
 
     async def handle(self, request: Request) -> JSONResponse:
         """Answer a notification with a status code YooKassa understands."""
@@ -132,7 +133,7 @@ class WebhookHandler:
             log.info("webhook: %s for %s acknowledged", event, object_id)
             return JSONResponse({"success": True})
         # A redelivery of a notification still in hand waits here, then finds it settled.
-        async with self._turns.turn(object_id):
+        async with self._turns.hold(object_id):
             if object_id in self._settled:
                 # Applied as succeeded already, from YooKassa's own answer: nothing can change.
                 return JSONResponse({"success": True, "result": Outcome.ALREADY.value})

@@ -10,6 +10,7 @@ import asyncio
 from tests.e2e.conftest import Shop, ShopFactory
 from tests.e2e.test_subscriptions import _choose_plan, _pay_url, _provider_id, _stored
 from tests.e2e.test_tickets import _choose, _pay_id, _to_payment
+from tests.fakes.telegram_api import FakeUser
 from tests.unit.test_sandbox import eventually
 
 WEBHOOK = "/api/v2/payments/webhook/yookassa"
@@ -23,6 +24,12 @@ def _fetches(shop: Shop, provider_id: str) -> int:
         r.method == "GET" and r.path.endswith(f"/payments/{provider_id}")
         for r in shop.yookassa.requests
     )
+
+
+async def _pending_plan(shop: Shop, user_id: int) -> tuple[FakeUser, str]:
+    """A customer with a pending plan payment; return them and YooKassa's id of it."""
+    user = shop.telegram.user(user_id)
+    return user, _provider_id(await _pay_url(user, await _choose_plan(user, "299 ₽")))
 
 
 async def test_the_succeeded_notification_after_our_capture_is_not_fetched_again(
@@ -50,8 +57,7 @@ async def test_a_redelivery_while_the_first_is_in_hand_waits_for_it_and_fetches_
     make_shop: ShopFactory,
 ) -> None:
     shop = await make_shop()
-    user = shop.telegram.user(6502)
-    provider_id = _provider_id(await _pay_url(user, await _choose_plan(user, "299 ₽")))
+    user, provider_id = await _pending_plan(shop, 6502)
     shop.yookassa.lose_notifications(1)
     await shop.yookassa.pay(provider_id)
     # The first delivery's re-fetch is answered late: the redelivery arrives meanwhile.
@@ -76,8 +82,7 @@ async def test_a_payment_not_yet_paid_is_fetched_at_every_notification(
 ) -> None:
     # Only a payment seen succeeded is remembered: one still pending is asked about each time.
     shop = await make_shop()
-    user = shop.telegram.user(6503)
-    provider_id = _provider_id(await _pay_url(user, await _choose_plan(user, "299 ₽")))
+    _, provider_id = await _pending_plan(shop, 6503)
     url = f"{shop.service.base_url}{WEBHOOK}"
 
     for _ in range(2):
