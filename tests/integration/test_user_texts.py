@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
+import pytest
 from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -36,6 +39,40 @@ async def test_the_first_update_in_a_language_finds_its_texts_built(
     # Built by the middleware (in a worker thread, tests/unit/test_i18n.py), not by the
     # handler's first t() on the event loop.
     assert seen == {"language": "en", "ready": True}
+
+
+async def test_first_updates_arriving_together_build_their_texts_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: MovableClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A sale's first customers, or the notifications after a restart: their language's texts
+    # are built once, not once per update in a worker thread each (every build held the GIL,
+    # and the loop, for tens of milliseconds).
+    middleware = UserMiddleware(sessionmaker, clock, frozenset(), frozenset())
+    seen: list[bool] = []
+
+    async def handler(event: TelegramObject, data: dict[str, Any]) -> None:
+        seen.append(i18n.ready(data["user"].language))
+
+    customers = [
+        User(id=700_310 + n, is_bot=False, first_name="Ann", language_code="en") for n in range(8)
+    ]
+    kept = dict(i18n._BUILT)
+    i18n._BUILT.clear()
+    i18n._resource.cache_clear()  # as in a fresh process: the files are parsed, not remembered
+    try:
+        with caplog.at_level(logging.INFO, logger="payments.i18n"):
+            await asyncio.gather(
+                *(middleware(handler, c, {"event_from_user": c}) for c in customers)
+            )
+    finally:
+        i18n._BUILT.clear()
+        i18n._BUILT.update(kept)
+    builds = [r.getMessage() for r in caplog.records if r.name == "payments.i18n"]
+    assert seen == [True] * 8
+    assert len(builds) == 1, builds
+    assert builds[0].startswith("texts of en built in")
 
 
 class ReadyRecorder:
