@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench_journey import PAID_TEXT, Customer, journey
 from bench_kit import SECRET, SHOP, Row
 from bench_proc import REDIS_URL, ServiceProcess, database, kinds, log, pct, sized
-from bench_rush import PAID_TEXT, Customer, journey
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
