@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -116,7 +117,14 @@ def _configure_sqlite(engine: AsyncEngine, *, autocheckpoint: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # In place on the pysqlite connection: the lock is free nearly always, and the driver
+        # path (a cursor, SQLAlchemy's execution context) cost more than the BEGIN. A busy
+        # database, or any other error, goes the driver's way, which waits without blocking
+        # the loop and raises as SQLAlchemy does.
+        try:
+            connection.connection.driver_connection.raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

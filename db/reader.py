@@ -31,13 +31,10 @@ from sqlalchemy.sql import Executable
 
 from db.engine import SQLITE_BUSY_TIMEOUT_MS
 from db.sqlite_loop import is_busy, retry_busy
-from db.sqlite_plan import SqlitePlan
+from db.sqlite_plan import PLANS_KEPT, SqlitePlan
 
 # Rows a long read hands over at a time: a few hundred kilobytes of CSV, a few ms of work.
 STREAM_CHUNK = 2000
-# Statements whose SQLite plan is kept: the module-level ones are a few dozen; a statement built
-# per call past this many runs the ordinary way instead of filling memory.
-PLANS_KEPT = 256
 
 
 class Reader:

@@ -148,6 +148,11 @@ class LoopConnection:
         # SQLAlchemy's adapter checks aiosqlite's attribute of this name before commit/rollback.
         return self._conn
 
+    @property
+    def raw(self) -> sqlite3.Connection:
+        """The pysqlite connection itself (db.writes runs compiled writes on it in place)."""
+        return self._live()
+
     def _live(self) -> sqlite3.Connection:
         if self._conn is None:
             raise ValueError("no active connection")

@@ -1,4 +1,4 @@
-"""A SELECT of columns compiled once for pysqlite, run without SQLAlchemy's execution pipeline.
+"""A statement compiled once for pysqlite, run without SQLAlchemy's execution pipeline.
 
 The reads customers cause on every update (/my: three indexed look-ups) spent four fifths of
 their time in `Connection.execute` (building the execution context, its parameters, the
@@ -7,8 +7,13 @@ statement built once with bind parameters: the SQL text, each positional paramet
 (the caller's value or the statement's own literal) and bind processor, each column's result
 processor and a row type with the same names, indexes and slices as SQLAlchemy's rows.
 
-Statements SQLAlchemy rewrites per call (expanding IN, literal execution) have no plan; the
-Reader runs those the ordinary way.
+The same goes for the one-row writes of a payment's transaction (db/writes.py): an INSERT,
+UPDATE or DELETE is compiled for the keys the caller gives, with each constant default's value
+in place of what SQLAlchemy's execution context would fill in, and its RETURNING columns read
+back like a SELECT's.
+
+Statements SQLAlchemy rewrites per call (expanding IN, literal execution) or whose defaults are
+computed per row have no plan; the Reader and db.writes run those the ordinary way.
 """
 
 from __future__ import annotations
@@ -20,11 +25,15 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
 
 Processor = Callable[[Any], Any] | None
 # A parameter: the caller's key, the statement's own value when the caller gives none, whether
 # the caller must give it, and its bind processor.
 Param = tuple[str, Any, bool, Processor]
+# Statements whose plan is kept: the module-level ones are a few dozen; a statement built per
+# call past this many runs the ordinary way instead of filling memory.
+PLANS_KEPT = 256
 
 
 class SqlitePlan:
@@ -48,32 +57,57 @@ class SqlitePlan:
             return None
         compiled = statement.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)  # noqa: S101 - a Select compiles so
-        if compiled.post_compile_params or compiled.literal_execute_params:
+        params = _params(compiled, dialect, {})
+        if params is None:
             return None
-        params: list[Param] = []
-        for name in compiled.positiontup or ():
-            bind = compiled.binds[name]
-            if bind.expanding:
-                return None
-            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            value = None if bind.required else bind.effective_value
-            params.append((bind.key, value, bind.required, processor))
         columns = list(statement.selected_columns)
         results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
         return cls(str(compiled), params, results, list(statement.selected_columns.keys()))
 
-    @property
-    def sql(self) -> str:
-        """The statement's SQL text."""
-        return self._sql
+    @classmethod
+    def build_write(
+        cls, statement: UpdateBase, dialect: Dialect, keys: Sequence[str]
+    ) -> SqlitePlan | None:
+        """Compile a Core INSERT, UPDATE or DELETE for the parameter `keys` a caller gives.
 
-    def run(self, connection: Any, given: Mapping[str, Any]) -> list[Any]:
-        """Run it on a pysqlite connection with the caller's parameters; return its rows."""
+        None when running it in place would not do what SQLAlchemy does: an ORM statement
+        (autoflush, the session's objects), per-call rewriting, or a default that is not a
+        constant (a function SQLAlchemy calls per row).
+        """
+        if statement._propagate_attrs or not statement.is_dml:  # noqa: SLF001 - ORM or not
+            return None
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        assert isinstance(compiled, SQLCompiler)  # noqa: S101 - DML compiles so
+        defaults: dict[str, Any] = {}
+        for column in compiled.insert_prefetch:
+            if column.default is None or not column.default.is_scalar:
+                return None
+            defaults[column.key] = column.default.arg  # type: ignore[attr-defined]
+        for column in compiled.update_prefetch:
+            if column.onupdate is None or not column.onupdate.is_scalar:
+                return None
+            defaults[column.key] = column.onupdate.arg  # type: ignore[attr-defined]
+        params = _params(compiled, dialect, {k: v for k, v in defaults.items() if k not in keys})
+        if params is None:
+            return None
+        columns = list(compiled.returning or ())
+        results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+        return cls(str(compiled), params, results, [c.key for c in columns])
+
+    def write(self, connection: Any, given: Mapping[str, Any]) -> tuple[int, list[Any]]:
+        """Run a write plan on a pysqlite connection; return (rows changed, returned rows)."""
+        cursor = connection.execute(self._sql, self._values(given))
+        rows = self._rows(cursor.fetchall())  # RETURNING's rows; the count is final after them
+        return cursor.rowcount, rows
+
+    def _values(self, given: Mapping[str, Any]) -> list[Any]:
         values = []
         for key, own, required, processor in self._params:
             value = given[key] if required or key in given else own
             values.append(processor(value) if processor is not None else value)
-        raw = connection.execute(self._sql, values).fetchall()
+        return values
+
+    def _rows(self, raw: list[Any]) -> list[Any]:
         make = self._row._make
         results = self._results
         if results is None:
@@ -82,3 +116,33 @@ class SqlitePlan:
             make([v if p is None else p(v) for p, v in zip(results, row, strict=True)])
             for row in raw
         ]
+
+    @property
+    def sql(self) -> str:
+        """The statement's SQL text."""
+        return self._sql
+
+    def run(self, connection: Any, given: Mapping[str, Any]) -> list[Any]:
+        """Run it on a pysqlite connection with the caller's parameters; return its rows."""
+        return self._rows(connection.execute(self._sql, self._values(given)).fetchall())
+
+
+def _params(
+    compiled: SQLCompiler, dialect: Dialect, defaults: Mapping[str, Any]
+) -> list[Param] | None:
+    """Each positional parameter's source and bind processor; None if SQLAlchemy would rewrite
+    the statement per call. `defaults`: values SQLAlchemy's execution context fills in."""
+    if compiled.post_compile_params or compiled.literal_execute_params:
+        return None
+    params: list[Param] = []
+    for name in compiled.positiontup or ():
+        bind = compiled.binds[name]
+        if bind.expanding:
+            return None
+        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if bind.key in defaults:
+            params.append((bind.key, defaults[bind.key], False, processor))
+        else:
+            value = None if bind.required else bind.effective_value
+            params.append((bind.key, value, bind.required, processor))
+    return params

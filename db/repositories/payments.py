@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import Order, Payment, PaymentEvent, User
+from db.writes import read, write
 
 OPEN = ("pending", "waiting_for_capture")
 
@@ -104,8 +105,7 @@ async def transition(
     fields = values or {}
     statement = _transition_statement(tuple(from_statuses), tuple(revive_reasons), tuple(fields))
     params = {"payment_id_": payment_id, "to_": to} | {f"{k}_": v for k, v in fields.items()}
-    result = await session.execute(statement, params)
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return (await write(session, statement, params)).rowcount == 1
 
 
 _TransitionKey = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
@@ -206,7 +206,8 @@ async def record_event(
     For the payment notification's path: an object added to the session costs a unit-of-work
     flush at commit, several times the CPU of the one-row INSERT it becomes.
     """
-    await session.execute(
+    await write(
+        session,
         _ADD_EVENT,
         {
             "payment_id": payment_id,
@@ -255,8 +256,7 @@ GIVEN_UP_EVENTS = ("expired", "canceled_by_user")
 
 async def was_given_up(session: AsyncSession, payment_id: str) -> bool:
     """Return whether we had given up on a payment (expired, canceled by its user) at some point."""
-    result = await session.execute(_GIVEN_UP, {"payment_id": payment_id})
-    return result.first() is not None
+    return bool(await read(session, _GIVEN_UP, {"payment_id": payment_id}))
 
 
 # Built once: every succeeded payment asks, inside its write transaction.

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import User
 from db.models_subscriptions import Subscription, SubscriptionPeriod
 from db.repositories.dialect import insert_for_dialect
+from db.writes import write
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,8 @@ async def extend_subscription(
     """
     # One statement creates the row or takes the existing one, locked for this transaction
     # (ON CONFLICT DO UPDATE locks the row on PostgreSQL; SQLite writers are serial).
-    result = await session.execute(
+    result = await write(
+        session,
         _claim_statement(session.get_bind().dialect.name),
         {"user_id": user_id, "plan_code": plan_code, "now": now},
     )
@@ -108,7 +110,8 @@ async def extend_subscription(
     period_end = period_start + timedelta(days=days)
     starts_at = claimed.starts_at if running else now
     # Whatever grace a declined renewal gave ends with a paid period.
-    await session.execute(
+    await write(
+        session,
         _EXTEND,
         {
             "subscription_id": claimed.id,
@@ -118,7 +121,8 @@ async def extend_subscription(
             "at": now,
         },
     )
-    await session.execute(
+    await write(
+        session,
         _ADD_PERIOD,
         {
             "subscription_id": claimed.id,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import User
 from db.repositories.dialect import insert_for_dialect
+from db.writes import write
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +133,7 @@ async def mark_blocked(session: AsyncSession, user_id: str) -> None:
 
 async def mark_first_paid(session: AsyncSession, user_id: str, now: datetime) -> None:
     """Record when a user first paid (a later payment leaves the first moment as it was)."""
-    await session.execute(_FIRST_PAID, {"user_id": user_id, "now": now})
+    await write(session, _FIRST_PAID, {"user_id": user_id, "now": now})
 
 
 # Built once: every first succeeded payment runs it inside its write transaction.

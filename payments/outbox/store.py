@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models_outbox import OutboxMessage
 from db.repositories.dialect import insert_for, insert_for_dialect
+from db.writes import write
 
 PRIORITY_TRANSACTIONAL = 0
 PRIORITY_BROADCAST = 1
@@ -88,7 +89,7 @@ async def enqueue(
         broadcast_id=broadcast_id,
         not_before=not_before,
     )
-    await session.execute(_insert_one(session.get_bind().dialect.name), row)
+    await write(session, _insert_one(session.get_bind().dialect.name), row)
 
 
 @functools.cache

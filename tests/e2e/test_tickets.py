@@ -304,14 +304,14 @@ async def test_the_pay_press_writes_twice_and_remembers_its_message(
     await user.wait_for(lambda m: "Проверьте заказ" in (m.text or ""))
     writes: list[str] = []
 
-    @event.listens_for(shop.service.database.engine.sync_engine, "before_cursor_execute")
-    def _count(*args: Any) -> None:
-        if str(args[2]).startswith("BEGIN IMMEDIATE"):
-            writes.append(str(args[2]))
+    # Every transaction on the SQLite engine begins with BEGIN IMMEDIATE (db.engine).
+    @event.listens_for(shop.service.database.engine.sync_engine, "begin")
+    def _count(*_args: Any) -> None:
+        writes.append("BEGIN IMMEDIATE")
 
     await user.press("💳 Перейти к оплате")
     shown = await user.wait_for(lambda m: any("💳 Оплатить" in b for b in m.button_texts()))
-    event.remove(shop.service.database.engine.sync_engine, "before_cursor_execute", _count)
+    event.remove(shop.service.database.engine.sync_engine, "begin", _count)
 
     assert len(writes) == 2  # noqa: PLR2004 - tx 1 and tx 2
     async with shop.service.sessionmaker() as session:

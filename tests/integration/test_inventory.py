@@ -141,10 +141,10 @@ async def test_a_ticket_checkout_on_sqlite_writes_in_two_transactions(
     engine = sessionmaker.kw["bind"]
     writes: list[str] = []
 
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def _count(*args: Any) -> None:
-        if str(args[2]).startswith("BEGIN IMMEDIATE"):
-            writes.append(str(args[2]))
+    # Every transaction on the SQLite engine begins with BEGIN IMMEDIATE (db.engine).
+    @event.listens_for(engine.sync_engine, "begin")
+    def _count(*_args: Any) -> None:
+        writes.append("BEGIN IMMEDIATE")
 
     async with sessionmaker.begin() as session:
         session.add_all(User(id=str(6000 + i), first_name="u", language="ru") for i in range(2))

@@ -1,0 +1,132 @@
+"""Writes inside a session's transaction by the cheapest path each database has.
+
+A payment notification's transaction is eight one-row writes (the conditional transition, its
+event, the first-paid mark, the subscription's claim, extension and period, the outbox row) and
+most of its CPU went to SQLAlchemy's execution pipeline around them (the ORM session's routing,
+the execution context, bind processing, the CursorResult), not to SQLite, all of it while the
+writer's lock is held and the event loop waits. On SQLite `write` runs a Core INSERT, UPDATE or
+DELETE built once with bind parameters as a plan compiled once (db/sqlite_plan.py) on the very
+pysqlite connection of the session's transaction. On PostgreSQL it is `session.execute`.
+
+Only what keeps the same meaning takes the short way: a Core statement (no ORM entity, so no
+autoflush or session synchronisation would have happened), every value given or a constant
+default, no per-call rewriting. Anything else runs through the session as before.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable, Select
+from sqlalchemy.sql.dml import UpdateBase
+
+from db.engine import SQLITE_BUSY_TIMEOUT_MS
+from db.sqlite_loop import LoopConnection, is_busy, retry_busy
+from db.sqlite_plan import PLANS_KEPT, SqlitePlan
+
+# The session's pysqlite connection, kept in `session.info` with the transaction it serves.
+_CONNECTION = "db.writes.connection"
+
+# By statement and the keys it is given (an INSERT's columns follow them; a SELECT's do not).
+_plans: dict[tuple[Executable, tuple[str, ...]], SqlitePlan | None] = {}
+
+
+class Written:
+    """What a write returns: the rows it changed and the rows of its RETURNING clause."""
+
+    __slots__ = ("rowcount", "rows")
+
+    def __init__(self, rowcount: int, rows: Sequence[Any]) -> None:
+        """Keep the count and the returned rows."""
+        self.rowcount = rowcount
+        self.rows = rows
+
+    def one(self) -> Any:
+        """Return the one returned row; raise if there is not exactly one."""
+        if len(self.rows) != 1:
+            raise ValueError(f"expected one row, got {len(self.rows)}")
+        return self.rows[0]
+
+
+async def write(session: AsyncSession, statement: UpdateBase, params: Mapping[str, Any]) -> Written:
+    """Run one INSERT, UPDATE or DELETE in the session's transaction; say what it did."""
+    bind = session.bind
+    if bind is None or bind.dialect.name != "sqlite":
+        return await _through(session, statement, params)
+    key = (statement, tuple(sorted(params)))
+    plan = _plans[key] if key in _plans else _plan(key, bind.dialect)
+    if plan is None:
+        return await _through(session, statement, params)
+    connection = await _connection(session)
+    try:
+        try:  # in place: the transaction holds SQLite's write lock already
+            return Written(*plan.write(connection, params))
+        except (sqlite3.OperationalError, OperationalError) as error:
+            if not is_busy(error):
+                raise
+        return Written(
+            *await retry_busy(lambda: plan.write(connection, params), SQLITE_BUSY_TIMEOUT_MS / 1000)
+        )
+    except sqlite3.Error as error:  # as SQLAlchemy raises it: callers catch IntegrityError
+        raise DBAPIError.instance(plan.sql, params, error, sqlite3.Error) from error
+
+
+async def read(
+    session: AsyncSession, statement: Select[Any], params: Mapping[str, Any]
+) -> Sequence[Any]:
+    """Return the rows of a SELECT of columns as the session's transaction sees them.
+
+    A check inside a write transaction (has this payment been given up on?) reads through
+    the transaction's own connection, so it sees the transaction's writes; on SQLite by a plan.
+    """
+    bind = session.bind
+    plan = None
+    if bind is not None and bind.dialect.name == "sqlite":
+        key = (statement, ())
+        plan = _plans[key] if key in _plans else _plan(key, bind.dialect)
+    if plan is None:
+        return list((await session.execute(statement, params)).all())
+    connection = await _connection(session)
+    try:
+        return plan.run(connection, params)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(plan.sql, params, error, sqlite3.Error) from error
+
+
+async def _through(
+    session: AsyncSession, statement: UpdateBase, params: Mapping[str, Any]
+) -> Written:
+    """Run the write the ordinary way, through the session."""
+    result = cast("CursorResult[Any]", await session.execute(statement, params))
+    return Written(result.rowcount, result.all() if result.returns_rows else [])
+
+
+def _plan(key: tuple[Executable, tuple[str, ...]], dialect: Any) -> SqlitePlan | None:
+    statement = key[0]
+    if isinstance(statement, UpdateBase):
+        plan = SqlitePlan.build_write(statement, dialect, key[1])
+    else:
+        plan = SqlitePlan.build(statement, dialect)
+    if len(_plans) < PLANS_KEPT:
+        _plans[key] = plan
+    return plan
+
+
+async def _connection(session: AsyncSession) -> sqlite3.Connection:
+    """Return the pysqlite connection of the session's transaction, beginning it if need be."""
+    sync = session.sync_session
+    kept = sync.info.get(_CONNECTION)
+    transaction = sync.get_transaction()
+    if kept is not None and transaction is not None and kept[0] is transaction:
+        return kept[1]  # type: ignore[no-any-return]
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert isinstance(driver, LoopConnection)  # noqa: S101 - db.engine opens only these
+    sync.info[_CONNECTION] = (sync.get_transaction(), driver.raw)
+    return driver.raw
