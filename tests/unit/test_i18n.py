@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from fluent.syntax import ast
 
 import bot.texts
 from bot.texts import EN, RU, day, lang_of, moment, money, short_day, t
@@ -227,3 +228,55 @@ async def test_a_languages_first_bundle_is_built_while_the_loop_goes_on(tmp_path
         assert ticks > 1
         assert t("ru", "m5", count=3) == "5 билетов"
         assert i18n.ready("de") and not i18n.ready("xx")  # an unknown language speaks ru
+
+
+def _parsed(path: Path) -> dict[str, str]:
+    """Parse a locale file as the bundle gets it, as in a fresh process; each message's text."""
+    i18n._resource.cache_clear()
+    resource = i18n._resource(path)
+    return {
+        entry.id.name: "".join(getattr(element, "value", "") for element in entry.value.elements)
+        for entry in resource.body
+        if isinstance(entry, ast.Message) and entry.value is not None
+    }
+
+
+def test_an_edited_locale_file_is_read_as_edited_not_as_kept(tmp_path: Path) -> None:
+    """Parsed files are kept beside them (__pycache__/); an edit must never show the old text."""
+    path = tmp_path / "shop.ftl"
+    path.write_text("greeting = Здравствуйте\n", encoding="utf-8")
+    assert _parsed(path) == {"greeting": "Здравствуйте"}
+    assert len(list((tmp_path / "__pycache__").glob("shop.ftl.*.pickle"))) == 1
+    path.write_text("greeting = Добрый день\n", encoding="utf-8")
+    assert _parsed(path) == {"greeting": "Добрый день"}
+    # The copy of the earlier contents went; one file is kept per locale file.
+    assert len(list((tmp_path / "__pycache__").glob("shop.ftl.*.pickle"))) == 1
+
+
+def test_a_damaged_kept_copy_is_parsed_again(tmp_path: Path) -> None:
+    path = tmp_path / "shop.ftl"
+    path.write_text("greeting = Здравствуйте\n", encoding="utf-8")
+    _parsed(path)
+    for kept in (tmp_path / "__pycache__").glob("*.pickle"):
+        kept.write_bytes(b"not a pickle")
+    assert _parsed(path) == {"greeting": "Здравствуйте"}
+
+
+def test_locale_files_are_read_where_nothing_can_be_kept(tmp_path: Path) -> None:
+    """A read-only install: no __pycache__ can be written, the texts still come."""
+    path = tmp_path / "shop.ftl"
+    path.write_text("greeting = Здравствуйте\n", encoding="utf-8")
+    (tmp_path / "__pycache__").write_text("a file where the folder would go")
+    assert _parsed(path) == {"greeting": "Здравствуйте"}
+    assert _parsed(path) == {"greeting": "Здравствуйте"}
+
+
+def test_a_broken_locale_file_is_an_error_even_after_a_good_one_was_kept(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "shop.ftl"
+    path.write_text("greeting = Здравствуйте\n", encoding="utf-8")
+    _parsed(path)
+    path.write_text("greeting = { $name\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="cannot parse"):
+        _parsed(path)
