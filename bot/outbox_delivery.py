@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.factory import WAIT_ON_RETRY_AFTER
 from bot.notifier import TelegramNotifier
 from payments.catalog import Catalog
+from payments.i18n import prepare
 from payments.outbox.notes import DELIVERED, from_payload
 from payments.outbox.outcomes import Blocked, Deliver, Envelope, GiveUp, Outcome, RetryLater, Sent
 
@@ -74,6 +75,9 @@ class TelegramDelivery:
                 note = from_payload(kind, envelope.payload)
             except (KeyError, TypeError, ValueError) as exc:
                 return GiveUp(f"payload not readable: {exc!r}")
+            # The first note in a language after a start builds its texts in a worker thread
+            # (payments.i18n), not in the notifier's first t() on the event loop.
+            await prepare(note.recipient.language)
             try:
                 await getattr(notifier, kind)(note)
             except TelegramAPIError as exc:

@@ -260,6 +260,10 @@ class Mailer(Protocol):
 class LogNotifier:
     """The notifier when the bot is off: it only logs what it would have said."""
 
+    # It logs ids, counts and dates, no customer text: a note needs no language's texts built
+    # (payments.outbox.notes.note_deliverers).
+    formats_texts = False
+
     def __init__(self) -> None:
         """Create the logger."""
         self._log = logging.getLogger("payments.notifier")

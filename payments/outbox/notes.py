@@ -209,22 +209,25 @@ async def enqueue_ticket_mail(
 def note_deliverers(notifier: Notifier | CustomerNotifier) -> dict[str, Deliver]:
     """Deliver notes through a Notifier whose methods never raise (logging, recording).
 
-    Every kind the notifier has a method for is delivered and counted as sent.
+    Every kind the notifier has a method for is delivered and counted as sent. The recipient's
+    texts are built first, off the loop, unless the notifier says it formats none
+    (`formats_texts = False`: the log notifier only logs ids and dates).
     """
+    texts = bool(getattr(notifier, "formats_texts", True))
     deliverers: dict[str, Deliver] = {}
     for kind in DELIVERED:
         method = getattr(notifier, kind, None)
         if method is None:
             continue
-        deliverers[kind] = _through(kind, method)
+        deliverers[kind] = _through(kind, method, texts=texts)
     return deliverers
 
 
-def _through(kind: str, method: Callable[[Any], typing.Awaitable[None]]) -> Deliver:
+def _through(kind: str, method: Callable[[Any], typing.Awaitable[None]], *, texts: bool) -> Deliver:
     async def deliver(envelope: Envelope) -> Outcome:
         note = from_payload(kind, envelope.payload)
-        # The first note in a language builds its texts off the loop (payments.i18n).
-        await prepare(note.recipient.language)
+        if texts:  # the first note in a language builds its texts off the loop (payments.i18n)
+            await prepare(note.recipient.language)
         await method(note)
         return Sent()
 

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from aiogram import Bot
 from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.middlewares import UserMiddleware
+from bot.outbox_delivery import TelegramDelivery
 from payments import i18n
+from payments.catalog import load_catalog
 from payments.outbox.notes import note_deliverers, to_payload
 from payments.outbox.outcomes import Envelope, Sent
-from payments.ports import PaymentCanceled, Recipient
+from payments.ports import LogNotifier, PaymentCanceled, Recipient, SubscriptionEnded
 from tests.conftest import MovableClock
+from tests.fakes.telegram_api import FakeTelegramAPI
 
 
 async def test_the_first_update_in_a_language_finds_its_texts_built(
@@ -100,3 +106,51 @@ async def test_the_lanes_first_note_in_a_language_finds_its_texts_built() -> Non
         i18n._BUILT.clear()
         i18n._BUILT.update(kept)
     assert notifier.ready == [True]
+
+
+async def test_the_bots_first_note_in_a_language_builds_its_texts_off_the_loop(
+    bot: Bot,
+    telegram: FakeTelegramAPI,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After a restart the first confirmation in a language may come before any update in it:
+    its texts are built in a worker thread, not in the notifier's first t() on the loop."""
+    delivery = TelegramDelivery(
+        bot=bot, catalog=load_catalog(), tz=ZoneInfo("Europe/Moscow"), sessionmaker=sessionmaker
+    )
+    note = SubscriptionEnded(Recipient("700303", "en"))
+    envelope = Envelope(
+        id=1, kind="subscription_ended", chat_id=700303, payload=to_payload(note), attempts=0
+    )
+    kept = dict(i18n._BUILT)
+    i18n._BUILT.clear()
+    try:
+        with caplog.at_level(logging.INFO, logger="payments.i18n"):
+            assert await delivery.deliverers()["subscription_ended"](envelope) == Sent()
+    finally:
+        i18n._BUILT.clear()
+        i18n._BUILT.update(kept)
+    builds = [r for r in caplog.records if r.getMessage().startswith("texts of en built")]
+    assert [r.threadName for r in builds] != [threading.current_thread().name]
+    assert len(builds) == 1
+    [(method, params)] = telegram.requests
+    assert method.lower() == "sendmessage"
+    assert str(params["text"]) == i18n.t("en", "subscription_ended")
+
+
+async def test_notes_the_bot_only_logs_build_no_texts() -> None:
+    """With the bot off the lane only logs its notes: no language's texts are built for them."""
+    deliver = note_deliverers(LogNotifier())["payment_canceled"]
+    note = PaymentCanceled(Recipient("700304", "en"), payment_id="p-2", reason="expired")
+    envelope = Envelope(
+        id=2, kind="payment_canceled", chat_id=700304, payload=to_payload(note), attempts=0
+    )
+    kept = dict(i18n._BUILT)
+    i18n._BUILT.clear()
+    try:
+        assert await deliver(envelope) == Sent()
+        assert not i18n.ready("en")
+    finally:
+        i18n._BUILT.clear()
+        i18n._BUILT.update(kept)
