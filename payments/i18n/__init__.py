@@ -14,6 +14,7 @@ payments/ and bot/ may import it; bot.texts re-exports it for the chat.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import logging
@@ -183,15 +184,17 @@ def _parser_stamp() -> bytes:
 
 def _keep(path: Path, cached: Path, resource: ast.Resource) -> None:
     """Write the parsed `path` atomically, dropping what was kept for its earlier contents."""
+    partial = cached.with_suffix(f".{os.getpid()}.tmp")
     try:
         cached.parent.mkdir(exist_ok=True)
         for old in cached.parent.glob(f"{path.name}.*.pickle"):
             old.unlink(missing_ok=True)
-        partial = cached.with_suffix(f".{os.getpid()}.tmp")
         partial.write_bytes(pickle.dumps(resource, protocol=pickle.HIGHEST_PROTOCOL))
         partial.replace(cached)
     except OSError as exc:
         log.debug("texts: cannot keep the parsed %s: %s", cached.name, exc)
+        with contextlib.suppress(OSError):  # a half-written copy (a full disk, say)
+            partial.unlink(missing_ok=True)
 
 
 @functools.cache
