@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +26,18 @@ from tests.conftest import MovableClock
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 
+@contextmanager
+def no_texts_built() -> Iterator[None]:
+    """As in a service that has spoken no language yet; the built texts come back afterwards."""
+    kept = dict(i18n._BUILT)
+    i18n._BUILT.clear()
+    try:
+        yield
+    finally:
+        i18n._BUILT.clear()
+        i18n._BUILT.update(kept)
+
+
 async def test_the_first_update_in_a_language_finds_its_texts_built(
     sessionmaker: async_sessionmaker[AsyncSession], clock: MovableClock
 ) -> None:
@@ -35,13 +49,8 @@ async def test_the_first_update_in_a_language_finds_its_texts_built(
         seen["ready"] = i18n.ready(data["user"].language)
 
     customer = User(id=700_301, is_bot=False, first_name="Ann", language_code="en-GB")
-    kept = dict(i18n._BUILT)
-    i18n._BUILT.clear()  # a service that has not spoken English yet
-    try:
+    with no_texts_built():  # a service that has not spoken English yet
         await middleware(handler, customer, {"event_from_user": customer})
-    finally:
-        i18n._BUILT.clear()
-        i18n._BUILT.update(kept)
     # Built by the middleware (in a worker thread, tests/unit/test_i18n.py), not by the
     # handler's first t() on the event loop.
     assert seen == {"language": "en", "ready": True}
@@ -64,17 +73,9 @@ async def test_first_updates_arriving_together_build_their_texts_once(
     customers = [
         User(id=700_310 + n, is_bot=False, first_name="Ann", language_code="en") for n in range(8)
     ]
-    kept = dict(i18n._BUILT)
-    i18n._BUILT.clear()
-    i18n._resource.cache_clear()  # as in a fresh process: the files are parsed, not remembered
-    try:
-        with caplog.at_level(logging.INFO, logger="payments.i18n"):
-            await asyncio.gather(
-                *(middleware(handler, c, {"event_from_user": c}) for c in customers)
-            )
-    finally:
-        i18n._BUILT.clear()
-        i18n._BUILT.update(kept)
+    i18n._resource.cache_clear()  # as in a fresh process: the files are read, not remembered
+    with no_texts_built(), caplog.at_level(logging.INFO, logger="payments.i18n"):
+        await asyncio.gather(*(middleware(handler, c, {"event_from_user": c}) for c in customers))
     builds = [r.getMessage() for r in caplog.records if r.name == "payments.i18n"]
     assert seen == [True] * 8
     assert len(builds) == 1, builds
@@ -98,13 +99,8 @@ async def test_the_lanes_first_note_in_a_language_finds_its_texts_built() -> Non
     envelope = Envelope(
         id=1, kind="payment_canceled", chat_id=700302, payload=to_payload(note), attempts=0
     )
-    kept = dict(i18n._BUILT)
-    i18n._BUILT.clear()
-    try:
+    with no_texts_built():
         assert await deliver(envelope) == Sent()
-    finally:
-        i18n._BUILT.clear()
-        i18n._BUILT.update(kept)
     assert notifier.ready == [True]
 
 
@@ -123,14 +119,8 @@ async def test_the_bots_first_note_in_a_language_builds_its_texts_off_the_loop(
     envelope = Envelope(
         id=1, kind="subscription_ended", chat_id=700303, payload=to_payload(note), attempts=0
     )
-    kept = dict(i18n._BUILT)
-    i18n._BUILT.clear()
-    try:
-        with caplog.at_level(logging.INFO, logger="payments.i18n"):
-            assert await delivery.deliverers()["subscription_ended"](envelope) == Sent()
-    finally:
-        i18n._BUILT.clear()
-        i18n._BUILT.update(kept)
+    with no_texts_built(), caplog.at_level(logging.INFO, logger="payments.i18n"):
+        assert await delivery.deliverers()["subscription_ended"](envelope) == Sent()
     builds = [r for r in caplog.records if r.getMessage().startswith("texts of en built")]
     assert [r.threadName for r in builds] != [threading.current_thread().name]
     assert len(builds) == 1
@@ -146,11 +136,6 @@ async def test_notes_the_bot_only_logs_build_no_texts() -> None:
     envelope = Envelope(
         id=2, kind="payment_canceled", chat_id=700304, payload=to_payload(note), attempts=0
     )
-    kept = dict(i18n._BUILT)
-    i18n._BUILT.clear()
-    try:
+    with no_texts_built():
         assert await deliver(envelope) == Sent()
         assert not i18n.ready("en")
-    finally:
-        i18n._BUILT.clear()
-        i18n._BUILT.update(kept)
