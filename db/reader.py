@@ -31,7 +31,7 @@ from sqlalchemy.sql import Executable
 
 from db.engine import SQLITE_BUSY_TIMEOUT_MS
 from db.sqlite_loop import is_busy, retry_busy
-from db.sqlite_plan import PLANS_KEPT, SqlitePlan
+from db.sqlite_plan import plan_for
 
 # Rows a long read hands over at a time: a few hundred kilobytes of CSV, a few ms of work.
 STREAM_CHUNK = 2000
@@ -50,7 +50,6 @@ class Reader:
         self._connection: Connection | None = None
         self._dbapi: Any = None  # the pysqlite connection inside `_connection`
         self._long: Engine | None = None
-        self._plans: dict[Executable, SqlitePlan | None] = {}
         url = engine.url
         if url.get_backend_name() == "sqlite":
             # One connection is enough: a read runs to its end before the loop does anything else.
@@ -166,7 +165,8 @@ class Reader:
             return session.execute(statement).all()
 
     def _columns(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
-        plan = self._plans[statement] if statement in self._plans else self._plan(statement)
+        assert self._sync is not None  # noqa: S101 - SQLite only
+        plan = plan_for(statement, self._sync.dialect)
         if plan is None:
             with self._connected() as connection:
                 return connection.execute(statement, params).all()
@@ -180,15 +180,6 @@ class Reader:
             if isinstance(error, sqlite3.Error):  # as SQLAlchemy raises it: callers catch that
                 raise DBAPIError.instance(plan.sql, params, error, sqlite3.Error) from error
             raise
-
-    def _plan(self, statement: Executable) -> SqlitePlan | None:
-        if statement in self._plans:
-            return self._plans[statement]
-        assert self._sync is not None  # noqa: S101 - SQLite only
-        plan = SqlitePlan.build(statement, self._sync.dialect)
-        if len(self._plans) < PLANS_KEPT:
-            self._plans[statement] = plan
-        return plan
 
     @contextmanager
     def _connected(self) -> Iterator[Connection]:

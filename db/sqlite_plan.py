@@ -19,7 +19,7 @@ computed per row have no plan; the Reader and db.writes run those the ordinary w
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Dialect
@@ -146,3 +146,27 @@ def _params(
             value = None if bind.required else bind.effective_value
             params.append((bind.key, value, bind.required, processor))
     return params
+
+
+# Plans by statement, the parameter keys of a write (an INSERT's columns follow them; None for a
+# SELECT) and the driver they were compiled for; None where a statement has no plan.
+_kept: dict[tuple[Any, tuple[str, ...] | None, str], SqlitePlan | None] = {}
+
+
+def plan_for(
+    statement: Any, dialect: Dialect, keys: Iterable[str] | None = None
+) -> SqlitePlan | None:
+    """Return the statement's plan, compiled on its first use: a SELECT of columns, or (with the
+    keys a caller gives) an INSERT, UPDATE or DELETE; None when it must run the ordinary way."""
+    key = (statement, None if keys is None else tuple(sorted(keys)), dialect.driver)
+    if key in _kept:
+        return _kept[key]
+    if key[1] is None:
+        plan = SqlitePlan.build(statement, dialect)
+    elif isinstance(statement, UpdateBase):
+        plan = SqlitePlan.build_write(statement, dialect, key[1])
+    else:
+        plan = None
+    if len(_kept) < PLANS_KEPT:
+        _kept[key] = plan
+    return plan

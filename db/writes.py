@@ -27,13 +27,10 @@ from sqlalchemy.sql.dml import UpdateBase
 
 from db.engine import SQLITE_BUSY_TIMEOUT_MS
 from db.sqlite_loop import LoopConnection, is_busy, retry_busy
-from db.sqlite_plan import PLANS_KEPT, SqlitePlan
+from db.sqlite_plan import SqlitePlan, plan_for
 
 # The session's pysqlite connection, kept in `session.info` with the transaction it serves.
 _CONNECTION = "db.writes.connection"
-
-# By statement and the keys it is given (an INSERT's columns follow them; a SELECT's do not).
-_plans: dict[tuple[Executable, tuple[str, ...]], SqlitePlan | None] = {}
 
 
 class Written:
@@ -55,11 +52,7 @@ class Written:
 
 async def write(session: AsyncSession, statement: UpdateBase, params: Mapping[str, Any]) -> Written:
     """Run one INSERT, UPDATE or DELETE in the session's transaction; say what it did."""
-    bind = session.bind
-    if bind is None or bind.dialect.name != "sqlite":
-        return await _through(session, statement, params)
-    key = (statement, tuple(sorted(params)))
-    plan = _plans[key] if key in _plans else _plan(key, bind.dialect)
+    plan = _plan(session, statement, params)
     if plan is None:
         return await _through(session, statement, params)
     connection = await _connection(session)
@@ -84,11 +77,7 @@ async def read(
     A check inside a write transaction (has this payment been given up on?) reads through
     the transaction's own connection, so it sees the transaction's writes; on SQLite by a plan.
     """
-    bind = session.bind
-    plan = None
-    if bind is not None and bind.dialect.name == "sqlite":
-        key = (statement, ())
-        plan = _plans[key] if key in _plans else _plan(key, bind.dialect)
+    plan = _plan(session, statement)
     if plan is None:
         return list((await session.execute(statement, params)).all())
     connection = await _connection(session)
@@ -106,15 +95,14 @@ async def _through(
     return Written(result.rowcount, result.all() if result.returns_rows else [])
 
 
-def _plan(key: tuple[Executable, tuple[str, ...]], dialect: Any) -> SqlitePlan | None:
-    statement = key[0]
-    if isinstance(statement, UpdateBase):
-        plan = SqlitePlan.build_write(statement, dialect, key[1])
-    else:
-        plan = SqlitePlan.build(statement, dialect)
-    if len(_plans) < PLANS_KEPT:
-        _plans[key] = plan
-    return plan
+def _plan(
+    session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None
+) -> SqlitePlan | None:
+    """The statement's SQLite plan (a write's for the keys of `params`); None elsewhere."""
+    bind = session.bind
+    if bind is None or bind.dialect.name != "sqlite":
+        return None
+    return plan_for(statement, bind.dialect, None if params is None else params.keys())
 
 
 async def _connection(session: AsyncSession) -> sqlite3.Connection:

@@ -9,8 +9,7 @@ The same checks run on PostgreSQL, where both go through the session.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from typing import Any, cast
 
 import pytest
@@ -20,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, PaymentEvent, User
 from db.writes import read, write
+from tests.integration.test_reader_plans import NOW, _payment
 
-NOW = datetime(2030, 3, 10, 9, 30, tzinfo=UTC)
 EVENTS = cast(Table, PaymentEvent.__table__)
 PAYMENTS = cast(Table, Payment.__table__)
 ADD_EVENT = insert(EVENTS)
@@ -44,20 +43,8 @@ async def payment(sessionmaker: async_sessionmaker[AsyncSession]) -> str:
     async with sessionmaker.begin() as session:
         session.add(User(id="77", first_name="U", language="ru"))
         await session.flush()
-        session.add(
-            Payment(
-                id="p1",
-                idempotence_key="p1",
-                kind="subscription",
-                plan_code="monthly",
-                user_id="77",
-                amount=Decimal("10.00"),
-                description="d",
-                created_at=NOW,
-                updated_at=NOW,
-                expires_at=NOW + timedelta(minutes=15),
-            )
-        )
+        # A plan payment of user 77, as the reader's tests make one.
+        session.add(_payment("p1", kind="subscription", plan_code="monthly", updated_at=NOW))
     return "p1"
 
 
