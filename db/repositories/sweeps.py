@@ -7,14 +7,15 @@ short statement compiled once. Statuses are plain strings here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, and_, func, insert, literal, or_, select, update
+from sqlalchemy import Row, Table, and_, func, insert, literal, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause
 
 from db.models import Payment, PaymentEvent
 from db.repositories.dialect import any_of
@@ -33,9 +34,17 @@ EVENT_COLUMNS = (
     "created_at",
 )
 PAYMENTS = cast(Table, Payment.__table__)  # Core: no ORM bookkeeping per returned row
+RETURNED = (
+    PAYMENTS.c.id,
+    PAYMENTS.c.provider_id,
+    PAYMENTS.c.order_id,
+    PAYMENTS.c.user_id,
+    PAYMENTS.c.kind,
+    PAYMENTS.c.chat_message_id,
+)
 
-# What `cancel_overdue` returns: id, provider id, order id, user, kind, pay message.
-ExpiredRow = Row[tuple[str, str | None, str | None, str, str, int | None]]
+# What `cancel_overdue` returns: the payment's id and its order's (the seats to give back).
+ExpiredRow = Row[tuple[str, str | None]]
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -81,23 +90,35 @@ async def overdue_among(
     return [str(provider_id) for provider_id in result.scalars()]
 
 
+# Builds the INSERT … SELECT of the notes telling customers about expired payments, from rows
+# with the columns of `RETURNED` matching a condition (payments/jobs.py `expiry_notes`).
+NotesOf = Callable[[str, FromClause, ColumnElement[bool]], Any]
+
+
 async def cancel_overdue(
-    session: AsyncSession, now: datetime, limit: int, *, spare: Sequence[str] = ()
+    session: AsyncSession,
+    now: datetime,
+    limit: int,
+    *,
+    spare: Sequence[str] = (),
+    notes: NotesOf | None = None,
 ) -> list[ExpiredRow]:
-    """Cancel up to `limit` overdue pending payments; return what was canceled.
+    """Cancel up to `limit` overdue pending payments, write an audit event for each (and,
+    with `notes`, the customers' messages); return what was canceled.
 
     Nothing is loaded before the chunk is chosen, and the chunk is chosen without ORDER BY:
     any overdue rows will do, and a sort would cost a pass over every overdue row per chunk
     when the planner misjudges their number (fresh rows, no ANALYZE yet).
     - SQLite: one UPDATE whose sub-select picks the chunk, under SQLite's one writer lock,
       so the sub-select's `status = 'pending'` still holds (a second `status = ?` outside
-      made SQLite walk every pending row per chunk through the status index: quadratic).
-    - PostgreSQL: the chunk's ids are locked first (`FOR UPDATE SKIP LOCKED`: rows another
-      worker holds are left to it; a locked row is checked again for `status = 'pending'`),
-      then updated by `id = ANY(:ids)`, one array parameter, through the primary key. An
-      `IN (sub-select)` was planned as a hash join over the whole table.
+      made SQLite walk every pending row per chunk through the status index: quadratic);
+      then the audit rows and the notes, each one INSERT … SELECT by the chunk's ids.
+    - PostgreSQL: one statement. The chunk's ids are locked first (`FOR UPDATE SKIP LOCKED`:
+      rows another worker holds are left to it; a locked row is checked again for
+      `status = 'pending'`), the UPDATE joins them through the primary key, and the audit
+      rows and the notes are inserted from its RETURNING. With the ids sent back and forth
+      (`= ANY(:ids)`), each of the three statements scanned the whole table for them.
     `spare`: provider ids YooKassa has authorised or charged; those are left to fulfilment.
-    An audit event is written for each canceled payment by the database, from the rows.
     """
     dialect = _dialect(session)
     chosen = select(Payment.id).where(_overdue(now))
@@ -106,47 +127,45 @@ async def cancel_overdue(
             or_(Payment.provider_id.is_(None), ~any_of(dialect, Payment.provider_id, spare))
         )
     chosen = chosen.limit(limit)
-    condition: ColumnElement[bool]
+    cancel = update(PAYMENTS).values(status=CANCELED, cancel_reason=EXPIRED, updated_at=now)
     if dialect == "postgresql":
-        ids = list((await session.execute(chosen.with_for_update(skip_locked=True))).scalars())
-        if not ids:
-            return []
-        # Locked by this transaction and pending when locked: no second `status = 'pending'`
-        # (with it the planner walked every pending row instead of the primary key).
-        condition = any_of(dialect, PAYMENTS.c.id, ids)
-    else:
-        condition = PAYMENTS.c.id.in_(chosen.scalar_subquery())
+        locked = chosen.with_for_update(skip_locked=True).cte("chosen")
+        canceled = cancel.where(PAYMENTS.c.id == locked.c.id).returning(*RETURNED).cte("canceled")
+        statement = select(canceled.c.id, canceled.c.order_id).add_cte(
+            _audit(canceled, now).cte("audit")
+        )
+        if notes is not None:
+            statement = statement.add_cte(notes(dialect, canceled, true()).cte("notes"))
+        return cast(list[ExpiredRow], list((await session.execute(statement)).all()))
     result = await session.execute(
-        update(PAYMENTS)
-        .where(condition)
-        .values(status=CANCELED, cancel_reason=EXPIRED, updated_at=now)
-        .returning(
-            PAYMENTS.c.id,
-            PAYMENTS.c.provider_id,
-            PAYMENTS.c.order_id,
-            PAYMENTS.c.user_id,
-            PAYMENTS.c.kind,
-            PAYMENTS.c.chat_message_id,
+        cancel.where(PAYMENTS.c.id.in_(chosen.scalar_subquery())).returning(
+            PAYMENTS.c.id, PAYMENTS.c.order_id
         )
     )
     expired: list[ExpiredRow] = list(result.all())
     if expired:
-        await session.execute(
-            insert(PaymentEvent).from_select(
-                EVENT_COLUMNS,
-                select(
-                    Payment.id,
-                    Payment.provider_id,
-                    literal("expiry", PaymentEvent.source.type),
-                    literal(EXPIRED, PaymentEvent.event.type),
-                    literal(PENDING, PaymentEvent.status_before.type),
-                    literal(CANCELED, PaymentEvent.status_after.type),
-                    literal({}, PaymentEvent.detail.type),
-                    literal(now, PaymentEvent.created_at.type),
-                ).where(any_of(dialect, Payment.id, [row.id for row in expired])),
-            )
-        )
+        ids = any_of(dialect, PAYMENTS.c.id, [row.id for row in expired])
+        await session.execute(_audit(PAYMENTS, now, ids))
+        if notes is not None:
+            await session.execute(notes(dialect, PAYMENTS, ids))
     return expired
+
+
+def _audit(rows: FromClause, now: datetime, where: ColumnElement[bool] | None = None) -> Any:
+    """The INSERT … SELECT of an expiry's audit event for each of `rows` (matching `where`)."""
+    chosen = select(
+        rows.c.id,
+        rows.c.provider_id,
+        literal("expiry", PaymentEvent.source.type),
+        literal(EXPIRED, PaymentEvent.event.type),
+        literal(PENDING, PaymentEvent.status_before.type),
+        literal(CANCELED, PaymentEvent.status_after.type),
+        literal({}, PaymentEvent.detail.type),
+        literal(now, PaymentEvent.created_at.type),
+    ).select_from(rows)
+    if where is not None:
+        chosen = chosen.where(where)
+    return insert(PaymentEvent).from_select(EVENT_COLUMNS, chosen)
 
 
 Cursor = tuple[datetime, str]

@@ -37,7 +37,9 @@ async def release_orders(session: AsyncSession, order_ids: Sequence[str]) -> Non
     seats: Counter[tuple[date, str]] = Counter()
     for row in result.all():
         seats[(row.visit_date, row.slot_time)] += row.seats
-    for (visit_date, slot_time), count in seats.items():
+    # In one order of slots everywhere: two sweeps (or an admin's cancel beside one) releasing
+    # the same two slots in opposite orders would each wait for the other's row lock.
+    for (visit_date, slot_time), count in sorted(seats.items()):
         await inventory.release_seats(session, visit_date, slot_time, count)
 
 

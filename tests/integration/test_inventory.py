@@ -14,16 +14,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import SlotInventory, User
+from db.models import Order, SlotInventory, User
 from db.repositories.inventory import hold_seats, release_seats, set_capacity
 from payments.catalog import load_catalog
 from payments.checkout.draft import CheckoutConfig
 from payments.checkout.errors import SoldOut
 from payments.checkout.flow import Checkout
 from payments.tickets.rules import TicketRules
+from payments.tickets.seats import release_orders
 from payments.types import PaymentRequest, PaymentStatus, ProviderPayment
 from tests.conftest import MovableClock
 
@@ -158,3 +159,71 @@ async def test_a_ticket_checkout_on_sqlite_writes_in_two_transactions(
     assert len(writes) == 2  # noqa: PLR2004 - tx 1 and tx 2
     second = await checkout.start_tickets("6001", order, return_url="https://t.me/x")
     assert (first.order_id, second.order_id) == ("ZT-20300520-001", "ZT-20300520-002")
+
+
+async def _lock_waited(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Return once some transaction of this database waits for a row lock (10 s at most)."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    async with sessionmaker() as session:
+        for _ in range(1000):
+            if (await session.execute(query)).scalar_one():
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError("no transaction waited for a row lock within 10 s")
+
+
+async def test_two_releases_of_the_same_slots_never_deadlock(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Seats go back slot by slot in one order everywhere. Taking the slots in the order the
+    orders' rows came back, a release (two sweeps at once, or a sweep beside an admin's
+    cancel) could hold one slot's row while waiting for another's, itself held by a
+    transaction waiting for the first: PostgreSQL then kills one of them."""
+    if sessionmaker.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("row locks: SQLite's writers take turns")
+    async with sessionmaker.begin() as session:
+        session.add(User(id="6100", first_name="u", language="ru"))
+        session.add_all(
+            SlotInventory(visit_date=VISIT, slot_time=slot, capacity=10, held=2)
+            for slot in ("10:00", "12:00")
+        )
+    async with sessionmaker.begin() as session:
+        # 12:00 written first, so the orders' UPDATE hands it back first.
+        session.add_all(
+            Order(
+                id=f"ZT-20300601-{slot[:2]}",
+                user_id="6100",
+                visit_date=VISIT,
+                slot_time=slot,
+                seats=1,
+                seats_held=True,
+                total=Decimal("100.00"),
+            )
+            for slot in ("12:00", "10:00")
+        )
+
+    def give_back(slot: str) -> Any:
+        return (
+            update(SlotInventory)
+            .where(SlotInventory.visit_date == VISIT, SlotInventory.slot_time == slot)
+            .values(held=SlotInventory.held - 1)
+        )
+
+    async def release() -> None:
+        async with sessionmaker.begin() as session:
+            await release_orders(session, ["ZT-20300601-12", "ZT-20300601-10"])
+
+    async with sessionmaker() as other:
+        await other.execute(give_back("10:00"))
+        releasing = asyncio.create_task(release())
+        await _lock_waited(sessionmaker)  # the release waits for 10:00
+        await other.execute(give_back("12:00"))  # and the other transaction wants 12:00
+        await other.commit()
+    await asyncio.wait_for(releasing, 10)
+
+    async with sessionmaker() as session:
+        rows = await session.execute(select(SlotInventory.slot_time, SlotInventory.held))
+        assert dict(rows.all()) == {"10:00": 0, "12:00": 0}
