@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Union
 
-from sqlalchemy import BigInteger, String, cast, func, literal, literal_column, select
+from sqlalchemy import BigInteger, String, cast, func, literal, literal_column, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
@@ -33,6 +33,7 @@ from payments.outbox.outcomes import Deliver, Envelope, Outcome, Sent
 from payments.outbox.store import (
     CHANNEL_EMAIL,
     CHANNEL_TELEGRAM,
+    COLUMNS,
     PRIORITY_TRANSACTIONAL,
     enqueue,
 )
@@ -229,6 +230,7 @@ def notes_insert(  # noqa: PLR0913 - the note, its rows and how to read them
             literal(PRIORITY_TRANSACTIONAL),
             payload_sql(dialect, cls, fields),
             literal(f"{kind}:", String) + dedupe,
+            null(),  # broadcast_id
             literal("pending", String),
             literal(0),
             literal(now, UTCDateTime),
@@ -237,20 +239,8 @@ def notes_insert(  # noqa: PLR0913 - the note, its rows and how to read them
         .select_from(rows)
         .where(where, has_chat(dialect, user_id))
     )
-    columns = (
-        "kind",
-        "channel",
-        "chat_id",
-        "priority",
-        "payload",
-        "dedupe_key",
-        "status",
-        "attempts",
-        "not_before",
-        "created_at",
-    )
     table = OutboxMessage.__table__
-    return insert_for_dialect(dialect, table).from_select(columns, chosen).on_conflict_do_nothing()
+    return insert_for_dialect(dialect, table).from_select(COLUMNS, chosen).on_conflict_do_nothing()
 
 
 async def enqueue_tickets(session: AsyncSession, note: TicketsIssued, *, dedupe_key: str) -> bool:

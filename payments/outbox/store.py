@@ -27,7 +27,8 @@ CHANNEL_EMAIL = "email"
 # Rows per INSERT of enqueue_many: well under SQLite's 32 766 bound parameters (16 columns).
 CHUNK = 500
 
-_COLUMNS = (
+# The columns a written row fills, in the order an INSERT … SELECT gives them (`_row`'s keys).
+COLUMNS = (
     "kind",
     "channel",
     "chat_id",
@@ -35,7 +36,10 @@ _COLUMNS = (
     "payload",
     "dedupe_key",
     "broadcast_id",
+    "status",
+    "attempts",
     "not_before",
+    "created_at",
 )
 
 
