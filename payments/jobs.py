@@ -211,8 +211,10 @@ class Jobs:
         has authorised or charged since the oldest overdue one are listed, and those are
         fulfilled instead. Everything else that is overdue is canceled in chunks of one
         conditional UPDATE each (the chunk is chosen by the UPDATE itself: no overdue row is
-        loaded before), and the seats of their orders go back in one UPDATE per slot. If
-        YooKassa cannot be asked, nothing expires this time.
+        loaded before), with its audit rows and the customers' notices written by the database
+        in the same transaction (on PostgreSQL in the same statement, two chunks at a time),
+        and the seats of their orders go back in one UPDATE per slot. If YooKassa cannot be
+        asked, nothing expires this time.
         """
         now = self._clock.now()
         async with self._sessionmaker() as session:
