@@ -175,6 +175,9 @@ async def _lock_waited(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     raise AssertionError("no transaction waited for a row lock within 10 s")
 
 
+# Row locks are PostgreSQL's (SQLite's writers take turns): run by the services run, which
+# gives every test a PostgreSQL database; the SQLite run deselects it.
+@pytest.mark.services
 async def test_two_releases_of_the_same_slots_never_deadlock(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
@@ -182,8 +185,8 @@ async def test_two_releases_of_the_same_slots_never_deadlock(
     orders' rows came back, a release (two sweeps at once, or a sweep beside an admin's
     cancel) could hold one slot's row while waiting for another's, itself held by a
     transaction waiting for the first: PostgreSQL then kills one of them."""
-    if sessionmaker.kw["bind"].dialect.name != "postgresql":
-        pytest.skip("row locks: SQLite's writers take turns")
+    dialect = sessionmaker.kw["bind"].dialect.name
+    assert dialect == "postgresql", "this test needs the services run's PostgreSQL"
     async with sessionmaker.begin() as session:
         session.add(User(id="6100", first_name="u", language="ru"))
         session.add_all(
