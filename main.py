@@ -77,7 +77,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     except PortUnavailable as exc:
         raise ConfigError(f"HTTP_PORT: {exc}") from None
     sessionmaker, tz = database.sessionmaker, settings.tz
-    metrics = _metrics_endpoint(settings, DatabaseGauges(sessionmaker))
+    metrics = _metrics_endpoint(settings, DatabaseGauges(database.reader))
     signer = await load_signer(sessionmaker, settings.ticket_signing_seed, clock.now())
 
     # ---- payments ----
@@ -219,6 +219,7 @@ def _payments_config(settings: Settings, http: HttpServer) -> PaymentsConfig:
         ),
         renewal=RenewalConfig(lead=timedelta(hours=settings.RENEWAL_LEAD_HOURS)),
         outbox_rate=settings.OUTBOX_RATE,
+        webhook_concurrency=settings.WEBHOOK_CONCURRENCY,
         renewal_policy=RenewalPolicy(
             retry_days=tuple(settings.RENEWAL_RETRY_DAYS),
             grace=timedelta(days=settings.RENEWAL_GRACE_DAYS),

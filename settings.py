@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     OUTBOX_RATE: float = Field(default=29.0, gt=0, le=1000)
     # Off: this instance only writes the outbox; other instances (with it on) send.
     OUTBOX_SENDER: bool = True
+    # YooKassa notifications applied at a time; the rest wait their turn, customers' answers
+    # first (payments/loop_turns.py).
+    WEBHOOK_CONCURRENCY: int = Field(default=1, ge=1, le=64)
     # Prometheus /metrics: a listener of its own (None: none), and optionally on the public port.
     METRICS_HOST: str = "127.0.0.1"
     METRICS_PORT: int | None = Field(default=None, ge=0, le=65535)

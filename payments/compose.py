@@ -23,8 +23,9 @@ from payments.checkout.draft import CheckoutConfig
 from payments.checkout.flow import Checkout
 from payments.fulfilment import Fulfilment
 from payments.jobs import Jobs
+from payments.loop_turns import LoopTurns
 from payments.mailer import NoMailer, SmtpConfig, SmtpMailer
-from payments.metrics import count_outbox
+from payments.metrics import WEBHOOK_WAITING, count_outbox
 from payments.outbox.lane import DEFAULT_RATE, SendingLane
 from payments.outbox.notes import EMAIL_TICKETS, mail_deliverer
 from payments.ports import Clock, Mailer
@@ -78,6 +79,8 @@ class PaymentsConfig:
     renewal_policy: RenewalPolicy = RenewalPolicy()
     # The sending lane's budget: messages a second over all chats.
     outbox_rate: float = DEFAULT_RATE
+    # YooKassa notifications applied at a time (payments/loop_turns.py).
+    webhook_concurrency: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +236,8 @@ def create_payments(
         checkout=config.checkout,
         config=config.renewal,
     )
+    turns = LoopTurns(config.webhook_concurrency)
+    WEBHOOK_WAITING.set_function(lambda: turns.waiting)
     return Payments(
         gateway=gateway,
         sandbox=sandbox,
@@ -267,6 +272,7 @@ def create_payments(
             trusted_networks=trusted,
             trusted_proxies=config.trusted_proxies,
             refunds=admin.settlement,
+            turns=turns,
         ),
         signer=signer,
         stars=StarsBilling(

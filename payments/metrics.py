@@ -12,6 +12,8 @@ Series (all prefixed `zooticket_`):
   "error") and how long each took.
 - `webhooks_total{result}`: YooKassa notifications by the route's answer ("ok", "ignored",
   "forbidden", "bad_request", "retry").
+- `webhook_waiting`: notifications waiting for their turn to be applied (payments/loop_turns.py;
+  a backlog that stays up means WEBHOOK_CONCURRENCY, or the instances, are too few).
 - `outbox_sent_total{kind,outcome}`: deliveries by the sending lane ("sent", "blocked",
   "retry", "rate_limited", "give_up"); its rate is the send rate.
 - `outbox_depth{status,priority}`: rows waiting ("pending"), claimed ("sending") or being
@@ -40,10 +42,10 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment
 from db.models_outbox import OutboxMessage
+from db.reader import Reader
 from payments.outbox.outcomes import Blocked, Envelope, Outcome, RetryLater, Sent
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "UPDATES",
     "UPDATE_SECONDS",
     "WEBHOOKS",
+    "WEBHOOK_WAITING",
     "DatabaseGauges",
     "LoopLagMonitor",
     "render",
@@ -87,6 +90,11 @@ WEBHOOKS = Counter(
     "zooticket_webhooks",
     "YooKassa notifications by the route's answer (ok, ignored, forbidden, bad_request, retry).",
     ["result"],
+    registry=REGISTRY,
+)
+WEBHOOK_WAITING = Gauge(
+    "zooticket_webhook_waiting",
+    "YooKassa notifications waiting for their turn to be applied.",
     registry=REGISTRY,
 )
 OUTBOX_SENT = Counter(
@@ -155,26 +163,29 @@ class _WorstLag:
 WORST_LAG = _WorstLag()
 
 
+# The two scrape-time aggregates (built once).
+_PAYMENTS_BY_STATUS = select(Payment.status, func.count()).group_by(Payment.status)
+_OUTBOX_BY_STATUS = (
+    select(OutboxMessage.status, OutboxMessage.priority, func.count())
+    .where(OutboxMessage.status.in_(DEPTH_STATUSES))
+    .group_by(OutboxMessage.status, OutboxMessage.priority)
+)
+
+
 class DatabaseGauges:
     """Payments by status and outbox depth, counted when Prometheus scrapes."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        """Keep the session factory the two aggregate queries run through."""
-        self._sessions = sessions
+    def __init__(self, reader: Reader) -> None:
+        """Keep the reader the two aggregate queries run through: on SQLite a connection of
+        their own in a worker thread, so a scrape never waits for the writer's connection (a
+        transaction waiting for the database's lock held it, and the scrape with it)."""
+        self._reader = reader
 
     async def refresh(self) -> None:
         """Run one GROUP BY per figure and set the gauges (labels that vanished drop to 0)."""
-        async with self._sessions() as session:
-            payments = (
-                await session.execute(select(Payment.status, func.count()).group_by(Payment.status))
-            ).all()
-            depth = (
-                await session.execute(
-                    select(OutboxMessage.status, OutboxMessage.priority, func.count())
-                    .where(OutboxMessage.status.in_(DEPTH_STATUSES))
-                    .group_by(OutboxMessage.status, OutboxMessage.priority)
-                )
-            ).all()
+        payments, depth = await self._reader.report(
+            lambda: (_PAYMENTS_BY_STATUS, _OUTBOX_BY_STATUS)
+        )
         PAYMENTS.clear()
         for status, count in payments:
             PAYMENTS.labels(status=status).set(count)

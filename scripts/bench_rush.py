@@ -151,6 +151,12 @@ async def rush(kind: str, tmp: Path) -> RushResult:
                 await asyncio.gather(*(customer(n) for n in range(CUSTOMERS)))
                 seconds = time.perf_counter() - started
                 await yookassa.wait_notifications(30)
+                answered = Counter(record.http_status for record in yookassa.notifications)
+                log(
+                    f"rush {kind}: YooKassa's notifications: {len(yookassa.notifications)} "
+                    f"posts, answered {dict(answered)} (None: no answer within "
+                    f"{yookassa.notification_timeout:.0f} s, posted again)"
+                )
                 service_cpu = sum(instance.cpu_seconds() for instance in services) - cpu_before
                 if lag_file is not None:
                     lags = service.lags(time.time() - seconds, time.time())

@@ -24,6 +24,7 @@ from payments.api.limits import WEBHOOK_MAX_BODY_BYTES, allow_body
 from payments.applied import Applied
 from payments.fulfilment import Fulfilment, Outcome
 from payments.keyed_locks import KeyedLocks
+from payments.loop_turns import LoopTurns
 from payments.metrics import WEBHOOKS
 from payments.ports import PaymentGateway
 from payments.types import PaymentStatus, ProviderRefund
@@ -103,15 +104,19 @@ class WebhookHandler:
         trusted_networks: Sequence[Network],
         trusted_proxies: Sequence[Network],
         refunds: RefundApplier | None = None,
+        turns: LoopTurns | None = None,
     ) -> None:
-        """Keep the collaborators and the allow-lists."""
+        """Keep the collaborators and the allow-lists; `turns`: how many notifications are
+        applied at a time (payments/loop_turns.py; one, unless given)."""
         self._gateway = gateway
         self._fulfilment = fulfilment
         self._refunds = refunds
         self._trusted = list(trusted_networks)
         self._proxies = list(trusted_proxies)
         self._settled = SettledPayments()
-        self._turns: KeyedLocks[str] = KeyedLocks()  # one notification at a time per payment
+        self._locks: KeyedLocks[str] = KeyedLocks()  # one notification at a time per payment
+        # ...and `turns.limit` at a time in all, customers' answers first (payments/loop_turns.py).
+        self.turns = turns or LoopTurns(1)
 
     async def handle(self, request: Request) -> JSONResponse:
         """Answer a notification with a status code YooKassa understands."""
@@ -128,16 +133,19 @@ class WebhookHandler:
             )
         event, object_id = parsed
         if event.startswith("refund.") and self._refunds is not None:
-            return await self._refund(event, object_id, self._refunds)
+            async with self.turns.turn():
+                return await self._refund(event, object_id, self._refunds)
         if not event.startswith("payment."):
             log.info("webhook: %s for %s acknowledged", event, object_id)
             return JSONResponse({"success": True})
-        # A redelivery of a notification still in hand waits here, then finds it settled.
-        async with self._turns.hold(object_id):
+        # A redelivery of a notification still in hand waits here (taking no turn), then finds
+        # it settled.
+        async with self._locks.hold(object_id):
             if object_id in self._settled:
                 # Applied as succeeded already, from YooKassa's own answer: nothing can change.
                 return JSONResponse({"success": True, "result": Outcome.ALREADY.value})
-            return await self._payment(event, object_id)
+            async with self.turns.turn():
+                return await self._payment(event, object_id)
 
     async def _payment(self, event: str, object_id: str) -> JSONResponse:
         """Re-fetch a payment and apply what YooKassa says about it."""

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
 from db.models_outbox import OutboxMessage
+from db.reader import Reader
 from payments.admin.broadcast import Broadcaster, BroadcastProgress
 from payments.metrics import REGISTRY, DatabaseGauges
 from payments.outbox.lane import STOPPED_IN_FLIGHT, SendingLane
@@ -142,7 +143,11 @@ async def death(
         with contextlib.suppress(asyncio.CancelledError):
             await dying._task
         left = {row.chat_id: row.status for row in await rows(sessionmaker)}
-        await DatabaseGauges(sessionmaker).refresh()
+        reader = Reader(sessionmaker.kw["bind"])
+        try:
+            await DatabaseGauges(reader).refresh()
+        finally:
+            reader.close()
         depth = REGISTRY.get_sample_value(
             "zooticket_outbox_depth", {"status": "delivering", "priority": "1"}
         )

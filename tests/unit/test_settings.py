@@ -51,6 +51,7 @@ def test_plain_database_urls_become_async(make_settings: Callable[..., Settings]
     ("key", "value"),
     [
         ("HTTP_PORT", "abc"),
+        ("WEBHOOK_CONCURRENCY", "0"),
         ("DATABASE_URL", "nonsense"),
         ("DATABASE_URL", "mysql://u:hunter2@db/x"),
         ("TIMEZONE", "Mars/Olympus"),
