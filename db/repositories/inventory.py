@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OrderCounter, SlotInventory
@@ -129,6 +129,36 @@ async def set_capacity(
         )
     ).scalar_one()
     return bool(result.rowcount == 1), int(held)  # type: ignore[attr-defined]
+
+
+async def next_order_number_unless_full(
+    session: AsyncSession, day: datetime, visit_date: date, slot_time: str, seats: int
+) -> int | None:
+    """Return the next order number of a day, or None (nothing drawn) when the slot's stored
+    row has fewer than `seats` left: one statement, the check and the draw together."""
+    key = day.strftime("%Y%m%d")
+    full = (
+        select(SlotInventory.id)
+        .where(
+            SlotInventory.visit_date == visit_date,
+            SlotInventory.slot_time == slot_time,
+            SlotInventory.held + seats > SlotInventory.capacity,
+        )
+        .exists()
+    )
+    draw = insert_for(session, OrderCounter).from_select(
+        ["day", "last"],
+        select(literal(key, OrderCounter.day.type), literal(1, OrderCounter.last.type)).where(
+            ~full
+        ),
+    )
+    result = await session.execute(
+        draw.on_conflict_do_update(
+            index_elements=[OrderCounter.day], set_={"last": OrderCounter.last + 1}
+        ).returning(OrderCounter.last)
+    )
+    number = result.scalar_one_or_none()
+    return None if number is None else int(number)
 
 
 async def next_order_number(session: AsyncSession, day: datetime) -> int:

@@ -11,28 +11,19 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, and_, func, insert, literal, or_, select, true, update
+from sqlalchemy import Row, Table, and_, func, literal, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
-from db.models import Payment, PaymentEvent
+from db.models import Payment
 from db.repositories.dialect import any_of
+from db.repositories.payments import events_for
 
 PENDING = "pending"
 CANCELED = "canceled"
 EXPIRED = "expired"
-EVENT_COLUMNS = (
-    "payment_id",
-    "provider_id",
-    "source",
-    "event",
-    "status_before",
-    "status_after",
-    "detail",
-    "created_at",
-)
 PAYMENTS = cast(Table, Payment.__table__)  # Core: no ORM bookkeeping per returned row
 RETURNED = (
     PAYMENTS.c.id,
@@ -153,19 +144,15 @@ async def cancel_overdue(
 
 def _audit(rows: FromClause, now: datetime, where: ColumnElement[bool] | None = None) -> Any:
     """The INSERT … SELECT of an expiry's audit event for each of `rows` (matching `where`)."""
-    chosen = select(
-        rows.c.id,
-        rows.c.provider_id,
-        literal("expiry", PaymentEvent.source.type),
-        literal(EXPIRED, PaymentEvent.event.type),
-        literal(PENDING, PaymentEvent.status_before.type),
-        literal(CANCELED, PaymentEvent.status_after.type),
-        literal({}, PaymentEvent.detail.type),
-        literal(now, PaymentEvent.created_at.type),
-    ).select_from(rows)
-    if where is not None:
-        chosen = chosen.where(where)
-    return insert(PaymentEvent).from_select(EVENT_COLUMNS, chosen)
+    return events_for(
+        rows,
+        source="expiry",
+        event=EXPIRED,
+        status_before=PENDING,
+        status_after=CANCELED,
+        at=now,
+        where=where,
+    )
 
 
 Cursor = tuple[datetime, str]

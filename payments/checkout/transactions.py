@@ -153,27 +153,28 @@ class PaymentFlow:
             await self._abandon(payment_id, reason, str(exc))
             raise ProviderDown(str(exc)) from exc
         now = self._clock.now()
-        async with self._sessionmaker.begin() as session:
-            # The pay button's message too, when known: a write of its own (`attach_message`)
-            # waited for SQLite's writer once more per checkout.
-            shown = {} if message_id is None else {"chat_message_id": message_id}
-            await payments_repo.set_fields(
+        # The pay button's message too, when known: a write of its own (`attach_message`)
+        # waited for SQLite's writer once more per checkout.
+        shown = {} if message_id is None else {"chat_message_id": message_id}
+        values = {
+            "provider_id": remote.id,
+            "confirmation_url": remote.confirmation_url,
+            "updated_at": now,
+            **shown,
+        }
+        async with self._sessionmaker() as session:
+            if session.get_bind().dialect.name == "postgresql":  # one statement: the whole tx
+                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            await payments_repo.set_fields_with_event(
                 session,
                 payment_id,
-                provider_id=remote.id,
-                confirmation_url=remote.confirmation_url,
-                updated_at=now,
-                **shown,
-            )
-            payments_repo.add_event(
-                session,
-                payment_id=payment_id,
-                provider_id=remote.id,
+                values,
                 source="checkout",
                 event="provider_created",
                 status_after=remote.status.value,
                 at=now,
             )
+            await session.commit()
         return remote
 
     async def _let_go(self, payment_id: str) -> None:

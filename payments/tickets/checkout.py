@@ -57,17 +57,21 @@ async def number_order(
     """Draw the order's id `ZT-YYYYMMDD-NNN` (`now` in the shop's time zone) before tx 1, on
     PostgreSQL (`numbers_apart`); a slot already seen full is refused here without drawing.
 
-    The draw commits by itself (AUTOCOMMIT): the day's counter row is locked for that one
-    statement, not until this process gets round to sending COMMIT. In the rush the loop was
-    busy, that took tens of milliseconds, and up to ten checkouts at a time queued on the row,
-    each holding a pooled connection the next customer's screen was waiting for.
+    The check and the draw are one statement that commits by itself (AUTOCOMMIT): the day's
+    counter row is locked for that statement alone, not until this process gets round to
+    sending COMMIT. In the rush the loop was busy, that took tens of milliseconds, and up to
+    ten checkouts at a time queued on the row, each holding a pooled connection the next
+    customer's screen was waiting for. A slot seen full costs one more read (how many seats
+    are left, for the answer) and draws nothing.
     """
     async with sessionmaker() as session:
         await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        slot = (await inventory.seats_on(session, order.visit_date)).get(order.slot_time)
-        if slot is not None and slot.left < order.seats:
-            raise SoldOut(slot.left)
-        number = await inventory.next_order_number(session, now)
+        number = await inventory.next_order_number_unless_full(
+            session, now, order.visit_date, order.slot_time, order.seats
+        )
+        if number is None:  # full: how many are left, for the customer (nothing was drawn)
+            slot = (await inventory.seats_on(session, order.visit_date)).get(order.slot_time)
+            raise SoldOut(slot.left if slot else 0)
         await session.commit()
     return order_id_of(now, number)
 

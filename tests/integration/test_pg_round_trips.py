@@ -9,12 +9,14 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import Integer, bindparam, event, func, select, text
+from sqlalchemy import Integer, bindparam, event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from db.engine import create_engine, create_sessionmaker
+from db.models import OrderCounter, SlotInventory
 from db.reader import Reader
+from payments.checkout.errors import SoldOut
 from payments.tickets.checkout import number_order
 from payments.tickets.rules import OrderLine, ValidOrder
 
@@ -114,3 +116,35 @@ async def test_an_order_number_is_drawn_in_a_statement_of_its_own(database_url: 
     assert drawn == ["ZT-20310420-001", "ZT-20310420-002"]
     assert around == []
     assert left == 0
+
+
+async def test_a_slot_seen_full_is_refused_without_drawing_a_number(database_url: str) -> None:
+    """The draw and the check of the slot are one statement: a checkout of more seats than the
+    slot has left is refused with how many are left, and the day's counter does not move."""
+    assert database_url.startswith("postgresql"), "this test needs the services run's PostgreSQL"
+    engine = create_engine(database_url)
+    sessionmaker = create_sessionmaker(engine)
+    visit = date(2031, 5, 1)
+    now = datetime(2031, 4, 20, 12, 0, tzinfo=UTC)
+
+    def order(adults: int) -> ValidOrder:
+        return ValidOrder(visit, "10:00", (OrderLine("adult", adults, Decimal("500.00")),))
+
+    try:
+        async with sessionmaker.begin() as session:
+            await session.execute(
+                insert(SlotInventory).values(
+                    visit_date=visit, slot_time="10:00", capacity=3, held=2
+                )
+            )
+        with pytest.raises(SoldOut) as refused:
+            await number_order(sessionmaker, order(2), now)
+        async with sessionmaker() as session:
+            counters = await session.scalar(select(func.count()).select_from(OrderCounter))
+        drawn = await number_order(sessionmaker, order(1), now)
+    finally:
+        await engine.dispose()
+
+    assert refused.value.seats_left == 1
+    assert counters == 0
+    assert drawn == "ZT-20310420-001"
