@@ -124,14 +124,13 @@ class YooKassaGateway:
         return sdk
 
     async def _call(self, what: str, fn: Callable[[Sdk], T]) -> T:
-        """Run fn in the pool until it answers, retrying transient failures.
-
-        A notification waiting here lets its turn on the loop go (payments/loop_turns.py).
-        """
+        """Make one call (`_answer`); a notification waiting here lets its turn on the event
+        loop go meanwhile (payments/loop_turns.py)."""
         async with away():
             return await self._answer(what, fn)
 
     async def _answer(self, what: str, fn: Callable[[Sdk], T]) -> T:
+        """Run fn in the pool until it answers, retrying transient failures."""
         if not sdk_loaded():  # the first call imports the SDK off the loop
             await asyncio.get_running_loop().run_in_executor(self._pool, load_sdk)
         sdk = self._configured()
