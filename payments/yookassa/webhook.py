@@ -103,11 +103,11 @@ class WebhookHandler:
         fulfilment: Fulfilment,
         trusted_networks: Sequence[Network],
         trusted_proxies: Sequence[Network],
+        turns: LoopTurns,
         refunds: RefundApplier | None = None,
-        turns: LoopTurns | None = None,
     ) -> None:
         """Keep the collaborators and the allow-lists; `turns`: how many notifications are
-        applied at a time (payments/loop_turns.py; one, unless given)."""
+        applied at a time (payments/loop_turns.py)."""
         self._gateway = gateway
         self._fulfilment = fulfilment
         self._refunds = refunds
@@ -116,7 +116,7 @@ class WebhookHandler:
         self._settled = SettledPayments()
         self._locks: KeyedLocks[str] = KeyedLocks()  # one notification at a time per payment
         # ...and `turns.limit` at a time in all, customers' answers first (payments/loop_turns.py).
-        self.turns = turns or LoopTurns(1)
+        self.turns = turns
 
     async def handle(self, request: Request) -> JSONResponse:
         """Answer a notification with a status code YooKassa understands."""
