@@ -121,6 +121,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
             routers=get_routers(),
             sessionmaker=sessionmaker,
             clock=clock,
+            crowd=payments.crowd,
             # What the handlers take by keyword (aiogram's DI):
             catalog=catalog,
             settings=settings,
@@ -220,6 +221,7 @@ def _payments_config(settings: Settings, http: HttpServer) -> PaymentsConfig:
         renewal=RenewalConfig(lead=timedelta(hours=settings.RENEWAL_LEAD_HOURS)),
         outbox_rate=settings.OUTBOX_RATE,
         webhook_concurrency=settings.WEBHOOK_CONCURRENCY,
+        webhook_yield_seconds=settings.WEBHOOK_YIELD_SECONDS,
         renewal_policy=RenewalPolicy(
             retry_days=tuple(settings.RENEWAL_RETRY_DAYS),
             grace=timedelta(days=settings.RENEWAL_GRACE_DAYS),

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # YooKassa notifications applied at a time; the rest wait their turn, customers' answers
     # first (payments/loop_turns.py).
     WEBHOOK_CONCURRENCY: int = Field(default=1, ge=1, le=64)
+    # Seconds a notification not yet started waits while more customers than a few are being
+    # answered at once (0: it does not wait for them).
+    WEBHOOK_YIELD_SECONDS: float = Field(default=10.0, ge=0, le=60)
     # Prometheus /metrics: a listener of its own (None: none), and optionally on the public port.
     METRICS_HOST: str = "127.0.0.1"
     METRICS_PORT: int | None = Field(default=None, ge=0, le=65535)

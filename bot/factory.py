@@ -27,6 +27,7 @@ from bot.middlewares import UpdateMetrics, UserMiddleware
 from bot.request_body import json_body
 from bot.texts import DEFAULT, languages, plain
 from bot.webapp import openable, set_menu_button
+from payments.loop_turns import Crowd
 from payments.outbox.budget import CHARGE, Budget
 from payments.ports import Clock
 
@@ -178,12 +179,14 @@ def create_dispatcher(
     storage: BaseStorage | None = None,
     isolation: BaseEventIsolation | None = None,
     webapp_url: str | None = None,
+    crowd: Crowd | None = None,
     **services: Any,
 ) -> Dispatcher:
     """Create the Dispatcher with the user middleware, the routers and the services as DI.
 
     `webapp_url` is the Mini App's public address: the menu button opens it, and the main
-    menu offers it as `shop_url` when Telegram takes it (HTTPS).
+    menu offers it as `shop_url` when Telegram takes it (HTTPS). Each update counts in `crowd`
+    while it is handled (payments/loop_turns.py: notifications yield to a crowd).
     """
     dispatcher = Dispatcher(
         storage=storage or MemoryStorage(),
@@ -194,7 +197,7 @@ def create_dispatcher(
         shop_url=openable(webapp_url),
         **services,
     )
-    dispatcher.update.outer_middleware(UpdateMetrics())
+    dispatcher.update.outer_middleware(UpdateMetrics(crowd))
     dispatcher.update.outer_middleware(
         UserMiddleware(
             sessionmaker, clock, admin_ids=admin_ids, test_ids=test_ids, staff_ids=staff_ids

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.texts import lang_of
 from db.repositories.users import Profile, choose_language, upsert_users
 from payments.i18n import prepare
+from payments.loop_turns import Crowd
 from payments.metrics import UPDATE_SECONDS, UPDATES
 from payments.ports import Clock
 from payments.pricing import is_test_user
@@ -152,15 +154,21 @@ class UserMiddleware(BaseMiddleware):
 class UpdateMetrics(BaseMiddleware):
     """Count every update by result (handled, unhandled, error) and time its handling.
 
-    The outermost middleware, so the time covers the user upsert and the handler.
+    The outermost middleware, so the time covers the user upsert and the handler. With a
+    `crowd`, the update counts in it meanwhile (payments/loop_turns.py).
     """
+
+    def __init__(self, crowd: Crowd | None = None) -> None:
+        """Count updates in `crowd` while they are handled (None: nowhere)."""
+        self._crowd = crowd
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Time the update and count how it went."""
         started = time.perf_counter()
         result = "error"
         try:
-            outcome = await handler(event, data)
+            with self._crowd.serving() if self._crowd else contextlib.nullcontext():
+                outcome = await handler(event, data)
             result = "unhandled" if outcome is UNHANDLED else "handled"
             return outcome
         finally:

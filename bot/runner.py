@@ -24,6 +24,7 @@ from bot.outbox_delivery import TelegramDelivery
 from bot.webhook import TelegramWebhook, UpdateLedger, register, webhook_path, webhook_secret
 from bot.webhook import setup as webhook_setup
 from payments.catalog import Catalog
+from payments.loop_turns import Crowd
 from payments.outbox.lane import SendingLane
 from payments.outbox.notes import note_deliverers
 from payments.ports import Clock, CustomerNotifier, LogNotifier
@@ -219,9 +220,11 @@ def create_telegram(
     routers: list[Router],
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
+    crowd: Crowd | None = None,
     **services: Any,
 ) -> Telegram:
-    """Create the Dispatcher (the services are the handlers' keyword arguments) and its intake."""
+    """Create the Dispatcher (the services are the handlers' keyword arguments) and its intake;
+    each update counts in `crowd` while it is handled (payments/loop_turns.py)."""
     storage: BaseStorage | None = None
     isolation: BaseEventIsolation | None = None
     redis: Redis | None = None
@@ -252,6 +255,7 @@ def create_telegram(
         test_ids=config.test_ids,
         webapp_url=config.webapp_url,
         staff_ids=config.staff_ids,
+        crowd=crowd,
         **services,
     )
     webhook: TelegramWebhook | None = None

@@ -23,9 +23,9 @@ from payments.checkout.draft import CheckoutConfig
 from payments.checkout.flow import Checkout
 from payments.fulfilment import Fulfilment
 from payments.jobs import Jobs
-from payments.loop_turns import LoopTurns
+from payments.loop_turns import Crowd, LoopTurns
 from payments.mailer import NoMailer, SmtpConfig, SmtpMailer
-from payments.metrics import WEBHOOK_WAITING, count_outbox
+from payments.metrics import CUSTOMERS_IN_FLIGHT, WEBHOOK_WAITING, count_outbox
 from payments.outbox.lane import DEFAULT_RATE, SendingLane
 from payments.outbox.notes import EMAIL_TICKETS, mail_deliverer
 from payments.ports import Clock, Mailer
@@ -74,13 +74,15 @@ class PaymentsConfig:
     checkout: CheckoutConfig
     # None: no e-mail; tickets arrive in the chat only.
     smtp: SmtpConfig | None
+    # YooKassa notifications applied at a time, and how long one not yet started waits while
+    # customers crowd the loop (payments/loop_turns.py).
+    webhook_concurrency: int
+    webhook_yield_seconds: float
     # Auto-renewal: when to charge (lead before the end) and when to retry, how long the grace.
     renewal: RenewalConfig = RenewalConfig()
     renewal_policy: RenewalPolicy = RenewalPolicy()
     # The sending lane's budget: messages a second over all chats.
     outbox_rate: float = DEFAULT_RATE
-    # YooKassa notifications applied at a time (payments/loop_turns.py).
-    webhook_concurrency: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,8 @@ class Payments:
     stars: StarsBilling
     # The sending lane: delivers the outbox (the bot registers its deliverers).
     outbox: SendingLane
+    # Customers being answered now: the bot's updates and the API's requests count themselves.
+    crowd: Crowd
     # What the sandbox checkout page shows a payment buys (sandbox mode only).
     sandbox_orders: Describe | None = None
 
@@ -236,8 +240,12 @@ def create_payments(
         checkout=config.checkout,
         config=config.renewal,
     )
-    turns = LoopTurns(config.webhook_concurrency)
+    crowd = Crowd()
+    turns = LoopTurns(
+        config.webhook_concurrency, crowd=crowd, patience=config.webhook_yield_seconds
+    )
     WEBHOOK_WAITING.set_function(lambda: turns.waiting)
+    CUSTOMERS_IN_FLIGHT.set_function(lambda: crowd.in_flight)
     return Payments(
         gateway=gateway,
         sandbox=sandbox,
@@ -285,6 +293,7 @@ def create_payments(
             ttl_minutes=config.checkout.ttl_minutes,
         ),
         outbox=outbox,
+        crowd=crowd,
         sandbox_orders=_order_summaries(reader, catalog) if sandbox else None,
     )
 

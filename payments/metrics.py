@@ -14,6 +14,8 @@ Series (all prefixed `zooticket_`):
   "forbidden", "bad_request", "retry").
 - `webhook_waiting`: notifications waiting for their turn to be applied (payments/loop_turns.py;
   a backlog that stays up means WEBHOOK_CONCURRENCY, or the instances, are too few).
+- `customers_in_flight`: customers' bot updates and API requests being answered right now
+  (those waiting for YooKassa not counted); past three, notifications not yet started wait.
 - `outbox_sent_total{kind,outcome}`: deliveries by the sending lane ("sent", "blocked",
   "retry", "rate_limited", "give_up"); its rate is the send rate.
 - `outbox_depth{status,priority}`: rows waiting ("pending"), claimed ("sending") or being
@@ -61,6 +63,7 @@ __all__ = [
     "UPDATE_SECONDS",
     "WEBHOOKS",
     "WEBHOOK_WAITING",
+    "CUSTOMERS_IN_FLIGHT",
     "DatabaseGauges",
     "LoopLagMonitor",
     "render",
@@ -95,6 +98,11 @@ WEBHOOKS = Counter(
 WEBHOOK_WAITING = Gauge(
     "zooticket_webhook_waiting",
     "YooKassa notifications waiting for their turn to be applied.",
+    registry=REGISTRY,
+)
+CUSTOMERS_IN_FLIGHT = Gauge(
+    "zooticket_customers_in_flight",
+    "Customers' bot updates and API requests being answered now (not those waiting for YooKassa).",
     registry=REGISTRY,
 )
 OUTBOX_SENT = Counter(

@@ -14,10 +14,12 @@ from payments.api.app import create_app
 from payments.api.auth import Tokens
 from payments.api.context import ApiContext
 from payments.api.health import DatabaseCheck, watch_database
+from payments.api.served import CustomersServed
 from payments.catalog import Catalog
 from payments.compose import Payments
 from payments.miniapp import setup as setup_miniapp
 from payments.ports import Clock
+from payments.yookassa.webhook import WEBHOOK_PATH
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,4 +90,7 @@ def create_http_app(
     )
     setup(app, api)
     setup_miniapp(app)
+    app.add_middleware(
+        CustomersServed, crowd=payments.crowd, skip=frozenset({WEBHOOK_PATH, "/v1/health"})
+    )
     return app

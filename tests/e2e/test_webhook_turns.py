@@ -81,3 +81,32 @@ async def test_notifications_past_the_limit_wait_their_turn_and_metrics_show_the
     assert (await _stored(shop, first)).status == "succeeded"
     assert (await _stored(shop, second)).status == "succeeded"
     await scraped_until(shop, lambda t: sample(t, "zooticket_webhook_waiting") == 0)
+
+
+async def test_a_notification_waits_while_customers_crowd_the_bot_and_is_applied_after(
+    make_shop: ShopFactory,
+) -> None:
+    shop = await make_shop(METRICS_PORT=0)  # WEBHOOK_YIELD_SECONDS: 10
+    _, paid = await _pending_plan(shop, 6611)
+    shop.yookassa.lose_notifications(1)
+    await shop.yookassa.pay(paid)
+    # Four customers at once, each answer held at a slow Telegram: more than a crowd's three.
+    customers = [6621, 6622, 6623, 6624]
+    slow = shop.telegram.hold("sendMessage", customers)
+    for customer in customers:
+        await shop.telegram.user(customer).send("/start")
+    await eventually(lambda: slow.held == len(customers))
+
+    waiting = _notify(shop, paid)
+    text = await scraped_until(shop, lambda t: sample(t, "zooticket_webhook_waiting") == 1)
+    assert sample(text, "zooticket_customers_in_flight") == len(customers)
+    assert not waiting.done()
+    assert (await _stored(shop, paid)).status == "pending"
+
+    slow.release.set()  # the customers are answered: the notification's turn
+    async with asyncio.timeout(5):  # well before its 10 s of patience
+        assert await waiting == 200
+    assert (await _stored(shop, paid)).status == "succeeded"
+    for customer in customers:
+        await shop.telegram.user(customer).wait_reply(timeout=5)
+    await scraped_until(shop, lambda t: sample(t, "zooticket_customers_in_flight") == 0)

@@ -445,6 +445,17 @@ class _Failure:
 
 
 @dataclass
+class HeldCalls:
+    """Calls of a method to some chats, held before they are executed until ``release`` is set;
+    ``held`` counts those waiting."""
+
+    method: str
+    chat_ids: frozenset[int]
+    held: int = 0
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
 class _Query:
     user_id: int
     chat_id: int
@@ -510,6 +521,7 @@ class FakeTelegramAPI:
         self._poll_generation = 0
         self._blocked: set[int] = set()
         self._failures: list[_Failure] = []
+        self._holds: list[HeldCalls] = []
         self._rate: tuple[float, int, int] | None = None  # window seconds, capacity, retry_after
         self._sent_at: deque[float] = deque()
         self._last_webhook_error: tuple[int, str] | None = None
@@ -641,6 +653,22 @@ class FakeTelegramAPI:
         chats = frozenset(chat_ids) if chat_ids is not None else None
         self._failures.append(_Failure(method.lower(), error, times, chats))
 
+    def hold(self, method: str, chat_ids: Iterable[int]) -> HeldCalls:
+        """Hold every call of ``method`` to these chats (a slow Telegram) until released."""
+        held = HeldCalls(method.lower(), frozenset(chat_ids))
+        self._holds.append(held)
+        return held
+
+    async def _maybe_hold(self, method: str, params: Params) -> None:
+        for held in self._holds:
+            if held.method == method.lower() and _int(params.get("chat_id")) in held.chat_ids:
+                held.held += 1
+                try:
+                    await held.release.wait()
+                finally:
+                    held.held -= 1
+                return
+
     def rate_limit(self, messages_per_second: float | None, retry_after: int = 1) -> None:
         """Limit send* calls globally (sliding window); ``None`` removes the limit."""
         if messages_per_second is None:
@@ -699,6 +727,7 @@ class FakeTelegramAPI:
             if entry is None:
                 raise FakeApiError(404, "Not Found: method not found")
             self._check_injected(name, params)
+            await self._maybe_hold(name, params)
             return await entry[1](params)
         except FakeApiError as error:
             self.refusals[index] = (error.error_code, dict(error.parameters))
