@@ -180,7 +180,7 @@ class LoopTurns:
         self._hand()
         if waiter.done():
             return  # a free turn, nobody ahead: taken without a pass of the loop
-        if not returning and self._crowd is not None:
+        if not returning and self._crowd is not None and self._patience > 0:
             # Held back by the crowd: go at the latest when its patience runs out.
             loop.call_later(self._patience + _LATE, self._hand)
         try:
