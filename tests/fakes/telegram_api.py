@@ -549,9 +549,11 @@ class FakeTelegramAPI:
         return self
 
     async def close(self) -> None:
-        """Stop the webhook worker and the server; release long polls."""
+        """Stop the webhook worker and the server; release long polls and held calls."""
         self._closing = True
         self._updates_signal.notify()
+        for held in self._holds:
+            held.release.set()
         for task in [self._worker, *self._deliveries]:
             if task is not None:
                 task.cancel()
