@@ -103,7 +103,7 @@ class Crowd:
         """Count the current task's customer for the block (an update, an API request)."""
         member = _Member(self, asyncio.current_task())
         token = _SERVED.set(member)
-        self._in_flight += 1
+        self._enter()
         try:
             yield
         finally:
@@ -111,6 +111,9 @@ class Crowd:
             if member.inside:
                 member.inside = False
                 self._leave()
+
+    def _enter(self) -> None:
+        self._in_flight += 1
 
     def _leave(self) -> None:
         self._in_flight -= 1
@@ -250,7 +253,7 @@ async def away() -> AsyncIterator[None]:
     finally:
         if member is not None:
             member.inside = True
-            member.crowd._in_flight += 1  # noqa: SLF001
+            member.crowd._enter()  # noqa: SLF001
         if holder is not None:
             await holder.turns._take(returning=True)  # noqa: SLF001
             holder.held = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -146,19 +147,10 @@ async def next_order_number_unless_full(
         )
         .exists()
     )
-    draw = insert_for(session, OrderCounter).from_select(
-        ["day", "last"],
-        select(literal(key, OrderCounter.day.type), literal(1, OrderCounter.last.type)).where(
-            ~full
-        ),
+    first = select(literal(key, OrderCounter.day.type), literal(1, OrderCounter.last.type))
+    return await _draw(
+        session, insert_for(session, OrderCounter).from_select(["day", "last"], first.where(~full))
     )
-    result = await session.execute(
-        draw.on_conflict_do_update(
-            index_elements=[OrderCounter.day], set_={"last": OrderCounter.last + 1}
-        ).returning(OrderCounter.last)
-    )
-    number = result.scalar_one_or_none()
-    return None if number is None else int(number)
 
 
 async def next_order_number(session: AsyncSession, day: datetime) -> int:
@@ -170,10 +162,18 @@ async def next_order_number(session: AsyncSession, day: datetime) -> int:
     (payments/tickets/checkout.py).
     """
     key = day.strftime("%Y%m%d")
-    statement = insert_for(session, OrderCounter).values(day=key, last=1)
+    number = await _draw(session, insert_for(session, OrderCounter).values(day=key, last=1))
+    assert number is not None  # noqa: S101 - an unconditional INSERT always returns its row
+    return number
+
+
+async def _draw(session: AsyncSession, first: Any) -> int | None:
+    """Run the day's counter INSERT `first`, or on its row `last + 1`; return the number drawn
+    (None when `first` inserted nothing)."""
     result = await session.execute(
-        statement.on_conflict_do_update(
+        first.on_conflict_do_update(
             index_elements=[OrderCounter.day], set_={"last": OrderCounter.last + 1}
         ).returning(OrderCounter.last)
     )
-    return int(result.scalar_one())
+    number = result.scalar_one_or_none()
+    return None if number is None else int(number)

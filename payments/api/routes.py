@@ -13,7 +13,7 @@ from payments.api import burlive, gate, miniapp, zooticket
 from payments.api.app import create_app
 from payments.api.auth import Tokens
 from payments.api.context import ApiContext
-from payments.api.health import DatabaseCheck, watch_database
+from payments.api.health import V1_HEALTH_PATH, DatabaseCheck, watch_database
 from payments.api.served import CustomersServed
 from payments.catalog import Catalog
 from payments.compose import Payments
@@ -91,6 +91,6 @@ def create_http_app(
     setup(app, api)
     setup_miniapp(app)
     app.add_middleware(
-        CustomersServed, crowd=payments.crowd, skip=frozenset({WEBHOOK_PATH, "/v1/health"})
+        CustomersServed, crowd=payments.crowd, skip=frozenset({WEBHOOK_PATH, V1_HEALTH_PATH})
     )
     return app
