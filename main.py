@@ -69,7 +69,9 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Service:
     catalog = load_catalog(settings.CATALOG_PATH)
     # ---- database (and the HTTP port, bound early) ----
     try:
-        database = await create_database(settings.DATABASE_URL)
+        database = await create_database(
+            settings.DATABASE_URL, pool_size=settings.DATABASE_POOL_SIZE
+        )
         # Bound now: an unset PUBLIC_BASE_URL follows the port really bound (HTTP_PORT=0).
         http = HttpServer.bind(settings.HTTP_HOST, settings.HTTP_PORT)
     except DatabaseUnavailable as exc:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.checkpoint import WalCheckpointer
-from db.engine import create_engine, create_sessionmaker, describe
+from db.engine import POOL_SIZE, create_engine, create_sessionmaker, describe
 from db.migrate import upgrade
 from db.reader import Reader
 
@@ -40,10 +40,13 @@ class Database:
             await self.checkpointer.close()
 
 
-async def create_database(url: str) -> Database:
-    """Open the database at `url` and migrate it to head, or raise DatabaseUnavailable."""
+async def create_database(url: str, *, pool_size: int = POOL_SIZE) -> Database:
+    """Open the database at `url` and migrate it to head, or raise DatabaseUnavailable.
+
+    `pool_size`: PostgreSQL connections opened at most (db/engine.py `create_engine`).
+    """
     path = _sqlite_file(url)
-    engine = create_engine(url, checkpoint_in_background=path is not None)
+    engine = create_engine(url, checkpoint_in_background=path is not None, pool_size=pool_size)
     try:
         await upgrade(engine)
     except (OSError, SQLAlchemyError) as exc:

@@ -54,6 +54,8 @@ def test_plain_database_urls_become_async(make_settings: Callable[..., Settings]
         ("WEBHOOK_CONCURRENCY", "0"),
         ("WEBHOOK_YIELD_SECONDS", "-1"),
         ("WEBHOOK_YIELD_SECONDS", "61"),
+        ("DATABASE_POOL_SIZE", "0"),
+        ("DATABASE_POOL_SIZE", "501"),
         ("DATABASE_URL", "nonsense"),
         ("DATABASE_URL", "mysql://u:hunter2@db/x"),
         ("TIMEZONE", "Mars/Olympus"),
