@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     TELEGRAM_WEBHOOK_SECRET: SecretStr | None = None
 
     DATABASE_URL: str = "sqlite+aiosqlite:///./data/zooticket.db"
-    # PostgreSQL: connections this instance opens at most, each kept once opened (SQLite: one).
+    # PostgreSQL: connections this instance opens at most, each kept once opened (not for SQLite).
     DATABASE_POOL_SIZE: int = Field(default=20, ge=1, le=500)
     REDIS_URL: str | None = None
 
