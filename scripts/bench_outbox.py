@@ -17,7 +17,6 @@ The service runs as `python main.py` in a process of its own; the fakes run in t
 from __future__ import annotations
 
 import asyncio
-import gc
 import re
 import time
 from collections import Counter
@@ -28,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench_journey import PAID_TEXT, Customer, journey
-from bench_kit import SECRET, SHOP, Row
+from bench_kit import SECRET, SHOP, OwnStalls, Row
 from bench_proc import REDIS_URL, ServiceProcess, database, kinds, log, pct, sized
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -123,53 +122,6 @@ class Broadcast:
     seconds: float = 0.0
 
 
-class OwnStalls:
-    """This process's own stalls while it hosts the fake Telegram.
-
-    The fake stamps each call as it handles it, so a stall here (a full garbage collection of
-    the fake's 20 000 chats, say) bunches the stamps of calls that arrived evenly: the log
-    tells such a second from a burst the service sent.
-    """
-
-    def __init__(self) -> None:
-        """Prepare; start() and stop() around what is watched."""
-        self.lags: list[tuple[float, float]] = []  # (monotonic, seconds late) over 50 ms
-        self.collections: list[tuple[float, float]] = []  # full collections: (start, seconds)
-        self._began = 0.0
-        self._task: asyncio.Task[None] | None = None
-
-    def _collected(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            self._began = time.monotonic()
-        elif info["generation"] == 2:  # noqa: PLR2004 - the oldest generation: a full pass
-            self.collections.append((self._began, time.monotonic() - self._began))
-
-    async def _probe(self) -> None:
-        while True:
-            before = time.monotonic()
-            await asyncio.sleep(0.01)
-            late = time.monotonic() - before - 0.01
-            if late > 0.05:  # noqa: PLR2004
-                self.lags.append((before, late))
-
-    def start(self) -> None:
-        """Start watching."""
-        gc.callbacks.append(self._collected)
-        self._task = asyncio.create_task(self._probe())
-
-    def stop(self) -> None:
-        """Stop watching."""
-        gc.callbacks.remove(self._collected)
-        if self._task is not None:
-            self._task.cancel()
-
-    def near(self, moment: float) -> str:
-        """What stalled this process in the two seconds before and the second after `moment`."""
-        lags = [f"{late * 1000:.0f} ms" for at, late in self.lags if -2 <= at - moment <= 1]
-        full = [f"{sec * 1000:.0f} ms" for at, sec in self.collections if -2 <= at - moment <= 1]
-        return f"loop late {lags or 'never'}; full collections {full or 'none'}"
-
-
 def busiest_window(moments: list[float]) -> tuple[int, float]:
     """The most moments in any one-second window (what Telegram's ~30/s counts) and its start."""
     ordered, best, start, left = sorted(moments), 0, 0.0, 0
@@ -204,12 +156,7 @@ async def broadcast(kind: str, tmp: Path) -> Broadcast:
         # The fake's 20 000 users and chats live to the end: no collection needs to walk them.
         # What it records meanwhile (every message) lives to the end too, and full collections
         # walking it took 145-217 ms: requests that reached the stalled fake were then stamped
-        # together (a busiest second of 32, 31 of them broadcast, at one such collection). The
-        # fake stands for Telegram's servers, which do not pause for this process's collector:
-        # no full collections while it measures (young ones still run).
-        gc.freeze()
-        thresholds = gc.get_threshold()
-        gc.set_threshold(thresholds[0], thresholds[1], 1_000_000)
+        # together (a busiest second of 32, 31 of them broadcast, at one such collection).
         stalls = OwnStalls()
         stalls.start()
         started = time.perf_counter()
@@ -267,8 +214,6 @@ async def broadcast(kind: str, tmp: Path) -> Broadcast:
         await service.stop()
         calls = sends(fake, began)
         stalls.stop()
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
         result.busiest, at = busiest_window([m for m, _, _ in calls])
         window = [(name, params) for m, name, params in calls if at <= m < at + 1.0]
         bulk = sum(1 for name, params in window if _is_broadcast(name, params))

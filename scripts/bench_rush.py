@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench_journey import PAID_TEXT, STEPS, Customer, journey  # noqa: E402
-from bench_kit import SECRET, SHOP, Row  # noqa: E402
+from bench_kit import SECRET, SHOP, OwnStalls, Row  # noqa: E402
 from bench_proc import (  # noqa: E402
     REDIS_URL,
     ServiceProcess,
@@ -136,6 +136,14 @@ async def rush(kind: str, tmp: Path) -> RushResult:
                 balancer.targets = [instance.base_url for instance in services]
                 entry = balancer.url if INSTANCES > 1 else service.base_url
                 yookassa.notification_url = f"{entry}/api/v2/payments/webhook/yookassa"
+                # This process runs the 2 000 customers, the local Telegram that stamps their
+                # answers and the local YooKassa. Its full collections, longer as what the fakes
+                # record grows (94-316 ms, every 4 s or so), stalled all three at once, and the
+                # stall landed in the answers measured then (a cluster of 250-720 ms answers
+                # at one moment, every step alike, while the service's loop was never late by
+                # more than 72 ms). Telegram's and YooKassa's servers do not pause for it.
+                stalls = OwnStalls()
+                stalls.start()
                 started = time.perf_counter()
                 cpu_before = sum(instance.cpu_seconds() for instance in services)
                 own_before = time.process_time()
@@ -151,6 +159,8 @@ async def rush(kind: str, tmp: Path) -> RushResult:
                 await asyncio.gather(*(customer(n) for n in range(CUSTOMERS)))
                 seconds = time.perf_counter() - started
                 await yookassa.wait_notifications(30)
+                stalls.stop()
+                log(f"rush {kind}: this process (customers, fakes): {stalls.summary()}")
                 answered = Counter(record.http_status for record in yookassa.notifications)
                 log(
                     f"rush {kind}: YooKassa's notifications: {len(yookassa.notifications)} "
