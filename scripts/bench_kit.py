@@ -1,4 +1,8 @@
-"""Shared pieces of make bench: the result row, the constants, service settings, waiting."""
+"""Shared pieces of make bench: the result row, the constants, service settings, waiting.
+
+`OwnStalls`: this process's own stalls while it hosts the fakes, with its full collections held
+back meanwhile (the rush and outbox parts).
+"""
 
 from __future__ import annotations
 
