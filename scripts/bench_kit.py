@@ -27,6 +27,7 @@ NOTIFY_CONCURRENCY = 16
 HOLD_BUYERS = 50
 HOLDS_EACH = 20
 SWEEP_ROWS = 100_000
+SWEEP_REPEATS = 3  # each on a fresh database: the median and the spread
 FSM_USERS = 10_000
 ROUNDS = 7
 HOOK_ROUNDS = 3
@@ -74,10 +75,14 @@ class Provider(Protocol):
         ...
 
 
-def paying_settings(tmp: Path, yookassa: Provider) -> Settings:
+def paying_settings(tmp: Path, yookassa: Provider, **overrides: Any) -> Settings:
     """Settings of a benchmark service that takes payments through the local YooKassa."""
     return settings_for(
-        tmp, YOOKASSA_SHOP_ID=SHOP, YOOKASSA_SECRET_KEY=SECRET, YOOKASSA_API_URL=yookassa.api_url
+        tmp,
+        YOOKASSA_SHOP_ID=SHOP,
+        YOOKASSA_SECRET_KEY=SECRET,
+        YOOKASSA_API_URL=yookassa.api_url,
+        **overrides,
     )
 
 
