@@ -34,7 +34,8 @@ class Customer:
 
     answers: list[float] = field(default_factory=list)
     outcome: str = "started"
-    confirmation: float | None = None
+    confirmation: float | None = None  # payment → the confirmation's text in the chat
+    tickets: float | None = None  # payment → the tickets' QR codes in the chat
 
 
 class Stamps:
@@ -172,4 +173,6 @@ async def journey(  # noqa: PLR0911 - one return per place a customer can be tur
         return
     await user.wait_for(lambda m: PAID_TEXT in (m.text or ""), timeout=120)
     record.confirmation = time.perf_counter() - began
+    await user.wait_for(lambda m: m.from_bot and bool(m.photos), timeout=120)
+    record.tickets = time.perf_counter() - began
     record.outcome = "paid"

@@ -68,6 +68,7 @@ class RushResult:
     records: list[Customer]
     answers: list[float]
     confirmations: list[float]
+    tickets: list[float]
     outcomes: Counter[str]
     seconds: float
     counts: Counts
@@ -200,6 +201,7 @@ async def rush(kind: str, tmp: Path) -> RushResult:
         records=records,
         answers=[a for r in records for a in r.answers],
         confirmations=[r.confirmation for r in records if r.confirmation is not None],
+        tickets=[r.tickets for r in records if r.tickets is not None],
         outcomes=Counter(r.outcome for r in records),
         seconds=seconds,
         service_cpu=service_cpu,
@@ -274,8 +276,9 @@ def rows_of(result: RushResult) -> list[Row]:
             "exactly once" if once else "NOT EXACTLY ONCE",
         ),
         Row(
-            f"rush {name}: payment → confirmation in chat p50 / p99 (incl. capture)",
-            f"{pct(result.confirmations, 0.5):.0f} / {pct(result.confirmations, 0.99):.0f} ms",
+            f"rush {name}: payment → confirmation; QR tickets in chat p50 / p99 (incl. capture)",
+            f"{pct(result.confirmations, 0.5):.0f} / {pct(result.confirmations, 0.99):.0f} ms; "
+            f"{pct(result.tickets, 0.5):.0f} / {pct(result.tickets, 0.99):.0f} ms",
             f"{sum(result.confirmations_per_chat.values())} chats told "
             f"{dict(result.confirmations_per_chat)}",
         ),
