@@ -7,13 +7,22 @@ each retire it, say what happened and offer the next step.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import date
+from zoneinfo import ZoneInfo
 
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.factory import create_bot
+from bot.notifier import TelegramNotifier
 from db.models import Order, Payment, Ticket
+from payments.catalog import load_catalog
+from payments.ports import IssuedTicket, Recipient, TicketsIssued
 from tests.conftest import MovableClock
 from tests.e2e.conftest import Shop, ShopFactory
 from tests.e2e.test_tickets import _choose, _pay_id, _to_payment
-from tests.fakes.telegram_api import ChatMessage, FakeUser
+from tests.fakes.telegram_api import ChatMessage, FakeTelegramAPI, FakeUser
 
 NEXT_STEPS = ("Мои билеты", "Купить ещё", "В меню")
 
@@ -123,6 +132,7 @@ async def test_cancel_mid_payment_retires_the_pay_button(make_shop: ShopFactory)
     await shop.yookassa.pay(provider_id)
     told = await user.wait_for(lambda m: "забронировали их снова" in (m.text or ""), timeout=10)
     assert "✅ Оплата получена" in (told.text or "")
+    assert told.message_id > pay_message.message_id  # below the news of the cancellation
     assert await _count(shop, Ticket) == 2
 
 
@@ -221,10 +231,16 @@ async def test_a_success_retires_the_pay_button_and_offers_the_next_steps(
     pay_message = await _to_payment(user, None)
     await shop.yookassa.pay(await _pay_id(user, pay_message))
     done = await user.wait_for(lambda m: "✅ Оплата получена" in (m.text or ""), timeout=10)
+    # The pay message itself becomes the confirmation (one call to Telegram, not two), its pay
+    # and cancel buttons replaced by the next steps; the QR code follows as a new message.
+    assert done.message_id == pay_message.message_id
     assert _offers_next_steps(done)
-    shown = _now(user, pay_message)
-    assert (shown.text or "").startswith("✅ Оплачено")
-    assert not shown.buttons
+    assert _retired(done)
+    qr = await user.wait_for(lambda m: bool(m.photos), timeout=10)
+    assert qr.message_id > pay_message.message_id
+    assert [
+        m.message_id for m in user.chat.bot_messages if "Оплата получена" in (m.text or "")
+    ] == [pay_message.message_id]
 
     await user.send("/subscribe")
     plans = await user.wait_for(lambda m: "Выберите тариф" in (m.text or ""))
@@ -237,3 +253,55 @@ async def test_a_success_retires_the_pay_button_and_offers_the_next_steps(
     assert (shown.text or "").startswith("✅ Оплачено")
     assert not shown.buttons
     assert _live_pay_buttons(user) == []
+
+
+async def test_a_deleted_pay_message_still_gets_its_confirmation_below(
+    make_shop: ShopFactory,
+) -> None:
+    shop = await make_shop()
+    user = shop.telegram.user(13009)
+    await _choose(user, shop, adults=1)
+    pay_message = await _to_payment(user, None)
+    provider_id = await _pay_id(user, pay_message)
+    _now(user, pay_message).deleted = True  # the customer deleted it in their app, then paid
+
+    await shop.yookassa.pay(provider_id)
+    done = await user.wait_for(lambda m: "✅ Оплата получена" in (m.text or ""), timeout=10)
+    assert done.message_id > pay_message.message_id
+    assert _offers_next_steps(done)
+    await user.wait_for(lambda m: bool(m.photos) and m.message_id > done.message_id, timeout=10)
+    assert await _count(shop, Ticket) == 1
+
+
+class _LaneNotifier(TelegramNotifier):
+    raises = True  # as the sending lane's deliveries (bot/outbox_delivery.py)
+
+
+async def test_a_confirmation_delivered_again_shows_once(
+    telegram: FakeTelegramAPI, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # The lane delivers a row again when its instance died before marking it sent: the pay
+    # message shows the confirmation already (Telegram: "message is not modified"), and the
+    # customer gets no second one.
+    bot = create_bot(telegram.token, telegram.base_url)
+    notifier = _LaneNotifier(
+        bot=bot, catalog=load_catalog(), tz=ZoneInfo("Europe/Moscow"), sessionmaker=sessionmaker
+    )
+    customer = telegram.user(13010)
+    button = InlineKeyboardButton(text="💳 Оплатить", url="https://yoomoney.ru/checkout")
+    ticket = IssuedTicket("T1", "adult", date(2026, 12, 6), "10:00", "qr")
+    try:
+        pay = await bot.send_message(
+            13010, "Заказ ZT_1", reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]])
+        )
+        note = TicketsIssued(Recipient("13010", "ru", pay.message_id), "ZT_1", None, (ticket,))
+        await notifier.tickets_issued(note)
+        await notifier.tickets_issued(note)
+    finally:
+        await bot.session.close()
+
+    shown = customer.chat.bot_messages
+    assert [m.message_id for m in shown] == [pay.message_id]
+    assert "✅ Оплата получена" in (shown[0].text or "")
+    assert _offers_next_steps(shown[0])
+    assert len(telegram.calls("editMessageText")) == 2
