@@ -36,6 +36,7 @@ class Customer:
     outcome: str = "started"
     confirmation: float | None = None  # payment → the confirmation's text in the chat
     tickets: float | None = None  # payment → the tickets' QR codes in the chat
+    paid_at: float | None = None  # when the customer paid (perf_counter)
 
 
 class Stamps:
@@ -166,7 +167,7 @@ async def journey(  # noqa: PLR0911 - one return per place a customer can be tur
         return
     url = await user.press(next(b for b in pay.button_texts() if b.startswith("💳")), pay)
     provider_id = parse_qs(urlparse(str(url)).query)["orderId"][0]
-    began = time.perf_counter()
+    began = record.paid_at = time.perf_counter()
     await yookassa.pay(provider_id)
     if not confirmed:
         record.outcome = "paid, not waiting"

@@ -58,6 +58,7 @@ ARRIVAL_SECONDS = int(os.environ.get("BENCH_RUSH_SECONDS") or sized(60, 15))
 INSTANCES = int(os.environ.get("BENCH_RUSH_INSTANCES") or 1)
 WEBHOOK_SECRET = "rush-webhook-secret"  # noqa: S105 - the bench's own
 FIRST_USER = 3_000_000
+PACE_SECONDS = 6
 
 
 @dataclass
@@ -159,6 +160,7 @@ async def rush(kind: str, tmp: Path) -> RushResult:
 
                 await asyncio.gather(*(customer(n) for n in range(CUSTOMERS)))
                 seconds = time.perf_counter() - started
+                log_pace(kind, records, started)
                 await yookassa.wait_notifications(30)
                 stalls.stop()
                 log(f"rush {kind}: this process (customers, fakes): {stalls.summary()}")
@@ -289,6 +291,27 @@ def rows_of(result: RushResult) -> list[Row]:
             f"service busy {result.service_cpu / result.seconds:.0%} of the rush's wall time",
         ),
     ]
+
+
+def log_pace(name: str, records: list[Customer], started: float) -> None:
+    """Log, for each PACE_SECONDS of the rush, the payments made and the confirmations and QR
+    codes that reached their chats: whether the sending lane keeps up, and from when."""
+    moments: dict[str, list[float]] = {"paid": [], "confirmed": [], "QR": []}
+    for r in records:
+        if r.paid_at is not None:
+            moments["paid"].append(r.paid_at - started)
+            if r.confirmation is not None:
+                moments["confirmed"].append(r.paid_at + r.confirmation - started)
+            if r.tickets is not None:
+                moments["QR"].append(r.paid_at + r.tickets - started)
+    end = max((m for ms in moments.values() for m in ms), default=0.0)
+    for what, ms in moments.items():
+        counts = Counter(int(m // PACE_SECONDS) for m in ms)
+        windows = range(int(end // PACE_SECONDS) + 1)
+        log(
+            f"rush {name}: {what} per {PACE_SECONDS} s from the start: "
+            + " ".join(str(counts[w]) for w in windows)
+        )
 
 
 def log_by_arrival(name: str, records: list[Customer]) -> None:
