@@ -5,9 +5,10 @@ a sale rush (`make bench`'s rush: 2 000 customers in a minute, 500 of them payin
 twenty seconds) both arrive faster than one core serves them, and every notification in hand
 (its transactions, the capture, the tickets, the customer's notes) took the loop and pooled
 connections from customers waiting for their next screen: on PostgreSQL the p99 of their
-answers was 1-2.4 s, the checkout's median 1.6 s. Applying a notification sooner makes nobody's
-screen come sooner: its customer is told through the sending lane, which Telegram's budget
-paces anyway (payments/outbox/budget.py).
+answers was 1-2.4 s, the checkout's median 1.6 s. Applying a notification sooner mostly makes
+nobody's screen come sooner: its customer is told through the sending lane, which Telegram's
+budget paces anyway (payments/outbox/budget.py). On a slow minute of the host it is the other
+way round in the sale's first seconds, and the customers' answers are still put first.
 
 So notifications take turns (`LoopTurns.turn`): at most `limit` of them run at a time (the
 WEBHOOK_CONCURRENCY setting, 1 by default) and the others wait in arrival order. While one
