@@ -305,9 +305,9 @@ def log_pace(name: str, records: list[Customer], started: float) -> None:
             if r.tickets is not None:
                 moments["QR"].append(r.paid_at + r.tickets - started)
     end = max((m for ms in moments.values() for m in ms), default=0.0)
+    windows = range(int(end // PACE_SECONDS) + 1)
     for what, ms in moments.items():
         counts = Counter(int(m // PACE_SECONDS) for m in ms)
-        windows = range(int(end // PACE_SECONDS) + 1)
         log(
             f"rush {name}: {what} per {PACE_SECONDS} s from the start: "
             + " ".join(str(counts[w]) for w in windows)

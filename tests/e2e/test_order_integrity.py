@@ -15,9 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
-from bot.notifier import TelegramNotifier
+from bot.outbox_delivery import TelegramDelivery
 from db.models import Order, Payment, Ticket
 from payments.catalog import load_catalog
+from payments.outbox.notes import to_payload
+from payments.outbox.outcomes import Envelope
 from payments.ports import IssuedTicket, Recipient, TicketsIssued
 from tests.conftest import MovableClock
 from tests.e2e.conftest import Shop, ShopFactory
@@ -273,20 +275,16 @@ async def test_a_deleted_pay_message_still_gets_its_confirmation_below(
     assert await _count(shop, Ticket) == 1
 
 
-class _LaneNotifier(TelegramNotifier):
-    raises = True  # as the sending lane's deliveries (bot/outbox_delivery.py)
-
-
 async def test_a_confirmation_delivered_again_shows_once(
     telegram: FakeTelegramAPI, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     # The lane delivers a row again when its instance died before marking it sent: the pay
     # message shows the confirmation already (Telegram: "message is not modified"), and the
-    # customer gets no second one.
+    # customer gets no second one. Delivered as the lane does (bot/outbox_delivery.py).
     bot = create_bot(telegram.token, telegram.base_url)
-    notifier = _LaneNotifier(
+    deliver = TelegramDelivery(
         bot=bot, catalog=load_catalog(), tz=ZoneInfo("Europe/Moscow"), sessionmaker=sessionmaker
-    )
+    ).deliverers()["tickets_issued"]
     customer = telegram.user(13010)
     button = InlineKeyboardButton(text="💳 Оплатить", url="https://yoomoney.ru/checkout")
     ticket = IssuedTicket("T1", "adult", date(2026, 12, 6), "10:00", "qr")
@@ -295,8 +293,8 @@ async def test_a_confirmation_delivered_again_shows_once(
             13010, "Заказ ZT_1", reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]])
         )
         note = TicketsIssued(Recipient("13010", "ru", pay.message_id), "ZT_1", None, (ticket,))
-        await notifier.tickets_issued(note)
-        await notifier.tickets_issued(note)
+        for attempt in (1, 2):
+            await deliver(Envelope(1, "tickets_issued", 13010, to_payload(note), attempt))
     finally:
         await bot.session.close()
 
