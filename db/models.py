@@ -34,6 +34,8 @@ PAYMENT_KINDS = ("tickets", "subscription")
 TICKET_STATUSES = ("valid", "used", "refunded")
 ORDER_STATUSES = ("pending", "paid", "canceled", "refunded")
 REFUND_STATUSES = ("pending", "succeeded", "canceled")
+# Half of each page of `payments` is left free on PostgreSQL (see Payment).
+PAYMENTS_FILLFACTOR = 50
 
 
 class User(Base):
@@ -157,11 +159,15 @@ class Payment(Base):
             "(kind = 'subscription' AND plan_code IS NOT NULL)",
             name="kind_has_target",
         ),
-        Index("ix_payments_status_expires", "status", "expires_at"),
+        # No index holds a column the expiry sweep writes (status, cancel_reason, updated_at),
+        # and PostgreSQL leaves half of each page free: a payment's new version then stays on
+        # its own page with no index entry at all (a heap-only update). The sweep finds its
+        # payments through `payment_deadlines` instead (migration 0010).
         Index("ix_payments_user_created", "user_id", "created_at"),
-        # The admin's reports (migration 0007): /stats' paid payments, /export's period.
-        Index("ix_payments_status_captured", "status", "captured_at", "created_at"),
+        # The admin's reports (migrations 0007, 0010): /stats' paid payments, /export's period.
+        Index("ix_payments_captured", "captured_at", "created_at"),
         Index("ix_payments_created", "created_at"),
+        {"postgresql_with": {"fillfactor": PAYMENTS_FILLFACTOR}},
     )
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -199,11 +205,35 @@ class Payment(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class PaymentDeadline(Base):
+    """A payment that may still be open, with the moment it expires: the sweeps' work list.
+
+    The database writes one for every payment that starts or comes back open (pending or
+    waiting for capture: the triggers of migration 0010), so no path that creates a payment
+    can forget it. The expiry sweep deletes the ones it cancels and, once they are due, those
+    of payments that finished meanwhile; a payment waiting for capture keeps its own for the
+    reconciler. So the list holds the open payments and the last TTL's finished ones, not
+    the whole history, and no index of `payments` needs its status.
+    """
+
+    __tablename__ = "payment_deadlines"
+    __table_args__ = (Index("ix_payment_deadlines_expires", "expires_at"),)
+
+    payment_id: Mapped[str] = mapped_column(
+        ForeignKey("payments.id", ondelete="CASCADE"), primary_key=True
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class PaymentEvent(Base):
     """Every notification and state change of a payment, for audit and idempotency."""
 
     __tablename__ = "payment_events"
-    __table_args__ = (Index("ix_payment_events_payment", "payment_id", "id"),)
+    __table_args__ = (
+        Index("ix_payment_events_payment", "payment_id", "id"),
+        # The recheck's recent cancellations (migration 0010).
+        Index("ix_payment_events_created", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     payment_id: Mapped[str | None] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"))

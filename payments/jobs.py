@@ -16,16 +16,16 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import String, Table, and_, literal
+from sqlalchemy import Select, String, Table, and_, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
-from db.models import Payment, User
+from db.models import Payment, PaymentDeadline, PaymentEvent, User
 from db.repositories import payments as payments_repo
 from db.repositories import sweeps as sweeps_repo
-from db.repositories.sweeps import ExpiredRow
+from db.repositories.sweeps import Chunk
 from payments.fulfilment import REVIVABLE, Fulfilment, Outcome
 from payments.metrics import timed_job
 from payments.outbox.notes import notes_insert
@@ -37,7 +37,7 @@ from payments.ports import (
 from payments.rounds import Round, SweepReport, check_bounded
 from payments.subscriptions.sweeps import SubscriptionSweeps
 from payments.tickets.seats import release_orders
-from payments.types import CancelReason, PaymentStatus
+from payments.types import CancelReason, PaymentStatus, ProviderPayment
 from payments.yookassa.gateway import GatewayError
 
 log = logging.getLogger(__name__)
@@ -153,6 +153,8 @@ class Jobs:
                 Payment.created_at <= cutoff,
             ),
             Payment.created_at,
+            # Every open payment has a deadline: a short list, not the whole history.
+            within=select(PaymentDeadline.payment_id),
             source="reconciler",
         )
         if report.changed:
@@ -177,6 +179,12 @@ class Jobs:
                 Payment.updated_at >= now - RECHECK_WINDOW,
             ),
             Payment.updated_at,
+            # Found through their cancellations' events (no index of payments holds the
+            # status or the update time: db/models.py Payment).
+            within=select(PaymentEvent.payment_id).where(
+                PaymentEvent.created_at >= now - RECHECK_WINDOW,
+                PaymentEvent.status_after == PaymentStatus.CANCELED,
+            ),
             source="recheck",
         )
         if report.changed:
@@ -189,11 +197,15 @@ class Jobs:
         where: ColumnElement[bool],
         key: InstrumentedAttribute[datetime],
         *,
+        within: Select[Any],
         source: str,
     ) -> SweepReport:
-        """Refresh the next `BATCH` payments of a round-robin, `parallel` at a time."""
+        """Refresh the next `BATCH` payments of a round-robin, `parallel` at a time: those
+        matching `where` among the ids `within` selects."""
         async with self._sessionmaker() as session:
-            found = await sweeps_repo.next_round(session, where, key, place.after, BATCH)
+            found = await sweeps_repo.next_round(
+                session, where, key, place.after, BATCH, within=within
+            )
         if found:
             place.after = found[-1][1]
 
@@ -219,21 +231,28 @@ class Jobs:
         now = self._clock.now()
         async with self._sessionmaker() as session:
             overdue, oldest = await sweeps_repo.overdue_summary(session, now)
+            # Deadlines also come for payments that finished in time: they are taken off the
+            # list even when nothing is overdue (the chunks then cancel nothing: what they
+            # cancel is what was overdue at `now`, counted here).
+            due = overdue or await sweeps_repo.deadlines_due(session, now)
             # SQLite runs a chunk on the loop: sized by time. PostgreSQL awaits: whole chunks.
             on_loop = session.get_bind().dialect.name == "sqlite"
-        if not overdue or oldest is None:
+        if not due:
             return SweepReport(0, 0)
-        since = oldest - timedelta(minutes=1)
-        try:
-            paid = {
-                remote.id: remote
-                for status in (PaymentStatus.WAITING_FOR_CAPTURE, PaymentStatus.SUCCEEDED)
-                for remote in await self._gateway.list_payments(status, since)
-            }
-        except GatewayError as exc:
-            log.warning("expire: cannot ask YooKassa (%s); nothing expires this time", exc)
-            return SweepReport(overdue, 0)
+        paid: dict[str, ProviderPayment] = {}
+        if overdue and oldest is not None:
+            since = oldest - timedelta(minutes=1)
+            try:
+                paid = {
+                    remote.id: remote
+                    for status in (PaymentStatus.WAITING_FOR_CAPTURE, PaymentStatus.SUCCEEDED)
+                    for remote in await self._gateway.list_payments(status, since)
+                }
+            except GatewayError as exc:
+                log.warning("expire: cannot ask YooKassa (%s); nothing expires this time", exc)
+                return SweepReport(overdue, 0)
         changed = 0
+        ours: dict[str, str] = {}
         if paid:
             async with self._sessionmaker() as session:
                 ours = await sweeps_repo.overdue_among(session, now, list(paid))
@@ -241,19 +260,20 @@ class Jobs:
                 applied = await self._fulfilment.apply(paid[provider_id], source="expiry")
                 changed += applied.outcome is Outcome.APPLIED
         limit = self._expire_chunk_size
-        spare = list(paid)
+        skip = list(ours.values())  # the paid ones are left to fulfilment
 
         async def chunks(size: int) -> int:
             done = 0
             while True:
                 started = time.perf_counter()
-                expired = await self._expire_chunk(now, spare, size)
+                chunk = await self._expire_chunk(now, skip, size)
                 if on_loop:
                     size = next_chunk(size, time.perf_counter() - started, limit)
-                done += len(expired)
-                self._woken(bool(expired))
+                done += len(chunk.expired)
+                skip.extend(chunk.kept)
+                self._woken(bool(chunk.expired))
                 await asyncio.sleep(0)  # SQLite runs on the loop: let updates in between chunks
-                if not expired:
+                if not chunk.done and not chunk.kept:
                     return done
 
         if on_loop:
@@ -269,19 +289,19 @@ class Jobs:
             log.info("expire: %d of %d overdue payments settled", changed, overdue)
         return SweepReport(overdue, changed)
 
-    async def _expire_chunk(self, now: datetime, spare: list[str], size: int) -> list[ExpiredRow]:
+    async def _expire_chunk(self, now: datetime, skip: list[str], size: int) -> Chunk:
         """Cancel the next chunk of overdue payments still pending; release their seats.
 
-        `spare`: provider ids YooKassa has authorised or charged, left to fulfilment.
+        `skip`: payment ids this sweep leaves alone (sweeps_repo.cancel_overdue).
         """
         async with self._sessionmaker.begin() as session:
-            expired = await sweeps_repo.cancel_overdue(
-                session, now, size, spare=spare, notes=expiry_notes
+            chunk = await sweeps_repo.cancel_overdue(
+                session, now, size, skip=skip, notes=expiry_notes
             )
-            order_ids = [row.order_id for row in expired if row.order_id]
+            order_ids = [row.order_id for row in chunk.expired if row.order_id]
             if order_ids:
                 await release_orders(session, order_ids)
-        return expired
+        return chunk
 
     async def remind(self) -> SweepReport:
         """Remind subscribers before expiry (payments/subscriptions/sweeps.py)."""

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy import Select, String, any_, bindparam, func, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -49,3 +49,17 @@ def any_of(
         "value"
     )
     return column.in_(select(rows.c.value))
+
+
+def among(dialect: str, column: ColumnElement[Any], rows: Select[Any]) -> ColumnElement[bool]:
+    """Return `column` is one of the values `rows` selects, each looked up through `column`'s
+    index.
+
+    PostgreSQL: `column = ANY(ARRAY(rows))`: the sub-select runs once and the index is probed
+    for each value. As `column IN (rows)` the planner may join instead, and with no statistics
+    yet on freshly written rows it scanned every row of the table to do so. SQLite:
+    `column IN (rows)`, which SQLite runs that way anyway.
+    """
+    if dialect == "postgresql":
+        return column == any_(func.array(rows.scalar_subquery()))
+    return column.in_(rows)

@@ -8,23 +8,40 @@ short statement compiled once. Statuses are plain strings here.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, and_, func, literal, or_, select, true, update
+from sqlalchemy import (
+    Row,
+    Select,
+    Table,
+    and_,
+    any_,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
-from db.models import Payment
-from db.repositories.dialect import any_of
+from db.models import Payment, PaymentDeadline
+from db.repositories.dialect import among, any_of
 from db.repositories.payments import events_for
 
 PENDING = "pending"
+OPEN = (PENDING, "waiting_for_capture")
 CANCELED = "canceled"
 EXPIRED = "expired"
 PAYMENTS = cast(Table, Payment.__table__)  # Core: no ORM bookkeeping per returned row
+DEADLINES = cast(Table, PaymentDeadline.__table__)
 RETURNED = (
     PAYMENTS.c.id,
     PAYMENTS.c.provider_id,
@@ -36,6 +53,21 @@ RETURNED = (
 
 # What `cancel_overdue` returns: the payment's id and its order's (the seats to give back).
 ExpiredRow = Row[tuple[str, str | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One chunk of the expiry sweep.
+
+    `expired`: the payments it canceled; `done`: how many deadlines it took off the list (theirs,
+    and those of payments that had finished meanwhile); `kept`: the due deadlines it left (a
+    payment waiting for capture, or one another transaction held or moved on meanwhile), which
+    the rest of this sweep passes over.
+    """
+
+    expired: list[ExpiredRow]
+    done: int
+    kept: list[str]
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -58,27 +90,40 @@ def _overdue(now: datetime) -> ColumnElement[bool]:
 async def overdue_summary(session: AsyncSession, now: datetime) -> tuple[int, datetime | None]:
     """Return how many pending payments are past their TTL and when the oldest was created.
 
-    One aggregate over `ix_payments_status_expires`: no row comes into Python.
+    One aggregate over the payments whose deadline has come (`ix_payment_deadlines_expires`),
+    each found by its key (`dialect.among`): no row comes into Python.
     """
+    due = select(DEADLINES.c.payment_id).where(DEADLINES.c.expires_at <= now)
     result = await session.execute(
-        select(func.count(), func.min(Payment.created_at)).where(_overdue(now))
+        select(func.count(), func.min(PAYMENTS.c.created_at)).where(
+            among(_dialect(session), PAYMENTS.c.id, due), PAYMENTS.c.status == PENDING
+        )
     )
     count, oldest = result.one()
     return int(count), _as_utc(oldest)
 
 
+async def deadlines_due(session: AsyncSession, now: datetime) -> int:
+    """Return how many deadlines have come, whatever their payments' status."""
+    result = await session.execute(
+        select(func.count()).select_from(DEADLINES).where(DEADLINES.c.expires_at <= now)
+    )
+    return int(result.scalar_one())
+
+
 async def overdue_among(
     session: AsyncSession, now: datetime, provider_ids: Sequence[str]
-) -> list[str]:
-    """Return the provider ids, of those given, whose payment is pending and overdue."""
+) -> dict[str, str]:
+    """Return, of the provider ids given, those whose payment is pending and overdue, each with
+    our id of the payment."""
     if not provider_ids:
-        return []
+        return {}
     result = await session.execute(
-        select(Payment.provider_id).where(
+        select(Payment.provider_id, Payment.id).where(
             _overdue(now), any_of(_dialect(session), Payment.provider_id, provider_ids)
         )
     )
-    return [str(provider_id) for provider_id in result.scalars()]
+    return {str(provider_id): str(payment_id) for provider_id, payment_id in result.all()}
 
 
 # Builds the INSERT … SELECT of the notes telling customers about expired payments, from rows
@@ -91,55 +136,104 @@ async def cancel_overdue(
     now: datetime,
     limit: int,
     *,
-    spare: Sequence[str] = (),
+    skip: Sequence[str] = (),
     notes: NotesOf | None = None,
-) -> list[ExpiredRow]:
-    """Cancel up to `limit` overdue pending payments, write an audit event for each (and,
-    with `notes`, the customers' messages); return what was canceled.
+) -> Chunk:
+    """Take up to `limit` deadlines that have come: cancel their payments still pending, with
+    an audit event for each (and, with `notes`, the customers' messages), and take the
+    deadlines of the canceled and of the already finished payments off the list.
 
-    Nothing is loaded before the chunk is chosen, and the chunk is chosen without ORDER BY:
-    any overdue rows will do, and a sort would cost a pass over every overdue row per chunk
-    when the planner misjudges their number (fresh rows, no ANALYZE yet).
-    - SQLite: one UPDATE whose sub-select picks the chunk, under SQLite's one writer lock,
-      so the sub-select's `status = 'pending'` still holds (a second `status = ?` outside
-      made SQLite walk every pending row per chunk through the status index: quadratic);
-      then the audit rows and the notes, each one INSERT … SELECT by the chunk's ids.
-    - PostgreSQL: one statement. The chunk's ids are locked first (`FOR UPDATE SKIP LOCKED`:
-      rows another worker holds are left to it; a locked row is checked again for
-      `status = 'pending'`), the UPDATE joins them through the primary key, and the audit
-      rows and the notes are inserted from its RETURNING. With the ids sent back and forth
-      (`= ANY(:ids)`), each of the three statements scanned the whole table for them.
-    `spare`: provider ids YooKassa has authorised or charged; those are left to fulfilment.
+    The chunk is chosen from `payment_deadlines` (the open payments and the last TTL's
+    finished ones), never from `payments`: no index of `payments` holds its status, so that
+    the UPDATE writes no index entry (a heap-only update on PostgreSQL). No ORDER BY: any due
+    rows will do. The payments are reached by their key from a list of ids (`= ANY(ARRAY(…))`
+    on PostgreSQL), never by a join the planner could turn into a scan of every payment (as it
+    did with no statistics yet on freshly written rows).
+    - SQLite: statements in turn, under SQLite's one writer lock (BEGIN IMMEDIATE).
+    - PostgreSQL: one statement. The chunk's deadlines are locked first (`FOR UPDATE SKIP
+      LOCKED`: rows another worker holds are left to it); the UPDATE checks `status =
+      'pending'` again on a payment another transaction changed meanwhile; the audit rows and
+      the notes are inserted from its RETURNING; the deadlines of the canceled payments and of
+      those the statement saw finished are deleted.
+    `skip`: payment ids whose deadlines this sweep leaves alone (those YooKassa has
+    authorised or charged, left to fulfilment, and the chunks' `kept`).
     """
     dialect = _dialect(session)
-    chosen = select(Payment.id).where(_overdue(now))
-    if spare:
-        chosen = chosen.where(
-            or_(Payment.provider_id.is_(None), ~any_of(dialect, Payment.provider_id, spare))
-        )
-    chosen = chosen.limit(limit)
+    due = select(DEADLINES.c.payment_id).where(DEADLINES.c.expires_at <= now)
+    if skip:
+        due = due.where(~any_of(dialect, DEADLINES.c.payment_id, skip))
+    due = due.limit(limit)
     cancel = update(PAYMENTS).values(status=CANCELED, cancel_reason=EXPIRED, updated_at=now)
     if dialect == "postgresql":
-        locked = chosen.with_for_update(skip_locked=True).cte("chosen")
-        canceled = cancel.where(PAYMENTS.c.id == locked.c.id).returning(*RETURNED).cte("canceled")
-        statement = select(canceled.c.id, canceled.c.order_id).add_cte(
-            _audit(canceled, now).cte("audit")
+        chosen = due.with_for_update(skip_locked=True).cte("chosen")
+        ids = func.array(select(chosen.c.payment_id).scalar_subquery())
+        canceled = (
+            cancel.where(PAYMENTS.c.id == any_(ids), PAYMENTS.c.status == PENDING)
+            .returning(*RETURNED)
+            .cte("canceled")
+        )
+        finished = (
+            select(PAYMENTS.c.id)
+            .where(PAYMENTS.c.id == any_(ids), PAYMENTS.c.status.not_in(OPEN))
+            .cte("finished")
+        )
+        ended = func.array(
+            union_all(select(canceled.c.id), select(finished.c.id)).scalar_subquery()
+        )
+        gone = (
+            delete(DEADLINES)
+            .where(DEADLINES.c.payment_id == any_(ended))
+            .returning(DEADLINES.c.payment_id)
+            .cte("gone")
+        )
+        statement = (
+            select(
+                chosen.c.payment_id.label("due"),
+                canceled.c.id,
+                canceled.c.order_id,
+                gone.c.payment_id.label("gone"),
+            )
+            .select_from(
+                chosen.outerjoin(canceled, canceled.c.id == chosen.c.payment_id).outerjoin(
+                    gone, gone.c.payment_id == chosen.c.payment_id
+                )
+            )
+            .add_cte(_audit(canceled, now).cte("audit"))
         )
         if notes is not None:
             statement = statement.add_cte(notes(dialect, canceled, true()).cte("notes"))
-        return cast(list[ExpiredRow], list((await session.execute(statement)).all()))
-    result = await session.execute(
-        cancel.where(PAYMENTS.c.id.in_(chosen.scalar_subquery())).returning(
-            PAYMENTS.c.id, PAYMENTS.c.order_id
+        rows = (await session.execute(statement)).all()
+        return Chunk(
+            [cast(ExpiredRow, row) for row in rows if row.id is not None],
+            sum(row.gone is not None for row in rows),
+            [row.due for row in rows if row.gone is None],
         )
+    chosen_ids = list((await session.execute(due)).scalars())
+    if not chosen_ids:
+        return Chunk([], 0, [])
+    result = await session.execute(
+        cancel.where(
+            any_of(dialect, PAYMENTS.c.id, chosen_ids), PAYMENTS.c.status == PENDING
+        ).returning(PAYMENTS.c.id, PAYMENTS.c.order_id)
     )
-    expired: list[ExpiredRow] = list(result.all())
+    expired = cast(list[ExpiredRow], list(result.all()))
     if expired:
-        ids = any_of(dialect, PAYMENTS.c.id, [row.id for row in expired])
-        await session.execute(_audit(PAYMENTS, now, ids))
+        canceled_ids = [row.id for row in expired]
+        of_chunk = any_of(dialect, PAYMENTS.c.id, canceled_ids)
+        await session.execute(_audit(PAYMENTS, now, of_chunk))
         if notes is not None:
-            await session.execute(notes(dialect, PAYMENTS, ids))
-    return expired
+            await session.execute(notes(dialect, PAYMENTS, of_chunk))
+    # The chunk's canceled payments are finished now, like those that had finished before.
+    finished_now = select(PAYMENTS.c.id).where(
+        any_of(dialect, PAYMENTS.c.id, chosen_ids), PAYMENTS.c.status.not_in(OPEN)
+    )
+    deleted = await session.execute(
+        delete(DEADLINES)
+        .where(DEADLINES.c.payment_id.in_(finished_now.scalar_subquery()))
+        .returning(DEADLINES.c.payment_id)
+    )
+    taken = set(deleted.scalars())
+    return Chunk(expired, len(taken), [pid for pid in chosen_ids if pid not in taken])
 
 
 def _audit(rows: FromClause, now: datetime, where: ColumnElement[bool] | None = None) -> Any:
@@ -164,13 +258,18 @@ async def next_round(
     key: InstrumentedAttribute[datetime],
     after: Cursor | None,
     limit: int,
+    *,
+    within: Select[Any],
 ) -> list[tuple[str, Cursor]]:
     """Return up to `limit` payment ids matching `where` in (key, id) order after `after`,
     going round to the first ones when the end is reached; each with its place in the order.
 
     A round-robin: run after run the cursor moves on, so every matching payment comes up
-    within (matching / limit) runs, however many there are.
+    within (matching / limit) runs, however many there are. Only the ids `within` selects
+    (a short list: the open payments' deadlines, the last cancellations' events) are looked
+    at, each through the primary key (`dialect.among`), then sorted.
     """
+    where = and_(where, among(_dialect(session), PAYMENTS.c.id, within))
 
     async def page(condition: ColumnElement[bool], size: int) -> list[tuple[str, Cursor]]:
         result = await session.execute(

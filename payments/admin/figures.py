@@ -185,7 +185,7 @@ def _statements(
         Payment.currency == "RUB",  # Stars (XTR) are not roubles
     )
     # Paid in the period: captured since, or (never captured) created since. Two branches of
-    # UNION ALL, each one range of ix_payments_status_captured, rather than an OR that the
+    # UNION ALL, each one range of ix_payments_captured, rather than an OR that the
     # planner may read as a scan of every succeeded payment.
     columns = (Payment.kind, Payment.cohort, day_number(paid_at, starts).label("day"))
     paid = union_all(

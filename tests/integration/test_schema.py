@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -25,6 +25,34 @@ def _diff(connection: Connection) -> list[object]:
 async def test_migrations_match_the_models(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         assert await connection.run_sync(_diff) == []
+
+
+def _indexed_columns(connection: Connection) -> set[str]:
+    inspector = inspect(connection)
+    return {
+        str(column)
+        for index in inspector.get_indexes("payments")
+        for column in index["column_names"]
+    } | {
+        str(column)
+        for constraint in inspector.get_unique_constraints("payments")
+        for column in constraint["column_names"]
+    }
+
+
+async def test_no_index_of_payments_holds_a_column_the_expiry_sweep_writes(
+    engine: AsyncEngine,
+) -> None:
+    # The sweep writes these three; on PostgreSQL its updates are heap-only while no index
+    # holds them (and half of each page is free). Its work list is payment_deadlines.
+    async with engine.connect() as connection:
+        indexed = await connection.run_sync(_indexed_columns)
+        assert {"status", "cancel_reason", "updated_at"} & indexed == set()
+        if connection.dialect.name == "postgresql":
+            options = await connection.exec_driver_sql(
+                "SELECT reloptions FROM pg_class WHERE relname = 'payments'"
+            )
+            assert options.scalar() == ["fillfactor=50"]
 
 
 @pytest.mark.sqlite_only
