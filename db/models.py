@@ -34,8 +34,6 @@ PAYMENT_KINDS = ("tickets", "subscription")
 TICKET_STATUSES = ("valid", "used", "refunded")
 ORDER_STATUSES = ("pending", "paid", "canceled", "refunded")
 REFUND_STATUSES = ("pending", "succeeded", "canceled")
-# Half of each page of `payments` is left free on PostgreSQL (see Payment).
-PAYMENTS_FILLFACTOR = 50
 
 
 class User(Base):
@@ -160,14 +158,14 @@ class Payment(Base):
             name="kind_has_target",
         ),
         # No index holds a column the expiry sweep writes (status, cancel_reason, updated_at),
-        # and PostgreSQL leaves half of each page free: a payment's new version then stays on
-        # its own page with no index entry at all (a heap-only update). The sweep finds its
-        # payments through `payment_deadlines` instead (migration 0010).
+        # and on PostgreSQL the table leaves half of each page free (fillfactor 50, set by
+        # migration 0010: not a table option here, which would load PostgreSQL's dialect on
+        # SQLite too): a payment's new version then stays on its page with no index entry (a
+        # heap-only update). The sweep finds its payments through `payment_deadlines`.
         Index("ix_payments_user_created", "user_id", "created_at"),
         # The admin's reports (migrations 0007, 0010): /stats' paid payments, /export's period.
         Index("ix_payments_captured", "captured_at", "created_at"),
         Index("ix_payments_created", "created_at"),
-        {"postgresql_with": {"fillfactor": PAYMENTS_FILLFACTOR}},
     )
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
