@@ -61,8 +61,8 @@ class Chunk:
 
     `expired`: the payments it canceled; `done`: how many deadlines it took off the list (theirs,
     and those of payments that had finished meanwhile); `kept`: the due deadlines it left (a
-    payment waiting for capture, or one another transaction held or moved on meanwhile), which
-    the rest of this sweep passes over.
+    payment waiting for capture, or one a webhook moved on between the chunk's choice and its
+    UPDATE), which the rest of this sweep passes over.
     """
 
     expired: list[ExpiredRow]
