@@ -222,11 +222,11 @@ class Jobs:
         YooKassa is asked first, once per sweep rather than once per payment: the payments it
         has authorised or charged since the oldest overdue one are listed, and those are
         fulfilled instead. Everything else that is overdue is canceled in chunks of one
-        conditional UPDATE each (the chunk is chosen by the UPDATE itself: no overdue row is
-        loaded before), with its audit rows and the customers' notices written by the database
-        in the same transaction (on PostgreSQL in the same statement, two chunks at a time),
-        and the seats of their orders go back in one UPDATE per slot. If YooKassa cannot be
-        asked, nothing expires this time.
+        conditional UPDATE each, chosen from the deadlines that have come (only their ids are
+        read), with its audit rows and the customers' notices written by the database in the
+        same transaction (on PostgreSQL in the same statement, two chunks at a time), and the
+        seats of their orders go back in one UPDATE per slot. If YooKassa cannot be asked,
+        nothing expires this time.
         """
         now = self._clock.now()
         async with self._sessionmaker() as session:
