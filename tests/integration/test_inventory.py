@@ -169,7 +169,12 @@ async def _lock_waited(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     )
     async with sessionmaker() as session:
         for _ in range(1000):
-            if (await session.execute(query)).scalar_one():
+            waiting = (await session.execute(query)).scalar_one()
+            # PostgreSQL reads pg_stat_activity once a transaction and keeps that picture: a
+            # poll in one transaction saw only the first look (on a loaded host, before the
+            # release had started waiting).
+            await session.rollback()
+            if waiting:
                 return
             await asyncio.sleep(0.01)
     raise AssertionError("no transaction waited for a row lock within 10 s")
