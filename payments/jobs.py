@@ -273,7 +273,7 @@ class Jobs:
                 skip.extend(chunk.kept)
                 self._woken(bool(chunk.expired))
                 await asyncio.sleep(0)  # SQLite runs on the loop: let updates in between chunks
-                if not chunk.done and not chunk.kept:
+                if not chunk.chosen:
                     return done
 
         if on_loop:

@@ -59,14 +59,15 @@ ExpiredRow = Row[tuple[str, str | None]]
 class Chunk:
     """One chunk of the expiry sweep.
 
-    `expired`: the payments it canceled; `done`: how many deadlines it took off the list (theirs,
-    and those of payments that had finished meanwhile); `kept`: the due deadlines it left (a
-    payment waiting for capture, or one a webhook moved on between the chunk's choice and its
-    UPDATE), which the rest of this sweep passes over.
+    `chosen`: how many due deadlines it took (none: the sweep is done); `expired`: the
+    payments it canceled (their deadlines, and those of payments that had finished meanwhile,
+    are off the list); `kept`: the due deadlines it left (a payment waiting for capture, or
+    one a webhook moved on between the chunk's choice and its UPDATE), which the rest of this
+    sweep passes over.
     """
 
+    chosen: int
     expired: list[ExpiredRow]
-    done: int
     kept: list[str]
 
 
@@ -204,13 +205,13 @@ async def cancel_overdue(
             statement = statement.add_cte(notes(dialect, canceled, true()).cte("notes"))
         rows = (await session.execute(statement)).all()
         return Chunk(
+            len(rows),
             [cast(ExpiredRow, row) for row in rows if row.id is not None],
-            sum(row.gone is not None for row in rows),
             [row.due for row in rows if row.gone is None],
         )
     chosen_ids = list((await session.execute(due)).scalars())
     if not chosen_ids:
-        return Chunk([], 0, [])
+        return Chunk(0, [], [])
     result = await session.execute(
         cancel.where(
             any_of(dialect, PAYMENTS.c.id, chosen_ids), PAYMENTS.c.status == PENDING
@@ -233,7 +234,7 @@ async def cancel_overdue(
         .returning(DEADLINES.c.payment_id)
     )
     taken = set(deleted.scalars())
-    return Chunk(expired, len(taken), [pid for pid in chosen_ids if pid not in taken])
+    return Chunk(len(chosen_ids), expired, [pid for pid in chosen_ids if pid not in taken])
 
 
 def _audit(rows: FromClause, now: datetime, where: ColumnElement[bool] | None = None) -> Any:
