@@ -208,6 +208,7 @@ def _payments_config(settings: Settings, http: HttpServer) -> PaymentsConfig:
         if shop and key
         else None,
         yookassa_timeout=settings.YOOKASSA_TIMEOUT_SECONDS,
+        yookassa_concurrency=settings.YOOKASSA_CONCURRENCY,
         public_base_url=_public_base_url(settings, http),
         internal_base_url=http.internal_base_url,
         trusted_networks=tuple(settings.YOOKASSA_TRUSTED_NETWORKS),

@@ -66,6 +66,8 @@ class PaymentsConfig:
     # None: payments run against the embedded sandbox and no real money moves.
     yookassa: YooKassaAccount | None
     yookassa_timeout: float
+    # Calls to YooKassa in flight at once (the gateway's worker threads).
+    yookassa_concurrency: int
     # Where customers' browsers reach this service, and where the service reaches itself.
     public_base_url: str
     internal_base_url: str
@@ -140,6 +142,7 @@ def create_gateway(config: PaymentsConfig) -> tuple[YooKassaGateway, SandboxYooK
             secret_key=config.yookassa.secret_key,
             api_url=config.yookassa.api_url,
             timeout=config.yookassa_timeout,
+            max_workers=config.yookassa_concurrency,
         )
         log.info(
             "payments: live YooKassa shop %s via %s",
@@ -159,6 +162,7 @@ def create_gateway(config: PaymentsConfig) -> tuple[YooKassaGateway, SandboxYooK
         secret_key=SANDBOX_SECRET_KEY,
         api_url=f"{internal}{SandboxYooKassa.api_path}",
         timeout=config.yookassa_timeout,
+        max_workers=config.yookassa_concurrency,
     )
     log.warning(
         "payments: SANDBOX mode (YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY are unset): no real "

@@ -56,6 +56,9 @@ ARRIVAL_SECONDS = int(os.environ.get("BENCH_RUSH_SECONDS") or sized(60, 15))
 # BENCH_RUSH_INSTANCES=N (PostgreSQL + Redis only): N instances in webhook mode behind a
 # round-robin balancer, as README's "Several instances" runs them, instead of one polling.
 INSTANCES = int(os.environ.get("BENCH_RUSH_INSTANCES") or 1)
+# BENCH_RUSH_PROVIDER_MS=250: YooKassa answers every call that much later (its own work done at
+# once), as the real one does across the internet; 0 (the default): at once.
+PROVIDER_MS = int(os.environ.get("BENCH_RUSH_PROVIDER_MS") or 0)
 WEBHOOK_SECRET = "rush-webhook-secret"  # noqa: S105 - the bench's own
 FIRST_USER = 3_000_000
 PACE_SECONDS = 6
@@ -99,6 +102,8 @@ async def rush(kind: str, tmp: Path) -> RushResult:
         FakeYooKassa(shop_id=SHOP, secret_key=SECRET) as yookassa,
         Balancer() as balancer,
     ):
+        if PROVIDER_MS:
+            yookassa.slow(PROVIDER_MS / 1000)
         with catalog_file(folder, SEATS, ["10:00"]) as catalog:
             env = {
                 "DATABASE_URL": url,
@@ -254,7 +259,8 @@ def rows_of(result: RushResult) -> list[Row]:
         and set(result.confirmations_per_chat) == {1}
         and sum(result.confirmations_per_chat.values()) == SEATS
     )
-    goal = " (goal p99 < 300 ms)" if result.kind == "postgresql" else ""
+    # The goal is for YooKassa answering at once: a later answer is in every checkout's time.
+    goal = " (goal p99 < 300 ms)" if result.kind == "postgresql" and not PROVIDER_MS else ""
     outcomes = ", ".join(f"{n} {what}" for what, n in result.outcomes.most_common())
     log(f"rush {name}: outcomes {outcomes}; tickets per payment {dict(counts.tickets_per_payment)}")
     for number, step in enumerate(STEPS):
@@ -266,7 +272,9 @@ def rows_of(result: RushResult) -> list[Row]:
     log_by_arrival(name, result.records)
     return [
         Row(
-            f"rush {name}: {CUSTOMERS:,} customers in {ARRIVAL_SECONDS} s, update answer p50 / p99",
+            f"rush {name}: {CUSTOMERS:,} customers in {ARRIVAL_SECONDS} s"
+            + (f", YooKassa answering in {PROVIDER_MS} ms" if PROVIDER_MS else "")
+            + ", update answer p50 / p99",
             f"{pct(result.answers, 0.5):.0f} / {pct(result.answers, 0.99):.0f} ms",
             f"{len(result.answers):,} updates in {result.seconds:.0f} s",
             f"max {pct(result.answers, 1.0):.0f} ms{goal}",

@@ -97,10 +97,14 @@ class YooKassaGateway:
         api_url: str,
         timeout: float = 15.0,
         backoff: Sequence[float] = DEFAULT_BACKOFF,
-        max_workers: int = 8,
+        max_workers: int = 32,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
-        """Keep the credentials and make the worker pool; the SDK is configured on first call."""
+        """Keep the credentials and make the worker pool; the SDK is configured on first call.
+
+        `max_workers` calls are in flight at once (YOOKASSA_CONCURRENCY); the pool makes a
+        thread only when every one it has is busy, so an idle shop holds none to spare.
+        """
         self._account = (shop_id, secret_key, api_url.rstrip("/"))
         self._timeout = timeout
         self._backoff = tuple(backoff)

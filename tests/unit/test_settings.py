@@ -52,6 +52,8 @@ def test_plain_database_urls_become_async(make_settings: Callable[..., Settings]
     [
         ("HTTP_PORT", "abc"),
         ("WEBHOOK_CONCURRENCY", "0"),
+        ("YOOKASSA_CONCURRENCY", "0"),
+        ("YOOKASSA_CONCURRENCY", "257"),
         ("WEBHOOK_YIELD_SECONDS", "-1"),
         ("WEBHOOK_YIELD_SECONDS", "61"),
         ("DATABASE_POOL_SIZE", "0"),
