@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     YOOKASSA_TIMEOUT_SECONDS: float = Field(default=15.0, gt=0, le=120)
     # Calls to YooKassa in flight at once (each in a worker thread, made only when needed): a
     # sale's checkouts, re-fetches and captures all go through them.
-    YOOKASSA_CONCURRENCY: int = Field(default=32, ge=1, le=256)
+    YOOKASSA_CONCURRENCY: int = Field(default=64, ge=1, le=256)
     TRUSTED_PROXIES: Annotated[list[Network], NoDecode] = Field(default_factory=list)
 
     JWT_SECRET: SecretStr | None = None

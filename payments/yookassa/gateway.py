@@ -97,7 +97,7 @@ class YooKassaGateway:
         api_url: str,
         timeout: float = 15.0,
         backoff: Sequence[float] = DEFAULT_BACKOFF,
-        max_workers: int = 32,
+        max_workers: int = 64,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
         """Keep the credentials and make the worker pool; the SDK is configured on first call.

@@ -3,7 +3,7 @@ in flight at once. The composed service, the real SDK and the local YooKassa, wh
 answers until every call has arrived.
 
 With a fixed pool of 8 and YooKassa answering in 250 ms, a rush's checkouts waited 5-10 s for
-their pay links (README, Performance); the default is now 32.
+their pay links (README, Performance); the default is now 64.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tests.unit.test_sandbox import eventually
 
 @pytest.mark.parametrize(
     ("overrides", "calls"),
-    [({}, 24), ({"YOOKASSA_CONCURRENCY": 40}, 40)],
+    [({}, 48), ({"YOOKASSA_CONCURRENCY": 72}, 72)],
     ids=["default", "setting"],
 )
 async def test_calls_to_a_slow_yookassa_are_in_flight_together(
