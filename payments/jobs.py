@@ -57,8 +57,9 @@ EXPIRE_FIRST_CHUNK = 100
 # Chunks of the expiry sweep in flight at once on PostgreSQL (two pooled connections).
 EXPIRE_WORKERS = 2
 CHUNK_SECONDS = 0.025
-# Checks of the reconcilers in flight at once: the gateway's pool has 8 threads, and the
-# webhook and the customers' status checks need some of them meanwhile.
+# Checks of the reconcilers in flight at once: they share the gateway's pool
+# (YOOKASSA_CONCURRENCY threads, possibly as few as one) with checkouts, the webhook's
+# re-fetches and the customers' status checks; four at a time leave the rest of it to them.
 RECONCILE_PARALLEL = 4
 
 
