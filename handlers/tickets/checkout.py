@@ -47,15 +47,14 @@ async def on_nav(
         if payment_id and not await checkout.cancel_by_user(str(payment_id), journey.user.id):
             await query.answer(t(lang, "payment_already_final"), show_alert=True)
             return
-        await query.answer()
         await journey.show(t(lang, "journey_canceled"), keyboards.final_keyboard(lang))
         await state.clear()
+        await query.answer()
         return
     if current == TicketFlow.paying.state:
         await query.answer(t(lang, "stale_button"), show_alert=True)
         return
     if action == "back":
-        await query.answer()
         if current == TicketFlow.slot.state:
             await journey.dates()
         elif current == TicketFlow.quantities.state:
@@ -64,18 +63,19 @@ async def on_nav(
             await journey.quantities()
         elif current == TicketFlow.summary.state:
             await journey.email()
+        await query.answer()
         return
     if action == "next" and current == TicketFlow.quantities.state:
         if not any(n > 0 for n in data.get("qty", {}).values()):
             await query.answer(t(lang, "qty_empty"), show_alert=True)
             return
-        await query.answer()
         await journey.email()
+        await query.answer()
         return
     if action == "skip_email" and current == TicketFlow.email.state:
-        await query.answer()
         await state.update_data(email=None)
         await journey.summary()
+        await query.answer()
         return
     await query.answer(t(lang, "stale_button"), show_alert=True)
 
@@ -114,7 +114,6 @@ async def pay(
     except (TooManyUnpaidSeats, TooManyPending, ProviderDown) as exc:
         await query.answer(refusal(lang, exc), show_alert=True)
         return
-    await query.answer()
     result = started.result
     text = t(
         lang,
@@ -141,6 +140,7 @@ async def pay(
         text,
         keyboards.pay(lang, result.confirmation_url, money(result.amount, lang), result.payment_id),
     )
+    await query.answer()
 
 
 async def on_email(message: Message, state: FSMContext, **deps: Any) -> None:

@@ -22,11 +22,11 @@ async def cmd_tickets(message: Message, state: FSMContext, **deps: Any) -> None:
 
 async def on_menu_tickets(query: CallbackQuery, state: FSMContext, **deps: Any) -> None:
     """Start the journey in place of the menu."""
-    await query.answer()
     await state.clear()
     if isinstance(query.message, Message):
         await state.update_data(msg_id=query.message.message_id)
     await journey_of(state, deps).dates()
+    await query.answer()
 
 
 async def on_calendar(
@@ -46,8 +46,8 @@ async def on_calendar(
     except ValueError:
         await query.answer()
         return
-    await query.answer()
     await journey.dates(month)
+    await query.answer()
 
 
 async def on_date(
@@ -64,8 +64,8 @@ async def on_date(
     if visit_date is None or not journey.rules.day_open(visit_date, journey.clock.now()):
         await query.answer(t(journey.lang, "date_gone"), show_alert=True)
         return
-    await query.answer()
     await journey.slots(visit_date)
+    await query.answer()
 
 
 async def on_slot(
@@ -81,9 +81,9 @@ async def on_slot(
     if slot not in seats or not journey.rules.slot_open(visit_date, slot, now) or seats[slot] <= 0:
         await query.answer(t(journey.lang, "slot_gone"), show_alert=True)
         return
-    await query.answer()
     await state.update_data(slot=slot)
     await journey.quantities()
+    await query.answer()
 
 
 async def on_quantity(
@@ -108,5 +108,5 @@ async def on_quantity(
         return
     qty[callback_data.code] = wanted
     await state.update_data(qty=qty)
-    await query.answer()
     await journey.quantities()
+    await query.answer()
