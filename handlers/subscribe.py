@@ -1,4 +1,7 @@
-"""The subscription journey: plans at this user's prices, the pay button, cancel."""
+"""The subscription journey: plans at this user's prices, the pay button, cancel.
+
+As in the ticket journey (handlers/tickets), a press is answered after its new screen is sent.
+"""
 
 from __future__ import annotations
 
@@ -90,10 +93,10 @@ async def on_menu_subscribe(
     settings: Settings,
 ) -> None:
     """Show the plans in place of the menu."""
-    await query.answer()
     text, markup = await _plans_view(user, checkout, account, catalog, settings)
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
+    await query.answer()
 
 
 def _pay_text(
@@ -133,7 +136,6 @@ async def on_toggle(
     settings: Settings,
 ) -> None:
     """Flip the plan screen's auto-renewal toggle (off by default)."""
-    await query.answer()
     text, markup = await _plans_view(
         user, checkout, account, catalog, settings, auto_renew=bool(callback_data.on)
     )
@@ -143,6 +145,7 @@ async def on_toggle(
         except TelegramBadRequest as exc:
             if "not modified" not in str(exc):
                 raise
+    await query.answer()
 
 
 async def on_plan(  # noqa: PLR0913 - aiogram's DI
@@ -167,12 +170,12 @@ async def on_plan(  # noqa: PLR0913 - aiogram's DI
         if plan is None or plan.digital:
             await query.answer(t(user.language, "unknown_plan"), show_alert=True)
             return
-        await query.answer()
         text, markup = await terms_view(
             user, plan, checkout=checkout, account=account, settings=settings, clock=clock
         )
         if isinstance(query.message, Message):
             await query.message.edit_text(text, reply_markup=markup)
+        await query.answer()
         return
     await _pay(
         query, callback_data.code, None, user, bot, checkout, settings, state, clock, catalog
@@ -225,7 +228,6 @@ async def _pay(  # noqa: PLR0913
     except UnknownProduct:
         await query.answer(t(lang, "unknown_plan"), show_alert=True)
         return
-    await query.answer()
     markup = keyboards.pay(
         lang, result.confirmation_url, money(result.amount, lang), result.payment_id
     )
@@ -246,6 +248,7 @@ async def _pay(  # noqa: PLR0913
         sent = await bot.send_message(int(user.id), text, reply_markup=markup)
         await checkout.attach_message(result.payment_id, sent.message_id)
         here = sent.message_id
+    await query.answer()
     if await state.get_state() is None:
         # /cancel finds the payment the customer is in the middle of.
         await state.set_data({"payment_id": result.payment_id, "pay_msg_id": here})
@@ -264,7 +267,6 @@ async def on_pay_cancel(
     if not canceled:
         await query.answer(t(lang, "payment_already_final"), show_alert=True)
         return
-    await query.answer()
     data = await state.get_data()
     if data.get("payment_id") == callback_data.payment_id:
         await state.clear()
@@ -276,6 +278,7 @@ async def on_pay_cancel(
     )
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=keyboards.final_keyboard(lang))
+    await query.answer()
 
 
 def create_router() -> Router:

@@ -1,4 +1,4 @@
-"""The ticket journey's screens come before the answers to the presses that asked for them.
+"""The sale journeys' screens (tickets, plans) come before the answers to the presses behind them.
 
 A customer sees a step's new screen one Bot API round trip sooner when the bot sends it first
 and answers the press (stopping the button's spinner) after: in `make bench`'s rush the slot
@@ -90,3 +90,23 @@ async def test_a_step_whose_screen_fails_says_so_in_the_press_answer(
     await user.press_in_row("Взрослый", "+")
     await user.wait_for(lambda m: "Итого" in (m.text or ""))
     assert (await user.wait_callback_answer()).text is None
+
+
+async def test_the_plan_steps_are_on_screen_before_their_presses_are_answered(
+    make_shop: ShopFactory,
+) -> None:
+    shop = await make_shop()
+    telegram = shop.telegram
+    user = telegram.user(4303)
+    await user.send("/subscribe")
+    await user.wait_reply()
+    steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        ("auto-renewal on", lambda: user.press("Автопродление: выкл", contains=True)),
+        ("the plan: its terms", lambda: user.press("299 ₽", contains=True)),
+        ("agree: the pay button", lambda: user.press("Согласен", contains=True)),
+        ("cancel the payment", lambda: user.press("✖️ Отменить")),
+    ]
+    for name, press in steps:
+        screen = await _screen_then_answer(telegram, user, press)
+        assert screen == "editMessageText", (name, screen)
+    assert "Платёж отменён" in (user.last_message.text or "")
