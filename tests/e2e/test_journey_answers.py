@@ -2,7 +2,7 @@
 
 A customer sees a step's new screen one Bot API round trip sooner when the bot sends it first
 and answers the press (stopping the button's spinner) after: in `make bench`'s rush the slot
-and quantity steps' median fell from 23-43 ms to 9-18 ms. Answering first also used up the
+and quantity steps' median fell from 23-43 ms to 7-25 ms. Answering first also used up the
 press, so a step that then failed could no longer show the error handler's alert.
 """
 
