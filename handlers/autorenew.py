@@ -112,16 +112,16 @@ async def on_switch(  # noqa: PLR0911, PLR0913 - one branch per switch, aiogram'
     plan = catalog.plan(sub.plan_code)
     if action == "off":
         if await auto_renewal.turn_off(user.id):
-            await query.answer()
             await _edit(query, t(lang, "autorenew_turned_off", date=until), back)
+            await query.answer()
         else:
             await query.answer(t(lang, "autorenew_already_off"), show_alert=True)
             await _edit(query, t(lang, "autorenew_already_off"), back)
         return
     if action == "forget":
         if await auto_renewal.forget_method(user.id):
-            await query.answer()
             await _edit(query, t(lang, "autorenew_forgotten", date=until), back)
+            await query.answer()
         else:
             await query.answer(t(lang, "autorenew_no_card"), show_alert=True)
             await _edit(query, t(lang, "autorenew_no_card"), back)
@@ -130,12 +130,12 @@ async def on_switch(  # noqa: PLR0911, PLR0913 - one branch per switch, aiogram'
         await query.answer(t(lang, "unknown_plan"), show_alert=True)
         return
     if action == "card":
-        await query.answer()
         text, markup = await terms_view(
             user, plan, checkout=checkout, account=account, settings=settings, clock=clock,
             new_card=True,
         )  # fmt: skip
         await _edit(query, text, markup)
+        await query.answer()
         return
     # "on" (show the terms again) and "on_ok" (agreed): the saved card, this plan's price.
     if state.auto_renew:
@@ -154,7 +154,6 @@ async def on_switch(  # noqa: PLR0911, PLR0913 - one branch per switch, aiogram'
     charge = day(lang, next_charge(sub.expires_at, settings).astimezone(settings.tz).date())
     price = money(amount, lang)
     if action == "on":
-        await query.answer()
         text = t(
             lang,
             "autorenew_terms_again",
@@ -167,12 +166,13 @@ async def on_switch(  # noqa: PLR0911, PLR0913 - one branch per switch, aiogram'
         await _edit(
             query, text, keyboards_renewal.autorenew_terms(lang, price, agree=ArCb(action="on_ok"))
         )
+        await query.answer()
         return
     if await auto_renewal.turn_on(user.id, bot_consent(), amount=amount, days=plan.days):
-        await query.answer()
         await _edit(
             query, t(lang, "autorenew_turned_on", card=state.method_title, date=charge), back
         )
+        await query.answer()
     else:
         await query.answer(t(lang, "autorenew_no_card"), show_alert=True)
         await _edit(query, t(lang, "autorenew_no_card"), back)
@@ -203,7 +203,6 @@ async def on_renewal_pay(
     except (TooManyPending, ProviderDown) as exc:
         await query.answer(refusal(lang, exc), show_alert=True)
         return
-    await query.answer()
     markup = keyboards.pay(
         lang, result.confirmation_url, money(result.amount, lang), result.payment_id
     )
@@ -217,6 +216,7 @@ async def on_renewal_pay(
             reply_markup=markup,
         )  # fmt: skip
         await checkout.attach_message(result.payment_id, sent.message_id)
+    await query.answer()
 
 
 def create_router() -> Router:

@@ -22,11 +22,11 @@ async def cmd_language(message: Message, user: UserInfo) -> None:
 
 async def on_menu_language(query: CallbackQuery, user: UserInfo) -> None:
     """Offer the languages in place of the menu."""
-    await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(
             t(user.language, "language_pick"), reply_markup=language_choice(user.language)
         )
+    await query.answer()
 
 
 async def on_language(
@@ -42,10 +42,10 @@ async def on_language(
         await query.answer(t(user.language, "stale_button"), show_alert=True)
         return
     await user_middleware.choose_language(user.id, lang)
-    await query.answer()
     text = f"{t(lang, 'language_set')}\n\n{t(lang, 'menu')}"
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=main_menu(lang, shop_url))
+    await query.answer()
 
 
 def create_router() -> Router:

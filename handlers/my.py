@@ -166,11 +166,11 @@ async def on_menu_my(
     auto_renewal: AutoRenewal | None = None,
 ) -> None:
     """Show the purchases in place of the menu."""
-    await query.answer()
     text, markup = await my_view(user, account, catalog, settings, auto_renewal)
     markup = await _with_stars(user, markup, stars)
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
+    await query.answer()
 
 
 async def on_show_qr(
@@ -185,8 +185,8 @@ async def on_show_qr(
     if ticket is None:
         await query.answer(t(user.language, "ticket_not_found"), show_alert=True)
         return
-    await query.answer()
     await notifier.send_ticket(user.id, user.language, ticket)
+    await query.answer()
 
 
 async def on_my_cancel(

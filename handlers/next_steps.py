@@ -51,11 +51,11 @@ async def on_next(
     """My tickets, buy more, or the menu, as a new message."""
     user: UserInfo = deps["user"]
     lang = user.language
-    await query.answer()
     await _keep_text_drop_buttons(query)
     if callback_data.action == "tickets":
         await state.clear()
         await journey_of(state, deps).dates()
+        await query.answer()
         return
     if callback_data.action == "my":
         text, markup = await my_view(
@@ -64,6 +64,7 @@ async def on_next(
     else:
         text, markup = t(lang, "menu"), keyboards.main_menu(lang, deps.get("shop_url"))
     await deps["bot"].send_message(int(user.id), text, reply_markup=markup)
+    await query.answer()
 
 
 async def on_retry(  # noqa: PLR0911 - one answer per way a retry can end
@@ -95,7 +96,6 @@ async def on_retry(  # noqa: PLR0911 - one answer per way a retry can end
         # A second tap: the new payment's message is already in the chat, with its button.
         await query.answer(t(lang, "retry_open"), show_alert=True)
         return
-    await query.answer()
     await _keep_text_drop_buttons(query)
     result = retried.result
     price = money(result.amount)
@@ -116,6 +116,7 @@ async def on_retry(  # noqa: PLR0911 - one answer per way a retry can end
     markup = keyboards.pay(lang, result.confirmation_url, price, result.payment_id)
     sent = await bot.send_message(int(user.id), text, reply_markup=markup)
     await checkout.attach_message(result.payment_id, sent.message_id)
+    await query.answer()
 
 
 def create_router() -> Router:

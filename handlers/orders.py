@@ -85,8 +85,8 @@ async def on_again(
     if callback_data.mode == "r":
         await pay(query, journey, checkout, settings, await state.get_data())
         return
-    await query.answer()
     await journey.summary()
+    await query.answer()
 
 
 def create_router() -> Router:

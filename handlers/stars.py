@@ -55,13 +55,13 @@ async def on_stars_plan(
         prices=[LabeledPrice(label=t(lang, "stars_invoice_label"), amount=invoice.stars)],
         subscription_period=invoice.subscription_period,
     )
-    await query.answer()
     text = t(lang, "stars_pay_summary", plan=title, stars=invoice.stars)
     markup = keyboards.stars_pay(lang, link, invoice.stars, invoice.payment_id)
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
     else:
         await bot.send_message(int(user.id), text, reply_markup=markup)
+    await query.answer()
 
 
 async def on_pre_checkout(query: PreCheckoutQuery, user: UserInfo, stars: StarsBilling) -> None:
@@ -121,8 +121,8 @@ async def on_stars_cancel(
         await query.answer(t(lang, "stars_renewal_cancel_failed"), show_alert=True)
         return
     key = "stars_renewal_canceled" if target else "stars_renewal_none"
-    await query.answer()
     await bot.send_message(int(user.id), t(lang, key))
+    await query.answer()
 
 
 async def stars_refund(bot: Bot, stars: StarsBilling, reference: str, lang: str) -> str:

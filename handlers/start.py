@@ -36,19 +36,19 @@ async def cmd_help(message: Message, user: UserInfo, catalog: Catalog) -> None:
 
 async def on_help(query: CallbackQuery, user: UserInfo, catalog: Catalog) -> None:
     """Show the help in place of the menu."""
-    await query.answer()
     if isinstance(query.message, Message):
         lang = user.language
         await query.message.edit_text(_help(lang, catalog), reply_markup=back_to_menu(lang))
+    await query.answer()
 
 
 async def on_menu(query: CallbackQuery, user: UserInfo, shop_url: str | None = None) -> None:
     """Return to the main menu in place."""
-    await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(
             t(user.language, "menu"), reply_markup=main_menu(user.language, shop_url)
         )
+    await query.answer()
 
 
 def create_router() -> Router:

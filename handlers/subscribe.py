@@ -1,7 +1,4 @@
-"""The subscription journey: plans at this user's prices, the pay button, cancel.
-
-As in the ticket journey (handlers/tickets), a press is answered after its new screen is sent.
-"""
+"""The subscription journey: plans at this user's prices, the pay button, cancel."""
 
 from __future__ import annotations
 

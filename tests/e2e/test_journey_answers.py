@@ -1,4 +1,4 @@
-"""The sale journeys' screens (tickets, plans) come before the answers to the presses behind them.
+"""A customer's new screen comes before the answer to the press behind it (tickets, plans, menu).
 
 A customer sees a step's new screen one Bot API round trip sooner when the bot sends it first
 and answers the press (stopping the button's spinner) after: in `make bench`'s rush the slot
@@ -110,3 +110,25 @@ async def test_the_plan_steps_are_on_screen_before_their_presses_are_answered(
         screen = await _screen_then_answer(telegram, user, press)
         assert screen == "editMessageText", (name, screen)
     assert "Платёж отменён" in (user.last_message.text or "")
+
+
+async def test_the_menu_screens_are_on_screen_before_their_presses_are_answered(
+    make_shop: ShopFactory,
+) -> None:
+    shop = await make_shop()
+    telegram = shop.telegram
+    user = telegram.user(4304)
+    await user.send("/start")
+    await user.wait_reply()
+    steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        ("help", lambda: user.press("❓ Помощь")),
+        ("back to the menu", lambda: user.press("⬅️ В меню")),
+        ("my purchases", lambda: user.press("🧾 Мои покупки")),
+        ("back to the menu", lambda: user.press("⬅️ В меню")),
+        ("languages", lambda: user.press("🌐 Язык / Language")),
+        ("English", lambda: user.press("English", contains=True)),
+    ]
+    for name, press in steps:
+        screen = await _screen_then_answer(telegram, user, press)
+        assert screen == "editMessageText", (name, screen)
+    assert "❓ Help" in user.last_message.button_texts()
