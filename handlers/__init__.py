@@ -1,9 +1,9 @@
 """aiogram routers, one module per user journey; `get_routers()` gives their order.
 
 A customer's button press is answered after the screen it leads to is sent (the ticket
-journey's docstring says why); a press refused or changing nothing is answered at once with its
-reason, and an admin's press whose work may take long (an export, a refund at YooKassa) is
-answered at once too, so Telegram's answer window never runs out.
+journey's docstring says why); a refused press is answered at once with the reason, one that
+changes nothing at once, and an admin's press whose work may take long (an export, a refund at
+YooKassa) is answered at once too, so Telegram's answer window never runs out.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ A press that moves the journey on is answered after its new screen is sent, not 
 screen reaches the customer one Bot API round trip sooner (in `make bench`'s rush the slot and
 quantity steps' median went from 23-43 ms to 7-25 ms), the button's spinner shows until then,
 and a step that fails leaves the press for the error handler's alert (an answered press takes
-no second answer). A press that changes nothing is answered at once, with its reason.
+no second answer). A refused press is answered at once with the reason, and one that changes
+nothing at once.
 """
 
 from __future__ import annotations
