@@ -44,6 +44,7 @@ class Stamps:
 
     def __init__(self, user: FakeUser) -> None:
         """Start stamping `user`'s chat."""
+        self.user = user
         self.chat = user.chat
         self.marks: list[tuple[float, int, int]] = []  # (time, events, callback answers)
         notify = self.chat.signal.notify
@@ -63,13 +64,24 @@ class Stamps:
         one that turns the customer away (sold out); None when the bot only answered the
         callback with a refusal.
         """
-        events, answers = len(self.chat.events), len(self.chat.callback_answers)
+        events, before = len(self.chat.events), self.user.last_query
         began = time.perf_counter()
         await feed()
+        # A press's own answer only: a step answers its press after its screen, so the previous
+        # press's answer may arrive after this update (counted here, it made this step look
+        # answered early and took a sold-out alert for a silent answer).
+        query = self.user.last_query if self.user.last_query != before else None
+
+        def own_answer() -> int | None:
+            answers = self.chat.callback_answers
+            return next((i for i, a in enumerate(answers) if a.query_id == query), None)
 
         def reacted() -> float | None:
+            index = own_answer() if query is not None else None
             for moment, seen_events, seen_answers in self.marks:
-                if moment >= began and (seen_events > events or seen_answers > answers):
+                if moment >= began and (
+                    seen_events > events or (index is not None and seen_answers > index)
+                ):
                     return moment
             return None
 
@@ -80,7 +92,9 @@ class Stamps:
             return None
 
         moment = await self.chat.signal.wait_until(reacted, STEP_TIMEOUT)
-        refusal = any(a.text and refused_text(a.text) for a in self.chat.callback_answers[answers:])
+        index = own_answer() if query is not None else None
+        text = self.chat.callback_answers[index].text if index is not None else None
+        refusal = bool(text and refused_text(text))
         try:
             message = await self.chat.signal.wait_until(settled, 1.0 if refusal else STEP_TIMEOUT)
         except TimeoutError:

@@ -5,11 +5,10 @@ what is typed where buttons are expected, `checkout.py` navigates, takes the e-m
 payment and cancels.
 
 A press that moves the journey on is answered after its new screen is sent, not before: the
-screen reaches the customer one Bot API round trip sooner (in `make bench`'s rush the slot and
-quantity steps' median went from 23-43 ms to 7-25 ms), the button's spinner shows until then,
-and a step that fails leaves the press for the error handler's alert (an answered press takes
-no second answer). A refused press is answered at once with the reason, and one that changes
-nothing at once.
+screen reaches the customer one Bot API round trip sooner (a network round trip to Telegram),
+the button's spinner shows until then, and a step that fails leaves the press for the error
+handler's alert (an answered press takes no second answer). A refused press is answered at
+once with the reason, and one that changes nothing at once.
 """
 
 from __future__ import annotations

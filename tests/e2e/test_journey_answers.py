@@ -1,8 +1,7 @@
 """A customer's new screen comes before the answer to the press behind it (tickets, plans, menu).
 
 A customer sees a step's new screen one Bot API round trip sooner when the bot sends it first
-and answers the press (stopping the button's spinner) after: in `make bench`'s rush the slot
-and quantity steps' median fell from 23-43 ms to 7-25 ms. Answering first also used up the
+and answers the press (stopping the button's spinner) after. Answering first also used up the
 press, so a step that then failed could no longer show the error handler's alert.
 """
 
@@ -10,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from tests.e2e.conftest import ShopFactory
+import pytest
+
+from tests.e2e.conftest import Shop, ShopFactory
 from tests.e2e.dates import pick_day
 from tests.e2e.test_tickets import _visit_day
 from tests.fakes.telegram_api import FakeTelegramAPI, FakeUser
@@ -37,32 +38,44 @@ async def _screen_then_answer(
     return screens[-1]
 
 
-async def test_every_step_is_on_screen_before_its_press_is_answered(
-    make_shop: ShopFactory,
-) -> None:
-    shop = await make_shop()
-    telegram = shop.telegram
-    user = telegram.user(4301)
-    visit = _visit_day(shop)
-    await user.send("/tickets")
-    await user.wait_reply()
+Steps = list[tuple[str, Callable[[], Awaitable[object]]]]
 
-    async def day() -> None:
-        await pick_day(user, visit)
 
-    steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
-        ("day", day),
-        ("slot", lambda: user.press("10:00", contains=True)),
-        ("+", lambda: user.press_in_row("Взрослый", "+")),
-        ("next", lambda: user.press("Далее ➡️")),
-        ("skip the e-mail", lambda: user.press("Пропустить")),
-        ("back", lambda: user.press("⬅️ Назад")),
-        ("skip again", lambda: user.press("Пропустить")),
-        ("pay", lambda: user.press("💳 Перейти к оплате")),
-    ]
+async def _each_screen_first(telegram: FakeTelegramAPI, user: FakeUser, steps: Steps) -> None:
+    """Take `steps` in turn; each must show its screen (an edit) before its press's answer."""
     for name, press in steps:
         screen = await _screen_then_answer(telegram, user, press)
         assert screen == "editMessageText", (name, screen)
+
+
+async def _at_the_calendar(make_shop: ShopFactory, user_id: int) -> tuple[Shop, FakeUser]:
+    """A shop, and a customer who has just asked for /tickets."""
+    shop = await make_shop()
+    user = shop.telegram.user(user_id)
+    await user.send("/tickets")
+    await user.wait_reply()
+    return shop, user
+
+
+async def test_every_step_is_on_screen_before_its_press_is_answered(
+    make_shop: ShopFactory,
+) -> None:
+    shop, user = await _at_the_calendar(make_shop, 4301)
+    visit = _visit_day(shop)
+    await _each_screen_first(
+        shop.telegram,
+        user,
+        [
+            ("day", lambda: pick_day(user, visit)),
+            ("slot", lambda: user.press("10:00", contains=True)),
+            ("+", lambda: user.press_in_row("Взрослый", "+")),
+            ("next", lambda: user.press("Далее ➡️")),
+            ("skip the e-mail", lambda: user.press("Пропустить")),
+            ("back", lambda: user.press("⬅️ Назад")),
+            ("skip again", lambda: user.press("Пропустить")),
+            ("pay", lambda: user.press("💳 Перейти к оплате")),
+        ],
+    )
     pay = user.last_message
     assert any(b.startswith("💳 Оплатить") for b in pay.button_texts()), pay.button_texts()
 
@@ -70,15 +83,17 @@ async def test_every_step_is_on_screen_before_its_press_is_answered(
 async def test_a_step_whose_screen_fails_says_so_in_the_press_answer(
     make_shop: ShopFactory,
 ) -> None:
-    shop = await make_shop()
+    shop, user = await _at_the_calendar(make_shop, 4302)
+    visit = _visit_day(shop)
     telegram = shop.telegram
-    user = telegram.user(4302)
-    await user.send("/tickets")
-    await user.wait_reply()
-    await pick_day(user, _visit_day(shop))
-    await user.wait_reply()
-    await user.press("10:00", contains=True)
-    await user.wait_reply()
+    await _each_screen_first(
+        telegram,
+        user,
+        [
+            ("day", lambda: pick_day(user, visit)),
+            ("slot", lambda: user.press("10:00", contains=True)),
+        ],
+    )
 
     telegram.fail_next("editMessageText", 500, "Internal Server Error", chat_ids=[4302])
     await user.press_in_row("Взрослый", "+")
@@ -92,43 +107,49 @@ async def test_a_step_whose_screen_fails_says_so_in_the_press_answer(
     assert (await user.wait_callback_answer()).text is None
 
 
-async def test_the_plan_steps_are_on_screen_before_their_presses_are_answered(
-    make_shop: ShopFactory,
+@pytest.mark.parametrize(
+    ("command", "presses", "at_the_end"),
+    [
+        # The plans: auto-renewal on, the plan (its terms), agree (the pay button), cancel.
+        (
+            "/subscribe",
+            [
+                ("Автопродление: выкл", True),
+                ("299 ₽", True),
+                ("Согласен", True),
+                ("✖️ Отменить", False),
+            ],
+            "Платёж отменён",
+        ),
+        # The menu: help, back, /my, back, the languages, English.
+        (
+            "/start",
+            [
+                ("❓ Помощь", False),
+                ("⬅️ В меню", False),
+                ("🧾 Мои покупки", False),
+                ("⬅️ В меню", False),
+                ("🌐 Язык / Language", False),
+                ("English", True),
+            ],
+            "❓ Help",
+        ),
+    ],
+    ids=["plans", "menu"],
+)
+async def test_other_screens_come_before_their_presses_answers(
+    make_shop: ShopFactory, command: str, presses: list[tuple[str, bool]], at_the_end: str
 ) -> None:
     shop = await make_shop()
-    telegram = shop.telegram
-    user = telegram.user(4303)
-    await user.send("/subscribe")
+    user = shop.telegram.user(4303)
+    await user.send(command)
     await user.wait_reply()
-    steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
-        ("auto-renewal on", lambda: user.press("Автопродление: выкл", contains=True)),
-        ("the plan: its terms", lambda: user.press("299 ₽", contains=True)),
-        ("agree: the pay button", lambda: user.press("Согласен", contains=True)),
-        ("cancel the payment", lambda: user.press("✖️ Отменить")),
-    ]
-    for name, press in steps:
-        screen = await _screen_then_answer(telegram, user, press)
-        assert screen == "editMessageText", (name, screen)
-    assert "Платёж отменён" in (user.last_message.text or "")
 
+    def pressing(text: str, contains: bool) -> Callable[[], Awaitable[object]]:
+        return lambda: user.press(text, contains=contains)
 
-async def test_the_menu_screens_are_on_screen_before_their_presses_are_answered(
-    make_shop: ShopFactory,
-) -> None:
-    shop = await make_shop()
-    telegram = shop.telegram
-    user = telegram.user(4304)
-    await user.send("/start")
-    await user.wait_reply()
-    steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
-        ("help", lambda: user.press("❓ Помощь")),
-        ("back to the menu", lambda: user.press("⬅️ В меню")),
-        ("my purchases", lambda: user.press("🧾 Мои покупки")),
-        ("back to the menu", lambda: user.press("⬅️ В меню")),
-        ("languages", lambda: user.press("🌐 Язык / Language")),
-        ("English", lambda: user.press("English", contains=True)),
-    ]
-    for name, press in steps:
-        screen = await _screen_then_answer(telegram, user, press)
-        assert screen == "editMessageText", (name, screen)
-    assert "❓ Help" in user.last_message.button_texts()
+    await _each_screen_first(
+        shop.telegram, user, [(text, pressing(text, contains)) for text, contains in presses]
+    )
+    last = user.last_message
+    assert at_the_end in f"{last.text} {last.button_texts()}"

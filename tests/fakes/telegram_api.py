@@ -397,6 +397,11 @@ class FakeUser:
 
         return await self._wait(check, timeout, "a matching bot message")
 
+    @property
+    def last_query(self) -> str | None:
+        """The callback query id of the last press() of a callback button (None before one)."""
+        return self._last_query
+
     async def wait_callback_answer(self, timeout: float = 5.0) -> CallbackAnswer:  # noqa: ASYNC109
         """Wait for the bot to answer the callback query of the last press()."""
         query_id = self._last_query
