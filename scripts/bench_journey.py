@@ -72,12 +72,14 @@ class Stamps:
         # answered early and took a sold-out alert for a silent answer).
         query = self.user.last_query if self.user.last_query != before else None
 
-        def own_answer() -> int | None:
+        def own_answer() -> int | None:  # its place among the chat's answers, once there
+            if query is None:
+                return None
             answers = self.chat.callback_answers
             return next((i for i, a in enumerate(answers) if a.query_id == query), None)
 
         def reacted() -> float | None:
-            index = own_answer() if query is not None else None
+            index = own_answer()
             for moment, seen_events, seen_answers in self.marks:
                 if moment >= began and (
                     seen_events > events or (index is not None and seen_answers > index)
@@ -92,7 +94,7 @@ class Stamps:
             return None
 
         moment = await self.chat.signal.wait_until(reacted, STEP_TIMEOUT)
-        index = own_answer() if query is not None else None
+        index = own_answer()
         text = self.chat.callback_answers[index].text if index is not None else None
         refusal = bool(text and refused_text(text))
         try:
