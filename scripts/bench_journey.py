@@ -3,8 +3,8 @@
 `journey` runs /start, /tickets, the day, the slot, one adult ticket, "next", an e-mail and
 checkout as fast as the bot answers, pays on the fake YooKassa, and waits for the confirmation.
 An update's answer time runs from the moment the update is queued on the fake to the bot's first
-visible reaction in that chat (a new or edited message, or the callback's answer when the bot
-only answers it), stamped by the fake as it records the call. Used by the rush
+visible reaction in that chat (a new or edited message, or the answer to that very press,
+whichever comes first), stamped by the fake as it records the call. Used by the rush
 (scripts/bench_rush.py) and the outbox part (scripts/bench_outbox.py).
 """
 

@@ -8,8 +8,8 @@ BENCH_RUSH_INSTANCES=N (PostgreSQL + Redis), N such processes run in webhook mod
 round-robin balancer in this process, for Telegram's updates and YooKassa's notifications.
 
 An update's answer time runs from the moment the update is queued on the fake to the bot's first
-visible reaction in that chat on the fake (a new or edited message, or the callback's answer when
-the bot only answers it), stamped by the fake as it records the call.
+visible reaction in that chat on the fake (a new or edited message, or the answer to that very
+press, whichever comes first), stamped by the fake as it records the call.
 """
 
 from __future__ import annotations
