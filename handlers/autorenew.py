@@ -7,12 +7,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards, keyboards_renewal
 from bot.callbacks import ArAgreeCb, ArCb, RenewPayCb
+from bot.routing import KeyedRouter
 from bot.texts import day, money, t
 from handlers.pay_message import refusal
 from payments.account import Account
@@ -219,9 +220,9 @@ async def on_renewal_pay(
     await query.answer()
 
 
-def create_router() -> Router:
+def create_router() -> KeyedRouter:
     """Build the auto-renewal router (the switches and the pay-now of a declined renewal)."""
-    router = Router(name=__name__)
+    router = KeyedRouter(name=__name__)
     router.callback_query.register(on_switch, ArCb.filter())
     router.callback_query.register(on_renewal_pay, RenewPayCb.filter())
     return router

@@ -6,13 +6,14 @@ its own router, as if no journey had been in progress.
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.filters import Magic
+from bot.routing import KeyedRouter
 from bot.texts import t
 from handlers.tickets.journey import CHOOSING, end_journey
 from payments.types import UserInfo
@@ -37,9 +38,9 @@ async def on_menu_button(query: CallbackQuery, state: FSMContext, bot: Bot, user
     raise SkipHandler
 
 
-def create_router() -> Router:
+def create_router() -> KeyedRouter:
     """Build the interrupting router: include it first."""
-    router = Router(name=__name__)
+    router = KeyedRouter(name=__name__)
     router.message.register(on_menu_command, Command(*MENU_COMMANDS), StateFilter(*CHOOSING))
     router.callback_query.register(
         on_menu_button, Magic(F.data.startswith(("m:", "nx:"))), StateFilter(*CHOOSING)

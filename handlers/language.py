@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import LangCb, MenuCb
 from bot.keyboards import language_choice, main_menu
 from bot.middlewares import UserMiddleware
+from bot.routing import KeyedRouter
 from bot.texts import languages, t
 from payments.types import UserInfo
 
@@ -48,9 +49,9 @@ async def on_language(
     await query.answer()
 
 
-def create_router() -> Router:
+def create_router() -> KeyedRouter:
     """Build the language router."""
-    router = Router(name=__name__)
+    router = KeyedRouter(name=__name__)
     router.message.register(cmd_language, Command("language"))
     router.callback_query.register(on_menu_language, MenuCb.filter(F.action == "language"))
     router.callback_query.register(on_language, LangCb.filter())

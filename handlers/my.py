@@ -6,7 +6,7 @@ import logging
 import math
 from datetime import datetime, timedelta
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot import keyboards, keyboards_renewal
 from bot.callbacks import MenuCb, MyCancelCb, TicketQrCb
 from bot.notifier import TelegramNotifier
+from bot.routing import KeyedRouter
 from bot.texts import day, money, t
 from payments.account import Account, UnpaidView
 from payments.catalog import Catalog
@@ -225,9 +226,9 @@ async def on_my_cancel(
             log.debug("/my of %s not redrawn: %s", user.id, exc)
 
 
-def create_router() -> Router:
+def create_router() -> KeyedRouter:
     """Build the purchases router."""
-    router = Router(name=__name__)
+    router = KeyedRouter(name=__name__)
     router.message.register(cmd_my, Command("my"))
     router.callback_query.register(on_menu_my, MenuCb.filter(F.action == "my"))
     router.callback_query.register(on_show_qr, TicketQrCb.filter())

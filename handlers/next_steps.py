@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import NextCb, RetryCb
+from bot.routing import KeyedRouter
 from bot.texts import money, t
 from handlers.my import my_view
 from handlers.pay_message import refusal
@@ -119,9 +120,9 @@ async def on_retry(  # noqa: PLR0911 - one answer per way a retry can end
     await query.answer()
 
 
-def create_router() -> Router:
+def create_router() -> KeyedRouter:
     """Build the next steps' router."""
-    router = Router(name=__name__)
+    router = KeyedRouter(name=__name__)
     router.callback_query.register(on_next, NextCb.filter())
     router.callback_query.register(on_retry, RetryCb.filter())
     return router

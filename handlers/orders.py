@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import AgainCb, PlanCb
+from bot.routing import KeyedRouter
 from bot.texts import day, t
 from handlers.states import TicketFlow
 from handlers.subscribe import on_plan
@@ -89,8 +89,8 @@ async def on_again(
     await query.answer()
 
 
-def create_router() -> Router:
+def create_router() -> KeyedRouter:
     """Build the router of book again / try again."""
-    router = Router(name=__name__)
+    router = KeyedRouter(name=__name__)
     router.callback_query.register(on_again, AgainCb.filter())
     return router

@@ -8,13 +8,14 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 
 from bot import keyboards
 from bot.callbacks import StarsCancelCb, StarsPlanCb
 from bot.filters import Magic
+from bot.routing import KeyedRouter
 from bot.texts import t
 from payments.catalog import Catalog
 from payments.checkout.errors import UnknownProduct
@@ -140,9 +141,9 @@ async def stars_refund(bot: Bot, stars: StarsBilling, reference: str, lang: str)
     return t(lang, "adm_stars_refunded", stars=target.stars, payment_id=target.payment_id)
 
 
-def create_router() -> Router:
+def create_router() -> KeyedRouter:
     """Build the Stars router: before every text step, so a payment message is never eaten."""
-    router = Router(name=__name__)
+    router = KeyedRouter(name=__name__)
     router.callback_query.register(on_stars_plan, StarsPlanCb.filter())
     router.callback_query.register(on_stars_cancel, StarsCancelCb.filter())
     router.pre_checkout_query.register(on_pre_checkout)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import MenuCb
 from bot.keyboards import back_to_menu, main_menu
+from bot.routing import KeyedRouter
 from bot.texts import t, with_address
 from payments.catalog import Catalog
 from payments.types import UserInfo
@@ -51,9 +52,9 @@ async def on_menu(query: CallbackQuery, user: UserInfo, shop_url: str | None = N
     await query.answer()
 
 
-def create_router() -> Router:
+def create_router() -> KeyedRouter:
     """Build the shell's router."""
-    router = Router(name=__name__)
+    router = KeyedRouter(name=__name__)
     router.message.register(cmd_start, CommandStart())
     router.message.register(cmd_help, Command("help"))
     router.callback_query.register(on_help, MenuCb.filter(F.action == "help"))

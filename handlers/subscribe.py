@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
 from bot.callbacks import ArAgreeCb, ArToggleCb, MenuCb, PayCancelCb, PlanCb
+from bot.routing import KeyedRouter
 from bot.texts import day, money, plan_description, t
 from handlers.autorenew import bot_consent, terms_view
 from handlers.pay_message import minutes_left, refusal, retire
@@ -278,9 +279,9 @@ async def on_pay_cancel(
     await query.answer()
 
 
-def create_router() -> Router:
+def create_router() -> KeyedRouter:
     """Build the subscription journey's router."""
-    router = Router(name=__name__)
+    router = KeyedRouter(name=__name__)
     router.message.register(cmd_subscribe, Command("subscribe"))
     router.callback_query.register(on_menu_subscribe, MenuCb.filter(F.action == "subscribe"))
     router.callback_query.register(on_plan, PlanCb.filter())

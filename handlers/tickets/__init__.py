@@ -13,11 +13,12 @@ once with the reason, and one that changes nothing at once.
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, StateFilter
 
 from bot.callbacks import MenuCb, TCalCb, TDateCb, TNavCb, TQtyCb, TSlotCb
 from bot.filters import Magic
+from bot.routing import KeyedRouter
 from handlers.states import TicketFlow
 from handlers.tickets.checkout import cmd_cancel, on_email, on_nav
 from handlers.tickets.choice import (
@@ -35,9 +36,9 @@ JOURNEY = StateFilter(
 )
 
 
-def create_router() -> Router:
+def create_router() -> KeyedRouter:
     """Build the ticket journey's router."""
-    router = Router(name=__name__)
+    router = KeyedRouter(name=__name__)
     router.message.register(cmd_tickets, Command("tickets"))
     router.message.register(cmd_cancel, Command("cancel"))
     router.callback_query.register(on_menu_tickets, MenuCb.filter(F.action == "tickets"))
