@@ -36,10 +36,12 @@ def get_routers() -> list[Router]:
 
     Among the routers before the journey, whose commands, button prefixes and update kinds do
     not overlap, the customer's everyday screens come first and the rare ones (the language
-    switch, the admin console, Stars payments) after them: aiogram walks every router ahead
-    of the one that answers, at a cost per router comparable to a database read, on each
-    update. Stars must still precede the journey and the errors router, whose catch-alls
-    would take a `successful_payment` message.
+    switch, the admin console, Stars payments) after them. aiogram walks every router ahead
+    of the one that answers, at a cost per router comparable to a database read; each
+    `KeyedRouter` (bot/routing.py) turns away at a glance the commands and buttons it has no
+    handler for, so a journey's press passes the routers ahead of it for almost nothing.
+    Stars must still precede the journey and the errors router, whose catch-alls would take a
+    `successful_payment` message.
     """
     return [
         interrupt.create_router(),
