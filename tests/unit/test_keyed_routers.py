@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import inspect
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from aiogram import Bot, Router
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 from aiogram.filters.command import CommandException
@@ -22,6 +23,8 @@ from aiogram.types import CallbackQuery, Chat, Message, User
 from bot import callbacks
 from bot.routing import KeyedRouter
 from handlers import get_routers
+
+T = TypeVar("T")
 
 CUSTOMER = User(id=7, is_bot=False, first_name="C")
 CHAT = Chat(id=7, type="private")
@@ -57,22 +60,16 @@ def all_routers() -> list[Router]:
     return found
 
 
+def filters_of(handlers: list[HandlerObject], kind: type[T]) -> list[T]:
+    return [f.callback for h in handlers for f in h.filters or () if isinstance(f.callback, kind)]
+
+
 def command_filters(router: Router) -> list[Command]:
-    return [
-        f.callback
-        for handler in router.message.handlers
-        for f in handler.filters or ()
-        if isinstance(f.callback, Command)
-    ]
+    return filters_of(router.message.handlers, Command)
 
 
 def button_filters(router: Router) -> list[CallbackQueryFilter]:
-    return [
-        f.callback
-        for handler in router.callback_query.handlers
-        for f in handler.filters or ()
-        if isinstance(f.callback, CallbackQueryFilter)
-    ]
+    return filters_of(router.callback_query.handlers, CallbackQueryFilter)
 
 
 def texts() -> list[str | None]:
