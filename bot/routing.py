@@ -22,6 +22,7 @@ from typing import Any
 from aiogram import Router
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.dispatcher.event.handler import HandlerObject
+from aiogram.dispatcher.event.telegram import TelegramEventObserver
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.types import CallbackQuery, Message, TelegramObject
@@ -102,10 +103,10 @@ class KeyedRouter(Router):
             )
         return self._keys
 
-    def _open(self, observer: Any) -> bool:
+    def _open(self, observer: TelegramEventObserver) -> bool:
         """Whether updates of this kind must be offered whatever the keys: sub-routers may take
         them, and outer middlewares run for every update offered."""
-        return bool(self.sub_routers) or bool(observer.outer_middleware._middlewares)  # noqa: SLF001
+        return bool(self.sub_routers) or len(observer.outer_middleware) > 0
 
     def takes(self, update_type: str, event: TelegramObject) -> bool:
         """Whether any handler here may take the update (False only when none can)."""
