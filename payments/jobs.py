@@ -50,13 +50,16 @@ EXPIRE_CHUNK = 2000
 # statements run in place, see db/sqlite_loop.py): 2 000 payments with their events, seats and
 # notices took 0.5 s on the bench machine, and a backlog of them stalled every customer (and
 # an admin's /stats) once per chunk. So the sweep starts with a small chunk and sizes the next
-# one by how long the last one took: doubled while well under CHUNK_SECONDS, halved above it,
-# never past `expire_chunk`. PostgreSQL awaits its statements (the loop is free meanwhile), so
-# there every chunk is `expire_chunk`.
+# one by how long the last one took (`next_chunk`: about CHUNK_AIM, never past
+# `expire_chunk`). PostgreSQL awaits its statements (the loop is free meanwhile), so there
+# every chunk is `expire_chunk`.
 EXPIRE_FIRST_CHUNK = 100
 # Chunks of the expiry sweep in flight at once on PostgreSQL (two pooled connections).
 EXPIRE_WORKERS = 2
 CHUNK_SECONDS = 0.025
+# What the next chunk aims at: a little under CHUNK_SECONDS, so the noise in a chunk's time
+# seldom carries it past.
+CHUNK_AIM = 0.8 * CHUNK_SECONDS
 # Checks of the reconcilers in flight at once: they share the gateway's pool
 # (YOOKASSA_CONCURRENCY threads, possibly as few as one) with checkouts, the webhook's
 # re-fetches and the customers' status checks; four at a time leave the rest of it to them.
@@ -93,12 +96,16 @@ def expiry_notes(dialect: str, rows: FromClause, where: ColumnElement[bool]) -> 
 
 
 def next_chunk(size: int, took: float, limit: int) -> int:
-    """The size of the expiry sweep's next chunk, after one of `size` took `took` seconds."""
-    if took > CHUNK_SECONDS:
-        return max(1, size // 2)
-    if took < CHUNK_SECONDS / 2:
+    """The size of the expiry sweep's next chunk, after one of `size` took `took` seconds.
+
+    In proportion to the last chunk's time per payment, aimed at CHUNK_AIM; at most doubled or
+    halved at a step (one slow chunk, a collection say, does not shrink the next to nothing);
+    never past `limit`.
+    """
+    if took <= 0:
         return min(limit, size * 2)
-    return size
+    aimed = int(size * CHUNK_AIM / took)
+    return max(1, min(limit, size * 2, max(size // 2, aimed)))
 
 
 class Jobs:
