@@ -55,9 +55,19 @@ BY_EITHER_ID = (
 )
 
 
+_NEW_PAYMENT = Payment.__mapper__.class_manager.new_instance
+
+
 def payment_of(row: Sequence[Any]) -> tuple[Payment, str | None]:
-    """Return the payment (not attached to any session) and the language of a BY_EITHER_ID row."""
-    return Payment(**dict(zip(_ATTRIBUTES, row, strict=False))), row[len(_ATTRIBUTES)]
+    """Return the payment (not attached to any session) and the language of a BY_EITHER_ID row.
+
+    Its values go straight into the instance's dict, as the ORM's own loading puts a row's: the
+    mapped constructor set each of the 30 attributes through its instrumentation, recording a
+    change for each, and took a twentieth of a payment notification's CPU.
+    """
+    payment = _NEW_PAYMENT()
+    payment.__dict__.update(zip(_ATTRIBUTES, row, strict=False))
+    return payment, row[len(_ATTRIBUTES)]
 
 
 async def get_by_provider_id(session: AsyncSession, provider_id: str) -> Payment | None:
