@@ -3,8 +3,8 @@
 A chunk holds the loop from its UPDATE to its commit, so it must stay short; and each chunk
 costs a commit and its statements however few payments it holds, so it should not be shorter
 than it may be. Sized only by doubling and halving, chunks that took 14 ms stayed there (under
-CHUNK_SECONDS, not under half of it), and the sweep of 100 000 payments took 1.9-2.0 s on the
-bench host instead of 1.7-1.9 s.
+CHUNK_SECONDS, not under half of it), and the sweep of 100 000 payments took 1.9-2.1 s on the
+bench host instead of 1.7-2.0 s.
 """
 
 from __future__ import annotations
