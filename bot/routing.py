@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from re import Pattern
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import Router
 from aiogram.dispatcher.event.bases import UNHANDLED
@@ -27,9 +27,16 @@ from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
+Filter = TypeVar("Filter")
 # A router's keys for one kind of update; None: it takes any update of that kind.
 Commands = frozenset[str] | None
 Buttons = frozenset[tuple[str, str]] | None  # (prefix, separator) of each CallbackData
+
+
+def _first(handler: HandlerObject, kind: type[Filter]) -> Filter | None:
+    """The handler's first filter of `kind`. A handler's filters all hold at once, so any one
+    of them bounds what it takes."""
+    return next((f.callback for f in handler.filters or () if isinstance(f.callback, kind)), None)
 
 
 def command_keys(handlers: Iterable[HandlerObject]) -> Commands:
@@ -37,11 +44,9 @@ def command_keys(handlers: Iterable[HandlerObject]) -> Commands:
     if any handler may take a message that is not one of them."""
     keys: set[str] = set()
     for handler in handlers:
-        commands = [f.callback for f in handler.filters or () if isinstance(f.callback, Command)]
-        if not commands:
+        command = _first(handler, Command)
+        if command is None:
             return None
-        # A handler's filters all hold at once: any one Command filter bounds it.
-        command = commands[0]
         for allowed in command.commands:
             if isinstance(allowed, Pattern):
                 return None
@@ -54,12 +59,10 @@ def button_keys(handlers: Iterable[HandlerObject]) -> Buttons:
     handler may take a press that is not one of them."""
     keys: set[tuple[str, str]] = set()
     for handler in handlers:
-        buttons = [
-            f.callback for f in handler.filters or () if isinstance(f.callback, CallbackQueryFilter)
-        ]
-        if not buttons:
+        button = _first(handler, CallbackQueryFilter)
+        if button is None:
             return None
-        data = buttons[0].callback_data
+        data = button.callback_data
         keys.add((data.__prefix__, data.__separator__))
     return frozenset(keys)
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import cast
 
 import pytest
+import requests
 
 from payments.types import PaymentRequest, PaymentStatus, Receipt, ReceiptLine
 from payments.yookassa.gateway import (
@@ -92,8 +93,6 @@ async def test_answers_are_not_charset_sniffed_for_a_log_nobody_keeps(
 ) -> None:
     # The SDK gathers an answer's details for its log whether or not it keeps one, among them
     # `apparent_encoding`: charset detection over the whole body, 3-6 % of a re-fetch's CPU.
-    import requests
-
     configuration = load_sdk().configuration
     sniffed: list[int] = []
     detect = requests.models.Response.apparent_encoding
