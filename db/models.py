@@ -234,7 +234,10 @@ class PaymentEvent(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    payment_id: Mapped[str | None] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"))
+    # No foreign key (migration 0011): each event is written from its payment's row, in the
+    # transaction that changes it; `Sessions.delete` (payments/sessions.py) deletes a
+    # payment's events with it.
+    payment_id: Mapped[str | None] = mapped_column(String(16))
     provider_id: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(16))
     event: Mapped[str] = mapped_column(String(64))

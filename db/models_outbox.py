@@ -45,6 +45,9 @@ class OutboxMessage(Base):
         CheckConstraint("channel IN ('telegram', 'email')", name="channel_known"),
         # The lane's claim: the next due rows, transactional (priority 0) before broadcasts.
         Index("ix_outbox_due", "status", "priority", "not_before", "id"),
+        # One broadcast's rows (its progress, its stop). Migration 0011 makes it partial, WHERE
+        # broadcast_id IS NOT NULL: the other rows are not in it. Not said here: a dialect's
+        # keyword (`postgresql_where`) imports that dialect with the models, used or not.
         Index("ix_outbox_broadcast", "broadcast_id", "status"),
         # The claim's per-chat order: an earlier unsent row of the same chat holds a row back.
         Index("ix_outbox_chat", "chat_id", "status", "id"),

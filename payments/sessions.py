@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Order, Payment, Ticket
+from db.models import Order, Payment, PaymentEvent, Ticket
 from db.repositories import payments as payments_repo
 from payments.catalog import Catalog
 from payments.ports import Clock, PaymentGateway
@@ -347,9 +347,15 @@ class Sessions:
                     f"only canceled payments can be deleted, this one is {payment.status}"
                 )
             order_id = payment.order_id
-            await session.execute(
-                delete(Payment).where(Payment.id == payment.id, Payment.status == "canceled")
+            deleted = await session.execute(
+                delete(Payment)
+                .where(Payment.id == payment.id, Payment.status == "canceled")
+                .returning(Payment.id)
             )
+            if deleted.first() is None:  # YooKassa authorised it after all, meanwhile
+                raise NotUpdatable("only canceled payments can be deleted, this one changed")
+            # Its history goes with it (no foreign key cascades it: migration 0011).
+            await session.execute(delete(PaymentEvent).where(PaymentEvent.payment_id == payment.id))
             if order_id is not None:
                 others = await session.execute(
                     select(func.count(Payment.id)).where(Payment.order_id == order_id)

@@ -21,7 +21,7 @@ import jwt
 import pytest
 from sqlalchemy import func, select, update
 
-from db.models import Payment, SlotInventory, Ticket, User
+from db.models import Payment, PaymentEvent, SlotInventory, Ticket, User
 from db.models_subscriptions import Subscription, SubscriptionPeriod
 from payments.api.auth import InitDataError, sign_init_data, verify_init_data
 from tests.e2e.conftest import ADMIN_ID, Shop, ShopFactory
@@ -1099,6 +1099,13 @@ async def test_delete_only_canceled_payments_by_an_admin(
         )
         _error(response, 400)
 
+    other_id = (await _new_session(client, alice, _session_body(shop)))["payment_id"]
+
+    def events_of(pid: str) -> Any:
+        return select(func.count(PaymentEvent.id)).where(PaymentEvent.payment_id == pid)
+
+    assert await _count(shop, events_of(payment_id)) > 0  # its decline, at least
+    others = await _count(shop, events_of(other_id))
     deleted = await client.delete(f"/v1/payments/{payment_id}", headers=_auth(admin))
     assert deleted.status_code == 200, deleted.text
     body = deleted.json()
@@ -1110,7 +1117,10 @@ async def test_delete_only_canceled_payments_by_an_admin(
         gone = await client.get(f"/v1/payments/{payment_id}", headers=_auth(token))
         assert _error(gone, 404)["message"] == "Payment not found"
     _error(await client.delete(f"/v1/payments/{payment_id}", headers=_auth(admin)), 404)
-    assert await _count(shop, select(func.count(Payment.id))) == 0
+    assert await _count(shop, select(func.count(Payment.id))) == 1
+    # Its history went with it; the other payment's stayed.
+    assert await _count(shop, events_of(payment_id)) == 0
+    assert await _count(shop, events_of(other_id)) == others
 
 
 async def test_another_users_payment_is_404(client: httpx.AsyncClient, shop: Shop) -> None:

@@ -8,12 +8,13 @@ from decimal import Decimal
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect, select, text, update
+from sqlalchemy import Connection, func, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.base import Base
 from db.models import Order, Payment, SlotInventory, Ticket, User
+from db.models_outbox import OutboxMessage
 from db.repositories.users import Profile, upsert_user
 
 
@@ -53,6 +54,31 @@ async def test_no_index_of_payments_holds_a_column_the_expiry_sweep_writes(
                 "SELECT reloptions FROM pg_class WHERE relname = 'payments'"
             )
             assert options.scalar() == ["fillfactor=50"]
+
+
+async def test_only_broadcast_rows_are_in_the_broadcast_index_and_it_serves_them(
+    engine: AsyncEngine,
+) -> None:
+    # Every confirmation and expiry notice used to write an entry into it for nothing.
+    progress = (
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.broadcast_id == 7)
+        .group_by(OutboxMessage.status)
+    )
+    async with engine.connect() as connection:
+        postgresql = connection.dialect.name == "postgresql"
+        if postgresql:
+            definition = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_outbox_broadcast'"
+            await connection.exec_driver_sql("SET enable_seqscan = off")  # a tiny table
+        else:
+            definition = "SELECT sql FROM sqlite_master WHERE name = 'ix_outbox_broadcast'"
+        created = str((await connection.exec_driver_sql(definition)).scalar())
+        assert created.replace("(", "").replace(")", "").endswith("broadcast_id IS NOT NULL")
+        compiled = progress.compile(connection, compile_kwargs={"literal_binds": True})
+        plan = await connection.exec_driver_sql(
+            ("EXPLAIN " if postgresql else "EXPLAIN QUERY PLAN ") + str(compiled)
+        )
+        assert "ix_outbox_broadcast" in " ".join(str(row[-1]) for row in plan.all())
 
 
 @pytest.mark.sqlite_only
