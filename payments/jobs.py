@@ -277,7 +277,7 @@ class Jobs:
                 chunk = await self._expire_chunk(now, skip, size)
                 if on_loop:
                     size = next_chunk(size, time.perf_counter() - started, limit)
-                done += len(chunk.expired)
+                done += chunk.expired
                 skip.extend(chunk.kept)
                 self._woken(bool(chunk.expired))
                 await asyncio.sleep(0)  # SQLite runs on the loop: let updates in between chunks
@@ -306,9 +306,8 @@ class Jobs:
             chunk = await sweeps_repo.cancel_overdue(
                 session, now, size, skip=skip, notes=expiry_notes
             )
-            order_ids = [row.order_id for row in chunk.expired if row.order_id]
-            if order_ids:
-                await release_orders(session, order_ids)
+            if chunk.orders:
+                await release_orders(session, chunk.orders)
         return chunk
 
     async def remind(self) -> SweepReport:
