@@ -213,27 +213,31 @@ async def cancel_overdue(
         ).returning(PAYMENTS.c.id, PAYMENTS.c.order_id)
     )
     expired = result.all()
-    if expired:
-        canceled_ids = [row.id for row in expired]
-        of_chunk = any_of(dialect, PAYMENTS.c.id, canceled_ids)
+    off_list = [payment_id for payment_id, _ in expired]
+    if off_list:
+        of_chunk = any_of(dialect, PAYMENTS.c.id, off_list)
         await session.execute(_audit(PAYMENTS, now, of_chunk))
         if notes is not None:
             await session.execute(notes(dialect, PAYMENTS, of_chunk))
-    # The chunk's canceled payments are finished now, like those that had finished before.
-    finished_now = select(PAYMENTS.c.id).where(
-        any_of(dialect, PAYMENTS.c.id, chosen_ids), PAYMENTS.c.status.not_in(OPEN)
-    )
-    deleted = await session.execute(
-        delete(DEADLINES)
-        .where(DEADLINES.c.payment_id.in_(finished_now.scalar_subquery()))
-        .returning(DEADLINES.c.payment_id)
-    )
-    taken = set(deleted.scalars())
+    # The chunk's canceled payments are finished now; of the rest (seldom any), those that had
+    # finished before. BEGIN IMMEDIATE holds SQLite's one write lock: the deadlines chosen are
+    # still there to delete.
+    others = set(chosen_ids).difference(off_list)
+    if others:
+        finished_before = select(PAYMENTS.c.id).where(
+            any_of(dialect, PAYMENTS.c.id, list(others)), PAYMENTS.c.status.not_in(OPEN)
+        )
+        off_list += (await session.execute(finished_before)).scalars()
+    if off_list:
+        await session.execute(
+            delete(DEADLINES).where(any_of(dialect, DEADLINES.c.payment_id, off_list))
+        )
+    taken = set(off_list)
     return Chunk(
         len(chosen_ids),
         len(expired),
-        [row.order_id for row in expired if row.order_id],
-        [pid for pid in chosen_ids if pid not in taken],
+        [order_id for _, order_id in expired if order_id],
+        [payment_id for payment_id in chosen_ids if payment_id not in taken],
     )
 
 

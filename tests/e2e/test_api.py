@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from db.models import Payment, PaymentEvent, SlotInventory, Ticket, User
 from db.models_subscriptions import Subscription, SubscriptionPeriod
@@ -1121,6 +1121,46 @@ async def test_delete_only_canceled_payments_by_an_admin(
     # Its history went with it; the other payment's stayed.
     assert await _count(shop, events_of(payment_id)) == 0
     assert await _count(shop, events_of(other_id)) == others
+
+
+# Stands for a writer that changes the payment between the admin's read and the DELETE (YooKassa
+# authorising it after all): the DELETE finds no canceled row.
+SKIP_DELETES = {
+    "sqlite": (
+        "CREATE TRIGGER keep_payments BEFORE DELETE ON payments BEGIN SELECT RAISE(IGNORE); END",
+    ),
+    "postgresql": (
+        "CREATE FUNCTION keep_payments() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RETURN NULL; END $$",
+        "CREATE TRIGGER keep_payments BEFORE DELETE ON payments FOR EACH ROW "
+        "EXECUTE FUNCTION keep_payments()",
+    ),
+}
+
+
+async def test_a_delete_that_finds_the_payment_changed_keeps_it_and_its_history(
+    client: httpx.AsyncClient, shop: Shop
+) -> None:
+    alice = await _login(client, shop, ALICE)
+    admin = await _login(client, shop, ADMIN_ID)
+    payment_id = (await _new_session(client, alice, _session_body(shop)))["payment_id"]
+    (remote,) = _at_yookassa(shop, payment_id)
+    await shop.yookassa.decline(remote["id"])
+
+    async def canceled() -> bool:
+        return bool((await _get(client, alice, payment_id))["status"] == "canceled")
+
+    await _eventually(canceled)
+    history = select(func.count(PaymentEvent.id)).where(PaymentEvent.payment_id == payment_id)
+    events = await _count(shop, history)
+    async with shop.service.sessionmaker.begin() as session:
+        for statement in SKIP_DELETES[session.get_bind().dialect.name]:
+            await session.execute(text(statement))
+
+    refused = await client.delete(f"/v1/payments/{payment_id}", headers=_auth(admin))
+    assert "changed" in _error(refused, 400)["message"]
+    assert (await _get(client, alice, payment_id))["status"] == "canceled"
+    assert await _count(shop, history) == events > 0
 
 
 async def test_another_users_payment_is_404(client: httpx.AsyncClient, shop: Shop) -> None:
