@@ -274,11 +274,12 @@ def events_for(
     event: str,
     status_before: str | None = None,
     status_after: str | None,
-    at: datetime,
+    at: datetime | ColumnElement[Any],
     where: ColumnElement[bool] | None = None,
 ) -> Insert:
     """The INSERT … SELECT of one event (no detail) for each of `rows` matching `where`: rows
-    with a payment's `id` and `provider_id`, a table or an UPDATE's RETURNING."""
+    with a payment's `id` and `provider_id`, a table or an UPDATE's RETURNING. `at`: a time,
+    or a parameter of a statement built once."""
     columns = PaymentEvent.__table__.c
     chosen = select(
         rows.c.id,
@@ -288,7 +289,7 @@ def events_for(
         literal(status_before, columns.status_before.type),
         literal(status_after, columns.status_after.type),
         literal({}, columns.detail.type),
-        literal(at, columns.created_at.type),
+        at if isinstance(at, ColumnElement) else literal(at, columns.created_at.type),
     ).select_from(rows)
     if where is not None:
         chosen = chosen.where(where)

@@ -7,16 +7,20 @@ short statement compiled once. Statuses are plain strings here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
     Select,
+    String,
     Table,
     and_,
     any_,
+    bindparam,
     delete,
     func,
     literal,
@@ -147,7 +151,8 @@ async def cancel_overdue(
     rows will do. The payments are reached by their key from a list of ids (`= ANY(ARRAY(…))`
     on PostgreSQL), never by a join the planner could turn into a scan of every payment (as it
     did with no statistics yet on freshly written rows).
-    - SQLite: statements in turn, under SQLite's one writer lock (BEGIN IMMEDIATE).
+    - SQLite: statements in turn, under SQLite's one writer lock (BEGIN IMMEDIATE), each
+      built once (`_sqlite_chunk`).
     - PostgreSQL: one statement. The chunk's deadlines are locked first (`FOR UPDATE SKIP
       LOCKED`: rows another worker holds are left to it); the UPDATE checks `status =
       'pending'` again on a payment another transaction changed meanwhile; the audit rows and
@@ -159,79 +164,126 @@ async def cancel_overdue(
     rows a chunk was most of the service's own time in the sweep.
     """
     dialect = _dialect(session)
+    if dialect != "postgresql":
+        return await _cancel_overdue_sqlite(session, now, limit, skip, notes)
     due = select(DEADLINES.c.payment_id).where(DEADLINES.c.expires_at <= now)
     if skip:
         due = due.where(~any_of(dialect, DEADLINES.c.payment_id, skip))
     due = due.limit(limit)
     cancel = update(PAYMENTS).values(status=CANCELED, cancel_reason=EXPIRED, updated_at=now)
-    if dialect == "postgresql":
-        chosen = due.with_for_update(skip_locked=True).cte("chosen")
-        ids = func.array(select(chosen.c.payment_id).scalar_subquery())
-        canceled = (
-            cancel.where(PAYMENTS.c.id == any_(ids), PAYMENTS.c.status == PENDING)
-            .returning(*RETURNED)
-            .cte("canceled")
+    chosen = due.with_for_update(skip_locked=True).cte("chosen")
+    ids = func.array(select(chosen.c.payment_id).scalar_subquery())
+    canceled = (
+        cancel.where(PAYMENTS.c.id == any_(ids), PAYMENTS.c.status == PENDING)
+        .returning(*RETURNED)
+        .cte("canceled")
+    )
+    finished = (
+        select(PAYMENTS.c.id)
+        .where(PAYMENTS.c.id == any_(ids), PAYMENTS.c.status.not_in(OPEN))
+        .cte("finished")
+    )
+    ended = func.array(union_all(select(canceled.c.id), select(finished.c.id)).scalar_subquery())
+    gone = (
+        delete(DEADLINES)
+        .where(DEADLINES.c.payment_id == any_(ended))
+        .returning(DEADLINES.c.payment_id)
+        .cte("gone")
+    )
+    statement = (
+        select(
+            func.count(),
+            func.count(canceled.c.id),
+            func.array_agg(canceled.c.order_id).filter(canceled.c.order_id.is_not(None)),
+            func.array_agg(chosen.c.payment_id).filter(gone.c.payment_id.is_(None)),
         )
-        finished = (
-            select(PAYMENTS.c.id)
-            .where(PAYMENTS.c.id == any_(ids), PAYMENTS.c.status.not_in(OPEN))
-            .cte("finished")
-        )
-        ended = func.array(
-            union_all(select(canceled.c.id), select(finished.c.id)).scalar_subquery()
-        )
-        gone = (
-            delete(DEADLINES)
-            .where(DEADLINES.c.payment_id == any_(ended))
-            .returning(DEADLINES.c.payment_id)
-            .cte("gone")
-        )
-        statement = (
-            select(
-                func.count(),
-                func.count(canceled.c.id),
-                func.array_agg(canceled.c.order_id).filter(canceled.c.order_id.is_not(None)),
-                func.array_agg(chosen.c.payment_id).filter(gone.c.payment_id.is_(None)),
+        .select_from(
+            chosen.outerjoin(canceled, canceled.c.id == chosen.c.payment_id).outerjoin(
+                gone, gone.c.payment_id == chosen.c.payment_id
             )
-            .select_from(
-                chosen.outerjoin(canceled, canceled.c.id == chosen.c.payment_id).outerjoin(
-                    gone, gone.c.payment_id == chosen.c.payment_id
-                )
-            )
-            .add_cte(_audit(canceled, now).cte("audit"))
         )
-        if notes is not None:
-            statement = statement.add_cte(notes(dialect, canceled, true()).cte("notes"))
-        chosen_count, expired_count, orders, kept = (await session.execute(statement)).one()
-        return Chunk(chosen_count, expired_count, list(orders or ()), list(kept or ()))
-    chosen_ids = list((await session.execute(due)).scalars())
+        .add_cte(_audit(canceled, now).cte("audit"))
+    )
+    if notes is not None:
+        statement = statement.add_cte(notes(dialect, canceled, true()).cte("notes"))
+    chosen_count, expired_count, orders, kept = (await session.execute(statement)).one()
+    return Chunk(chosen_count, expired_count, list(orders or ()), list(kept or ()))
+
+
+@dataclass(frozen=True, slots=True)
+class _SqliteChunk:
+    """A SQLite chunk's statements, built once: every value a named parameter (`now`, `skip`,
+    `limit`, `ids` as JSON text, `written_at` for the notes). Built for each chunk, they were
+    about a sixth of the chunk's time, the customers' notes (their JSON, built in SQL) most."""
+
+    due: Any
+    cancel: Any
+    audit: Any
+    notes: Any
+    finished: Any
+    delete: Any
+
+
+def _in_json(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """`column` is one of the values of the JSON array given as the parameter `name`."""
+    rows = func.json_each(bindparam(name, type_=String)).table_valued("value")
+    return column.in_(select(rows.c.value))
+
+
+@cache
+def _sqlite_chunk(notes: NotesOf | None) -> _SqliteChunk:
+    now = bindparam("now", type_=PAYMENTS.c.updated_at.type)
+    ids = _in_json(PAYMENTS.c.id, "ids")
+    return _SqliteChunk(
+        due=select(DEADLINES.c.payment_id)
+        .where(DEADLINES.c.expires_at <= now, ~_in_json(DEADLINES.c.payment_id, "skip"))
+        .limit(bindparam("limit")),
+        cancel=update(PAYMENTS)
+        .where(ids, PAYMENTS.c.status == PENDING)
+        .values(status=CANCELED, cancel_reason=EXPIRED, updated_at=now)
+        .returning(PAYMENTS.c.id, PAYMENTS.c.order_id),
+        audit=_audit(PAYMENTS, now, ids),
+        notes=None if notes is None else notes("sqlite", PAYMENTS, ids),
+        finished=select(PAYMENTS.c.id).where(ids, PAYMENTS.c.status.not_in(OPEN)),
+        delete=delete(DEADLINES).where(_in_json(DEADLINES.c.payment_id, "ids")),
+    )
+
+
+async def _cancel_overdue_sqlite(
+    session: AsyncSession,
+    now: datetime,
+    limit: int,
+    skip: Sequence[str],
+    notes: NotesOf | None,
+) -> Chunk:
+    """`cancel_overdue` on SQLite: its statements in turn, under SQLite's one write lock."""
+    plan = _sqlite_chunk(notes)
+    # Core's execution: through the session, an INSERT given parameters is an ORM bulk insert.
+    connection = await session.connection()
+    chosen = {"now": now, "skip": json.dumps(list(skip)), "limit": limit}
+    chosen_ids = list((await connection.execute(plan.due, chosen)).scalars())
     if not chosen_ids:
         return Chunk(0, 0, [], [])
-    result = await session.execute(
-        cancel.where(
-            any_of(dialect, PAYMENTS.c.id, chosen_ids), PAYMENTS.c.status == PENDING
-        ).returning(PAYMENTS.c.id, PAYMENTS.c.order_id)
-    )
-    expired = result.all()
+    expired = (
+        await connection.execute(plan.cancel, {"ids": json.dumps(chosen_ids), "now": now})
+    ).all()
     off_list = [payment_id for payment_id, _ in expired]
+    canceled = json.dumps(off_list)
     if off_list:
-        of_chunk = any_of(dialect, PAYMENTS.c.id, off_list)
-        await session.execute(_audit(PAYMENTS, now, of_chunk))
-        if notes is not None:
-            await session.execute(notes(dialect, PAYMENTS, of_chunk))
+        await connection.execute(plan.audit, {"ids": canceled, "now": now})
+        if plan.notes is not None:
+            written = {"ids": canceled, "written_at": datetime.now(UTC)}
+            await connection.execute(plan.notes, written)
     # The chunk's canceled payments are finished now; of the rest (seldom any), those that had
-    # finished before. BEGIN IMMEDIATE holds SQLite's one write lock: the deadlines chosen are
-    # still there to delete.
+    # finished before. BEGIN IMMEDIATE holds the write lock: the deadlines chosen are still
+    # there to delete.
     others = set(chosen_ids).difference(off_list)
     if others:
-        finished_before = select(PAYMENTS.c.id).where(
-            any_of(dialect, PAYMENTS.c.id, list(others)), PAYMENTS.c.status.not_in(OPEN)
-        )
-        off_list += (await session.execute(finished_before)).scalars()
+        finished = await connection.execute(plan.finished, {"ids": json.dumps(list(others))})
+        off_list += finished.scalars()
+        canceled = json.dumps(off_list)
     if off_list:
-        await session.execute(
-            delete(DEADLINES).where(any_of(dialect, DEADLINES.c.payment_id, off_list))
-        )
+        await connection.execute(plan.delete, {"ids": canceled})
     taken = set(off_list)
     return Chunk(
         len(chosen_ids),
@@ -241,8 +293,11 @@ async def cancel_overdue(
     )
 
 
-def _audit(rows: FromClause, now: datetime, where: ColumnElement[bool] | None = None) -> Any:
-    """The INSERT … SELECT of an expiry's audit event for each of `rows` (matching `where`)."""
+def _audit(
+    rows: FromClause, now: datetime | ColumnElement[Any], where: ColumnElement[bool] | None = None
+) -> Any:
+    """The INSERT … SELECT of an expiry's audit event for each of `rows` (matching `where`), at
+    `now` (a time, or a parameter)."""
     return events_for(
         rows,
         source="expiry",

@@ -18,7 +18,17 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Union
 
-from sqlalchemy import BigInteger, String, cast, func, literal, literal_column, null, select
+from sqlalchemy import (
+    BigInteger,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
@@ -221,7 +231,8 @@ def notes_insert(  # noqa: PLR0913 - the note, its rows and how to read them
     RETURNING of an UPDATE in the same statement (`.cte()` of this INSERT).
     """
     kind = KINDS[cls]
-    now = datetime.now(UTC)
+    # Named: a statement built once is run with its own time (`written_at`) each time.
+    now = bindparam("written_at", datetime.now(UTC), type_=UTCDateTime)
     chosen = (
         select(
             literal(kind, String),
@@ -233,8 +244,8 @@ def notes_insert(  # noqa: PLR0913 - the note, its rows and how to read them
             null(),  # broadcast_id
             literal("pending", String),
             literal(0),
-            literal(now, UTCDateTime),
-            literal(now, UTCDateTime),
+            now,
+            now,
         )
         .select_from(rows)
         .where(where, has_chat(dialect, user_id))

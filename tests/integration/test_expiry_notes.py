@@ -7,6 +7,8 @@ tests hold that SQL to the Python note on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import insert, select, update
 
@@ -73,6 +75,23 @@ async def test_each_expired_payment_gets_the_notice_its_note_would_write(world: 
     ]
     # Transactional (ahead of broadcasts), for Telegram; the lane may have claimed them already.
     assert {(row.channel, row.priority) for row in rows} == {("telegram", 0)}
+
+
+async def test_each_sweeps_notices_carry_the_time_they_were_written(world: World) -> None:
+    # The statement that writes them is built once per process; its time is a parameter.
+    written = []
+    for user in ("3001", "3002"):
+        await add_user(world, user)
+        await buy_monthly(world, user)
+        world.clock.advance(minutes=16)
+        before = datetime.now(UTC)
+        assert (await world.jobs.expire()).changed == 1
+        after = datetime.now(UTC)
+        (row,) = [row for row in await notices(world) if row.chat_id == int(user)]
+        assert before <= row.created_at <= after
+        assert row.not_before == row.created_at
+        written.append(row.created_at)
+    assert written[0] < written[1]
 
 
 async def test_a_user_without_a_chat_is_canceled_and_told_nothing(world: World) -> None:
