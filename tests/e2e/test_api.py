@@ -1076,6 +1076,17 @@ async def test_admin_patch_with_the_seed_body(client: httpx.AsyncClient, shop: S
     assert len(_at_yookassa(shop, payment_id)) == 2
 
 
+async def _decline(client: httpx.AsyncClient, shop: Shop, token: str, payment_id: str) -> None:
+    """YooKassa declines the payment; return once its owner sees it canceled."""
+    (remote,) = _at_yookassa(shop, payment_id)
+    await shop.yookassa.decline(remote["id"])
+
+    async def canceled() -> bool:
+        return bool((await _get(client, token, payment_id))["status"] == "canceled")
+
+    await _eventually(canceled)
+
+
 async def test_delete_only_canceled_payments_by_an_admin(
     client: httpx.AsyncClient, shop: Shop
 ) -> None:
@@ -1085,13 +1096,7 @@ async def test_delete_only_canceled_payments_by_an_admin(
     pending = await client.delete(f"/v1/payments/{payment_id}", headers=_auth(admin))
     assert "canceled" in _error(pending, 400)["message"]
 
-    (remote,) = _at_yookassa(shop, payment_id)
-    await shop.yookassa.decline(remote["id"])
-
-    async def canceled() -> bool:
-        return bool((await _get(client, alice, payment_id))["status"] == "canceled")
-
-    await _eventually(canceled)
+    await _decline(client, shop, alice, payment_id)
     _error(await client.delete(f"/v1/payments/{payment_id}", headers=_auth(alice)), 403)
     for method, body in (("PUT", SEED_PUT), ("PATCH", SEED_PATCH)):
         response = await client.request(
@@ -1144,13 +1149,7 @@ async def test_a_delete_that_finds_the_payment_changed_keeps_it_and_its_history(
     alice = await _login(client, shop, ALICE)
     admin = await _login(client, shop, ADMIN_ID)
     payment_id = (await _new_session(client, alice, _session_body(shop)))["payment_id"]
-    (remote,) = _at_yookassa(shop, payment_id)
-    await shop.yookassa.decline(remote["id"])
-
-    async def canceled() -> bool:
-        return bool((await _get(client, alice, payment_id))["status"] == "canceled")
-
-    await _eventually(canceled)
+    await _decline(client, shop, alice, payment_id)
     history = select(func.count(PaymentEvent.id)).where(PaymentEvent.payment_id == payment_id)
     events = await _count(shop, history)
     async with shop.service.sessionmaker.begin() as session:
