@@ -10,7 +10,7 @@ from sqlalchemy import Select, String, any_, bindparam, func, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 
 def insert_for(session: AsyncSession, table: Any) -> Any:
@@ -45,9 +45,15 @@ def any_of(
         from sqlalchemy.dialects import postgresql
 
         return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(String)))
-    rows = func.json_each(bindparam(None, json.dumps(list(values)), type_=String)).table_valued(
-        "value"
-    )
+    return in_json(column, bindparam(None, json.dumps(list(values)), type_=String))
+
+
+def in_json(
+    column: ColumnElement[Any] | InstrumentedAttribute[Any], values: BindParameter[str]
+) -> ColumnElement[bool]:
+    """SQLite: return `column` is one of the values of the JSON array `values`, a parameter
+    (named, for a statement built once and run with each chunk's ids)."""
+    rows = func.json_each(values).table_valued("value")
     return column.in_(select(rows.c.value))
 
 

@@ -36,7 +36,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
 from db.models import Payment, PaymentDeadline
-from db.repositories.dialect import among, any_of
+from db.repositories.dialect import among, any_of, in_json
 from db.repositories.payments import events_for
 
 PENDING = "pending"
@@ -225,9 +225,7 @@ class _SqliteChunk:
 
 
 def _in_json(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
-    """`column` is one of the values of the JSON array given as the parameter `name`."""
-    rows = func.json_each(bindparam(name, type_=String)).table_valued("value")
-    return column.in_(select(rows.c.value))
+    return in_json(column, bindparam(name, type_=String))
 
 
 @cache
