@@ -4,8 +4,8 @@
   transaction that changes its payment, from that payment's row (a loaded payment, an UPDATE's
   RETURNING), so the key was never the thing that kept it right; its check ran a locking SELECT
   of the payment for every row inserted: about half of an audit row's cost on PostgreSQL (5.5 µs
-  of 11, 2 000 rows at a time). `Sessions.delete` (payments/sessions.py) deletes a payment's events itself, as the
-  key's ON DELETE CASCADE did.
+  of 11, 2 000 rows at a time). `Sessions.delete` (payments/sessions.py) deletes a payment's
+  events itself, as the key's ON DELETE CASCADE did.
 - `ix_outbox_broadcast (broadcast_id, status)` holds broadcast rows only (`WHERE broadcast_id IS
   NOT NULL`): the queries it serves ask for one broadcast's rows, and every confirmation, ticket,
   reminder and expiry notice wrote an entry into it for nothing (1.7 µs a row on PostgreSQL).
