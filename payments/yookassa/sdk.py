@@ -2,14 +2,14 @@
 
 The SDK (and `requests` under it) is imported on the gateway's first call, not at start-up
 (`load_sdk()`): ~9 MiB and ~0.3 s that a service which takes no payment for a while does not pay.
-Our subclasses keep one HTTP session and one SDK client per worker thread, give every request
-the calling thread's remaining time (`with_deadline`), and turn transport failures into
-`TransportError` (the SDK turns them into AttributeError, yookassa.md §9).
+Our subclasses keep one HTTP session (`transport.KeptSession`) and one SDK client per worker
+thread, give every request the calling thread's remaining time (`with_deadline`), and turn
+transport failures into `TransportError` (the SDK turns them into AttributeError, yookassa.md §9).
 """
 
 from __future__ import annotations
 
-import os
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,35 +71,7 @@ def _load_sdk() -> Sdk:
         TooManyRequestsError,
     )
 
-    class _KeptSession(requests.Session):
-        """A requests session per worker thread, kept between calls.
-
-        The SDK opens a new session, and so a new connection and TLS handshake, for every call,
-        and closes it afterwards. Keeping one per thread reuses the connection to YooKassa; a
-        connection YooKassa dropped meanwhile is a transport error that `_call` retries with the
-        same idempotence key. Each request waits no longer than its call's remaining time.
-
-        The environment (HTTPS_PROXY/NO_PROXY, REQUESTS_CA_BUNDLE) is read once, for YooKassa's
-        endpoint, when the session is made: with `trust_env` requests walks every environment
-        variable and looks for a .netrc on each call, a quarter of a re-fetch's CPU time, all of
-        it holding the GIL the event loop needs.
-        """
-
-        def __init__(self, endpoint: str) -> None:
-            """Take the proxy and CA bundle the environment sets for `endpoint`, once."""
-            super().__init__()
-            self.proxies.update(requests.utils.get_environ_proxies(endpoint))
-            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-            if bundle:
-                self.verify = bundle
-            self.trust_env = False
-
-        def request(self, *args: Any, **kwargs: Any) -> requests.Response:
-            kwargs.setdefault("timeout", getattr(_deadline, "timeout", 15.0))
-            return super().request(*args, **kwargs)
-
-        def close(self) -> None:
-            """Keep the connections: the SDK calls this after every request."""
+    from payments.yookassa.transport import KeptSession
 
     class _Client(ApiClient):  # type: ignore[misc]
         """The SDK's client: kept connections, a timeout, honest transport errors.
@@ -121,9 +93,9 @@ def _load_sdk() -> Sdk:
             return {"status_code": response.status_code}
 
         def get_session(self) -> requests.Session:
-            session: _KeptSession | None = getattr(_sessions, "session", None)
+            session: KeptSession | None = getattr(_sessions, "session", None)
             if session is None:
-                session = _sessions.session = _KeptSession(self.endpoint)
+                session = _sessions.session = KeptSession(self.endpoint, _deadline)
             return session
 
         def request(
@@ -177,7 +149,7 @@ def _load_sdk() -> Sdk:
 
     return Sdk(
         configuration=Configuration,
-        kept_session=_KeptSession,
+        kept_session=functools.partial(KeptSession, deadline=_deadline),
         payment=_Payment,
         refund=_Refund,
         api_error=ApiError,
