@@ -276,12 +276,13 @@ async def _cancel_overdue_sqlite(
     # finished before. BEGIN IMMEDIATE holds the write lock: the deadlines chosen are still
     # there to delete.
     others = set(chosen_ids).difference(off_list)
+    off_json = canceled
     if others:
         finished = await connection.execute(plan.finished, {"ids": json.dumps(list(others))})
         off_list += finished.scalars()
-        canceled = json.dumps(off_list)
+        off_json = json.dumps(off_list)
     if off_list:
-        await connection.execute(plan.delete, {"ids": canceled})
+        await connection.execute(plan.delete, {"ids": off_json})
     taken = set(off_list)
     return Chunk(
         len(chosen_ids),
