@@ -51,7 +51,7 @@ from payments.logs import configure_logging
 from payments.mailer import SmtpConfig
 from payments.metrics import DatabaseGauges
 from payments.ports import Clock, SystemClock
-from payments.process import ImportSettler, leave_stuck_calls, settle_heap
+from payments.process import ImportSettler, settle_heap
 from payments.subscriptions.outcomes import RenewalPolicy
 from payments.subscriptions.renewal import RenewalConfig
 from payments.tickets.signing import load_signer
@@ -289,7 +289,6 @@ def main(settings: Settings | None = None) -> int:
     except (ConfigError, CatalogError) as exc:
         log.critical("configuration error: %s", exc)
         return 2
-    leave_stuck_calls()
     return 0
 
 

@@ -60,8 +60,8 @@ CHUNK_SECONDS = 0.025
 # What the next chunk aims at: a little under CHUNK_SECONDS, so the noise in a chunk's time
 # seldom carries it past.
 CHUNK_AIM = 0.8 * CHUNK_SECONDS
-# Checks of the reconcilers in flight at once: they share the gateway's pool
-# (YOOKASSA_CONCURRENCY threads, possibly as few as one) with checkouts, the webhook's
+# Checks of the reconcilers in flight at once: they share the gateway's connections
+# (YOOKASSA_CONCURRENCY, possibly as few as one) with checkouts, the webhook's
 # re-fetches and the customers' status checks; four at a time leave the rest of it to them.
 RECONCILE_PARALLEL = 4
 

@@ -1,4 +1,4 @@
-"""The process around the service: a settled heap after start, no wait for stuck calls at exit."""
+"""The process around the service: a settled heap after start."""
 
 from __future__ import annotations
 
@@ -6,12 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
 import sys
-import threading
-import time
-
-from payments.yookassa.gateway import THREAD_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -112,23 +107,3 @@ class ImportSettler:
         gc.freeze()
         self.freezes += 1
         log.debug("froze the heap after new imports (%d modules)", self._frozen_at)
-
-
-def leave_stuck_calls() -> None:
-    """Exit at once if YooKassa calls cut short at shutdown still hold their threads.
-
-    Python joins every worker thread before it exits, and a call stuck on the network keeps
-    its thread until its own timeout (YOOKASSA_TIMEOUT_SECONDS), long past the grace. Their
-    checkouts are canceled already and the service is stopped: nothing waits for them.
-    """
-    deadline = time.monotonic() + 0.5  # idle workers leave the pool at once
-    stuck = []
-    for thread in threading.enumerate():
-        if thread.name.startswith(THREAD_PREFIX):
-            thread.join(max(deadline - time.monotonic(), 0))
-            if thread.is_alive():
-                stuck.append(thread)
-    if stuck:
-        log.warning("exiting without waiting for %d YooKassa call(s) cut short", len(stuck))
-        logging.shutdown()
-        os._exit(0)

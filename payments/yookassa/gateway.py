@@ -1,25 +1,26 @@
 """YooKassaGateway: payments and refunds through the official SDK, async, bounded and retried.
 
 The SDK is synchronous, sets no network timeout, retries nothing over plain HTTP and turns
-transport failures into AttributeError (yookassa.md §9). So every call runs in a bounded
-thread pool, with a deadline that covers all attempts, and transient failures (timeouts,
-connection errors, 5xx, 429, 202) are retried with backoff and the SAME idempotence key, so a
-retried create can never make a second payment. The SDK's logger is never configured: it would
-log the Authorization header. The SDK itself is loaded, on the first call, by
-payments/yookassa/sdk.py, the only module that imports it.
+transport failures into AttributeError (yookassa.md §9). So every call runs in a greenlet on
+the event loop, its HTTP through the gateway's aiohttp session (payments/yookassa/transport.py),
+`max_workers` connections at most, with a deadline that covers all attempts, and transient
+failures (timeouts, connection errors, 5xx, 429, 202) are retried with backoff and the SAME
+idempotence key, so a retried create can never make a second payment. The SDK's logger is
+never configured: it would log the Authorization header. The SDK itself is loaded, on the
+first call, by payments/yookassa/sdk.py, the only module that imports it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
+
+from sqlalchemy.util import greenlet_spawn
 
 from payments.loop_turns import away
 from payments.money import wire
@@ -31,14 +32,12 @@ from payments.types import (
     Receipt,
 )
 from payments.yookassa.mapping import payment_params, receipt_json, to_payment, to_refund
-from payments.yookassa.sdk import Sdk, TransportError, load_sdk, sdk_loaded, with_deadline
+from payments.yookassa.sdk import SESSION, Sdk, TransportError, load_sdk, sdk_loaded
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_BACKOFF = (0.3, 1.0, 2.0, 4.0)
-# Names of the worker threads that make the SDK calls.
-THREAD_PREFIX = "yookassa"
 
 
 class GatewayError(Exception):
@@ -100,22 +99,24 @@ class YooKassaGateway:
         max_workers: int = 64,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
-        """Keep the credentials and make the worker pool; the SDK is configured on first call.
+        """Keep the credentials; the SDK and the session are made on the first call.
 
-        `max_workers` calls are in flight at once (YOOKASSA_CONCURRENCY); the pool makes a
-        thread only when every one it has is busy, so an idle shop holds none to spare.
+        `max_workers` calls are in flight at once (YOOKASSA_CONCURRENCY): the session's
+        connections; a connection is opened only when every one it has is busy.
         """
         self._account = (shop_id, secret_key, api_url.rstrip("/"))
         self._timeout = timeout
         self._backoff = tuple(backoff)
         self._sleep = sleep
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=THREAD_PREFIX)
+        self._limit = max_workers
+        self._session: Any = None
         self._closed = False
 
     async def close(self) -> None:
-        """Stop the worker pool without waiting for calls stuck on the network."""
+        """Close the session; calls still in flight fail as YooKassa being unreachable."""
         self._closed = True
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._session is not None:
+            await self._session.aclose()
 
     def _configured(self) -> Sdk:
         """Load the SDK and point its process-global configuration at this gateway's shop."""
@@ -136,24 +137,23 @@ class YooKassaGateway:
     async def _answer(self, what: str, fn: Callable[[Sdk], T]) -> T:
         """Run fn in the pool until it answers, retrying transient failures."""
         if not sdk_loaded():  # the first call imports the SDK off the loop
-            await asyncio.get_running_loop().run_in_executor(self._pool, load_sdk)
+            await asyncio.to_thread(load_sdk)
         sdk = self._configured()
+        if self._session is None:
+            self._session = sdk.session(self._account[2], self._limit)
         deadline = time.monotonic() + self._timeout
-        loop = asyncio.get_running_loop()
         attempt = 0
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise GatewayUnavailable(f"{what}: no answer within {self._timeout:g}s")
+            if self._closed:
+                raise GatewayUnavailable(f"{what}: gateway closed")
+            token = SESSION.set(self._session)
             try:
-                future = loop.run_in_executor(
-                    self._pool,
-                    functools.partial(with_deadline, functools.partial(fn, sdk), remaining),
-                )
-                # A second guard in case a thread ignores its socket timeout (a timeout scope,
-                # not wait_for: that wraps the future in a task of its own on every call).
-                async with asyncio.timeout(remaining + 1.0):
-                    return await future
+                # A timeout scope, not wait_for: that wraps the call in a task of its own.
+                async with asyncio.timeout(remaining):
+                    return await greenlet_spawn(fn, sdk)
             except TimeoutError:
                 raise GatewayUnavailable(f"{what}: no answer within {self._timeout:g}s") from None
             except sdk.api_error as exc:
@@ -165,8 +165,10 @@ class YooKassaGateway:
             except (TypeError, ValueError, AttributeError) as exc:
                 # The SDK refused our parameters, or could not parse YooKassa's answer.
                 raise GatewayRejected(0, "invalid", f"{what}: {exc}", None) from exc
-            except RuntimeError as exc:  # the pool was shut down
+            except RuntimeError as exc:  # the session was closed
                 raise GatewayUnavailable(f"{what}: gateway closed") from exc
+            finally:
+                SESSION.reset(token)
             delay = self._backoff[min(attempt, len(self._backoff) - 1)]
             attempt += 1
             if time.monotonic() + delay >= deadline:

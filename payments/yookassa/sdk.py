@@ -2,30 +2,28 @@
 
 The SDK (and `requests` under it) is imported on the gateway's first call, not at start-up
 (`load_sdk()`): ~9 MiB and ~0.3 s that a service which takes no payment for a while does not pay.
-Our subclasses keep one HTTP session (`transport.KeptSession`) and one SDK client per worker
-thread, give every request the calling thread's remaining time (`with_deadline`), and turn
-transport failures into `TransportError` (the SDK turns them into AttributeError, yookassa.md §9).
+Our subclasses make the SDK talk through the calling gateway's session (`SESSION`, a
+`transport.LoopSession`: aiohttp on the event loop, the SDK in a greenlet), keep one SDK client
+per configuration, and turn transport failures into `TransportError` (the SDK turns them into
+AttributeError, yookassa.md §9).
 """
 
 from __future__ import annotations
 
-import functools
 import threading
-from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
-
-T = TypeVar("T")
+from typing import Any, cast
 
 
 class TransportError(Exception):
     """No usable HTTP answer: connection refused, timeout, or a body that is not JSON."""
 
 
-# The worker thread's remaining time for the call it is making; set by YooKassaGateway._call.
-_deadline = threading.local()
-# The worker thread's kept session and SDK client.
-_sessions = threading.local()
+# The session the SDK call being made talks through; set by YooKassaGateway around each call.
+SESSION: ContextVar[Any] = ContextVar("yookassa_session")
+# The kept SDK client (the thread's: every call runs on the event loop's).
+_clients = threading.local()
 
 
 @dataclass(frozen=True)
@@ -33,7 +31,7 @@ class Sdk:
     """What the gateway uses of the SDK, loaded once by `load_sdk()`."""
 
     configuration: Any
-    kept_session: Any
+    session: Any
     payment: Any
     refund: Any
     api_error: type[Exception]
@@ -71,7 +69,7 @@ def _load_sdk() -> Sdk:
         TooManyRequestsError,
     )
 
-    from payments.yookassa.transport import KeptSession
+    from payments.yookassa.transport import LoopSession
 
     class _Client(ApiClient):  # type: ignore[misc]
         """The SDK's client: kept connections, a timeout, honest transport errors.
@@ -93,9 +91,7 @@ def _load_sdk() -> Sdk:
             return {"status_code": response.status_code}
 
         def get_session(self) -> requests.Session:
-            session: KeptSession | None = getattr(_sessions, "session", None)
-            if session is None:
-                session = _sessions.session = KeptSession(self.endpoint, _deadline)
+            session: LoopSession = SESSION.get()
             return session
 
         def request(
@@ -134,9 +130,9 @@ def _load_sdk() -> Sdk:
         """
         config = Configuration
         account = (config.account_id, config.secret_key, config.auth_token, config.api_url)
-        kept: tuple[tuple[Any, ...], _Client] | None = getattr(_sessions, "client", None)
+        kept: tuple[tuple[Any, ...], _Client] | None = getattr(_clients, "client", None)
         if kept is None or kept[0] != account:
-            kept = _sessions.client = (account, _Client())
+            kept = _clients.client = (account, _Client())
         return kept[1]
 
     class _Payment(Payment):  # type: ignore[misc]
@@ -149,19 +145,10 @@ def _load_sdk() -> Sdk:
 
     return Sdk(
         configuration=Configuration,
-        kept_session=functools.partial(KeptSession, deadline=_deadline),
+        session=LoopSession,
         payment=_Payment,
         refund=_Refund,
         api_error=ApiError,
         not_found=NotFoundError,
         transient=(InternalServerError, TooManyRequestsError, ResponseProcessingError),
     )
-
-
-def with_deadline(fn: Callable[[], T], timeout: float) -> T:
-    """Run `fn` in this worker thread with `timeout` seconds for each of its requests."""
-    _deadline.timeout = timeout
-    try:
-        return fn()
-    finally:
-        del _deadline.timeout

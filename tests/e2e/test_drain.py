@@ -266,7 +266,6 @@ async def test_checkouts_cut_short_at_the_deadline_are_canceled_and_let_go(
     # was once 3.5 s and tripped there), never the 12 s the calls would.
     assert run.stop_seconds < 1 + 6, run.output
     # Every checkout's call was in flight (YOOKASSA_CONCURRENCY, 64, is above the 32 of them).
-    assert f"exiting without waiting for {CUSTOMERS} YooKassa call(s) cut short" in run.output
     assert run.in_flight_at_signal == CUSTOMERS
     for answer in run.answers:
         assert isinstance(answer, httpx.Response), answer

@@ -1,8 +1,8 @@
 """Faithful local fake of the YooKassa API v3 (aiohttp server) for tests.
 
 The server runs on the test's event loop; the official (synchronous) ``yookassa`` SDK talks to it
-from worker threads (``asyncio.to_thread``). Never call the SDK synchronously from the loop thread:
-the fake could not answer and the call would hang.
+through the gateway, which runs it in a greenlet with its HTTP on the same loop. Never call the
+SDK plainly from the loop thread: the fake could not answer and the call would hang.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """How the gateway's HTTP session reaches YooKassa: query strings, proxies, certificates.
 
-The session sends the SDK's calls through urllib3 itself (payments/yookassa/transport.py);
-these are the parts of requests' behaviour it must keep.
+The session sends the SDK's calls through aiohttp on the event loop
+(payments/yookassa/transport.py); these are the parts of requests' behaviour it must keep.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from sqlalchemy.util import greenlet_spawn
 
 from payments.types import PaymentRequest, PaymentStatus, ReceiptLine
 from payments.yookassa.gateway import YooKassaGateway
@@ -208,10 +209,14 @@ class TlsServer:
         self._thread.join()
 
 
-def _get(url: str) -> requests.Response:
+async def _get(url: str) -> requests.Response:
     """GET `url` as the SDK would, through a session made now (it reads the environment)."""
-    session = load_sdk().kept_session(url)
-    return cast(requests.Response, session.request("GET", url, headers={}, verify=None))
+    session = load_sdk().session(url, 1)
+    try:
+        answer = await greenlet_spawn(session.request, "GET", url, headers={}, verify=None)
+    finally:
+        await session.aclose()
+    return cast(requests.Response, answer)
 
 
 async def test_certificates_are_checked_against_the_environments_ca_bundle(
@@ -223,10 +228,10 @@ async def test_certificates_are_checked_against_the_environments_ca_bundle(
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     try:
-        with pytest.raises(TransportError, match="SSLError"):
-            await asyncio.to_thread(_get, server.url)
+        with pytest.raises(TransportError, match="Certificate"):
+            await _get(server.url)
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "yookassa.pem"))
-        answer = await asyncio.to_thread(_get, server.url)
+        answer = await _get(server.url)
     finally:
         server.stop()
     assert answer.status_code == 200

@@ -12,7 +12,7 @@ ENDPOINT = "https://api.yookassa.ru/v3"
 
 
 def _KeptSession(endpoint: str) -> Any:  # noqa: N802 - reads as the class it builds
-    return load_sdk().kept_session(endpoint)
+    return load_sdk().session(endpoint, 1)
 
 
 def test_a_proxy_in_the_environment_is_still_used(monkeypatch: pytest.MonkeyPatch) -> None:
