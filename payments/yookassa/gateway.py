@@ -135,7 +135,7 @@ class YooKassaGateway:
             return await self._answer(what, fn)
 
     async def _answer(self, what: str, fn: Callable[[Sdk], T]) -> T:
-        """Run fn in the pool until it answers, retrying transient failures."""
+        """Run fn in a greenlet on the loop until it answers, retrying transient failures."""
         if not sdk_loaded():  # the first call imports the SDK off the loop
             await asyncio.to_thread(load_sdk)
         sdk = self._configured()

@@ -123,7 +123,7 @@ def _load_sdk() -> Sdk:
                 raise TransportError(f"HTTP {raw.status_code} without a JSON body") from exc
 
     def kept_client() -> _Client:
-        """Return this worker thread's client, made again only when the configuration changes.
+        """Return the kept client, made again only when the configuration changes.
 
         The SDK makes a client for every call (reading the configuration, building the
         user-agent header): a tenth of a re-fetch's CPU, all of it holding the GIL.
