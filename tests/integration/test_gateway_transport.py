@@ -13,7 +13,6 @@ import ipaddress
 import ssl
 import threading
 from collections.abc import AsyncIterator
-from decimal import Decimal
 from pathlib import Path
 from typing import cast
 from urllib.parse import urlsplit
@@ -26,34 +25,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy.util import greenlet_spawn
 
-from payments.types import PaymentRequest, PaymentStatus, ReceiptLine
-from payments.yookassa.gateway import YooKassaGateway
+from payments.types import PaymentStatus
 from payments.yookassa.sdk import TransportError, load_sdk
 from tests.fakes.yookassa_api import FakeYooKassa
-
-
-def _gateway(fake: FakeYooKassa, *, timeout: float = 5.0) -> YooKassaGateway:
-    return YooKassaGateway(
-        shop_id=fake.shop_id,
-        secret_key=fake.secret_key,
-        api_url=fake.api_url,
-        timeout=timeout,
-        backoff=(0.05, 0.1, 0.2),
-        max_workers=2,
-    )
-
-
-def _request(key: str) -> PaymentRequest:
-    return PaymentRequest(
-        idempotence_key=key,
-        amount=Decimal("299.00"),
-        description="Подписка",
-        return_url="https://t.me/zoo_bot",
-        capture=True,
-        metadata={"payment_id": key},
-        receipt_lines=[ReceiptLine("Подписка", 1, Decimal("299.00"), 1, "service", "full_payment")],
-        receipt_email="anna@example.com",
-    )
+from tests.integration.test_gateway import _gateway, _request
 
 
 @pytest.fixture
