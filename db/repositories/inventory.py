@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import exists, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import OrderCounter, SlotInventory
+from db.models import Order, OrderCounter, SlotInventory
 from db.repositories.dialect import insert_for
 
 
@@ -78,6 +78,44 @@ async def hold_seats(
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def hold_for_order(
+    session: AsyncSession, order_id: str, visit_date: date, slot_time: str, seats: int
+) -> bool:
+    """Hold a pending order's seats and mark them held, in one statement (PostgreSQL); return
+    whether they were held (False: the slot is full, or the order is no longer pending).
+
+    The order's row is locked first (`FOR UPDATE`, re-checked against the committed row), so a
+    cancel racing with the hold either sees the seats held and gives them back, or makes this
+    statement hold nothing: the slot's count and the flag never disagree.
+    """
+    pending = (
+        select(Order.id)
+        .where(Order.id == order_id, Order.status == "pending", Order.seats_held.is_(False))
+        .with_for_update()
+        .cte("pending")
+    )
+    held = (
+        update(SlotInventory)
+        .where(
+            SlotInventory.visit_date == visit_date,
+            SlotInventory.slot_time == slot_time,
+            SlotInventory.held + seats <= SlotInventory.capacity,
+            exists(select(pending.c.id)),
+        )
+        .values(held=SlotInventory.held + seats)
+        .returning(SlotInventory.id)
+        .cte("held")
+    )
+    result = await session.execute(
+        update(Order)
+        .where(Order.id == order_id, exists(select(held.c.id)))
+        .values(seats_held=True)
+        .returning(Order.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.first() is not None
 
 
 async def release_seats(

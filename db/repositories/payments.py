@@ -96,16 +96,14 @@ async def open_payments_since(
 
 
 async def unpaid_seats(session: AsyncSession, user_id: str) -> int:
-    """Return how many seats a user's unpaid (still pending) ticket payments hold."""
+    """Return how many seats a user's unpaid (still pending) ticket payments hold, or are about
+    to: on PostgreSQL an order's seats are held just after its tx 1 (payments/tickets/checkout.py),
+    and the customer's next checkout, waiting for that tx 1, must count them already."""
     result = await session.execute(
         select(func.coalesce(func.sum(Order.seats), 0))
         .select_from(Payment)
         .join(Order, Order.id == Payment.order_id)
-        .where(
-            Payment.user_id == user_id,
-            Payment.status == "pending",
-            Order.seats_held.is_(True),
-        )
+        .where(Payment.user_id == user_id, Payment.status == "pending")
     )
     return int(result.scalar_one())
 

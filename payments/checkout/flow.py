@@ -23,9 +23,10 @@ from payments.subscriptions.consent import AutoRenewConsent
 from payments.subscriptions.quotes import quote_plan
 from payments.tickets.checkout import (
     TicketPurchase,
+    hold_order,
+    hot_rows_apart,
     number_in,
     number_order,
-    numbers_apart,
     ticket_draft,
 )
 from payments.tickets.rules import ValidOrder
@@ -153,14 +154,11 @@ class Checkout(PaymentFlow):
             description=description,
         )
         order_ids: list[str] = []
-        # PostgreSQL: drawn before tx 1, a statement of its own; SQLite: inside tx 1 (see
-        # payments/tickets/checkout.py).
+        # PostgreSQL: the number drawn before tx 1 and the seats held after it, each a statement
+        # of its own; SQLite: both inside tx 1 (see payments/tickets/checkout.py).
         now = self._clock.now().astimezone(self._tz)
-        drawn = (
-            await number_order(self._sessionmaker, order, now)
-            if numbers_apart(self._sessionmaker)
-            else None
-        )
+        apart = hot_rows_apart(self._sessionmaker)
+        drawn = await number_order(self._sessionmaker, order, now) if apart else None
 
         async def prepare(session: AsyncSession, user: User, payment_id: str) -> Draft:
             draft, order_id = await ticket_draft(
@@ -172,9 +170,13 @@ class Checkout(PaymentFlow):
                 catalog=self._catalog,
                 clock=self._clock,
                 config=self._config,
+                hold=not apart,
             )
             order_ids.append(order_id)
             return draft
+
+        async def claim() -> None:
+            await hold_order(self._sessionmaker, order, order_ids[-1])
 
         reused_orders: list[str] = []
 
@@ -187,7 +189,11 @@ class Checkout(PaymentFlow):
             return found
 
         result = await self.run(
-            user_id, prepare, reuse if reuse_pending else None, message_id=message_id
+            user_id,
+            prepare,
+            reuse if reuse_pending else None,
+            message_id=message_id,
+            claim=claim if apart else None,
         )
         return TicketCheckoutResult(result=result, order_id=(order_ids or reused_orders)[-1])
 

@@ -24,11 +24,11 @@ from db.repositories import payments as payments_repo
 from payments.catalog import Catalog
 from payments.checkout import reuse as reuse_mod
 from payments.checkout.draft import CheckoutConfig, Draft
-from payments.checkout.errors import ProviderDown, TooManyPending, UnknownUser
+from payments.checkout.errors import ProviderDown, SoldOut, TooManyPending, UnknownUser
 from payments.checkout.results import CheckoutResult, result_of
 from payments.ports import Clock, PaymentGateway
 from payments.tickets.seats import release_order_seats
-from payments.types import PaymentStatus, ProviderPayment
+from payments.types import CancelReason, PaymentStatus, ProviderPayment
 from payments.yookassa.gateway import GatewayError, GatewayUnavailable
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,7 @@ class PaymentFlow:
         reuse: Reuse | None = None,
         *,
         message_id: int | None = None,
+        claim: Callable[[], Awaitable[None]] | None = None,
     ) -> CheckoutResult:
         """Run tx 1 (`prepare` writes the pending row), call YooKassa, then run tx 2.
 
@@ -101,6 +102,8 @@ class PaymentFlow:
         row is locked, so a concurrent checkout of this user waits) and hands that one out.
         `message_id`: the chat message that will show the pay button, remembered by tx 2 for a
         new payment (a reused one keeps its own: see `attach_message`).
+        `claim`: takes what tx 1 wrote without (a ticket order's seats, on PostgreSQL) right
+        after it; SoldOut from it cancels the new payment as sold out, before YooKassa is asked.
         """
         for attempt in range(3):
             payment_id = new_payment_id()
@@ -120,6 +123,8 @@ class PaymentFlow:
         if existing is not None:
             log.info("payment %s: the same choices again; reusing it", existing.id)
             return result_of(await reuse_mod.wait_for_link(self._sessionmaker, existing.id))
+        if claim is not None:
+            await self._claim(payment_id, claim)
         try:
             remote = await self._create_remote(payment_id, draft, message_id)
         except asyncio.CancelledError:
@@ -138,6 +143,20 @@ class PaymentFlow:
             expires_at=draft.expires_at,
             is_test=draft.is_test,
         )
+
+    async def _claim(self, payment_id: str, claim: Callable[[], Awaitable[None]]) -> None:
+        """Run `claim` for the payment tx 1 wrote; cancel the payment if it finds a sell-out."""
+        try:
+            await claim()
+        except SoldOut:
+            log.info("payment %s: the seats went to others before they were held", payment_id)
+            await self._abandon(
+                payment_id, CancelReason.SOLD_OUT, "sold out before the hold", event="sold_out"
+            )
+            raise
+        except asyncio.CancelledError:
+            await self._let_go(payment_id)
+            raise
 
     async def _create_remote(
         self, payment_id: str, draft: Draft, message_id: int | None

@@ -2,19 +2,22 @@
 
 In a sale rush every checkout of a slot updates the same two rows: the slot's inventory and
 the day's order counter. On PostgreSQL such a row stays locked until its transaction ends, and
-every checkout waiting for it holds a pooled connection meanwhile. So there the order number is
-drawn before tx 1 in a statement of its own, and tx 1 writes the order and payment first and
-holds the seats last, right before its commit: the slot's row is locked for one statement and
-the commit, not for the whole transaction (the rush on PostgreSQL exhausted the pool and
-answered updates in seconds). On SQLite, whose writers take turns anyway, the number is drawn
-inside tx 1: one write transaction fewer, each of which waited its turn for the writer. A
-refused or failed tx 1 leaves a gap in the day's order numbers on PostgreSQL, never a duplicate.
+every checkout waiting for it holds a pooled connection meanwhile. So there each is written in
+a statement that commits by itself: the order number is drawn before tx 1 (`number_order`), and
+tx 1 writes the order without its seats, which `hold_order` holds right after the commit. A
+row locked until this process got round to sending COMMIT stayed locked for as long as the
+busy loop took to get there (the rush answered checkouts in seconds). If the seats are gone by
+then, the order and its payment are canceled as sold out. On SQLite, whose writers take turns
+anyway, both happen inside tx 1 (the seats last, right before its commit): one write
+transaction instead of three, each of which waited its turn for the writer. A refused or
+failed checkout leaves a gap in the day's order numbers on PostgreSQL, never a duplicate.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -45,8 +48,9 @@ class TicketPurchase:
     description: str | None
 
 
-def numbers_apart(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
-    """Whether order numbers are drawn before tx 1 (PostgreSQL) rather than inside it."""
+def hot_rows_apart(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether the order number is drawn before tx 1 and the seats held after it, each in a
+    statement of its own (PostgreSQL), rather than both inside tx 1 (SQLite)."""
     bind = sessionmaker.kw.get("bind")
     return bind is not None and bind.dialect.name == "postgresql"
 
@@ -55,7 +59,7 @@ async def number_order(
     sessionmaker: async_sessionmaker[AsyncSession], order: ValidOrder, now: datetime
 ) -> str:
     """Draw the order's id `ZT-YYYYMMDD-NNN` (`now` in the shop's time zone) before tx 1, on
-    PostgreSQL (`numbers_apart`); a slot already seen full is refused here without drawing.
+    PostgreSQL (`hot_rows_apart`); a slot already seen full is refused here without drawing.
 
     The check and the draw are one statement that commits by itself (AUTOCOMMIT): the day's
     counter row is locked for that statement alone, not until this process gets round to
@@ -70,10 +74,36 @@ async def number_order(
             session, now, order.visit_date, order.slot_time, order.seats
         )
         if number is None:  # full: how many are left, for the customer (nothing was drawn)
-            slot = (await inventory.seats_on(session, order.visit_date)).get(order.slot_time)
-            raise SoldOut(slot.left if slot else 0)
+            await sold_out(session, order)
         await session.commit()
     return order_id_of(now, number)
+
+
+async def hold_order(
+    sessionmaker: async_sessionmaker[AsyncSession], order: ValidOrder, order_id: str
+) -> None:
+    """Hold the seats of the order tx 1 wrote without them, on PostgreSQL (`hot_rows_apart`);
+    SoldOut (nothing held) when they are gone.
+
+    The hold and the order's `seats_held` flag are one statement that commits by itself: the
+    slot's row, which every checkout of the slot updates, is locked for that statement alone.
+    Held inside tx 1, it stayed locked until this process got round to sending COMMIT; in the
+    rush the loop was busy, about five checkouts at a time waited for the row, and a checkout
+    took a second or more to answer.
+    """
+    async with sessionmaker() as session:
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        if not await inventory.hold_for_order(
+            session, order_id, order.visit_date, order.slot_time, order.seats
+        ):
+            await sold_out(session, order)
+        await session.commit()
+
+
+async def sold_out(session: AsyncSession, order: ValidOrder) -> NoReturn:
+    """Raise SoldOut with how many seats the order's slot has left, for the customer."""
+    slot = (await inventory.seats_on(session, order.visit_date)).get(order.slot_time)
+    raise SoldOut(slot.left if slot else 0)
 
 
 async def number_in(session: AsyncSession, now: datetime) -> str:
@@ -96,9 +126,14 @@ async def ticket_draft(  # noqa: PLR0913 - tx 1 needs the whole shop
     catalog: Catalog,
     clock: Clock,
     config: CheckoutConfig,
+    hold: bool = True,
 ) -> tuple[Draft, str]:
     """Write the order `order_id` and its pending payment, hold the seats last; return the
-    draft and the order id (SoldOut, rolling all of it back, when the seats are gone)."""
+    draft and the order id (SoldOut, rolling all of it back, when the seats are gone).
+
+    `hold=False` (PostgreSQL, `hot_rows_apart`): the order is written without its seats, which
+    `hold_order` takes after the commit, in a statement of its own.
+    """
     tickets = catalog.tickets
     shop = catalog.shop
     order = purchase.order
@@ -132,7 +167,7 @@ async def ticket_draft(  # noqa: PLR0913 - tx 1 needs the whole shop
             visit_date=order.visit_date,
             slot_time=order.slot_time,
             seats=order.seats,
-            seats_held=True,
+            seats_held=hold,
             total=amount,
             email=email,
             phone=phone,
@@ -174,17 +209,15 @@ async def ticket_draft(  # noqa: PLR0913 - tx 1 needs the whole shop
     )
     await session.flush()
     # Last, right before the commit: the slot's row stays locked from here to the commit.
-    held = await inventory.hold_seats(
+    if hold and not await inventory.hold_seats(
         session,
         order.visit_date,
         order.slot_time,
         order.seats,
         tickets.capacity_per_slot,
         ensure=False,
-    )
-    if not held:
-        slot = (await inventory.seats_on(session, order.visit_date)).get(order.slot_time)
-        raise SoldOut(slot.left if slot else 0)
+    ):
+        await sold_out(session, order)
     if is_test:
         lines = [single_line(catalog, PaymentKind.TICKETS, text, amount)]
     else:

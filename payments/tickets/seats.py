@@ -16,13 +16,23 @@ from payments.types import OrderStatus, PaymentKind
 
 
 async def release_order_seats(session: AsyncSession, payment: Payment) -> None:
-    """Give back a canceled order's seats, once: the `seats_held` flag flips atomically."""
-    if payment.order_id is not None:
-        await release_orders(session, [payment.order_id])
+    """Cancel a canceled payment's order and give back its seats, once: the `seats_held` flag
+    flips atomically. An order still waiting for its seats (on PostgreSQL they are held just
+    after tx 1: `payments/tickets/checkout.py`) is canceled too, and then never gets them."""
+    if payment.order_id is None:
+        return
+    if not await release_orders(session, [payment.order_id]):
+        await session.execute(
+            update(Order)
+            .where(Order.id == payment.order_id, Order.status == OrderStatus.PENDING)
+            .values(status=OrderStatus.CANCELED)
+            .execution_options(synchronize_session=False)
+        )
 
 
-async def release_orders(session: AsyncSession, order_ids: Sequence[str]) -> None:
+async def release_orders(session: AsyncSession, order_ids: Sequence[str]) -> int:
     """Cancel orders and give back their seats, one UPDATE per slot; each order only once.
+    Return how many orders gave seats back.
 
     The ids go as one parameter (an array on PostgreSQL): the expiry sweep passes thousands.
     """
@@ -35,12 +45,14 @@ async def release_orders(session: AsyncSession, order_ids: Sequence[str]) -> Non
         .execution_options(synchronize_session=False)
     )
     seats: Counter[tuple[date, str]] = Counter()
-    for row in result.all():
+    rows = result.all()
+    for row in rows:
         seats[(row.visit_date, row.slot_time)] += row.seats
     # In one order of slots everywhere: two sweeps (or an admin's cancel beside one) releasing
     # the same two slots in opposite orders would each wait for the other's row lock.
     for (visit_date, slot_time), count in sorted(seats.items()):
         await inventory.release_seats(session, visit_date, slot_time, count)
+    return len(rows)
 
 
 async def reserve_for_capture(session: AsyncSession, payment: Payment, capacity: int) -> bool:

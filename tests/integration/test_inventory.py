@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.util import await_only
 
-from db.models import Order, SlotInventory, User
-from db.repositories.inventory import hold_seats, release_seats, set_capacity
+from db.models import Order, Payment, SlotInventory, User
+from db.repositories.inventory import hold_for_order, hold_seats, release_seats, set_capacity
 from payments.catalog import load_catalog
 from payments.checkout.draft import CheckoutConfig
 from payments.checkout.errors import SoldOut
@@ -39,9 +40,10 @@ class Gateway:
 
     async def create_payment(self, request: PaymentRequest) -> ProviderPayment:
         self.created += 1
+        provider_id = f"{self.created:08x}-000f-5000-8000-000000000000"  # before yielding
         await asyncio.sleep(0)
         return ProviderPayment(
-            id=f"{self.created:08x}-000f-5000-8000-000000000000",
+            id=provider_id,
             status=PaymentStatus.PENDING,
             paid=False,
             amount=Decimal("1000.00"),
@@ -235,3 +237,146 @@ async def test_two_releases_of_the_same_slots_never_deadlock(
     async with sessionmaker() as session:
         rows = await session.execute(select(SlotInventory.slot_time, SlotInventory.held))
         assert dict(rows.all()) == {"10:00": 0, "12:00": 0}
+
+
+class PausedHold:
+    """Stops the first checkout that holds seats, `when` ("before" or "after") its hold runs,
+    until `resume` is set; later holds go through."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], when: str) -> None:
+        self.reached = asyncio.Event()
+        self.resume = asyncio.Event()
+        event.listen(sessionmaker.kw["bind"].sync_engine, f"{when}_cursor_execute", self._pause)
+
+    def _pause(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        hold = "UPDATE slot_inventory" in statement and "slot_inventory.held +" in statement
+        if hold and not self.reached.is_set():
+            self.reached.set()
+            await_only(self.resume.wait())
+
+
+async def _buyers(sessionmaker: async_sessionmaker[AsyncSession], *ids: str) -> None:
+    async with sessionmaker.begin() as session:
+        session.add_all(User(id=user_id, first_name="u", language="ru") for user_id in ids)
+        session.add(SlotInventory(visit_date=VISIT, slot_time="10:00", capacity=10, held=8))
+
+
+@pytest.mark.services
+async def test_a_checkout_that_held_its_seats_does_not_keep_the_slot_locked(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: MovableClock
+) -> None:
+    """Every checkout of a slot updates its row. Held inside tx 1, the row stayed locked until
+    this process got round to COMMIT, and in the rush about five checkouts at a time waited
+    for it. Now the hold commits by itself: a checkout stopped right after its hold does not
+    stop the next customer's checkout of the same slot."""
+    assert sessionmaker.kw["bind"].dialect.name == "postgresql", "needs the services run"
+    await _buyers(sessionmaker, "6200", "6201")
+    gateway = Gateway()
+    checkout = _checkout(sessionmaker, gateway, clock)
+    clock.set(datetime(2030, 5, 20, 9, 0, tzinfo=UTC))
+    order = TicketRules(load_catalog(), ZoneInfo("Europe/Moscow")).validate(
+        VISIT, "10:00", {"adult": 1}, clock.now()
+    )
+    paused = PausedHold(sessionmaker, "after")
+    first = asyncio.create_task(checkout.start_tickets("6200", order, return_url="https://t.me/x"))
+    try:
+        await asyncio.wait_for(paused.reached.wait(), 10)
+        second = await asyncio.wait_for(
+            checkout.start_tickets("6201", order, return_url="https://t.me/x"), 10
+        )
+        assert gateway.created == 1, "the second customer's pay button came while the first stood"
+    finally:
+        paused.resume.set()
+    assert second.result.confirmation_url
+    await asyncio.wait_for(first, 10)
+    assert gateway.created == 2  # noqa: PLR2004
+    assert await _held(sessionmaker) == 10  # noqa: PLR2004
+
+
+@pytest.mark.services
+async def test_seats_gone_before_the_hold_cancel_the_new_payment_as_sold_out(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: MovableClock
+) -> None:
+    """The order and payment are written first and the seats held right after. When another
+    customer takes the last seats in between, the customer is told they are gone, YooKassa is
+    never asked, and the payment and its order end canceled as sold out, holding nothing."""
+    assert sessionmaker.kw["bind"].dialect.name == "postgresql", "needs the services run"
+    await _buyers(sessionmaker, "6300", "6301")
+    gateway = Gateway()
+    checkout = _checkout(sessionmaker, gateway, clock)
+    clock.set(datetime(2030, 5, 20, 9, 0, tzinfo=UTC))
+    rules = TicketRules(load_catalog(), ZoneInfo("Europe/Moscow"))
+    paused = PausedHold(sessionmaker, "before")
+    late = asyncio.create_task(
+        checkout.start_tickets(
+            "6300",
+            rules.validate(VISIT, "10:00", {"adult": 1}, clock.now()),
+            return_url="https://t.me/x",
+        )
+    )
+    try:
+        await asyncio.wait_for(paused.reached.wait(), 10)
+        await asyncio.wait_for(
+            checkout.start_tickets(
+                "6301",
+                rules.validate(VISIT, "10:00", {"adult": 2}, clock.now()),
+                return_url="https://t.me/x",
+            ),
+            10,
+        )
+    finally:
+        paused.resume.set()
+    with pytest.raises(SoldOut) as refused:
+        await asyncio.wait_for(late, 10)
+
+    assert refused.value.seats_left == 0
+    assert gateway.created == 1
+    assert await _held(sessionmaker) == 10  # noqa: PLR2004
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            select(Payment.status, Payment.cancel_reason, Order.status, Order.seats_held)
+            .join(Order, Order.id == Payment.order_id)
+            .where(Payment.user_id == "6300")
+        )
+        assert rows.all() == [("canceled", "sold_out", "canceled", False)]
+
+
+@pytest.mark.services
+async def test_a_hold_racing_a_cancel_of_its_order_holds_nothing(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The hold locks the order's row first: an order canceled while its hold waits gets no
+    seats, so no seats are counted for an order that will never give them back."""
+    assert sessionmaker.kw["bind"].dialect.name == "postgresql", "needs the services run"
+    await _buyers(sessionmaker, "6400")
+    async with sessionmaker.begin() as session:
+        session.add(
+            Order(
+                id="ZT-20300520-001",
+                user_id="6400",
+                visit_date=VISIT,
+                slot_time="10:00",
+                seats=1,
+                seats_held=False,
+                total=Decimal("100.00"),
+            )
+        )
+
+    async def hold() -> bool:
+        async with sessionmaker.begin() as session:
+            return await hold_for_order(session, "ZT-20300520-001", VISIT, "10:00", 1)
+
+    async with sessionmaker() as cancel:
+        await cancel.execute(
+            update(Order).where(Order.id == "ZT-20300520-001").values(status="canceled")
+        )
+        holding = asyncio.create_task(hold())
+        await _lock_waited(sessionmaker)  # the hold waits for the order's row
+        await cancel.commit()
+    assert not await asyncio.wait_for(holding, 10)
+
+    assert await _held(sessionmaker) == 8  # noqa: PLR2004
+    async with sessionmaker() as session:
+        order = await session.get(Order, "ZT-20300520-001")
+        assert order is not None
+        assert (order.status, order.seats_held) == ("canceled", False)
