@@ -9,6 +9,7 @@ What tx 1 writes is the product's business (`payments/checkout/flow.py` passes i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, User
@@ -156,6 +157,17 @@ class PaymentFlow:
             raise
         except asyncio.CancelledError:
             await self._let_go(payment_id)
+            raise
+        except Exception as exc:
+            # Left pending, the payment would count in the customer's unpaid seats until the
+            # expiry sweep took it: a failed 20-seat checkout would refuse the next for minutes.
+            log.warning(
+                "payment %s: its seats could not be held (%s); canceling it", payment_id, exc
+            )
+            with contextlib.suppress(SQLAlchemyError):  # the database is down: the sweep will
+                await self._abandon(
+                    payment_id, INTERRUPTED, f"seats not held: {exc}", event="interrupted"
+                )
             raise
 
     async def _create_remote(

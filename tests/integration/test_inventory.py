@@ -380,3 +380,47 @@ async def test_a_hold_racing_a_cancel_of_its_order_holds_nothing(
         order = await session.get(Order, "ZT-20300520-001")
         assert order is not None
         assert (order.status, order.seats_held) == ("canceled", False)
+
+
+@pytest.mark.services
+async def test_a_hold_that_fails_leaves_no_pending_payment_behind(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: MovableClock
+) -> None:
+    """The connection breaks as the seats are to be held, after tx 1 wrote the payment. Left
+    pending, that payment would count in the customer's unpaid seats until it expired, and a
+    full order tried again would be refused for minutes: it is canceled at once instead."""
+    assert sessionmaker.kw["bind"].dialect.name == "postgresql", "needs the services run"
+    catalog = load_catalog()
+    most = catalog.tickets.max_tickets_per_order
+    async with sessionmaker.begin() as session:
+        session.add(User(id="6500", first_name="u", language="ru"))
+    checkout = _checkout(sessionmaker, Gateway(), clock)
+    clock.set(datetime(2030, 5, 20, 9, 0, tzinfo=UTC))
+    order = TicketRules(catalog, ZoneInfo("Europe/Moscow")).validate(
+        VISIT, "10:00", {"adult": most}, clock.now()
+    )
+    broken: list[str] = []
+
+    @event.listens_for(sessionmaker.kw["bind"].sync_engine, "before_cursor_execute")
+    def _break(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        hold = "UPDATE slot_inventory" in statement and "slot_inventory.held +" in statement
+        if hold and not broken:
+            broken.append(statement)
+            raise ConnectionResetError("connection reset by peer")
+
+    with pytest.raises(ConnectionResetError):
+        await checkout.start_tickets("6500", order, return_url="https://t.me/x")
+    again = await checkout.start_tickets("6500", order, return_url="https://t.me/x")
+
+    assert again.result.confirmation_url
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            select(Payment.status, Payment.cancel_reason, Order.status)
+            .join(Order, Order.id == Payment.order_id)
+            .order_by(Payment.created_at, Order.id)
+        )
+        assert rows.all() == [
+            ("canceled", "interrupted", "canceled"),
+            ("pending", None, "pending"),
+        ]
+    assert await _held(sessionmaker) == most
