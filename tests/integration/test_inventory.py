@@ -18,8 +18,9 @@ from sqlalchemy import event, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.util import await_only
 
-from db.models import Order, Payment, SlotInventory, User
+from db.models import Order, Payment, PaymentEvent, SlotInventory, User
 from db.repositories.inventory import hold_for_order, hold_seats, release_seats, set_capacity
+from handlers.admin import words
 from payments.catalog import load_catalog
 from payments.checkout.draft import CheckoutConfig
 from payments.checkout.errors import SoldOut
@@ -339,6 +340,17 @@ async def test_seats_gone_before_the_hold_cancel_the_new_payment_as_sold_out(
             .where(Payment.user_id == "6300")
         )
         assert rows.all() == [("canceled", "sold_out", "canceled", False)]
+        # The payment's history, as /payment shows it to an admin, says why.
+        events = await session.execute(
+            select(PaymentEvent.event)
+            .join(Payment, Payment.id == PaymentEvent.payment_id)
+            .where(Payment.user_id == "6300")
+            .order_by(PaymentEvent.id)
+        )
+        assert [words.event("ru", e) for e in events.scalars()] == [
+            "платёж создан",
+            "места закончились до брони",
+        ]
 
 
 @pytest.mark.services

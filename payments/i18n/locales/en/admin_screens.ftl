@@ -42,6 +42,7 @@ adm_event_created = payment created
 adm_event_provider_created = created at YooKassa
 adm_event_provider_failed = YooKassa did not create the payment
 adm_event_interrupted = checkout cut short
+adm_event_sold_out = the seats ran out before the hold
 adm_event_canceled_by_user = the customer canceled
 adm_event_waiting_for_capture = money authorised
 adm_event_succeeded = paid

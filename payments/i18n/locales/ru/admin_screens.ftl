@@ -42,6 +42,7 @@ adm_event_created = платёж создан
 adm_event_provider_created = создан в ЮKassa
 adm_event_provider_failed = ЮKassa не создала платёж
 adm_event_interrupted = оформление прервалось
+adm_event_sold_out = места закончились до брони
 adm_event_canceled_by_user = покупатель отменил
 adm_event_waiting_for_capture = деньги заблокированы
 adm_event_succeeded = оплачен
