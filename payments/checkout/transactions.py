@@ -146,7 +146,8 @@ class PaymentFlow:
         )
 
     async def _claim(self, payment_id: str, claim: Callable[[], Awaitable[None]]) -> None:
-        """Run `claim` for the payment tx 1 wrote; cancel the payment if it finds a sell-out."""
+        """Run `claim` for the payment tx 1 wrote; if it fails, cancel the payment (as sold out
+        when the seats went to others) and raise what it raised."""
         try:
             await claim()
         except SoldOut:
