@@ -70,7 +70,7 @@ async def write(session: AsyncSession, statement: UpdateBase, params: Mapping[st
 
 
 async def read(
-    session: AsyncSession, statement: Select[Any], params: Mapping[str, Any]
+    session: AsyncSession, statement: Select[*tuple[Any, ...]], params: Mapping[str, Any]
 ) -> Sequence[Any]:
     """Return the rows of a SELECT of columns as the session's transaction sees them.
 

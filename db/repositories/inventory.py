@@ -11,13 +11,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import exists, literal, select, update
+from sqlalchemy import Table, Update, bindparam, exists, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Order, OrderCounter, SlotInventory
-from db.repositories.dialect import insert_for
+from db.repositories.dialect import insert_for, insert_for_dialect
+from db.writes import read
+
+_SLOTS = cast(Table, SlotInventory.__table__)
+_ORDERS = cast(Table, Order.__table__)
+_COUNTERS = cast(Table, OrderCounter.__table__)
+# The statements a checkout and the slot picker run most are built once, with bind parameters:
+# building one with SQLAlchemy and running it through the ORM cost two to three times what
+# running it did (next_order_number_unless_full 1.07 against 0.51 ms of CPU, hold_for_order
+# 1.43 against 0.51 ms, on PostgreSQL), and a sale rush runs them for every buyer.
+_DATE = bindparam("p_date", type_=_SLOTS.c.visit_date.type)
+_SLOT = bindparam("p_slot", type_=_SLOTS.c.slot_time.type)
+_SEATS = bindparam("p_seats", type_=_SLOTS.c.held.type)
+_ORDER = bindparam("p_order", type_=_ORDERS.c.id.type)
+
+# Every stored slot of a date: (slot_time, capacity, held).
+SEATS_ON = select(_SLOTS.c.slot_time, _SLOTS.c.capacity, _SLOTS.c.held).where(
+    _SLOTS.c.visit_date == _DATE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,32 +109,43 @@ async def hold_for_order(
     cancel racing with the hold either sees the seats held and gives them back, or makes this
     statement hold nothing: the slot's count and the flag never disagree.
     """
+    result = await session.execute(
+        _HOLD_FOR_ORDER,
+        {"p_order": order_id, "p_date": visit_date, "p_slot": slot_time, "p_seats": seats},
+    )
+    return result.first() is not None
+
+
+def _hold_for_order() -> Update:
     pending = (
-        select(Order.id)
-        .where(Order.id == order_id, Order.status == "pending", Order.seats_held.is_(False))
+        select(_ORDERS.c.id)
+        .where(
+            _ORDERS.c.id == _ORDER, _ORDERS.c.status == "pending", _ORDERS.c.seats_held.is_(False)
+        )
         .with_for_update()
         .cte("pending")
     )
     held = (
-        update(SlotInventory)
+        update(_SLOTS)
         .where(
-            SlotInventory.visit_date == visit_date,
-            SlotInventory.slot_time == slot_time,
-            SlotInventory.held + seats <= SlotInventory.capacity,
+            _SLOTS.c.visit_date == _DATE,
+            _SLOTS.c.slot_time == _SLOT,
+            _SLOTS.c.held + _SEATS <= _SLOTS.c.capacity,
             exists(select(pending.c.id)),
         )
-        .values(held=SlotInventory.held + seats)
-        .returning(SlotInventory.id)
+        .values(held=_SLOTS.c.held + _SEATS)
+        .returning(_SLOTS.c.id)
         .cte("held")
     )
-    result = await session.execute(
-        update(Order)
-        .where(Order.id == order_id, exists(select(held.c.id)))
+    return (
+        update(_ORDERS)
+        .where(_ORDERS.c.id == _ORDER, exists(select(held.c.id)))
         .values(seats_held=True)
-        .returning(Order.id)
-        .execution_options(synchronize_session=False)
+        .returning(_ORDERS.c.id)
     )
-    return result.first() is not None
+
+
+_HOLD_FOR_ORDER = _hold_for_order()
 
 
 async def release_seats(
@@ -137,12 +167,8 @@ async def release_seats(
 
 async def seats_on(session: AsyncSession, visit_date: date) -> dict[str, SlotSeats]:
     """Return the stored seats of every slot of a date that has a row."""
-    result = await session.execute(
-        select(SlotInventory).where(SlotInventory.visit_date == visit_date)
-    )
-    return {
-        row.slot_time: SlotSeats(row.slot_time, row.capacity, row.held) for row in result.scalars()
-    }
+    rows = await read(session, SEATS_ON, {"p_date": visit_date})
+    return {row.slot_time: SlotSeats(row.slot_time, row.capacity, row.held) for row in rows}
 
 
 async def set_capacity(
@@ -175,20 +201,34 @@ async def next_order_number_unless_full(
 ) -> int | None:
     """Return the next order number of a day, or None (nothing drawn) when the slot's stored
     row has fewer than `seats` left: one statement, the check and the draw together."""
-    key = day.strftime("%Y%m%d")
+    result = await session.execute(
+        _number_unless_full(session.get_bind().dialect.name),
+        {
+            "p_day": day.strftime("%Y%m%d"),
+            "p_date": visit_date,
+            "p_slot": slot_time,
+            "p_seats": seats,
+        },
+    )
+    number = result.scalar_one_or_none()
+    return None if number is None else int(number)
+
+
+@cache
+def _number_unless_full(dialect: str) -> Any:
+    """The statement of next_order_number_unless_full for a dialect, built on its first use."""
     full = (
-        select(SlotInventory.id)
+        select(_SLOTS.c.id)
         .where(
-            SlotInventory.visit_date == visit_date,
-            SlotInventory.slot_time == slot_time,
-            SlotInventory.held + seats > SlotInventory.capacity,
+            _SLOTS.c.visit_date == _DATE,
+            _SLOTS.c.slot_time == _SLOT,
+            _SLOTS.c.held + _SEATS > _SLOTS.c.capacity,
         )
         .exists()
     )
-    first = select(literal(key, OrderCounter.day.type), literal(1, OrderCounter.last.type))
-    return await _draw(
-        session, insert_for(session, OrderCounter).from_select(["day", "last"], first.where(~full))
-    )
+    day = bindparam("p_day", type_=_COUNTERS.c.day.type)
+    first = select(day, literal(1, _COUNTERS.c.last.type)).where(~full)
+    return _counter_draw(insert_for_dialect(dialect, _COUNTERS).from_select(["day", "last"], first))
 
 
 async def next_order_number(session: AsyncSession, day: datetime) -> int:
@@ -208,10 +248,13 @@ async def next_order_number(session: AsyncSession, day: datetime) -> int:
 async def _draw(session: AsyncSession, first: Any) -> int | None:
     """Run the day's counter INSERT `first`, or on its row `last + 1`; return the number drawn
     (None when `first` inserted nothing)."""
-    result = await session.execute(
-        first.on_conflict_do_update(
-            index_elements=[OrderCounter.day], set_={"last": OrderCounter.last + 1}
-        ).returning(OrderCounter.last)
-    )
+    result = await session.execute(_counter_draw(first))
     number = result.scalar_one_or_none()
     return None if number is None else int(number)
+
+
+def _counter_draw(first: Any) -> Any:
+    """The day's counter INSERT `first`, or on its row `last + 1`, returning the number."""
+    return first.on_conflict_do_update(
+        index_elements=[_COUNTERS.c.day], set_={"last": _COUNTERS.c.last + 1}
+    ).returning(_COUNTERS.c.last)

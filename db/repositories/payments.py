@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -80,14 +81,7 @@ async def open_payments_since(
     session: AsyncSession, user_id: str, since: datetime
 ) -> tuple[int, datetime | None]:
     """Return how many unfinished payments a user started since a moment, and the oldest one."""
-    result = await session.execute(
-        select(func.count(), func.min(Payment.created_at)).where(
-            Payment.user_id == user_id,
-            Payment.status.in_(OPEN),
-            Payment.created_at >= since,
-        )
-    )
-    count, oldest = result.one()
+    [(count, oldest)] = await read(session, _OPEN_SINCE, {"p_user": user_id, "p_since": since})
     if isinstance(oldest, str):  # aggregate results bypass the column type on SQLite
         oldest = datetime.fromisoformat(oldest)
     if oldest is not None and oldest.tzinfo is None:
@@ -99,13 +93,23 @@ async def unpaid_seats(session: AsyncSession, user_id: str) -> int:
     """Return how many seats a user's unpaid (still pending) ticket payments hold, or are about
     to: on PostgreSQL an order's seats are held just after its tx 1 (payments/tickets/checkout.py),
     and the customer's next checkout, waiting for that tx 1, must count them already."""
-    result = await session.execute(
-        select(func.coalesce(func.sum(Order.seats), 0))
-        .select_from(Payment)
-        .join(Order, Order.id == Payment.order_id)
-        .where(Payment.user_id == user_id, Payment.status == "pending")
-    )
-    return int(result.scalar_one())
+    [(seats,)] = await read(session, _UNPAID_SEATS, {"p_user": user_id})
+    return int(seats)
+
+
+# Built once, as every checkout asks both inside its tx 1 (see db/repositories/inventory.py).
+_USER = bindparam("p_user", type_=_PAYMENTS.c.user_id.type)
+_OPEN_SINCE = select(func.count(), func.min(_PAYMENTS.c.created_at)).where(
+    _PAYMENTS.c.user_id == _USER,
+    # Not IN (…): an expanding parameter is rewritten per call, and SQLite's plan refuses it.
+    or_(*(_PAYMENTS.c.status == status for status in OPEN)),
+    _PAYMENTS.c.created_at >= bindparam("p_since", type_=_PAYMENTS.c.created_at.type),
+)
+_UNPAID_SEATS = (
+    select(func.coalesce(func.sum(Order.__table__.c.seats), 0))
+    .select_from(_PAYMENTS.join(Order.__table__, Order.__table__.c.id == _PAYMENTS.c.order_id))
+    .where(_PAYMENTS.c.user_id == _USER, _PAYMENTS.c.status == "pending")
+)
 
 
 async def transition(
@@ -240,17 +244,29 @@ async def set_fields_with_event(
             at=at,
         )
         return
-    table = cast(Table, Payment.__table__)
+    statement = _fields_with_event(tuple(values), source, event, status_after)
+    params = {f"v_{key}": value for key, value in values.items()}
+    # On the connection: an ORM session would take an INSERT of an entity with parameters
+    # for a bulk INSERT of those parameters.
+    connection = await session.connection()
+    await connection.execute(statement, {**params, "p_payment": payment_id, "p_at": at})
+
+
+@lru_cache(maxsize=64)
+def _fields_with_event(
+    keys: tuple[str, ...], source: str, event: str, status_after: str | None
+) -> Insert:
+    """The statement of set_fields_with_event on PostgreSQL for these fields, built once: a
+    checkout runs it for every payment, and building it cost more than running it."""
     updated = (
-        update(table)
-        .where(table.c.id == payment_id)
-        .values(**values)
-        .returning(table.c.id, table.c.provider_id)
+        update(_PAYMENTS)
+        .where(_PAYMENTS.c.id == bindparam("p_payment", type_=_PAYMENTS.c.id.type))
+        .values({key: bindparam(f"v_{key}", type_=_PAYMENTS.c[key].type) for key in keys})
+        .returning(_PAYMENTS.c.id, _PAYMENTS.c.provider_id)
         .cte("updated")
     )
-    await session.execute(
-        events_for(updated, source=source, event=event, status_after=status_after, at=at)
-    )
+    at = bindparam("p_at", type_=PaymentEvent.__table__.c.created_at.type)
+    return events_for(updated, source=source, event=event, status_after=status_after, at=at)
 
 
 EVENT_COLUMNS = (
@@ -343,17 +359,23 @@ async def live_pending(
 ) -> list[Payment]:
     """Return a user's pending payments of a kind from a source still payable after a moment."""
     result = await session.execute(
-        select(Payment)
-        .where(
-            Payment.user_id == user_id,
-            Payment.kind == kind,
-            Payment.source == source,
-            Payment.status == "pending",
-            Payment.expires_at > after,
-        )
-        .order_by(Payment.created_at.desc())
+        _LIVE_PENDING,
+        {"p_user": user_id, "p_kind": kind, "p_source": source, "p_after": after},
     )
     return list(result.scalars())
+
+
+_LIVE_PENDING = (
+    select(Payment)
+    .where(
+        Payment.user_id == bindparam("p_user"),
+        Payment.kind == bindparam("p_kind"),
+        Payment.source == bindparam("p_source"),
+        Payment.status == "pending",
+        Payment.expires_at > bindparam("p_after", type_=_PAYMENTS.c.expires_at.type),
+    )
+    .order_by(Payment.created_at.desc())
+)
 
 
 GIVEN_UP_EVENTS = ("expired", "canceled_by_user")

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -40,6 +40,8 @@ INTERRUPTED = "interrupted"
 
 
 Reuse = Callable[[AsyncSession], Awaitable[Payment | None]]
+# Built once: every checkout runs it first (see db/repositories/inventory.py).
+_LOCK_USER = select(User).where(User.id == bindparam("p_user")).with_for_update()
 
 
 def new_payment_id() -> str:
@@ -82,7 +84,7 @@ class PaymentFlow:
     async def _lock_user(self, session: AsyncSession, user_id: str) -> User:
         # Serialises one user's checkouts on PostgreSQL, so the pending limit cannot be raced;
         # SQLite's BEGIN IMMEDIATE already serialises every writer.
-        result = await session.execute(select(User).where(User.id == user_id).with_for_update())
+        result = await session.execute(_LOCK_USER, {"p_user": user_id})
         user = result.scalar_one_or_none()
         if user is None:
             raise UnknownUser(user_id)

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 
 from db.models import SlotInventory
 from db.reader import Reader
-from db.repositories.inventory import SlotSeats
+from db.repositories.inventory import SEATS_ON, SlotSeats
 from payments.catalog import Catalog
 
 
@@ -168,12 +168,8 @@ class Availability:
 
     async def seats(self, visit_date: date) -> list[SlotSeats]:
         """Return every slot of a date with its capacity and seats taken."""
-        rows = await self._reader.all(
-            select(SlotInventory).where(SlotInventory.visit_date == visit_date)
-        )
-        stored = {
-            row.slot_time: SlotSeats(row.slot_time, row.capacity, row.held) for (row,) in rows
-        }
+        rows = await self._reader.rows(SEATS_ON, {"p_date": visit_date})
+        stored = {row.slot_time: SlotSeats(row.slot_time, row.capacity, row.held) for row in rows}
         default = self._catalog.tickets.capacity_per_slot
         return [
             stored.get(slot, SlotSeats(slot, default, 0)) for slot in self._catalog.tickets.slots
