@@ -9,11 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Payment, User
 from db.repositories import payments as payments_repo
+from db.writes import write
 from payments.types import PaymentRequest, PaymentStatus
 
 
@@ -67,6 +70,44 @@ def add_pending_payment(
         payment_id=payment.id,
         provider_id=None,
         source=payment.source,
+        event="created",
+        status_after=PaymentStatus.PENDING,
+        detail=detail,
+        at=now,
+    )
+
+
+_NEW_PAYMENT = insert(cast(Table, Payment.__table__))
+
+
+async def write_pending_payment(
+    session: AsyncSession, values: dict[str, Any], *, now: datetime, detail: dict[str, object]
+) -> None:
+    """Write a new pending payment as `add_pending_payment` adds one, with its "created" event,
+    from its columns' `values` (`id` and `source` among them).
+
+    An INSERT built once, written at once: a payment added to the session cost a unit-of-work
+    flush, several times the CPU of the one-row INSERT it became, in every ticket checkout.
+    """
+    payment_id = values["id"]
+    await write(
+        session,
+        _NEW_PAYMENT,
+        {
+            **values,
+            "idempotence_key": payment_id,
+            "status": PaymentStatus.PENDING,
+            "refunded_amount": Decimal("0.00"),
+            "metadata": {"qr_codes_issued": False, "tickets_activated": False},
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    await payments_repo.record_event(
+        session,
+        payment_id=payment_id,
+        provider_id=None,
+        source=values["source"],
         event="created",
         status_after=PaymentStatus.PENDING,
         detail=detail,

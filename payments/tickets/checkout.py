@@ -17,15 +17,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NoReturn
+from typing import NoReturn, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Order, OrderItem, Payment, User
+from db.models import Order, OrderItem, User
 from db.repositories import inventory
 from db.repositories import payments as payments_repo
+from db.writes import write
 from payments.catalog import Catalog
-from payments.checkout.draft import CheckoutConfig, Draft, add_pending_payment, receipt_contact
+from payments.checkout.draft import CheckoutConfig, Draft, receipt_contact, write_pending_payment
 from payments.checkout.errors import SoldOut, TooManyUnpaidSeats
 from payments.ports import Clock
 from payments.pricing import is_test_user, mark
@@ -46,6 +48,11 @@ class TicketPurchase:
     session_id: str | None
     cancel_url: str | None
     description: str | None
+
+
+# tx 1's order and its lines, written at once by INSERTs built once (see write_pending_payment).
+_NEW_ORDER = insert(cast(Table, Order.__table__))
+_NEW_ITEM = insert(cast(Table, OrderItem.__table__))
 
 
 def hot_rows_apart(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
@@ -160,54 +167,57 @@ async def ticket_draft(  # noqa: PLR0913 - tx 1 needs the whole shop
     text = mark(base, is_test=is_test, sandbox=config.sandbox)
     expires_at = now + timedelta(minutes=config.ttl_minutes)
     receipt_email, receipt_phone = receipt_contact(user, email, phone, config.fallback_email_domain)
-    session.add(
-        Order(
-            id=order_id,
-            user_id=user.id,
-            visit_date=order.visit_date,
-            slot_time=order.slot_time,
-            seats=order.seats,
-            seats_held=hold,
-            total=amount,
-            email=email,
-            phone=phone,
-            status=OrderStatus.PENDING,
-            created_at=now,
-            items=[
-                OrderItem(
-                    ticket_type=line.ticket_type,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    visit_date=order.visit_date,
-                    visit_time=order.slot_time,
-                )
-                for line in order.lines
-            ],
-        )
-    )
-    await session.flush()
-    add_pending_payment(
+    await write(
         session,
-        Payment(
-            id=payment_id,
-            kind=PaymentKind.TICKETS,
-            user_id=user.id,
-            order_id=order_id,
-            amount=amount,
-            is_test=is_test,
-            description=text,
-            return_url=purchase.return_url,
-            cancel_url=purchase.cancel_url,
-            session_id=purchase.session_id,
-            customer_email=email,
-            customer_phone=phone,
-            source=purchase.source,
-            expires_at=expires_at,
-        ),
+        _NEW_ORDER,
+        {
+            "id": order_id,
+            "user_id": user.id,
+            "visit_date": order.visit_date,
+            "slot_time": order.slot_time,
+            "seats": order.seats,
+            "seats_held": hold,
+            "total": amount,
+            "email": email,
+            "phone": phone,
+            "status": OrderStatus.PENDING,
+            "created_at": now,
+        },
+    )
+    for line in order.lines:
+        await write(
+            session,
+            _NEW_ITEM,
+            {
+                "order_id": order_id,
+                "ticket_type": line.ticket_type,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "visit_date": order.visit_date,
+                "visit_time": order.slot_time,
+            },
+        )
+    await write_pending_payment(
+        session,
+        {
+            "id": payment_id,
+            "kind": PaymentKind.TICKETS,
+            "user_id": user.id,
+            "order_id": order_id,
+            "amount": amount,
+            "is_test": is_test,
+            "description": text,
+            "return_url": purchase.return_url,
+            "cancel_url": purchase.cancel_url,
+            "session_id": purchase.session_id,
+            "customer_email": email,
+            "customer_phone": phone,
+            "source": purchase.source,
+            "expires_at": expires_at,
+        },
         now=now,
         detail={"order_id": order_id, "seats": order.seats},
     )
-    await session.flush()
     # Last, right before the commit: the slot's row stays locked from here to the commit.
     if hold and not await inventory.hold_seats(
         session,
