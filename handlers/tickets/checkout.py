@@ -96,7 +96,11 @@ async def pay(
         await journey.dates()
         return
     me = await journey.bot.me()
-    message_id = data.get("msg_id")
+    # At once, before the seats are held and YooKassa is asked (hundreds of milliseconds across
+    # the internet, seconds in a sale rush): the press shows as taken, and the summary's
+    # buttons go, so a second tap cannot start a second checkout meanwhile.
+    await journey.show(t(lang, "pay_preparing"), None)
+    message_id = (await journey.state.get_data()).get("msg_id")
     try:
         started = await checkout.start_tickets(
             journey.user.id,
@@ -113,6 +117,7 @@ async def pay(
         return
     except (TooManyUnpaidSeats, TooManyPending, ProviderDown) as exc:
         await query.answer(refusal(lang, exc), show_alert=True)
+        await journey.summary()  # the order and its pay button again, to try later
         return
     result = started.result
     text = t(

@@ -45,6 +45,10 @@ async def test_a_second_unpaid_order_beyond_the_maximum_is_refused_kindly(
     assert "уже держат 2 мест" in answer.text
     assert "не больше 3" in answer.text
     assert "Отменить" in answer.text
+    # The summary shows again with its pay button (it said "preparing" while the checkout ran).
+    await user.wait_for(
+        lambda m: "Проверьте заказ" in (m.text or "") and "💳 Перейти к оплате" in m.button_texts()
+    )
     assert await _held(shop, visit) == 2
     async with shop.service.sessionmaker() as session:
         assert len((await session.execute(select(Payment))).scalars().all()) == 1

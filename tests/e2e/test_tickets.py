@@ -156,6 +156,28 @@ async def test_visitor_buys_three_tickets_and_gets_qr_in_chat_and_mail(
     assert decode_qr(again.photos[-1]) in decoded
 
 
+async def test_the_pay_press_says_at_once_that_the_payment_is_being_prepared(
+    make_shop: ShopFactory,
+) -> None:
+    shop = await make_shop()
+    user = shop.telegram.user(4003)
+    await _choose(user, shop, adults=1)
+    await user.press("Пропустить")
+    summary = await user.wait_for(lambda m: "Проверьте заказ" in (m.text or ""))
+    events = len(user.chat.events)
+    await user.press("💳 Перейти к оплате", summary)
+    paying = await user.wait_for(
+        lambda m: any("💳 Оплатить" in b for b in m.button_texts()), timeout=10
+    )
+    # The summary's own message says it first, with its buttons gone (no second checkout from
+    # a second tap meanwhile); then the pay button takes its place.
+    shown = [e.message for e in user.chat.events[events:] if e.kind == "edit"]
+    assert "Бронируем места и готовим оплату" in (shown[0].text or "")
+    assert shown[0].message_id == summary.message_id
+    assert shown[0].button_texts() == []
+    assert paying.message_id == summary.message_id
+
+
 async def test_unpaid_hold_expires_and_frees_the_seats(make_shop: ShopFactory) -> None:
     shop = await make_shop()
     user = shop.telegram.user(4002)

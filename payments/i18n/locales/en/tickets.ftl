@@ -30,6 +30,7 @@ order_summary =
     Total: { $total }
     E-mail: { $email }
 no_email = none (tickets arrive here only)
+pay_preparing = ⏳ Holding your seats and preparing the payment…
 btn_to_payment = 💳 Proceed to payment
 sold_out_now = Seats ran out while you were choosing: { $left } left. Please choose another time.
 tickets_pay_summary =

@@ -31,6 +31,7 @@ order_summary =
     Итого: { $total }
     E-mail: { $email }
 no_email = не указан (билеты придут только сюда)
+pay_preparing = ⏳ Бронируем места и готовим оплату…
 btn_to_payment = 💳 Перейти к оплате
 sold_out_now = Пока вы выбирали, места закончились: свободно { $left }. Выберите другое время.
 tickets_pay_summary =
