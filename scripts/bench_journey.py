@@ -37,6 +37,9 @@ class Customer:
     confirmation: float | None = None  # payment → the confirmation's text in the chat
     tickets: float | None = None  # payment → the tickets' QR codes in the chat
     paid_at: float | None = None  # when the customer paid (perf_counter)
+    # The pay press → the pay button in the chat. The press's answer (in `answers`) is its
+    # first reaction: the message saying the payment is being prepared.
+    link: float | None = None
 
 
 class Stamps:
@@ -87,22 +90,18 @@ class Stamps:
                     return moment
             return None
 
-        def settled() -> ChatMessage | None:
+        def settled() -> tuple[ChatMessage | None] | None:
             for event in self.chat.events[events:]:
                 if event.kind != "delete" and (expect(event.message) or refused(event.message)):
-                    return event.message
-            return None
+                    return (event.message,)
+            # Or the press's own answer turned the customer away: it may come after a first
+            # reaction (the checkout says it is preparing the payment, then that seats ran out).
+            index = own_answer()
+            text = self.chat.callback_answers[index].text if index is not None else None
+            return (None,) if text and refused_text(text) else None
 
         moment = await self.chat.signal.wait_until(reacted, STEP_TIMEOUT)
-        index = own_answer()
-        text = self.chat.callback_answers[index].text if index is not None else None
-        refusal = bool(text and refused_text(text))
-        try:
-            message = await self.chat.signal.wait_until(settled, 1.0 if refusal else STEP_TIMEOUT)
-        except TimeoutError:
-            if not refusal:
-                raise
-            message = None
+        (message,) = await self.chat.signal.wait_until(settled, STEP_TIMEOUT)
         return moment - began, message
 
 
@@ -174,6 +173,7 @@ async def journey(  # noqa: PLR0911 - one return per place a customer can be tur
     if summary is None:
         record.outcome = "no checkout"
         return
+    pressed = time.perf_counter()
     pay = await step(
         lambda: user.press("💳 Перейти к оплате", summary),
         lambda m: any(b.startswith("💳 Оплатить") for b in m.button_texts()),
@@ -181,6 +181,7 @@ async def journey(  # noqa: PLR0911 - one return per place a customer can be tur
     if pay is None:
         record.outcome = "sold out at checkout"
         return
+    record.link = time.perf_counter() - pressed
     url = await user.press(next(b for b in pay.button_texts() if b.startswith("💳")), pay)
     provider_id = parse_qs(urlparse(str(url)).query)["orderId"][0]
     began = record.paid_at = time.perf_counter()

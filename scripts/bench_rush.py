@@ -270,6 +270,11 @@ def rows_of(result: RushResult) -> list[Row]:
             f"{pct(taken, 0.5):.0f} / {pct(taken, 0.99):.0f} / {pct(taken, 1.0):.0f} ms"
         )
     log_by_arrival(name, result.records)
+    links = [r.link for r in result.records if r.link is not None]
+    log(
+        f"rush {name}: pay press → pay button: {len(links)} checkouts, p50 / p99 / max "
+        f"{pct(links, 0.5):.0f} / {pct(links, 0.99):.0f} / {pct(links, 1.0):.0f} ms"
+    )
     return [
         Row(
             f"rush {name}: {CUSTOMERS:,} customers in {ARRIVAL_SECONDS} s"
@@ -278,6 +283,12 @@ def rows_of(result: RushResult) -> list[Row]:
             f"{pct(result.answers, 0.5):.0f} / {pct(result.answers, 0.99):.0f} ms",
             f"{len(result.answers):,} updates in {result.seconds:.0f} s",
             f"max {pct(result.answers, 1.0):.0f} ms{goal}",
+        ),
+        Row(
+            f"rush {name}: pay press → pay button, p50 / p99 (its answer above: 'preparing')",
+            f"{pct(links, 0.5):.0f} / {pct(links, 0.99):.0f} ms",
+            f"{len(links)} checkouts",
+            "",
         ),
         Row(
             f"rush {name}: seats sold / held of {SEATS}, payments succeeded / orders paid",
