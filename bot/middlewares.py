@@ -58,8 +58,7 @@ class UserWriter:
         while self._queue:
             batch, self._queue = self._queue, []
             try:
-                async with self._sessionmaker.begin() as session:
-                    chosen = await upsert_users(session, [p for p, _ in batch], self._clock.now())
+                chosen = await self._upsert([p for p, _ in batch])
             except Exception as exc:
                 for _, future in batch:
                     if not future.done():
@@ -68,6 +67,17 @@ class UserWriter:
             for profile, future in batch:
                 if not future.done():
                     future.set_result(chosen.get(profile.id))
+
+    async def _upsert(self, profiles: list[Profile]) -> dict[str, str]:
+        async with self._sessionmaker() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                # One statement (db/repositories/users.py): with AUTOCOMMIT, no BEGIN and COMMIT
+                # around it, two of its three round trips, each waiting a turn of a busy loop
+                # while a new customer's /start waited for its row.
+                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            chosen = await upsert_users(session, profiles, self._clock.now())
+            await session.commit()
+        return chosen
 
 
 class UserMiddleware(BaseMiddleware):

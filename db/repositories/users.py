@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, select, update
+from sqlalchemy import Table, bindparam, case, false, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import User
@@ -86,32 +86,72 @@ async def upsert_user(
 async def upsert_users(
     session: AsyncSession, profiles: Sequence[Profile], now: datetime
 ) -> dict[str, str]:
-    """Insert or refresh many users in one executemany; return the languages they picked.
+    """Insert or refresh many users at once; return the languages they picked.
 
     A user who picked a language in the bot keeps it whatever Telegram says; the result maps
-    each such user of the batch to their language.
+    each such user of the batch to their language. On PostgreSQL one statement (a multi-row
+    upsert returning each row's language), so on an AUTOCOMMIT connection it is the whole
+    transaction; elsewhere an executemany and a read.
     """
     dialect = session.get_bind().dialect.name
-    await session.execute(
-        _upsert_statement(dialect, False),
-        [
-            {
-                "id": p.id,
-                "first_name": p.first_name,
-                "last_name": p.last_name,
-                "username": p.username,
-                "language": p.language,
-                "now": now,
-            }
-            for p in profiles
-        ],
-    )
+    # One row per user: a multi-row ON CONFLICT DO UPDATE cannot touch a row twice.
+    rows = [
+        {
+            "id": p.id,
+            "first_name": p.first_name,
+            "last_name": p.last_name,
+            "username": p.username,
+            "language": p.language,
+            "now": now,
+        }
+        for p in {p.id: p for p in profiles}.values()
+    ]
+    if dialect == "postgresql":
+        at_once = [{**row, "seen": now} for row in rows]
+        result = await session.execute(_upsert_returning_choice(dialect), at_once)
+        return {str(row.id): str(row.language) for row in result if row.language_chosen}
+    await session.execute(_upsert_statement(dialect, False), rows)
     chosen = await session.execute(
         select(User.id, User.language).where(
             User.id.in_({p.id for p in profiles}), User.language_chosen.is_(True)
         )
     )
     return {str(row.id): str(row.language) for row in chosen.all()}
+
+
+@functools.cache
+def _upsert_returning_choice(dialect: str) -> Any:
+    """The upsert of `_upsert_statement`, returning each row's id, language and whether the user
+    picked it. Its constants are SQL literals and each row's times parameters of their own: a
+    parameter shared by two columns, or a constant one, threw the multi-row form's count off."""
+    columns = cast(Table, User.__table__).c
+    table = insert_for_dialect(dialect, User)
+    stmt = table.values(
+        id=bindparam("id"),
+        first_name=bindparam("first_name"),
+        last_name=bindparam("last_name"),
+        username=bindparam("username"),
+        language=bindparam("language"),
+        created_at=bindparam("now", type_=columns.created_at.type),
+        last_seen_at=bindparam("seen", type_=columns.last_seen_at.type),
+        is_blocked=false(),
+        onboarding_completed=false(),
+        language_chosen=false(),
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[User.id],
+        set_={
+            "first_name": stmt.excluded.first_name,
+            "last_name": stmt.excluded.last_name,
+            "username": stmt.excluded.username,
+            "language": case(
+                (columns.language_chosen, columns.language), else_=stmt.excluded.language
+            ),
+            "last_seen_at": stmt.excluded.last_seen_at,
+            "is_blocked": false(),
+        },
+    )
+    return stmt.returning(columns.id, columns.language, columns.language_chosen)
 
 
 async def choose_language(session: AsyncSession, user_id: str, language: str) -> None:

@@ -3,6 +3,7 @@ never fails a request), and a one-statement read runs without BEGIN and ROLLBACK
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,12 +14,15 @@ from sqlalchemy import Integer, bindparam, event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from bot.middlewares import UserWriter
 from db.engine import create_engine, create_sessionmaker
-from db.models import OrderCounter, SlotInventory
+from db.models import OrderCounter, SlotInventory, User
 from db.reader import Reader
+from db.repositories.users import Profile, choose_language
 from payments.checkout.errors import SoldOut
 from payments.tickets.checkout import number_order
 from payments.tickets.rules import OrderLine, ValidOrder
+from tests.conftest import MovableClock
 
 # PostgreSQL's own round trips: run by the services run (scripts/with-services.sh), which gives
 # every test a PostgreSQL database; the SQLite run deselects them.
@@ -148,3 +152,40 @@ async def test_a_slot_seen_full_is_refused_without_drawing_a_number(database_url
     assert refused.value.seats_left == 1
     assert counters == 0
     assert drawn == "ZT-20310420-001"
+
+
+async def test_new_customers_are_written_in_one_statement_keeping_a_picked_language(
+    database_url: str,
+) -> None:
+    """A burst of first updates (the same customer twice among them) is one upsert on
+    PostgreSQL, with no BEGIN and COMMIT around it, and a language picked in the bot comes back
+    whatever Telegram's language code says."""
+    assert database_url.startswith("postgresql"), "this test needs the services run's PostgreSQL"
+    engine = create_engine(database_url)
+    sessionmaker = create_sessionmaker(engine)
+    sent = _statements_sent(engine)
+    clock = MovableClock(datetime(2031, 4, 20, 12, 0, tzinfo=UTC))
+    writer = UserWriter(sessionmaker, clock)
+
+    def profile(user_id: str, language: str) -> Profile:
+        return Profile(id=user_id, first_name="A", last_name=None, username=None, language=language)
+
+    try:
+        first = await asyncio.gather(
+            writer.write(profile("501", "ru")),
+            writer.write(profile("501", "ru")),
+            writer.write(profile("502", "en")),
+        )
+        around = [q for q in sent if q.strip().upper().startswith(("BEGIN", "COMMIT"))]
+        async with sessionmaker.begin() as session:
+            await choose_language(session, "502", "ru")
+        again = await writer.write(profile("502", "en"))
+        async with sessionmaker() as session:
+            users = (await session.execute(select(User.id, User.language))).all()
+    finally:
+        await engine.dispose()
+
+    assert list(first) == [None, None, None]
+    assert around == []
+    assert again == "ru"
+    assert sorted((str(u), str(lang)) for u, lang in users) == [("501", "ru"), ("502", "ru")]
