@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from typing import Any
 
@@ -119,6 +120,13 @@ async def pay(
         await query.answer(refusal(lang, exc), show_alert=True)
         await journey.summary()  # the order and its pay button again, to try later
         return
+    except Exception:
+        # Anything else: the error handler answers the press and logs it; the summary and its
+        # pay button come back, so the message is not left saying "preparing" (best effort:
+        # the failure may be Telegram's own).
+        with contextlib.suppress(Exception):
+            await journey.summary()
+        raise
     result = started.result
     text = t(
         lang,
