@@ -29,7 +29,13 @@ class Profile:
 
 @functools.cache
 def _upsert_statement(dialect: str, returning: bool) -> Any:
-    """Build the upsert once per dialect: constructing ON CONFLICT … excluded is costly."""
+    """Build the upsert once per dialect: constructing ON CONFLICT … excluded is costly.
+
+    Its constants are SQL literals and each time a parameter of its own ("now", "seen"): the
+    multi-row form (`upsert_users` on PostgreSQL) miscounted a parameter shared by two columns
+    or a constant one.
+    """
+    columns = cast(Table, User.__table__).c
     table = insert_for_dialect(dialect, User)
     stmt = table.values(
         id=bindparam("id"),
@@ -37,10 +43,11 @@ def _upsert_statement(dialect: str, returning: bool) -> Any:
         last_name=bindparam("last_name"),
         username=bindparam("username"),
         language=bindparam("language"),
-        created_at=bindparam("now", type_=User.__table__.c.created_at.type),
-        last_seen_at=bindparam("now", type_=User.__table__.c.last_seen_at.type),
-        is_blocked=False,
-        onboarding_completed=False,
+        created_at=bindparam("now", type_=columns.created_at.type),
+        last_seen_at=bindparam("seen", type_=columns.last_seen_at.type),
+        is_blocked=false(),
+        onboarding_completed=false(),
+        language_chosen=false(),
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=[User.id],
@@ -50,11 +57,10 @@ def _upsert_statement(dialect: str, returning: bool) -> Any:
             "username": stmt.excluded.username,
             # A language the customer picked stays; otherwise it follows Telegram's.
             "language": case(
-                (User.__table__.c.language_chosen, User.__table__.c.language),
-                else_=stmt.excluded.language,
+                (columns.language_chosen, columns.language), else_=stmt.excluded.language
             ),
             "last_seen_at": stmt.excluded.last_seen_at,
-            "is_blocked": False,
+            "is_blocked": false(),
         },
     )
     return stmt.returning(User.created_at) if returning else stmt
@@ -76,6 +82,7 @@ async def upsert_user(
         "username": profile.username,
         "language": profile.language,
         "now": now,
+        "seen": now,
     }
     result = await session.execute(_upsert_statement(dialect, want_new), params)
     if not want_new:
@@ -103,12 +110,12 @@ async def upsert_users(
             "username": p.username,
             "language": p.language,
             "now": now,
+            "seen": now,
         }
         for p in {p.id: p for p in profiles}.values()
     ]
     if dialect == "postgresql":
-        at_once = [{**row, "seen": now} for row in rows]
-        result = await session.execute(_upsert_returning_choice(dialect), at_once)
+        result = await session.execute(_upsert_returning_choice(dialect), rows)
         return {str(row.id): str(row.language) for row in result if row.language_chosen}
     await session.execute(_upsert_statement(dialect, False), rows)
     chosen = await session.execute(
@@ -121,37 +128,11 @@ async def upsert_users(
 
 @functools.cache
 def _upsert_returning_choice(dialect: str) -> Any:
-    """The upsert of `_upsert_statement`, returning each row's id, language and whether the user
-    picked it. Its constants are SQL literals and each row's times parameters of their own: a
-    parameter shared by two columns, or a constant one, threw the multi-row form's count off."""
+    """The upsert returning each row's id, language and whether the user picked it."""
     columns = cast(Table, User.__table__).c
-    table = insert_for_dialect(dialect, User)
-    stmt = table.values(
-        id=bindparam("id"),
-        first_name=bindparam("first_name"),
-        last_name=bindparam("last_name"),
-        username=bindparam("username"),
-        language=bindparam("language"),
-        created_at=bindparam("now", type_=columns.created_at.type),
-        last_seen_at=bindparam("seen", type_=columns.last_seen_at.type),
-        is_blocked=false(),
-        onboarding_completed=false(),
-        language_chosen=false(),
+    return _upsert_statement(dialect, False).returning(
+        columns.id, columns.language, columns.language_chosen
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[User.id],
-        set_={
-            "first_name": stmt.excluded.first_name,
-            "last_name": stmt.excluded.last_name,
-            "username": stmt.excluded.username,
-            "language": case(
-                (columns.language_chosen, columns.language), else_=stmt.excluded.language
-            ),
-            "last_seen_at": stmt.excluded.last_seen_at,
-            "is_blocked": false(),
-        },
-    )
-    return stmt.returning(columns.id, columns.language, columns.language_chosen)
 
 
 async def choose_language(session: AsyncSession, user_id: str, language: str) -> None:
