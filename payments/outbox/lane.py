@@ -68,11 +68,19 @@ class SendingLane(LaneRows):
     ) -> None:
         """Deliver through `sessionmaker`'s database at `rate` messages a second overall.
 
-        With a `reader`, an idle lane looks for due rows with a plain read before it claims:
-        on SQLite a claim takes the one write lock, which an idle poll should not. `budget`
+        With a `reader`, an idle lane on SQLite looks for due rows with a plain read before it
+        claims: a claim takes the one write lock, which an idle poll should not. On PostgreSQL
+        the claim itself is that look: one statement skipping locked rows, with no BEGIN. `budget`
         (default: a new one of `rate`) is the instance's, shared with the bot's answers.
         """
         self._sessionmaker = sessionmaker
+        bind = sessionmaker.kw.get("bind")
+        self._dialect = "sqlite" if bind is None else bind.dialect.name
+        self._autocommit = (
+            bind.execution_options(isolation_level="AUTOCOMMIT")
+            if bind is not None and self._dialect == "postgresql"
+            else None
+        )
         self._reader = reader
         self._rate = rate
         self._per_chat = per_chat_seconds

@@ -30,6 +30,7 @@ from db.engine import create_engine, create_sessionmaker
 from db.models import User
 from db.models_outbox import OutboxMessage
 from payments.catalog import load_catalog
+from payments.i18n import prepare
 from payments.outbox.budget import Budget
 from payments.outbox.lane import SendingLane
 from payments.outbox.notes import enqueue_note, enqueue_tickets
@@ -209,6 +210,10 @@ async def test_transactional_messages_go_ahead_of_a_broadcast(
     await add_users(sessionmaker, audience + buyers)
     await broadcast(sessionmaker, audience)  # written first: lower ids
     await tell_ended(sessionmaker, buyers)
+    # The notes' Russian texts are built, as in a service that has sent one: a first note in a
+    # language builds them in a worker thread, and meanwhile broadcast texts (no build) started
+    # after the notes could reach Telegram first (seen once in a parallel run).
+    await prepare("ru")
     lane = make_lane(sessionmaker, bot, rate=20.0)
     lane.start()
     try:

@@ -17,9 +17,13 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from bot.middlewares import UserWriter
 from db.engine import create_engine, create_sessionmaker
 from db.models import OrderCounter, SlotInventory, User
+from db.models_outbox import OutboxMessage
 from db.reader import Reader
 from db.repositories.users import Profile, choose_language
 from payments.checkout.errors import SoldOut
+from payments.outbox.lane import SendingLane
+from payments.outbox.outcomes import Envelope, Outcome, Sent
+from payments.outbox.store import PRIORITY_BROADCAST, enqueue_many
 from payments.tickets.checkout import number_order
 from payments.tickets.rules import OrderLine, ValidOrder
 from tests.conftest import MovableClock
@@ -189,3 +193,59 @@ async def test_new_customers_are_written_in_one_statement_keeping_a_picked_langu
     assert around == []
     assert again == "ru"
     assert sorted((str(u), str(lang)) for u, lang in users) == [("501", "ru"), ("502", "ru")]
+
+
+async def test_the_sending_lane_claims_and_records_each_in_one_statement(
+    database_url: str,
+) -> None:
+    """In a sale rush the lane claims and records a confirmation and a QR album per buyer:
+    on PostgreSQL each claim, each broadcast row's mark and each sent record is one statement
+    with no BEGIN and COMMIT around it, and every message still goes out once."""
+    assert database_url.startswith("postgresql"), "this test needs the services run's PostgreSQL"
+    writer, engine = create_engine(database_url), create_engine(database_url)
+    sent = _statements_sent(engine)
+    delivered: list[int] = []
+
+    async def deliver(envelope: Envelope) -> Outcome:
+        assert envelope.chat_id is not None
+        delivered.append(envelope.chat_id)
+        return Sent()
+
+    rows = [
+        {
+            "kind": "broadcast",
+            "payload": {"text": "news"},
+            "chat_id": chat,
+            "priority": PRIORITY_BROADCAST,
+            "broadcast_id": 1,
+            "dedupe_key": f"bc:1:{chat}",
+        }
+        for chat in range(8101, 8106)
+    ]
+    lane = SendingLane(
+        create_sessionmaker(engine), rate=1000.0, per_chat_seconds=0.0, poll_seconds=0.05
+    )
+    lane.register("broadcast", deliver)
+    statuses: list[str] = []
+    try:
+        lane.start()
+        async with create_sessionmaker(writer).begin() as session:
+            await enqueue_many(session, rows)
+        async with asyncio.timeout(10):
+            while statuses != ["sent"] * len(rows):
+                await asyncio.sleep(0.02)
+                async with writer.connect() as connection:
+                    found = await connection.execute(
+                        select(OutboxMessage.status).order_by(OutboxMessage.id)
+                    )
+                    statuses = [str(status) for status in found.scalars()]
+    finally:
+        await lane.stop()
+        await writer.dispose()
+        await engine.dispose()
+
+    assert sorted(delivered) == list(range(8101, 8106))
+    # The first pass's look for rows of a dead instance's lease (every 30 s) is a transaction
+    # of two statements; everything after it is one statement each.
+    begins = [q for q in sent if q.strip().upper().startswith("BEGIN")]
+    assert len(begins) <= 1, sent
