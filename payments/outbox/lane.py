@@ -252,13 +252,20 @@ class SendingLane(LaneRows):
         return len(self._state.held) + len(self._state.incoming) < self._batch
 
     async def _claim_into_hand(self, limit: int) -> None:
+        """Claim up to `limit` rows; after a claim that took fewer, the next waits `poll`.
+
+        A claim that took fewer rows than it asked for took every row due: claiming again at
+        once found nothing, one statement more for every confirmation in a sale rush. A
+        message committed meanwhile wakes the lane (`wake`), which claims at once anyway.
+        """
+        full = False
         try:
-            self._last_claimed = await self._claim(limit)
+            self._last_claimed, full = await self._claim(limit)
         except Exception:
             log.exception("outbox lane: claim failed; trying again")
             self._last_claimed = 0
         finally:
-            if self._last_claimed == 0:
+            if not full:
                 self._claim_after = time.monotonic() + self._poll
             self._claiming = None
             self._wake.set()

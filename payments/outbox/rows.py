@@ -148,15 +148,19 @@ class LaneRows:
         changed, _ = await self._one(MARK_DELIVERING, {"row": row_id, "me": self.instance_id})
         return changed > 0
 
-    async def _claim(self, limit: int) -> int:
-        """Claim up to `limit` due rows of the kinds this lane delivers; hold them in memory."""
+    async def _claim(self, limit: int) -> tuple[int, bool]:
+        """Claim up to `limit` due rows of the kinds this lane delivers; hold them in memory.
+
+        Returns how many rows came into the hand and whether the claim took all `limit` (so
+        more may be due).
+        """
         if not self._deliverers or limit <= 0:
-            return 0
+            return 0, False
         now = _utcnow()
         # SQLite: a claim takes the one write lock, so an idle lane reads first. PostgreSQL:
         # the claim is one statement that skips locked rows, no dearer than that read.
         if self._reader is not None and self._autocommit is None and not await self._any_due(now):
-            return 0
+            return 0, False
         in_hand = [*self._state.held, *self._state.incoming]
         held_chats = {h.envelope.chat_id for h in in_hand if h.envelope.chat_id}
         held_chats |= self._state.busy_chats
@@ -190,7 +194,7 @@ class LaneRows:
             self._state.incoming.append(_Held(envelope, row.priority, row.channel, lease_until))
         if extra:
             await self._release(extra, delay=self._per_chat)
-        return len(rows) - len(extra)
+        return len(rows) - len(extra), len(rows) >= limit
 
     async def _any_due(self, now: datetime) -> bool:
         """Say whether a row is due, with a read that takes no lock."""
