@@ -55,15 +55,25 @@ def receipt_contact(
     return f"{user.id}@{fallback_domain}", None
 
 
+def _pending(payment_id: str, now: datetime) -> dict[str, Any]:
+    """What every new pending payment starts with, by attribute (`extra` is the column
+    `metadata`); both ways of writing one below take it from here, so they cannot drift."""
+    return {
+        "idempotence_key": payment_id,
+        "status": PaymentStatus.PENDING,
+        "refunded_amount": Decimal("0.00"),
+        "extra": {"qr_codes_issued": False, "tickets_activated": False},
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def add_pending_payment(
     session: AsyncSession, payment: Payment, *, now: datetime, detail: dict[str, object]
 ) -> None:
     """Add a new pending payment (our id is its idempotence key) and its "created" event."""
-    payment.idempotence_key = payment.id
-    payment.status = PaymentStatus.PENDING
-    payment.refunded_amount = Decimal("0.00")
-    payment.extra = {"qr_codes_issued": False, "tickets_activated": False}
-    payment.created_at = payment.updated_at = now
+    for name, value in _pending(payment.id, now).items():
+        setattr(payment, name, value)
     session.add(payment)
     payments_repo.add_event(
         session,
@@ -90,19 +100,9 @@ async def write_pending_payment(
     flush, several times the CPU of the one-row INSERT it became, in every ticket checkout.
     """
     payment_id = values["id"]
-    await write(
-        session,
-        _NEW_PAYMENT,
-        {
-            **values,
-            "idempotence_key": payment_id,
-            "status": PaymentStatus.PENDING,
-            "refunded_amount": Decimal("0.00"),
-            "metadata": {"qr_codes_issued": False, "tickets_activated": False},
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
+    fields = _pending(payment_id, now)
+    fields["metadata"] = fields.pop("extra")
+    await write(session, _NEW_PAYMENT, {**values, **fields})
     await payments_repo.record_event(
         session,
         payment_id=payment_id,
