@@ -23,7 +23,7 @@ from payments.outbox.outcomes import Envelope
 from payments.ports import IssuedTicket, Recipient, TicketsIssued
 from tests.conftest import MovableClock
 from tests.e2e.conftest import Shop, ShopFactory
-from tests.e2e.test_tickets import _choose, _pay_id, _to_payment
+from tests.e2e.test_tickets import _choose, _pay_id, _to_payment, _to_summary
 from tests.fakes.telegram_api import ChatMessage, FakeTelegramAPI, FakeUser
 
 NEXT_STEPS = ("Мои билеты", "Купить ещё", "В меню")
@@ -58,8 +58,7 @@ async def test_double_tap_on_the_pay_step_makes_one_order(make_shop: ShopFactory
     shop = await make_shop()
     user = shop.telegram.user(13001)
     await _choose(user, shop, adults=2)
-    await user.press("Пропустить")
-    summary = await user.wait_for(lambda m: "Проверьте заказ" in (m.text or ""))
+    summary = await _to_summary(user)
     await user.press("💳 Перейти к оплате", summary)
     await user.press("💳 Перейти к оплате", summary)
     await user.wait_for(lambda m: any("💳 Оплатить" in b for b in m.button_texts()), timeout=10)

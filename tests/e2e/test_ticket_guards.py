@@ -12,7 +12,7 @@ from db.models import AuditLog, Payment
 from db.models_subscriptions import CohortPrice
 from tests.e2e.admin_chat import ask, buy_tickets
 from tests.e2e.conftest import ADMIN_ID, ShopFactory
-from tests.e2e.test_tickets import _choose, _held, _to_payment, _visit_day
+from tests.e2e.test_tickets import _choose, _held, _to_payment, _to_summary, _visit_day
 
 
 def _catalog_with_max(tmp_path: Path, most: int) -> Path:
@@ -37,8 +37,7 @@ async def test_a_second_unpaid_order_beyond_the_maximum_is_refused_kindly(
     # Two more seats (another slot: the same choices would reuse the first order) would make
     # four unpaid: refused with a word on how to free them.
     await _choose(user, shop, adults=2, slot="12:00")
-    await user.press("Пропустить")
-    await user.wait_for(lambda m: "Проверьте заказ" in (m.text or ""))
+    await _to_summary(user)
     await user.press("💳 Перейти к оплате")
     answer = await user.wait_callback_answer()
     assert answer.show_alert
@@ -96,8 +95,7 @@ async def test_a_checkout_that_fails_unforeseen_leaves_the_summary_to_try_again(
     shop = await make_shop()
     user = shop.telegram.user(4103)
     await _choose(user, shop, adults=1)
-    await user.press("Пропустить")
-    summary = await user.wait_for(lambda m: "Проверьте заказ" in (m.text or ""))
+    summary = await _to_summary(user)
     async with shop.service.sessionmaker.begin() as session:
         await session.execute(text("ALTER TABLE order_items RENAME TO order_items_gone"))
     await user.press("💳 Перейти к оплате", summary)

@@ -49,12 +49,18 @@ async def _choose(
     await user.wait_reply()
 
 
+async def _to_summary(user: FakeUser) -> ChatMessage:
+    """Skip the e-mail step; return the order's summary."""
+    await user.press("Пропустить")
+    return await user.wait_for(lambda m: "Проверьте заказ" in (m.text or ""))
+
+
 async def _to_payment(user: FakeUser, email: str | None) -> ChatMessage:
     if email:
         await user.send(email)
+        await user.wait_for(lambda m: "Проверьте заказ" in (m.text or ""))
     else:
-        await user.press("Пропустить")
-    await user.wait_for(lambda m: "Проверьте заказ" in (m.text or ""))
+        await _to_summary(user)
     await user.press("💳 Перейти к оплате")
     return await user.wait_for(
         lambda m: any("💳 Оплатить" in b for b in m.button_texts()), timeout=10
@@ -162,8 +168,7 @@ async def test_the_pay_press_says_at_once_that_the_payment_is_being_prepared(
     shop = await make_shop()
     user = shop.telegram.user(4003)
     await _choose(user, shop, adults=1)
-    await user.press("Пропустить")
-    summary = await user.wait_for(lambda m: "Проверьте заказ" in (m.text or ""))
+    summary = await _to_summary(user)
     events = len(user.chat.events)
     await user.press("💳 Перейти к оплате", summary)
     paying = await user.wait_for(
@@ -322,8 +327,7 @@ async def test_the_pay_press_writes_twice_and_remembers_its_message(
     shop = await make_shop()
     user = shop.telegram.user(4002)
     await _choose(user, shop, adults=1)
-    await user.press("Пропустить")
-    await user.wait_for(lambda m: "Проверьте заказ" in (m.text or ""))
+    await _to_summary(user)
     writes: list[str] = []
 
     # Every transaction on the SQLite engine begins with BEGIN IMMEDIATE (db.engine).
