@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.texts import lang_of
 from db.repositories.users import Profile, choose_language, upsert_users
+from db.writes import one_statement
 from payments.i18n import prepare
 from payments.loop_turns import Crowd
 from payments.metrics import UPDATE_SECONDS, UPDATES
@@ -69,15 +70,11 @@ class UserWriter:
                     future.set_result(chosen.get(profile.id))
 
     async def _upsert(self, profiles: list[Profile]) -> dict[str, str]:
-        async with self._sessionmaker() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                # One statement (db/repositories/users.py) with no BEGIN and COMMIT around it:
-                # one round trip instead of four, each of which waited a turn of a busy loop
-                # while a new customer's /start waited for its row.
-                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            chosen = await upsert_users(session, profiles, self._clock.now())
-            await session.commit()
-        return chosen
+        # One statement (db/repositories/users.py), on PostgreSQL with no BEGIN and COMMIT
+        # around it: one round trip instead of four, each of which waited a turn of a busy
+        # loop while a new customer's /start waited for its row.
+        async with one_statement(self._sessionmaker) as session:
+            return await upsert_users(session, profiles, self._clock.now())
 
 
 class UserMiddleware(BaseMiddleware):

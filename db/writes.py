@@ -15,13 +15,14 @@ default, no per-call rewriting. Anything else runs through the session as before
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Executable, Select
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -67,6 +68,23 @@ async def write(session: AsyncSession, statement: UpdateBase, params: Mapping[st
         )
     except sqlite3.Error as error:  # as SQLAlchemy raises it: callers catch IntegrityError
         raise DBAPIError.instance(plan.sql, params, error, sqlite3.Error) from error
+
+
+@contextlib.asynccontextmanager
+async def one_statement(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session for a statement that is a transaction on its own, committed on leaving.
+
+    On PostgreSQL it commits by itself (AUTOCOMMIT): no BEGIN and COMMIT, one round trip where
+    there were three, each of which waited a turn of a busy loop. On SQLite the session's own
+    transaction (the one writer's lock). An exception leaves without committing.
+    """
+    async with sessionmaker() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+        await session.commit()
 
 
 async def read(

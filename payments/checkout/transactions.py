@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, User
 from db.repositories import payments as payments_repo
+from db.writes import one_statement
 from payments.catalog import Catalog
 from payments.checkout import reuse as reuse_mod
 from payments.checkout.draft import CheckoutConfig, Draft
@@ -196,9 +197,7 @@ class PaymentFlow:
             "updated_at": now,
             **shown,
         }
-        async with self._sessionmaker() as session:
-            if session.get_bind().dialect.name == "postgresql":  # one statement: the whole tx
-                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        async with one_statement(self._sessionmaker) as session:  # the update and its event
             await payments_repo.set_fields_with_event(
                 session,
                 payment_id,
@@ -208,7 +207,6 @@ class PaymentFlow:
                 status_after=remote.status.value,
                 at=now,
             )
-            await session.commit()
         return remote
 
     async def _let_go(self, payment_id: str) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import Order, OrderItem, User
 from db.repositories import inventory
 from db.repositories import payments as payments_repo
-from db.writes import write
+from db.writes import one_statement, write
 from payments.catalog import Catalog
 from payments.checkout.draft import CheckoutConfig, Draft, receipt_contact, write_pending_payment
 from payments.checkout.errors import SoldOut, TooManyUnpaidSeats
@@ -75,14 +75,12 @@ async def number_order(
     customer's screen was waiting for. A slot seen full costs one more read (how many seats
     are left, for the answer) and draws nothing.
     """
-    async with sessionmaker() as session:
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    async with one_statement(sessionmaker) as session:
         number = await inventory.next_order_number_unless_full(
             session, now, order.visit_date, order.slot_time, order.seats
         )
         if number is None:  # full: how many are left, for the customer (nothing was drawn)
             await sold_out(session, order)
-        await session.commit()
     return order_id_of(now, number)
 
 
@@ -98,13 +96,11 @@ async def hold_order(
     rush the loop was busy, about five checkouts at a time waited for the row, and a checkout
     took a second or more to answer.
     """
-    async with sessionmaker() as session:
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    async with one_statement(sessionmaker) as session:
         if not await inventory.hold_for_order(
             session, order_id, order.visit_date, order.slot_time, order.seats
         ):
             await sold_out(session, order)
-        await session.commit()
 
 
 async def sold_out(session: AsyncSession, order: ValidOrder) -> NoReturn:
