@@ -30,8 +30,8 @@ from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlalchemy.sql import Executable
 
 from db.engine import SQLITE_BUSY_TIMEOUT_MS
+from db.plan import plan_for
 from db.sqlite_loop import is_busy, retry_busy
-from db.sqlite_plan import plan_for
 
 # Rows a long read hands over at a time: a few hundred kilobytes of CSV, a few ms of work.
 STREAM_CHUNK = 2000
@@ -84,11 +84,21 @@ class Reader:
         """Return the rows of a SELECT of columns, without the ORM session (cheaper).
 
         Meant for statements built once with bind parameters: building a statement costs
-        more than running it. On SQLite such a statement is compiled once (db/sqlite_plan.py).
+        more than running it. Such a statement is compiled once (db/plan.py) and runs on the
+        driver's connection: pysqlite's in place, asyncpg's checked out of the pool.
         """
         if self._sync is None:
+            plan = plan_for(statement, self._engine.dialect)
             async with self._single.connect() as connection:
-                return (await connection.execute(statement, params)).all()
+                if plan is None:
+                    return (await connection.execute(statement, params)).all()
+                raw = await connection.get_raw_connection()
+                try:
+                    return (await plan.fetch(raw.dbapi_connection, params))[1]
+                except DBAPIError as error:
+                    if error.connection_invalidated:  # not handed to the next read
+                        await connection.invalidate(error.orig)
+                    raise
         try:  # in place, without a coroutine per attempt: the database is rarely locked
             return self._columns(statement, params)
         except (sqlite3.OperationalError, OperationalError) as error:

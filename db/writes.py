@@ -5,8 +5,11 @@ event, the first-paid mark, the subscription's claim, extension and period, the 
 most of its CPU went to SQLAlchemy's execution pipeline around them (the ORM session's routing,
 the execution context, bind processing, the CursorResult), not to SQLite, all of it while the
 writer's lock is held and the event loop waits. On SQLite `write` runs a Core INSERT, UPDATE or
-DELETE built once with bind parameters as a plan compiled once (db/sqlite_plan.py) on the very
-pysqlite connection of the session's transaction. On PostgreSQL it is `session.execute`.
+DELETE built once with bind parameters as a plan compiled once (db/plan.py) on the very
+pysqlite connection of the session's transaction; on PostgreSQL on the asyncpg connection of
+the session's transaction (a paying customer of a sale rush makes ten such writes and four
+such reads; each took 0.20 and 0.31 ms of the event loop through the session, 0.08 and 0.10
+as a plan).
 
 Only what keeps the same meaning takes the short way: a Core statement (no ORM entity, so no
 autoflush or session synchronisation would have happened), every value given or a constant
@@ -27,10 +30,10 @@ from sqlalchemy.sql import Executable, Select
 from sqlalchemy.sql.dml import UpdateBase
 
 from db.engine import SQLITE_BUSY_TIMEOUT_MS
+from db.plan import Plan, plan_for, planned
 from db.sqlite_loop import LoopConnection, is_busy, retry_busy
-from db.sqlite_plan import SqlitePlan, plan_for
 
-# The session's pysqlite connection, kept in `session.info` with the transaction it serves.
+# The session's driver connection, kept in `session.info` with the transaction it serves.
 _CONNECTION = "db.writes.connection"
 
 
@@ -57,6 +60,8 @@ async def write(session: AsyncSession, statement: UpdateBase, params: Mapping[st
     if plan is None:
         return await _through(session, statement, params)
     connection = await _connection(session)
+    if not isinstance(connection, sqlite3.Connection):
+        return Written(*await _fetch(session, connection, plan, params))
     try:
         try:  # in place: the transaction holds SQLite's write lock already
             return Written(*plan.write(connection, params))
@@ -99,10 +104,24 @@ async def read(
     if plan is None:
         return list((await session.execute(statement, params)).all())
     connection = await _connection(session)
+    if not isinstance(connection, sqlite3.Connection):
+        return (await _fetch(session, connection, plan, params))[1]
     try:
         return plan.run(connection, params)
     except sqlite3.Error as error:
         raise DBAPIError.instance(plan.sql, params, error, sqlite3.Error) from error
+
+
+async def _fetch(
+    session: AsyncSession, adapter: Any, plan: Plan, params: Mapping[str, Any]
+) -> tuple[int, list[Any]]:
+    """Run a plan on PostgreSQL; a lost connection is invalidated, as SQLAlchemy would."""
+    try:
+        return await plan.fetch(adapter, params)
+    except DBAPIError as error:
+        if error.connection_invalidated:
+            await (await session.connection()).invalidate(error.orig)
+        raise
 
 
 async def _through(
@@ -115,24 +134,25 @@ async def _through(
 
 def _plan(
     session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None
-) -> SqlitePlan | None:
-    """The statement's SQLite plan (a write's for the keys of `params`); None elsewhere."""
+) -> Plan | None:
+    """The statement's plan (a write's for the keys of `params`); None if it has none."""
     bind = session.bind
-    if bind is None or bind.dialect.name != "sqlite":
+    if bind is None or not planned(bind.dialect):
         return None
     return plan_for(statement, bind.dialect, None if params is None else params.keys())
 
 
-async def _connection(session: AsyncSession) -> sqlite3.Connection:
-    """Return the pysqlite connection of the session's transaction, beginning it if need be."""
+async def _connection(session: AsyncSession) -> Any:
+    """Return the driver's connection of the session's transaction, beginning it if need be:
+    the pysqlite connection, or on PostgreSQL SQLAlchemy's asyncpg adapter (`Plan.fetch`)."""
     sync = session.sync_session
     kept = sync.info.get(_CONNECTION)
     transaction = sync.get_transaction()
     if kept is not None and transaction is not None and kept[0] is transaction:
-        return kept[1]  # type: ignore[no-any-return]
+        return kept[1]
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
-    assert isinstance(driver, LoopConnection)  # noqa: S101 - db.engine opens only these
-    sync.info[_CONNECTION] = (sync.get_transaction(), driver.raw)
-    return driver.raw
+    found = driver.raw if isinstance(driver, LoopConnection) else raw.dbapi_connection
+    sync.info[_CONNECTION] = (sync.get_transaction(), found)
+    return found

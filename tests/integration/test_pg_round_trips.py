@@ -1,16 +1,18 @@
 """PostgreSQL round trips: the pool pings only a connection that sat idle (so a dropped one
-never fails a request), and a one-statement read runs without BEGIN and ROLLBACK around it."""
+never fails a request), a lost one is not handed out again, and a one-statement read runs
+without BEGIN and ROLLBACK around it."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import pytest
-from sqlalchemy import Integer, bindparam, event, func, insert, select, text
+from sqlalchemy import Integer, Table, bindparam, event, func, insert, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -20,6 +22,7 @@ from db.models import OrderCounter, SlotInventory, User
 from db.models_outbox import OutboxMessage
 from db.reader import Reader
 from db.repositories.users import Profile, choose_language
+from db.writes import read, write
 from payments.checkout.errors import SoldOut
 from payments.outbox.lane import SendingLane
 from payments.outbox.outcomes import Envelope, Outcome, Sent
@@ -70,6 +73,52 @@ async def test_connection_dropped_while_idle_is_replaced_not_failed(database_url
 
         assert second != first
     finally:
+        await engine.dispose()
+
+
+COUNTERS = cast(Table, OrderCounter.__table__)  # a Core INSERT: a plan
+
+
+async def _terminate(database_url: str, pid: int) -> None:
+    admin = await asyncpg.connect(_dsn(database_url))
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+
+
+async def test_a_connection_lost_under_a_compiled_statement_is_not_handed_out_again(
+    database_url: str,
+) -> None:
+    """The server drops a pooled connection that is in use (a restart, a failover), so no idle
+    ping sees it. A statement compiled once (db/plan.py) that fails on it fails with
+    SQLAlchemy's error, and the next one, a read or a transaction's write, gets a new
+    connection: the lost one is not handed out again, as SQLAlchemy's own execution ensures."""
+    assert database_url.startswith("postgresql"), "this test needs the services run's PostgreSQL"
+    engine = create_engine(database_url, ping_idle_seconds=3600.0)
+    sessionmaker = create_sessionmaker(engine)
+    reader = Reader(engine)
+    backend = select(func.pg_backend_pid())  # no per-call rewriting: it runs as a plan
+    try:
+        first = (await reader.rows(backend, {}))[0][0]
+        await _terminate(database_url, first)
+        with pytest.raises(DBAPIError) as lost:
+            await reader.rows(backend, {})
+        assert lost.value.connection_invalidated
+        second = (await reader.rows(backend, {}))[0][0]
+        assert second != first
+
+        await _terminate(database_url, second)
+        with pytest.raises(DBAPIError):
+            async with sessionmaker.begin() as session:
+                await write(session, insert(COUNTERS), {"day": "20300101", "last": 1})
+        async with sessionmaker.begin() as session:
+            third = (await read(session, backend, {}))[0][0]
+            await write(session, insert(COUNTERS), {"day": "20300101", "last": 1})
+        assert third not in (first, second)
+        assert (await reader.rows(select(OrderCounter.last), {}))[0][0] == 1
+    finally:
+        reader.close()
         await engine.dispose()
 
 

@@ -1,9 +1,9 @@
-"""The Reader's compiled SQLite reads give what SQLAlchemy's execution gives (db/sqlite_plan.py).
+"""The Reader's compiled reads give what SQLAlchemy's execution gives (db/plan.py).
 
 /my, the slot picker and the webhook's look-ups read through plans compiled once; a row that
 came back with a string for a datetime, a float for money or text for JSON would show wrong
-figures or break the screen. On PostgreSQL the Reader uses the async engine, and the test
-checks the same rows there.
+figures or break the screen. The services run checks the same rows on PostgreSQL, where the
+plans run on asyncpg.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""Writes through db.writes do what the session would have done (on SQLite, compiled plans).
+"""Writes through db.writes do what the session would have done (compiled plans).
 
-A payment's transaction writes through `write` and checks through `read`: on SQLite they run
-compiled plans on the transaction's own pysqlite connection. A plan that wrote outside the
-transaction, lost a default, stored a datetime or JSON differently, miscounted a conditional
-UPDATE or raised pysqlite's errors instead of SQLAlchemy's would break the exactly-once rules.
-The same checks run on PostgreSQL, where both go through the session.
+A payment's transaction writes through `write` and checks through `read`: they run compiled
+plans on the transaction's own driver connection (pysqlite's; on PostgreSQL asyncpg's). A plan
+that wrote outside the transaction, lost a default, stored a datetime or JSON differently,
+miscounted a conditional UPDATE or raised the driver's errors instead of SQLAlchemy's would
+break the exactly-once rules. The services run checks the same on PostgreSQL.
 """
 
 from __future__ import annotations
