@@ -164,12 +164,12 @@ class Plan:
         dialect: Any = self._dialect
         try:
             async with adapter._execute_mutex:  # noqa: SLF001 - as SQLAlchemy's cursor runs
-                if adapter._transaction is None:  # noqa: SLF001
+                if adapter._transaction is None:  # noqa: SLF001 - its transaction
                     await adapter._start_transaction()  # noqa: SLF001 - none in AUTOCOMMIT
                 try:
-                    prepared, attributes = await adapter._prepare(  # noqa: SLF001
+                    prepared, attributes = await adapter._prepare(  # noqa: SLF001 - its statement cache
                         self._sql,
-                        dialect._invalidate_schema_cache_asof,  # noqa: SLF001
+                        dialect._invalidate_schema_cache_asof,  # noqa: SLF001 - as the cursor passes it
                     )
                     raw = await prepared.fetch(*values)
                     status = prepared.get_statusmsg()

@@ -4,7 +4,8 @@ The screens customers open most (/my, the slot picker) and the lookup at the sta
 payment notification read one or two indexed rows. On SQLite such a read runs in place on the
 event loop, on a plain pysqlite connection of its own (WAL lets it read beside the writer, and
 it never waits for the writer): cheaper than handing it to any thread, see db/sqlite_loop.py.
-On PostgreSQL asyncpg is already cheap, so reads use the async engine.
+On PostgreSQL reads use the async engine's pool; a statement built once runs as a plan on
+asyncpg (db/plan.py), without SQLAlchemy's execution pipeline.
 
 Long reads (the admin's reports: /stats aggregates over a month of payments, /export of every
 row) must not hold the loop for their duration. `report` and `stream` run them, on SQLite, in a
