@@ -31,7 +31,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlalchemy.sql import Executable
 
 from db.engine import SQLITE_BUSY_TIMEOUT_MS
-from db.plan import plan_for
+from db.plan import plan_for, planned
 from db.sqlite_loop import is_busy, retry_busy
 
 # Rows a long read hands over at a time: a few hundred kilobytes of CSV, a few ms of work.
@@ -89,7 +89,8 @@ class Reader:
         driver's connection: pysqlite's in place, asyncpg's checked out of the pool.
         """
         if self._sync is None:
-            plan = plan_for(statement, self._engine.dialect)
+            dialect = self._engine.dialect
+            plan = plan_for(statement, dialect) if planned(dialect) else None
             async with self._single.connect() as connection:
                 if plan is None:
                     return (await connection.execute(statement, params)).all()
