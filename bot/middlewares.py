@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.texts import lang_of
 from db.repositories.users import Profile, choose_language, upsert_users
-from db.writes import one_statement
 from payments.i18n import prepare
 from payments.loop_turns import Crowd
 from payments.metrics import UPDATE_SECONDS, UPDATES
@@ -70,11 +69,10 @@ class UserWriter:
                     future.set_result(chosen.get(profile.id))
 
     async def _upsert(self, profiles: list[Profile]) -> dict[str, str]:
-        # One statement (db/repositories/users.py), on PostgreSQL with no BEGIN and COMMIT
-        # around it: one round trip instead of four, each of which waited a turn of a busy
+        # On PostgreSQL one statement with no BEGIN and COMMIT around it (db/repositories/
+        # users.py): one round trip instead of four, each of which waited a turn of a busy
         # loop while a new customer's /start waited for its row.
-        async with one_statement(self._sessionmaker) as session:
-            return await upsert_users(session, profiles, self._clock.now())
+        return await upsert_users(self._sessionmaker, profiles, self._clock.now())
 
 
 class UserMiddleware(BaseMiddleware):

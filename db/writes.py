@@ -25,7 +25,7 @@ from typing import Any, cast
 
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Executable, Select
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -90,6 +90,35 @@ async def one_statement(
             await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         yield session
         await session.commit()
+
+
+async def write_alone(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    statement: UpdateBase,
+    params: Mapping[str, Any],
+) -> Written:
+    """Run one INSERT, UPDATE or DELETE as a transaction of its own, committed; say what it did.
+
+    On PostgreSQL (asyncpg) a plan on a pooled connection in AUTOCOMMIT, as `Reader.rows` reads:
+    the statement alone, without an ORM session set up and torn down around it (which cost as
+    much of the event loop as the statement). Elsewhere, or for a statement with no plan,
+    `one_statement` and `write`. An error commits nothing.
+    """
+    bind = sessionmaker.kw.get("bind")
+    plan = None
+    if isinstance(bind, AsyncEngine) and planned(bind.dialect):
+        plan = plan_for(statement, bind.dialect, params.keys())
+    if bind is None or plan is None:
+        async with one_statement(sessionmaker) as session:
+            return await write(session, statement, params)
+    async with bind.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
+        raw = await connection.get_raw_connection()
+        try:
+            return Written(*await plan.fetch(raw.dbapi_connection, params))
+        except DBAPIError as error:
+            if error.connection_invalidated:  # not handed to the next caller
+                await connection.invalidate(error.orig)
+            raise
 
 
 async def read(

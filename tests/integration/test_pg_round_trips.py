@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import asyncpg
 import pytest
-from sqlalchemy import Integer, Table, bindparam, event, func, insert, select, text
+from sqlalchemy import Integer, Table, bindparam, event, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -22,7 +22,7 @@ from db.models import OrderCounter, SlotInventory, User
 from db.models_outbox import OutboxMessage
 from db.reader import Reader
 from db.repositories.users import Profile, choose_language
-from db.writes import read, write
+from db.writes import read, write, write_alone
 from payments.checkout.errors import SoldOut
 from payments.outbox.lane import SendingLane
 from payments.outbox.outcomes import Envelope, Outcome, Sent
@@ -92,8 +92,9 @@ async def test_a_connection_lost_under_a_compiled_statement_is_not_handed_out_ag
 ) -> None:
     """The server drops a pooled connection that is in use (a restart, a failover), so no idle
     ping sees it. A statement compiled once (db/plan.py) that fails on it fails with
-    SQLAlchemy's error, and the next one, a read or a transaction's write, gets a new
-    connection: the lost one is not handed out again, as SQLAlchemy's own execution ensures."""
+    SQLAlchemy's error, and the next one (a read, a transaction's write, a write that is a
+    transaction of its own) gets a new connection: the lost one is not handed out again, as
+    SQLAlchemy's own execution ensures."""
     assert database_url.startswith("postgresql"), "this test needs the services run's PostgreSQL"
     engine = create_engine(database_url, ping_idle_seconds=3600.0)
     sessionmaker = create_sessionmaker(engine)
@@ -117,6 +118,15 @@ async def test_a_connection_lost_under_a_compiled_statement_is_not_handed_out_ag
             await write(session, insert(COUNTERS), {"day": "20300101", "last": 1})
         assert third not in (first, second)
         assert (await reader.rows(select(OrderCounter.last), {}))[0][0] == 1
+
+        # A statement that is a transaction of its own (`write_alone`) on the lost connection.
+        renumber = update(COUNTERS).values(last=bindparam("n"))
+        await _terminate(database_url, (await reader.rows(backend, {}))[0][0])
+        with pytest.raises(DBAPIError) as lost:
+            await write_alone(sessionmaker, renumber, {"n": 2})
+        assert lost.value.connection_invalidated
+        assert (await write_alone(sessionmaker, renumber, {"n": 3})).rowcount == 1
+        assert (await reader.rows(select(OrderCounter.last), {}))[0][0] == 3
     finally:
         reader.close()
         await engine.dispose()
