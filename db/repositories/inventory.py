@@ -15,11 +15,11 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, Update, bindparam, exists, literal, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Order, OrderCounter, SlotInventory
 from db.repositories.dialect import insert_for, insert_for_dialect
-from db.writes import read
+from db.writes import read, write_alone
 
 _SLOTS = cast(Table, SlotInventory.__table__)
 _ORDERS = cast(Table, Order.__table__)
@@ -197,12 +197,19 @@ async def set_capacity(
 
 
 async def next_order_number_unless_full(
-    session: AsyncSession, day: datetime, visit_date: date, slot_time: str, seats: int
+    sessionmaker: async_sessionmaker[AsyncSession],
+    day: datetime,
+    visit_date: date,
+    slot_time: str,
+    seats: int,
 ) -> int | None:
     """Return the next order number of a day, or None (nothing drawn) when the slot's stored
-    row has fewer than `seats` left: one statement, the check and the draw together."""
-    result = await session.execute(
-        _number_unless_full(session.get_bind().dialect.name),
+    row has fewer than `seats` left: one statement, the check and the draw together, that
+    commits by itself (`write_alone`: on PostgreSQL a plan, with no session around it)."""
+    bind = sessionmaker.kw["bind"]
+    written = await write_alone(
+        sessionmaker,
+        _number_unless_full(bind.dialect.name),
         {
             "p_day": day.strftime("%Y%m%d"),
             "p_date": visit_date,
@@ -210,8 +217,7 @@ async def next_order_number_unless_full(
             "p_seats": seats,
         },
     )
-    number = result.scalar_one_or_none()
-    return None if number is None else int(number)
+    return int(written.rows[0][0]) if written.rows else None
 
 
 @cache

@@ -75,11 +75,11 @@ async def number_order(
     customer's screen was waiting for. A slot seen full costs one more read (how many seats
     are left, for the answer) and draws nothing.
     """
-    async with one_statement(sessionmaker) as session:
-        number = await inventory.next_order_number_unless_full(
-            session, now, order.visit_date, order.slot_time, order.seats
-        )
-        if number is None:  # full: how many are left, for the customer (nothing was drawn)
+    number = await inventory.next_order_number_unless_full(
+        sessionmaker, now, order.visit_date, order.slot_time, order.seats
+    )
+    if number is None:  # full: how many are left, for the customer (nothing was drawn)
+        async with sessionmaker() as session:
             await sold_out(session, order)
     return order_id_of(now, number)
 
