@@ -20,12 +20,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
 from db.models import Order, Payment, PaymentEvent, User
-from db.writes import read, write
+from db.writes import one_statement, read, write, write_alone
 
 OPEN = ("pending", "waiting_for_capture")
 
@@ -215,7 +215,7 @@ def add_event(
 
 
 async def set_fields_with_event(
-    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
     payment_id: str,
     values: dict[str, Any],
     *,
@@ -225,31 +225,30 @@ async def set_fields_with_event(
     at: datetime,
 ) -> None:
     """Set plain fields of a payment and record an event about it (its provider id from the
-    row as updated).
+    row as updated), committed.
 
-    On PostgreSQL one statement, the UPDATE's RETURNING feeding the event's INSERT: run on an
-    AUTOCOMMIT connection it is the whole transaction, one round trip instead of four (BEGIN,
-    two statements, COMMIT), each of which waited a turn of a busy event loop in a sale rush.
-    On SQLite, whose statements run in place, the two statements.
+    On PostgreSQL one statement, the UPDATE's RETURNING feeding the event's INSERT, that
+    commits by itself (`write_alone`: a plan on an AUTOCOMMIT connection, no ORM session): one
+    round trip instead of four (BEGIN, two statements, COMMIT), each of which waited a turn of
+    a busy event loop in a sale rush. On SQLite, whose statements run in place, the two
+    statements in one transaction.
     """
-    if session.get_bind().dialect.name != "postgresql":
-        await set_fields(session, payment_id, **values)
-        await record_event(
-            session,
-            payment_id=payment_id,
-            provider_id=values.get("provider_id"),
-            source=source,
-            event=event,
-            status_after=status_after,
-            at=at,
-        )
+    if sessionmaker.kw["bind"].dialect.name != "postgresql":
+        async with one_statement(sessionmaker) as session:
+            await set_fields(session, payment_id, **values)
+            await record_event(
+                session,
+                payment_id=payment_id,
+                provider_id=values.get("provider_id"),
+                source=source,
+                event=event,
+                status_after=status_after,
+                at=at,
+            )
         return
     statement = _fields_with_event(tuple(values), source, event, status_after)
     params = {f"v_{key}": value for key, value in values.items()}
-    # On the connection: an ORM session would take an INSERT of an entity with parameters
-    # for a bulk INSERT of those parameters.
-    connection = await session.connection()
-    await connection.execute(statement, {**params, "p_payment": payment_id, "p_at": at})
+    await write_alone(sessionmaker, statement, {**params, "p_payment": payment_id, "p_at": at})
 
 
 @lru_cache(maxsize=64)
@@ -307,7 +306,8 @@ def events_for(
     ).select_from(rows)
     if where is not None:
         chosen = chosen.where(where)
-    return insert(PaymentEvent).from_select(EVENT_COLUMNS, chosen)
+    # The table's, not the entity's: a Core statement, which runs as a plan (db/plan.py).
+    return insert(cast(Table, PaymentEvent.__table__)).from_select(EVENT_COLUMNS, chosen)
 
 
 async def record_event(

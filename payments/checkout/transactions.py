@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, User
 from db.repositories import payments as payments_repo
-from db.writes import one_statement
 from payments.catalog import Catalog
 from payments.checkout import reuse as reuse_mod
 from payments.checkout.draft import CheckoutConfig, Draft
@@ -197,16 +196,15 @@ class PaymentFlow:
             "updated_at": now,
             **shown,
         }
-        async with one_statement(self._sessionmaker) as session:  # the update and its event
-            await payments_repo.set_fields_with_event(
-                session,
-                payment_id,
-                values,
-                source="checkout",
-                event="provider_created",
-                status_after=remote.status.value,
-                at=now,
-            )
+        await payments_repo.set_fields_with_event(  # the update and its event, committed
+            self._sessionmaker,
+            payment_id,
+            values,
+            source="checkout",
+            event="provider_created",
+            status_after=remote.status.value,
+            at=now,
+        )
         return remote
 
     async def _let_go(self, payment_id: str) -> None:
