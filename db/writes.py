@@ -101,12 +101,12 @@ async def write_alone(
 
     On PostgreSQL (asyncpg) a plan on a pooled connection in AUTOCOMMIT, as `Reader.rows` reads:
     the statement alone, without an ORM session set up and torn down around it (which cost as
-    much of the event loop as the statement). Elsewhere, or for a statement with no plan,
-    `one_statement` and `write`. An error commits nothing.
+    much of the event loop as the statement). Elsewhere (SQLite: its one writer's transaction),
+    or for a statement with no plan, `one_statement` and `write`. An error commits nothing.
     """
     bind = sessionmaker.kw.get("bind")
     plan = None
-    if isinstance(bind, AsyncEngine) and planned(bind.dialect):
+    if isinstance(bind, AsyncEngine) and bind.dialect.name != "sqlite" and planned(bind.dialect):
         plan = plan_for(statement, bind.dialect, params.keys())
     if bind is None or plan is None:
         async with one_statement(sessionmaker) as session:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Payment, PaymentEvent, User
-from db.writes import read, write
+from db.writes import read, write, write_alone
 from tests.integration.test_reader_plans import NOW, _payment
 
 EVENTS = cast(Table, PaymentEvent.__table__)
@@ -163,4 +163,31 @@ async def test_a_duplicate_raises_sqlalchemys_integrity_error(
             await write(session, ADD_EVENT, _event(payment, "again") | {"id": 1})
     async with sessionmaker() as session:
         events = (await session.execute(select(PaymentEvent.event))).scalars().all()
+    assert events == ["first"]
+
+
+async def test_a_write_alone_is_committed_counted_and_refused_whole(
+    sessionmaker: async_sessionmaker[AsyncSession], payment: str
+) -> None:
+    """`write_alone` (a statement that is its own transaction: on PostgreSQL a plan on an
+    AUTOCOMMIT connection) moves a row once, and what it did is there for the next session; a
+    duplicate raises SQLAlchemy's IntegrityError and stores nothing."""
+    moves = [
+        (
+            await write_alone(
+                sessionmaker, MOVE, {"payment_id": payment, "to": "canceled", "at": NOW}
+            )
+        )
+        for _ in range(2)
+    ]
+    added = await write_alone(sessionmaker, ADD_EVENT, _event(payment, "first") | {"id": 7})
+    with pytest.raises(IntegrityError):
+        await write_alone(sessionmaker, ADD_EVENT, _event(payment, "again") | {"id": 7})
+
+    async with sessionmaker() as session:
+        status = await session.scalar(select(Payment.status).where(Payment.id == payment))
+        events = (await session.execute(select(PaymentEvent.event))).scalars().all()
+    assert [m.rowcount for m in moves] == [1, 0]
+    assert added.rowcount == 1
+    assert status == "canceled"
     assert events == ["first"]
