@@ -9,8 +9,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import String, Table, bindparam, case, false, func, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import User
@@ -89,6 +87,9 @@ def _upsert_arrays() -> Any:
     session: 1.05-1.19 ms of the event loop a batch against 0.46-0.62 ms (a sale rush's batches
     hold one to six new customers).
     """
+    # Imported here: a service on SQLite never loads PostgreSQL's dialect (start-up, memory).
+    from sqlalchemy.dialects.postgresql import ARRAY
+
     columns = cast(Table, User.__table__).c
     incoming = (
         func.unnest(*(bindparam(f"{name}s", type_=ARRAY(String)) for name in _PROFILE_COLUMNS))
@@ -103,7 +104,7 @@ def _upsert_arrays() -> Any:
         false(),
         false(),
     )
-    stmt = pg_insert(cast(Table, User.__table__)).from_select(
+    stmt = insert_for_dialect("postgresql", User.__table__).from_select(
         [
             *_PROFILE_COLUMNS,
             "created_at",
