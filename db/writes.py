@@ -19,6 +19,7 @@ default, no per-call rewriting. Anything else runs through the session as before
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, cast
@@ -111,7 +112,7 @@ async def write_alone(
     if bind is None or plan is None:
         async with one_statement(sessionmaker) as session:
             return await write(session, statement, params)
-    async with bind.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
+    async with _autocommit(bind).connect() as connection:
         raw = await connection.get_raw_connection()
         try:
             return Written(*await plan.fetch(raw.dbapi_connection, params))
@@ -119,6 +120,12 @@ async def write_alone(
             if error.connection_invalidated:  # not handed to the next caller
                 await connection.invalidate(error.orig)
             raise
+
+
+@functools.lru_cache(maxsize=8)
+def _autocommit(engine: AsyncEngine) -> AsyncEngine:
+    """The engine's AUTOCOMMIT twin (same pool), made once: making it cost 56 µs a call."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 async def read(
