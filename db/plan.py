@@ -28,13 +28,16 @@ from __future__ import annotations
 import re
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 Processor = Callable[[Any], Any] | None
 # A parameter: the caller's key, the statement's own value when the caller gives none, whether
@@ -149,6 +152,20 @@ class Plan:
             make([v if p is None else p(v) for p, v in zip(results, row, strict=True)])
             for row in raw
         ]
+
+    async def fetch_alone(
+        self, connection: AsyncConnection, given: Mapping[str, Any]
+    ) -> tuple[int, list[Any]]:
+        """Run it (`fetch`) on a connection checked out on its own (a Reader's read, a write
+        that is its own transaction); a lost connection is invalidated, so the pool never
+        hands it out again."""
+        raw = await connection.get_raw_connection()
+        try:
+            return await self.fetch(raw.dbapi_connection, given)
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                await connection.invalidate(error.orig)
+            raise
 
     async def fetch(self, adapter: Any, given: Mapping[str, Any]) -> tuple[int, list[Any]]:
         """Run it on SQLAlchemy's asyncpg adapter of a checked-out connection; return (rows

@@ -94,13 +94,7 @@ class Reader:
             async with self._single.connect() as connection:
                 if plan is None:
                     return (await connection.execute(statement, params)).all()
-                raw = await connection.get_raw_connection()
-                try:
-                    return (await plan.fetch(raw.dbapi_connection, params))[1]
-                except DBAPIError as error:
-                    if error.connection_invalidated:  # not handed to the next read
-                        await connection.invalidate(error.orig)
-                    raise
+                return (await plan.fetch_alone(connection, params))[1]
         try:  # in place, without a coroutine per attempt: the database is rarely locked
             return self._columns(statement, params)
         except (sqlite3.OperationalError, OperationalError) as error:

@@ -113,13 +113,7 @@ async def write_alone(
         async with one_statement(sessionmaker) as session:
             return await write(session, statement, params)
     async with _autocommit(bind).connect() as connection:
-        raw = await connection.get_raw_connection()
-        try:
-            return Written(*await plan.fetch(raw.dbapi_connection, params))
-        except DBAPIError as error:
-            if error.connection_invalidated:  # not handed to the next caller
-                await connection.invalidate(error.orig)
-            raise
+        return Written(*await plan.fetch_alone(connection, params))
 
 
 @functools.lru_cache(maxsize=8)
