@@ -28,7 +28,7 @@ from bot.request_body import json_body
 from bot.texts import DEFAULT, languages, plain
 from bot.webapp import openable, set_menu_button
 from payments.loop_turns import Crowd
-from payments.outbox.budget import CHARGE, Budget
+from payments.outbox.budget import CHARGE, Budget, Grant
 from payments.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,9 @@ class BudgetMiddleware(BaseRequestMiddleware):
     A direct answer (no lane delivery in the context) goes through `Budget.answer`: ahead of a
     broadcast being sent, at most ANSWER_PATIENCE late, else at once and counted. Inside a lane
     delivery the first call was paid by the lane; the calls after it (a confirmation's QR
-    album) wait for tokens at the delivery's own priority.
+    album) wait for tokens at the delivery's own priority. A token's send is marked answered
+    when its call returns (or fails): its message has reached Telegram by then, which the
+    budget's window needs to know (`Grant.answered`).
     """
 
     def __init__(self, budget: Budget) -> None:
@@ -104,18 +106,25 @@ class BudgetMiddleware(BaseRequestMiddleware):
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
         """Charge a message to the budget (a lane delivery's waits its turn), then send it."""
-        if budgeted(method):
-            charge = CHARGE.get()
-            if charge is None:
-                await self._budget.answer()  # a direct answer: ahead of a broadcast, or at once
-            elif charge.prepaid > 0:
-                charge.prepaid -= 1
-                if charge.grants:
-                    charge.grants.pop(0).sent()
-            else:
-                for grant in await self._budget.take(urgent=charge.urgent):
-                    grant.sent()
-        return await make_request(bot, method)
+        if not budgeted(method):
+            return await make_request(bot, method)
+        charge = CHARGE.get()
+        grant: Grant | None = None
+        if charge is None:
+            grant = await self._budget.answer()  # a direct answer: ahead of a broadcast, or at once
+        elif charge.prepaid > 0:
+            charge.prepaid -= 1
+            if charge.grants:
+                grant = charge.grants.pop(0)
+        else:
+            (grant,) = await self._budget.take(urgent=charge.urgent)
+        if grant is None:
+            return await make_request(bot, method)
+        grant.sent()
+        try:
+            return await make_request(bot, method)
+        finally:
+            grant.answered()  # the message has arrived by now, if it ever will
 
 
 class PinnedResponseSession(AiohttpSession):

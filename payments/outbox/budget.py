@@ -22,6 +22,14 @@ delivery task has to be scheduled and build its message: on a loop busy with a s
 tens of milliseconds that differ from one send to the next. So each token is a `Grant` whose
 moment moves to its send (`Grant.sent`, called right before the HTTP request), and the window
 counts those moments: a send that went out late keeps the next one a full second behind it.
+
+Even the send's moment is not its arrival: the request is written a turn of the loop later and
+crosses the network. A message arrives at the latest when its answer comes back
+(`Grant.answered`), so a token also waits until the answer to the send floor(rate) + 1 tokens
+before it is a second old. That bounds what Telegram can count in any second by floor(rate) + 1
+(30 at 29 a second) whatever the delays, and costs nothing while answers come back within the
+34 ms of slack that the schedule leaves (a `make bench` broadcast had 31 in a second once, all of
+them its own rows, where this rule was missing).
 """
 
 from __future__ import annotations
@@ -43,20 +51,42 @@ CATCH_UP_GAP = 0.8
 # The longest a direct answer waits for a token while a broadcast is being sent: a customer
 # does not notice it; past it the answer goes anyway (a rush must not queue behind the rate).
 ANSWER_PATIENCE = 0.15
+# A send not answered within this long is taken to have arrived by then (a hung request must not
+# hold up the lane for the whole of its timeout).
+SEND_LIMIT = 1.0
 
 
 class Grant:
-    """One token: when it was granted, and once its message is sent, when that was."""
+    """One token: when it was granted, once its message is sent when that was, and when the
+    send's answer came back (by then the message has arrived, if it ever does)."""
 
-    __slots__ = ("at",)
+    __slots__ = ("answered_at", "at", "sending")
 
     def __init__(self, at: float) -> None:
         """A token granted at `at` (monotonic)."""
         self.at = at
+        self.sending = False
+        self.answered_at: float | None = None
 
     def sent(self) -> None:
         """Say the token's message goes now: the window counts it from this moment."""
         self.at = max(self.at, time.monotonic())
+        self.sending = True
+
+    def answered(self) -> None:
+        """Say the send is over (answered, refused or failed): its message arrived by now."""
+        self.answered_at = time.monotonic()
+        self.sending = False
+
+    def arrived_by(self) -> float:
+        """Return the latest moment its message can have arrived.
+
+        While the send is in flight that is SEND_LIMIT after it went, until its answer says
+        better. A token never sent arrived nowhere: its grant's moment stands in.
+        """
+        if self.answered_at is not None:
+            return self.answered_at
+        return self.at + SEND_LIMIT if self.sending else self.at
 
 
 @dataclass
@@ -96,6 +126,8 @@ class Budget:
         self._cap = max(math.floor(rate), 1) if rate > 0 else 0
         # The last `cap` grants, at their sends: the oldest must be a window ago for one more.
         self._recent: list[Grant] = []
+        # The last `cap` + 1 grants in the order granted: the next waits for the oldest's answer.
+        self._granted: deque[Grant] = deque(maxlen=self._cap + 1)
         self._last_grant = -math.inf  # monotonic: the next is spaced from it
         self._urgent: deque[asyncio.Future[Grant]] = deque()
         self._bulk: deque[asyncio.Future[Grant]] = deque()
@@ -118,25 +150,26 @@ class Budget:
         answers.append(now)
         self.noted += 1
 
-    async def answer(self) -> None:
+    async def answer(self) -> Grant | None:
         """Charge a direct answer to a customer's own update before it is sent.
 
         While broadcast rows were granted within the last second, the answer takes the next
-        token ahead of them, waiting at most ANSWER_PATIENCE; otherwise (no broadcast, or that
-        wait ran out) it goes at once and is counted, and broadcasts make room for it.
+        token ahead of them, waiting at most ANSWER_PATIENCE, and returns it (the caller marks
+        it `sent()` and `answered()`, as a taker's); otherwise (no broadcast, or that wait ran
+        out) it goes at once and is counted, and broadcasts make room for it.
         """
         if self._interval and time.monotonic() - self._bulk_granted_at < WINDOW_SECONDS:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(ANSWER_PATIENCE):
-                    grant = await self._take_one(urgent=True)
-                grant.sent()  # the caller sends it at once
-                return
+                    return await self._take_one(urgent=True)
         self.note()
+        return None
 
     async def take(self, count: int = 1, *, urgent: bool = False) -> list[Grant]:
         """Wait until `count` tokens are ours; `urgent` goes ahead of every bulk taker.
 
-        Mark each returned grant `sent()` when its message goes.
+        Mark each returned grant `sent()` when its message goes and `answered()` when the
+        send is over.
         """
         return [await self._take_one(urgent=urgent) for _ in range(count)]
 
@@ -165,6 +198,8 @@ class Budget:
         at = turn
         if len(self._recent) >= self._cap:
             at = max(at, min(grant.at for grant in self._recent) + WINDOW_SECONDS)
+        if len(self._granted) > self._cap:
+            at = max(at, self._granted[0].arrived_by() + WINDOW_SECONDS)
         if bulk and self._answers:
             at = max(at, self._room_beside_answers(time.monotonic()))
         return at, at == turn
@@ -193,6 +228,7 @@ class Budget:
         self._next = max(self._next, behind) + self._interval
         self._last_grant = now
         grant = Grant(now)
+        self._granted.append(grant)
         recent = self._recent
         recent.append(grant)
         if len(recent) > self._cap:  # forget the one sent longest ago, not the first granted

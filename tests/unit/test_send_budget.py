@@ -230,6 +230,7 @@ async def test_a_send_that_goes_late_is_counted_when_it_goes() -> None:
         await asyncio.sleep(0.08)
         grant.sent()
         sends.append(time.monotonic())
+        grant.answered()
 
     end = time.monotonic() + 3.0
     for number in itertools.count():
@@ -241,6 +242,35 @@ async def test_a_send_that_goes_late_is_counted_when_it_goes() -> None:
         else:
             grant.sent()
             sends.append(time.monotonic())
+            grant.answered()
     await asyncio.gather(*late)
     assert busiest_second(sends) <= 10, busiest_second(sends)
     assert len(sends) >= 25  # the pace holds: the window only waits for sends that went late
+
+
+async def test_a_send_that_arrives_late_keeps_telegrams_second_within_the_rate_plus_one() -> None:
+    # The network and the loop's next turn put tens of milliseconds between a send and its
+    # arrival, differently each time: a stalled loop holds up a few sends in a row. Here three
+    # sends in every thirteen take 150 ms to arrive and 10 ms more to be answered; the others
+    # arrive at once. Telegram counts arrivals: never more than floor(rate) + 1 of them in a
+    # second (30 at 29 a second), whatever the delays.
+    budget = Budget(10.0)
+    arrivals: list[float] = []
+    sending: list[asyncio.Task[None]] = []
+
+    async def send(grant: Grant, delay: float) -> None:
+        grant.sent()
+        await asyncio.sleep(delay)
+        arrivals.append(time.monotonic())
+        await asyncio.sleep(0.01 if delay else 0.0)
+        grant.answered()
+
+    end = time.monotonic() + 3.0
+    for number in itertools.count():
+        if time.monotonic() >= end:
+            break
+        (grant,) = await budget.take()
+        sending.append(asyncio.create_task(send(grant, 0.15 if number % 13 < 3 else 0.0)))
+    await asyncio.gather(*sending)
+    assert busiest_second(arrivals) <= 11, busiest_second(arrivals)
+    assert len(arrivals) >= 27  # a late answer holds up one token, not the pace
