@@ -7,7 +7,7 @@ import asyncio
 import itertools
 import time
 
-from payments.outbox.budget import ANSWER_PATIENCE, Budget, Grant
+from payments.outbox.budget import ANSWER_PATIENCE, SEND_LIMIT, Budget, Grant
 from tests.fakes.telegram_api import busiest_second
 
 # Three intervals at 20 a second: far above a busy machine's usual lateness, far below the
@@ -274,3 +274,21 @@ async def test_a_send_that_arrives_late_keeps_telegrams_second_within_the_rate_p
     await asyncio.gather(*sending)
     assert busiest_second(arrivals) <= 11, busiest_second(arrivals)
     assert len(arrivals) >= 27  # a late answer holds up one token, not the pace
+
+
+async def test_a_send_left_unanswered_holds_the_budget_up_for_a_limited_time() -> None:
+    # A hung request (no answer until aiogram's timeout) counts as arrived SEND_LIMIT after it
+    # went: the token floor(rate) + 1 after it waits that long and a second, not for good.
+    budget = Budget(10.0)
+    (hung,) = await budget.take()
+    hung.sent()
+    granted: list[float] = []
+    async with asyncio.timeout(5.0):  # not for good
+        while len(granted) < 12:
+            (grant,) = await budget.take()
+            grant.sent()
+            grant.answered()
+            granted.append(time.monotonic())
+    waited = granted[10] - hung.at  # the 11th after the hung one: floor(rate) + 1 tokens on
+    assert SEND_LIMIT + 1.0 <= waited < SEND_LIMIT + 1.0 + 0.3, waited
+    assert granted[11] - granted[10] < 0.3  # and then the pace goes on
