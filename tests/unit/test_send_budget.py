@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from payments.outbox.budget import ANSWER_PATIENCE, SEND_LIMIT, Budget, Grant
 from tests.fakes.telegram_api import busiest_second
@@ -219,31 +221,34 @@ async def test_a_rush_during_a_broadcast_waits_at_most_the_patience_then_goes() 
     assert budget.noted >= 50, budget.noted
 
 
+async def spend_for(
+    budget: Budget, seconds: float, send: Callable[[int, Grant], Coroutine[Any, Any, None]]
+) -> None:
+    """Take tokens one after another for `seconds`, each spent by a task: `send(number, grant)`."""
+    sending: list[asyncio.Task[None]] = []
+    end = time.monotonic() + seconds
+    for number in itertools.count():
+        if time.monotonic() >= end:
+            break
+        (grant,) = await budget.take()
+        sending.append(asyncio.create_task(send(number, grant)))
+    await asyncio.gather(*sending)
+
+
 async def test_a_send_that_goes_late_is_counted_when_it_goes() -> None:
     # Telegram counts a message when it arrives. A lane's delivery task may start tens of
     # milliseconds after its token on a busy loop: here every fourth one, 80 ms late.
     budget = Budget(10.0)
     sends: list[float] = []
-    late: list[asyncio.Task[None]] = []
 
-    async def send_late(grant: Grant) -> None:
-        await asyncio.sleep(0.08)
+    async def send(number: int, grant: Grant) -> None:
+        if number % 4 == 0:
+            await asyncio.sleep(0.08)
         grant.sent()
         sends.append(time.monotonic())
         grant.answered()
 
-    end = time.monotonic() + 3.0
-    for number in itertools.count():
-        if time.monotonic() >= end:
-            break
-        (grant,) = await budget.take()
-        if number % 4 == 0:
-            late.append(asyncio.create_task(send_late(grant)))
-        else:
-            grant.sent()
-            sends.append(time.monotonic())
-            grant.answered()
-    await asyncio.gather(*late)
+    await spend_for(budget, 3.0, send)
     assert busiest_second(sends) <= 10, busiest_second(sends)
     assert len(sends) >= 25  # the pace holds: the window only waits for sends that went late
 
@@ -256,22 +261,18 @@ async def test_a_send_that_arrives_late_keeps_telegrams_second_within_the_rate_p
     # second (30 at 29 a second), whatever the delays.
     budget = Budget(10.0)
     arrivals: list[float] = []
-    sending: list[asyncio.Task[None]] = []
 
-    async def send(grant: Grant, delay: float) -> None:
+    async def send(number: int, grant: Grant) -> None:
+        late = number % 13 < 3
         grant.sent()
-        await asyncio.sleep(delay)
+        if late:
+            await asyncio.sleep(0.15)
         arrivals.append(time.monotonic())
-        await asyncio.sleep(0.01 if delay else 0.0)
+        if late:
+            await asyncio.sleep(0.01)
         grant.answered()
 
-    end = time.monotonic() + 3.0
-    for number in itertools.count():
-        if time.monotonic() >= end:
-            break
-        (grant,) = await budget.take()
-        sending.append(asyncio.create_task(send(grant, 0.15 if number % 13 < 3 else 0.0)))
-    await asyncio.gather(*sending)
+    await spend_for(budget, 3.0, send)
     assert busiest_second(arrivals) <= 11, busiest_second(arrivals)
     assert len(arrivals) >= 27  # a late answer holds up one token, not the pace
 
