@@ -160,7 +160,9 @@ async def test_two_instances_fulfil_once_and_never_oversell(
     async with a.sessionmaker.begin() as session:
         session.add(SlotInventory(visit_date=visit, slot_time="12:00", capacity=5, held=0))
     tokens = []
-    async with httpx.AsyncClient() as client:
+    # Twenty checkouts at once took 0.78 s alone and past httpx's default 5 s in a full
+    # parallel `make test` on a slow host (2026-12-06, 23:55 UTC): this says "never oversold".
+    async with httpx.AsyncClient(timeout=60.0) as client:
         for i in range(20):
             init = sign_init_data(
                 {
