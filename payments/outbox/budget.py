@@ -57,36 +57,26 @@ SEND_LIMIT = 1.0
 
 
 class Grant:
-    """One token: when it was granted, once its message is sent when that was, and when the
-    send's answer came back (by then the message has arrived, if it ever does)."""
+    """One token: when it was granted, once its message is sent when that was, and the latest
+    moment its message can have arrived."""
 
-    __slots__ = ("answered_at", "at", "sending")
+    __slots__ = ("arrived_by", "at")
 
     def __init__(self, at: float) -> None:
-        """A token granted at `at` (monotonic)."""
+        """A token granted at `at` (monotonic). Never sent, its message arrived nowhere: the
+        grant's moment stands in for its arrival."""
         self.at = at
-        self.sending = False
-        self.answered_at: float | None = None
+        self.arrived_by = at
 
     def sent(self) -> None:
-        """Say the token's message goes now: the window counts it from this moment."""
+        """Say the token's message goes now: the window counts it from this moment, and it
+        arrives SEND_LIMIT later at the latest, until its answer says better."""
         self.at = max(self.at, time.monotonic())
-        self.sending = True
+        self.arrived_by = self.at + SEND_LIMIT
 
     def answered(self) -> None:
         """Say the send is over (answered, refused or failed): its message arrived by now."""
-        self.answered_at = time.monotonic()
-        self.sending = False
-
-    def arrived_by(self) -> float:
-        """Return the latest moment its message can have arrived.
-
-        While the send is in flight that is SEND_LIMIT after it went, until its answer says
-        better. A token never sent arrived nowhere: its grant's moment stands in.
-        """
-        if self.answered_at is not None:
-            return self.answered_at
-        return self.at + SEND_LIMIT if self.sending else self.at
+        self.arrived_by = time.monotonic()
 
 
 @dataclass
@@ -199,7 +189,7 @@ class Budget:
         if len(self._recent) >= self._cap:
             at = max(at, min(grant.at for grant in self._recent) + WINDOW_SECONDS)
         if len(self._granted) > self._cap:
-            at = max(at, self._granted[0].arrived_by() + WINDOW_SECONDS)
+            at = max(at, self._granted[0].arrived_by + WINDOW_SECONDS)
         if bulk and self._answers:
             at = max(at, self._room_beside_answers(time.monotonic()))
         return at, at == turn
