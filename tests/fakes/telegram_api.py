@@ -83,11 +83,14 @@ _TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)(\s[^<>]*)?>")
 _NO_LIMIT_METHODS = frozenset({"sendChatAction"})
 
 
-def busiest_second(moments: list[float]) -> int:
-    """Return the most moments in any one-second window: what Telegram's ~30/s counts."""
+def busiest_second(moments: list[float], *, window: float = 1.0) -> int:
+    """Return the most moments in any one-second window: what Telegram's ~30/s counts.
+
+    A shorter `window` allows for moments noted a little after the ones a budget counted.
+    """
     ordered, best, left = sorted(moments), 0, 0
     for right, moment in enumerate(ordered):
-        while ordered[left] <= moment - 1.0:
+        while ordered[left] <= moment - window:
             left += 1
         best = max(best, right - left + 1)
     return best

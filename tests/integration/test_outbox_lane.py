@@ -438,8 +438,8 @@ async def test_a_delivery_that_starts_late_is_counted_when_it_sends(
     sessionmaker: async_sessionmaker[AsyncSession], telegram: FakeTelegramAPI, bot: Bot
 ) -> None:
     # Telegram counts a broadcast's messages as they arrive. Every fourth delivery here takes
-    # 80 ms between its token and its send (a busy loop, a message slow to build): counted at
-    # their tokens, such sends bunched 11 into one second of a 10-a-second budget.
+    # 150 ms between its token and its send (a busy loop, a message slow to build): counted at
+    # their tokens, such sends bunched 11 into 0.9 s of a 10-a-second budget.
     ids = list(range(5201, 5241))
     await add_users(sessionmaker, ids)
     await broadcast(sessionmaker, ids)
@@ -450,7 +450,7 @@ async def test_a_delivery_that_starts_late_is_counted_when_it_sends(
 
     async def slow_to_start(envelope: Envelope) -> Outcome:
         if envelope.chat_id is not None and envelope.chat_id % 4 == 1:
-            await asyncio.sleep(0.08)
+            await asyncio.sleep(0.15)
         return await plain(envelope)
 
     lane.register("broadcast", slow_to_start)
@@ -460,4 +460,8 @@ async def test_a_delivery_that_starts_late_is_counted_when_it_sends(
     finally:
         await lane.stop()
     assert len(sent.moments) == len(ids)
-    assert busiest_second(sent.moments) <= 10
+    # The budget counts each send a few middleware calls before this test notes it; on a
+    # machine busy with other work the two can be milliseconds apart, differently each time
+    # (CI saw 11 in one second that way). The tenth of a second allowed for that is far less
+    # than the bunching this guards against.
+    assert busiest_second(sent.moments, window=0.9) <= 10, busiest_second(sent.moments)
