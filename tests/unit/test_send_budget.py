@@ -237,19 +237,21 @@ async def spend_for(
 
 async def test_a_send_that_goes_late_is_counted_when_it_goes() -> None:
     # Telegram counts a message when it arrives. A lane's delivery task may start tens of
-    # milliseconds after its token on a busy loop: here every fourth one, 80 ms late.
+    # milliseconds after its token on a busy loop: here every fourth one, 150 ms late.
     budget = Budget(10.0)
     sends: list[float] = []
 
     async def send(number: int, grant: Grant) -> None:
         if number % 4 == 0:
-            await asyncio.sleep(0.08)
+            await asyncio.sleep(0.15)
         grant.sent()
         sends.append(time.monotonic())
         grant.answered()
 
     await spend_for(budget, 3.0, send)
-    assert busiest_second(sends) <= 10, busiest_second(sends)
+    # Counted at their tokens, such sends bunch 11 into 0.9 s; the tenth of a second spared is
+    # for a busy machine pausing this test between a send's count and its note here.
+    assert busiest_second(sends, window=0.9) <= 10, busiest_second(sends)
     assert len(sends) >= 25  # the pace holds: the window only waits for sends that went late
 
 
