@@ -84,10 +84,9 @@ _NO_LIMIT_METHODS = frozenset({"sendChatAction"})
 
 
 def busiest_second(moments: list[float], *, window: float = 1.0) -> int:
-    """Return the most moments in any one-second window: what Telegram's ~30/s counts.
-
-    A shorter `window` allows for moments noted a little after the ones a budget counted.
-    """
+    """Return the most moments in any window of `window` seconds: at one second, what
+    Telegram's ~30/s counts. A shorter window allows for moments noted a little after the ones
+    a budget counted."""
     ordered, best, left = sorted(moments), 0, 0
     for right, moment in enumerate(ordered):
         while ordered[left] <= moment - window:
