@@ -293,5 +293,7 @@ async def test_a_send_left_unanswered_holds_the_budget_up_for_a_limited_time() -
             grant.answered()
             granted.append(time.monotonic())
     waited = granted[10] - hung.at  # the 11th after the hung one: floor(rate) + 1 tokens on
-    assert SEND_LIMIT + 1.0 <= waited < SEND_LIMIT + 1.0 + 0.3, waited
-    assert granted[11] - granted[10] < 0.3  # and then the pace goes on
+    # At most 0.7 s late: room for a stalled CI runner, and still short of a limit of twice
+    # SEND_LIMIT (3.0 s) or of waiting for the hung send's own timeout (5 s above).
+    assert SEND_LIMIT + 1.0 <= waited < SEND_LIMIT + 1.0 + 0.7, waited
+    assert granted[11] - granted[10] < 0.6  # and then the pace goes on (not another second)
