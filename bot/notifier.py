@@ -190,7 +190,8 @@ class TelegramNotifier:
         await self._send(recipient, text, reply_markup=markup)
 
     async def tickets_qr(self, note: TicketsIssued) -> None:
-        """Send every ticket's QR code, in albums of up to ten."""
+        """Send every ticket's QR code, in albums of up to ten (a row holds one album since
+        `enqueue_tickets` splits them; rows written before it may hold several)."""
         chat_id = chat_id_of(note.recipient.user_id)
         if chat_id is None or not note.tickets:
             return

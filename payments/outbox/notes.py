@@ -84,10 +84,13 @@ KINDS: dict[type[Any], str] = {
 }
 NOTES: dict[str, type[Any]] = {kind: cls for cls, kind in KINDS.items()}
 EMAIL_TICKETS = "email_tickets"
-# The QR album of a ticket order: a row of its own, after the confirmation's text, so a 429 or a
-# network error on the album retries the album (the text is not sent twice, the QR codes are
-# not lost). Its payload is the TicketsIssued note's.
+# The QR albums of a ticket order: each a row of its own, after the confirmation's text, so a
+# 429 or a network error on one album retries that album (neither the text nor an earlier album
+# is sent twice, no QR code is lost). Its payload is the TicketsIssued note with the album's
+# tickets only.
 TICKETS_QR = "tickets_qr"
+# The most photos one album (sendMediaGroup) takes.
+ALBUM_SIZE = 10
 # Every kind a deliverer turns back into a note, with the note's class.
 DELIVERED: dict[str, type[Any]] = {**NOTES, TICKETS_QR: TicketsIssued}
 
@@ -255,13 +258,19 @@ def notes_insert(  # noqa: PLR0913 - the note, its rows and how to read them
 
 
 async def enqueue_tickets(session: AsyncSession, note: TicketsIssued, *, dedupe_key: str) -> bool:
-    """Write a ticket order's confirmation and, as a second row, its QR album."""
+    """Write a ticket order's confirmation and its QR codes, a row for each album of up to
+    ALBUM_SIZE: an album refused for a while is sent again alone (never the ones before it),
+    and the chat gets them a second apart like any of its messages."""
     row = note_row(note, dedupe_key=dedupe_key)
     if row is None:
         return False
     await enqueue(session, **row)
-    album = row | {"kind": TICKETS_QR, "dedupe_key": f"{TICKETS_QR}:{dedupe_key}"}
-    await enqueue(session, **album)
+    for number, start in enumerate(range(0, len(note.tickets), ALBUM_SIZE), start=1):
+        album = dataclasses.replace(note, tickets=note.tickets[start : start + ALBUM_SIZE])
+        key = f"{TICKETS_QR}:{dedupe_key}" + (f":{number}" if number > 1 else "")
+        await enqueue(
+            session, **row | {"kind": TICKETS_QR, "payload": to_payload(album), "dedupe_key": key}
+        )
     return True
 
 

@@ -388,6 +388,55 @@ async def test_a_429_on_the_qr_album_sends_the_album_again_not_the_confirmation(
     assert Counter(row.status for row in await rows(sessionmaker)) == {"sent": 2}
 
 
+def album_codes(telegram: FakeTelegramAPI) -> list[list[str]]:
+    """The ticket codes in each album Telegram accepted, in order (a code ends its caption)."""
+    return [
+        [str(item["caption"]).split()[-1] for item in params["media"]]
+        for index, (name, params) in enumerate(telegram.requests)
+        if name == "sendMediaGroup" and index not in telegram.refusals
+    ]
+
+
+async def test_a_large_orders_albums_go_a_second_apart_and_a_refused_one_alone_again(
+    sessionmaker: async_sessionmaker[AsyncSession], telegram: FakeTelegramAPI, bot: Bot
+) -> None:
+    """23 tickets make three albums (10, 10, 3). Telegram refuses the second for a while: the
+    customer still gets every QR code exactly once, the first album is not sent again, and
+    the chat gets its messages a second apart."""
+    await add_users(sessionmaker, [7101])
+    codes = [f"C{i:02}" for i in range(23)]
+    tickets = tuple(
+        IssuedTicket(code, "adult", date(2026, 12, 20), "12:00", f"ZT1.{code}.sig")
+        for code in codes
+    )
+    note = TicketsIssued(Recipient("7101", "ru"), "Z-1101", None, tickets)
+    async with sessionmaker.begin() as session:
+        await enqueue_tickets(session, note, dedupe_key="ZT_11")
+    lane = make_lane(sessionmaker, bot, rate=100.0)
+    lane.start()
+    try:
+        await until(lambda: calls(telegram, "sendMediaGroup") == 1, timeout=10)
+        # The next album comes a second after the first: refused once, with a 429.
+        telegram.fail_next("sendMediaGroup", 429, "Too Many Requests: retry after 1", retry_after=1)
+        await until(lambda: calls(telegram, "sendMediaGroup") == 3, timeout=15)
+        async with asyncio.timeout(10):
+            await lane.drain()
+    finally:
+        await lane.stop()
+    albums = album_codes(telegram)
+    assert [len(album) for album in albums] == [10, 10, 3]
+    assert sorted(code for album in albums for code in album) == codes  # each QR once
+    assert len(sends(telegram, 7101)) == 1  # the confirmation, once
+    assert Counter(row.status for row in await rows(sessionmaker)) == {"sent": 4}
+    moments = [
+        telegram.request_times[index]
+        for index, (name, params) in enumerate(telegram.requests)
+        if name.startswith("send") and params.get("chat_id") in (7101, "7101")
+    ]
+    gaps = [later - earlier for earlier, later in zip(moments, moments[1:], strict=False)]
+    assert min(gaps) >= 0.9, gaps  # one message a second in the chat, refused calls too
+
+
 async def test_a_confirmation_committed_during_a_broadcast_goes_out_within_a_second(
     sessionmaker: async_sessionmaker[AsyncSession], telegram: FakeTelegramAPI, bot: Bot
 ) -> None:
