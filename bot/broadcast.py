@@ -19,8 +19,8 @@ from bot import keyboards
 from bot.factory import WAIT_ON_RETRY_AFTER
 from bot.outbox_delivery import outcome_of
 from bot.texts import t
+from payments.admin.audience import KIND_BROADCAST
 from payments.admin.broadcast import (
-    KIND_BROADCAST,
     STOPPED_ERROR,
     WATCH_SECONDS,
     Broadcaster,

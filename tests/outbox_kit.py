@@ -9,12 +9,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.reader import Reader
+from payments.admin.broadcast import Broadcaster
 from payments.catalog import Catalog
 from payments.outbox.lane import SendingLane
 from payments.outbox.notes import EMAIL_TICKETS, mail_deliverer, note_deliverers
-from payments.ports import Mailer
+from payments.ports import Clock, Mailer
 
 SETTLE_SECONDS = 10.0
+
+
+def broadcaster(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> Broadcaster:
+    """A Broadcaster as the admin console builds it, reading its progress off the loop."""
+    return Broadcaster(
+        sessionmaker=sessionmaker, reader=Reader(sessionmaker.kw["bind"]), clock=clock
+    )
 
 
 @asynccontextmanager

@@ -88,7 +88,7 @@ def create_admin_console(
         capacity=Capacity(sessionmaker=sessionmaker, catalog=catalog, clock=clock, tz=tz),
         checkin=CheckIns(sessionmaker=sessionmaker, clock=clock, tz=tz, signer=signer),
         export=Export(sessionmaker=sessionmaker, reader=reader, clock=clock, tz=tz),
-        broadcaster=Broadcaster(sessionmaker=sessionmaker, clock=clock),
+        broadcaster=Broadcaster(sessionmaker=sessionmaker, reader=reader, clock=clock),
         subscriptions=SubscriptionDesk(
             sessionmaker=sessionmaker,
             clock=clock,

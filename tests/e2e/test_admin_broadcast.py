@@ -21,7 +21,7 @@ from db.models import (
     User,
 )
 from db.models_outbox import OutboxMessage
-from payments.admin.broadcast import STOPPED_ERROR, Broadcaster
+from payments.admin.broadcast import STOPPED_ERROR
 from payments.outbox.outcomes import Envelope, GiveUp, Sent
 from payments.ports import SystemClock
 from tests.e2e.admin_chat import (
@@ -31,6 +31,7 @@ from tests.e2e.admin_chat import (
 )
 from tests.e2e.conftest import ADMIN_ID, ShopFactory
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.outbox_kit import broadcaster as make_broadcaster
 
 
 @pytest.mark.slow
@@ -206,7 +207,7 @@ async def test_a_message_the_lane_claimed_before_stop_is_not_sent(
     # The lane holds a few dozen claimed rows at a time, which Stop's UPDATE of pending rows
     # cannot reach: the deliverer itself must refuse them once the broadcast is stopped.
     ids = [730_001, 730_002]
-    broadcaster = Broadcaster(sessionmaker=sessionmaker, clock=SystemClock())
+    broadcaster = make_broadcaster(sessionmaker, SystemClock())
     async with sessionmaker.begin() as session:
         session.add_all(User(id=str(uid), first_name="U", language="ru") for uid in ids)
     draft = await broadcaster.draft_broadcast(ADMIN_ID, "news")

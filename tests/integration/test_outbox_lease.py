@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.factory import create_bot
 from db.models_outbox import OutboxMessage
 from db.reader import Reader
-from payments.admin.broadcast import Broadcaster, BroadcastProgress
+from payments.admin.broadcast import BroadcastProgress
 from payments.metrics import REGISTRY, DatabaseGauges
 from payments.outbox.lane import STOPPED_IN_FLIGHT, SendingLane
 from payments.outbox.outcomes import Deliver, Envelope, Outcome
@@ -43,6 +43,7 @@ from tests.integration.test_outbox_lane import (
     tell_ended,
     until,
 )
+from tests.outbox_kit import broadcaster as make_broadcaster
 
 IN_FLIGHT = 9001  # gets a broadcast message; the lane dies right after Telegram took it
 CONFIRMED = 9002  # gets a confirmation; the lane dies right after Telegram took it
@@ -151,7 +152,7 @@ async def death(
         depth = REGISTRY.get_sample_value(
             "zooticket_outbox_depth", {"status": "delivering", "priority": "1"}
         )
-        progress = await Broadcaster(sessionmaker=sessionmaker, clock=SystemClock()).progress(1)
+        progress = await make_broadcaster(sessionmaker, SystemClock()).progress(1)
         await lease_runs_out(sessionmaker)
         following = make_lane(sessionmaker, bot)
         following.start()
@@ -195,7 +196,7 @@ async def test_a_broadcast_message_in_flight_when_its_lane_died_is_given_up_not_
         if r.levelno == logging.WARNING
     )
     # The admin's report adds up: one delivered, one not, nothing left to wait for.
-    progress = await Broadcaster(sessionmaker=sessionmaker, clock=SystemClock()).progress(1)
+    progress = await make_broadcaster(sessionmaker, SystemClock()).progress(1)
     assert (progress.total, progress.sent, progress.failed, progress.pending) == (2, 1, 1, 0)
 
 
