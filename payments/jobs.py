@@ -332,21 +332,22 @@ def create_scheduler(
     `renewals`: the auto-renewal sweep (payments/subscriptions/renewal.py), every 5 minutes.
     """
     scheduler = AsyncIOScheduler(timezone="UTC")
-    sweeps: list[tuple[Callable[[], Awaitable[object]], int]] = [
-        (jobs.expire, 30),
-        (jobs.reconcile, 60),
-        (jobs.lapse, 300),
-        (jobs.remind, 600),
-        (jobs.recheck_abandoned, 600),
+    # Each job's name: its id in the scheduler and its `job` label in the metrics.
+    sweeps: list[tuple[str, Callable[[], Awaitable[object]], int]] = [
+        ("expire", jobs.expire, 30),
+        ("reconcile", jobs.reconcile, 60),
+        ("lapse", jobs.lapse, 300),
+        ("remind", jobs.remind, 600),
+        ("recheck_abandoned", jobs.recheck_abandoned, 600),
     ]
     if renewals is not None:
-        sweeps.append((renewals, 300))
-    for job, seconds in sweeps:
+        sweeps.append(("renew", renewals, 300))
+    for name, job, seconds in sweeps:
         scheduler.add_job(
-            timed_job(job.__name__, job),  # runs and failures in zooticket_job_runs_total
+            timed_job(name, job),  # runs and failures in zooticket_job_runs_total
             "interval",
             seconds=seconds,
-            id=job.__name__,
+            id=name,
             coalesce=True,
             max_instances=1,
         )

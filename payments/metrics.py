@@ -10,8 +10,8 @@ Series (all prefixed `zooticket_`):
 
 - `updates_total{result}`, `update_seconds`: bot updates handled ("handled", "unhandled",
   "error") and how long each took.
-- `webhooks_total{result}`: YooKassa notifications by the route's answer ("ok", "ignored",
-  "forbidden", "bad_request", "retry").
+- `webhooks_total{result}`: YooKassa notifications by the route's answer ("ok", "forbidden",
+  "bad_request", "retry"; a notification of a payment that is not ours is answered 200: ok).
 - `webhook_waiting`: notifications waiting for their turn to be applied (payments/loop_turns.py;
   a backlog that stays up means WEBHOOK_CONCURRENCY, or the instances, are too few).
 - `customers_in_flight`: customers' bot updates and API requests being answered right now
@@ -91,7 +91,7 @@ UPDATE_SECONDS = Histogram(
 )
 WEBHOOKS = Counter(
     "zooticket_webhooks",
-    "YooKassa notifications by the route's answer (ok, ignored, forbidden, bad_request, retry).",
+    "YooKassa notifications by the route's answer (ok, forbidden, bad_request, retry).",
     ["result"],
     registry=REGISTRY,
 )

@@ -12,6 +12,8 @@ import httpx
 
 from db.models import Payment, User
 from db.models_outbox import OutboxMessage
+from payments.outbox.notes import enqueue_note
+from payments.ports import Recipient, SubscriptionEnded
 from tests.e2e.conftest import Shop, ShopFactory
 
 
@@ -100,12 +102,18 @@ async def test_metrics_listener_shows_updates_webhooks_jobs_lag_payments_and_out
     job = shop.service.scheduler.get_job("expire")
     assert job is not None
     await job.func()
+    # A customer's notice goes through the sending lane: counted as sent once Telegram took it.
+    async with shop.service.sessionmaker.begin() as session:
+        await enqueue_note(session, SubscriptionEnded(Recipient("5001", "en")), dedupe_key="m1")
+    shop.service.payments.outbox.wake()
 
     text = await scraped_until(
         shop,
         lambda t: (
             more(t, "zooticket_updates_total", result="handled") >= 1
             and more(t, "zooticket_loop_lag_seconds_count") >= 1
+            and more(t, "zooticket_outbox_sent_total", kind="subscription_ended", outcome="sent")
+            >= 1
         ),
     )
     assert more(text, "zooticket_update_seconds_count") >= 1
@@ -116,7 +124,8 @@ async def test_metrics_listener_shows_updates_webhooks_jobs_lag_payments_and_out
     assert sample(text, "zooticket_outbox_depth", status="pending", priority="0") == 1
     assert sample(text, "zooticket_loop_lag_max_seconds") is not None
     assert sample(text, "zooticket_process_resident_memory_bytes") is not None
-    assert "# TYPE zooticket_outbox_sent_total counter" in text
+    assert more(text, "zooticket_outbox_sent_total", kind="subscription_ended", outcome="sent") == 1
+    assert shop.service.scheduler.get_job("renew") is not None  # named, as its runs are counted
 
 
 async def test_metrics_are_not_on_the_public_port_by_default(make_shop: ShopFactory) -> None:
