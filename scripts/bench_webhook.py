@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-import socket
 import statistics
 import sys
 import time
@@ -37,6 +36,7 @@ from fastapi import FastAPI, Request
 
 from db.models import User
 from main import Service, build, settle_heap
+from payments.api.server import bind_socket
 from payments.ports import PaymentGateway
 from payments.types import ProviderPayment
 from payments.yookassa.webhook import WEBHOOK_PATH
@@ -66,11 +66,9 @@ async def load(url: str, bodies: list[bytes], concurrency: int) -> tuple[float, 
 @contextlib.asynccontextmanager
 async def serve_app(app: FastAPI) -> AsyncIterator[str]:
     """Serve `app` with uvicorn on a free loopback port; yield the URL of its /hook."""
-    # As payments/api/server.bind_socket: IPPROTO_TCP so asyncio sets TCP_NODELAY on each
-    # connection, or the reference itself waits for delayed ACKs on kept-alive connections.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1024)
+    # The service's own socket (IPPROTO_TCP, so asyncio sets TCP_NODELAY on each connection):
+    # otherwise the references wait for delayed ACKs on kept-alive connections.
+    sock = bind_socket("127.0.0.1", 0)
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
     task = asyncio.create_task(server.serve([sock]))
     await wait_until(lambda: server.started, 10)
