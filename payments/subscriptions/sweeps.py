@@ -6,15 +6,17 @@ conditional UPDATE on the expiry it is for, and a lapse is one conditional UPDAT
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import User
 from db.models_subscriptions import Renewal, Subscription
+from db.repositories.dialect import any_of
 from payments.outbox.notes import enqueue_note
 from payments.ports import Clock, Recipient, SubscriptionEnded, SubscriptionReminder
 from payments.rounds import SweepReport
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 
 # Subscriptions reminded per run and window at most (the next run takes the rest).
 REMIND_BATCH = 500
+# Subscriptions ended per transaction: each one's notice is a row written on the loop.
+LAPSE_CHUNK = 200
 
 
 class SubscriptionSweeps:
@@ -126,19 +130,39 @@ class SubscriptionSweeps:
         return SweepReport(seen, changed)
 
     async def lapse(self) -> SweepReport:
-        """End subscriptions whose time is up and tell their owners.
+        """End subscriptions whose time is up and tell their owners, LAPSE_CHUNK at a time.
 
         A subscription whose renewal was declined keeps access until its grace ends; lapsing
-        then is involuntary churn (`renewal_state` "lapsed").
+        then is involuntary churn (`renewal_state` "lapsed"). Each chunk is a transaction of
+        its own, with a turn of the loop between chunks (on SQLite they run on it): a month's
+        subscriptions bought on one launch day end on one day, tens of thousands at once.
         """
         now = self._clock.now()
+        ended = 0
+        while True:
+            chunk = await self._lapse_chunk(now)
+            ended += chunk
+            self._woken(chunk > 0)
+            if chunk < LAPSE_CHUNK:
+                break
+            await asyncio.sleep(0)
+        if ended:
+            log.info("lapse: %d subscriptions ended", ended)
+        return SweepReport(ended, ended)
+
+    async def _lapse_chunk(self, now: datetime) -> int:
+        """End up to LAPSE_CHUNK subscriptions whose time is up; return how many."""
+        due = and_(
+            Subscription.status == "active",
+            Subscription.expires_at <= now,
+            or_(Subscription.grace_until.is_(None), Subscription.grace_until <= now),
+        )
+        chosen = select(Subscription.id).where(due).limit(LAPSE_CHUNK)
         async with self._sessionmaker.begin() as session:
             result = await session.execute(
                 update(Subscription)
-                .where(
-                    and_(Subscription.status == "active", Subscription.expires_at <= now),
-                    or_(Subscription.grace_until.is_(None), Subscription.grace_until <= now),
-                )
+                # `due` again: a renewal or another instance may have moved one meanwhile.
+                .where(Subscription.id.in_(chosen), due)
                 .values(
                     status="expired",
                     updated_at=now,
@@ -154,17 +178,15 @@ class SubscriptionSweeps:
             ended = list(result.scalars())
             languages: dict[str, str] = {}
             if ended:
+                dialect = session.get_bind().dialect.name
                 users = await session.execute(
-                    select(User.id, User.language).where(User.id.in_(ended))
+                    select(User.id, User.language).where(any_of(dialect, User.id, ended))
                 )
                 languages = dict(users.all())
             for user_id in ended:
                 note = SubscriptionEnded(Recipient(user_id, languages.get(user_id, "ru")))
                 await enqueue_note(session, note, dedupe_key=None)
-        self._woken(bool(ended))
-        if ended:
-            log.info("lapse: %d subscriptions ended", len(ended))
-        return SweepReport(len(ended), len(ended))
+        return len(ended)
 
     def _woken(self, any_written: bool) -> None:
         """Tell the sending lane that messages were committed."""

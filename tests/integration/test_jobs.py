@@ -5,6 +5,7 @@ against the local YooKassa: what the shop owner would see in statuses, expiries 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from payments.ports import (
     TicketsIssued,
 )
 from payments.rounds import SweepReport
+from payments.subscriptions.sweeps import LAPSE_CHUNK
 from payments.tickets.signing import TicketSigner, new_seed
 from payments.types import PaymentStatus, SubscriptionStatus
 from payments.yookassa.gateway import YooKassaGateway
@@ -664,6 +666,42 @@ async def test_lapse_ends_an_overdue_subscription_once(world: World) -> None:
     other = (await account.summary("3002")).subscription
     assert other is not None
     assert other.status is SubscriptionStatus.ACTIVE
+
+
+async def test_lapse_ends_many_subscriptions_in_chunks_each_owner_told_once(world: World) -> None:
+    # A launch day's subscriptions end on one day: more than two chunks of them at once.
+    owners = [str(4000 + n) for n in range(2 * LAPSE_CHUNK + 50)]
+    async with world.sessionmaker.begin() as session:
+        session.add_all(User(id=uid, first_name="A", language="en") for uid in owners)
+    for uid in owners:
+        await grant(world, uid, days=1)
+    world.clock.advance(days=1, minutes=1)
+    # Customers keep writing meanwhile (here: signing up); on SQLite each write waits for the
+    # one writer connection, so one sweep-long transaction would keep every one of them out.
+    lapsing, written_meanwhile = True, 0
+
+    async def customers_writing() -> None:
+        nonlocal written_meanwhile
+        for n in itertools.count():
+            async with world.sessionmaker.begin() as session:
+                session.add(User(id=f"9{n:05}", first_name="B", language="ru"))
+            written_meanwhile += lapsing
+
+    others = asyncio.create_task(customers_writing())
+    await asyncio.sleep(0)
+    written_meanwhile = 0
+    report = await world.jobs.lapse()
+    lapsing = False
+    others.cancel()
+    assert report == SweepReport(seen=len(owners), changed=len(owners))
+    assert written_meanwhile >= len(owners) // LAPSE_CHUNK, written_meanwhile  # between chunks
+    assert await world.jobs.lapse() == SweepReport(seen=0, changed=0)
+    async with world.sessionmaker() as session:
+        statuses = (await session.execute(select(Subscription.status))).scalars()
+        assert Counter(statuses) == {"expired": len(owners)}
+    await settle(world.outbox)
+    assert sorted(note.recipient.user_id for note in world.notifier.ended) == owners
+    assert {note.recipient.language for note in world.notifier.ended} == {"en"}
 
 
 async def test_lapse_leaves_a_subscription_before_its_expiry_alone(world: World) -> None:
