@@ -86,7 +86,8 @@ class Settings(BaseSettings):
     HTTP_PORT: int = Field(default=8080, ge=0, le=65535)
     PUBLIC_BASE_URL: str = "http://127.0.0.1:8080"
     SHUTDOWN_GRACE_SECONDS: int = Field(default=25, ge=1, le=3600)
-    # The sending lane: messages a second over all chats (Telegram allows about 30).
+    # The sending lanes: messages a second over all chats (Telegram allows about 30), shared
+    # by the instances whose lanes run (payments/outbox/senders.py).
     OUTBOX_RATE: float = Field(default=29.0, gt=0, le=1000)
     # Off: this instance only writes the outbox; other instances (with it on) send.
     OUTBOX_SENDER: bool = True

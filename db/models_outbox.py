@@ -74,3 +74,14 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxSender(Base):
+    """A sending lane that is running: each lane says so every second (`seen_at`), and the
+    lanes seen lately share Telegram's ~30 messages a second between them (payments/outbox/
+    senders.py)."""
+
+    __tablename__ = "outbox_senders"
+
+    instance_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

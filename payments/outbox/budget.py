@@ -129,6 +129,23 @@ class Budget:
         self.granted = 0
         self.noted = 0
 
+    def set_rate(self, rate: float) -> None:
+        """Hand out `rate` tokens a second from now on: this instance's share, when several
+        instances' lanes send (payments/outbox/senders.py). An unlimited budget stays so."""
+        if rate <= 0 or self._interval == 0.0 or 1.0 / rate == self._interval:
+            return
+        self._interval = 1.0 / rate
+        self._cap = max(math.floor(rate), 1)
+        # The window and the answers' rule keep the newest grants, as many as the new cap asks.
+        self._granted = deque(self._granted, maxlen=self._cap + 1)
+        while len(self._recent) > self._cap:
+            self._recent.remove(min(self._recent, key=lambda g: g.at))
+
+    @property
+    def rate(self) -> float:
+        """Return the tokens a second handed out now (0: no limit)."""
+        return 1.0 / self._interval if self._interval else 0.0
+
     def note(self) -> None:
         """Count a message sent without waiting (a direct answer): broadcasts make room for it."""
         if self._interval == 0.0:

@@ -27,6 +27,7 @@ from db.reader import Reader
 from payments.outbox.budget import CHARGE, Budget, Charge
 from payments.outbox.outcomes import Deliver, Envelope, GiveUp, Outcome, RetryLater
 from payments.outbox.rows import FLUSH_SECONDS, STOPPED, LaneRows, _Held, _State
+from payments.outbox.senders import HEARTBEAT_SECONDS, JOIN_WAIT, SharedRate
 from payments.outbox.store import CHANNEL_TELEGRAM, PRIORITY_BROADCAST, PRIORITY_TRANSACTIONAL
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,8 @@ class SendingLane(LaneRows):
         self.instance_id = instance_id or f"lane-{uuid.uuid4().hex[:12]}"
         self._deliverers: dict[str, Deliver] = {}
         self.budget = budget if budget is not None else Budget(rate)
+        # Several instances' lanes share `rate` (payments/outbox/senders.py).
+        self.sharing = SharedRate(bind, self.instance_id, rate, self.budget.set_rate)
         self._state = _State()
         self._wake = asyncio.Event()
         # Set by wake(): someone committed a message; claim now even with rows in hand.
@@ -135,6 +138,7 @@ class SendingLane(LaneRows):
         if self._task is None:
             self._stopping = False
             self._task = asyncio.create_task(self._run(), name="outbox-lane")
+            self.sharing.start()
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop claiming, let deliveries in flight finish within `grace`, put held rows back."""
@@ -162,6 +166,7 @@ class SendingLane(LaneRows):
         await self._flush_sent(force=True)
         await self._release([held.envelope.id for held in self._state.held])
         self._state.held.clear()
+        await self.sharing.stop()
 
     async def drain(self) -> None:
         """Wait until a pass of the running lane finds nothing due, held or in flight.
@@ -182,6 +187,10 @@ class SendingLane(LaneRows):
     # ---- the loop -----------------------------------------------------------------------
 
     async def _run(self) -> None:
+        # Another instance's lane is sending: not before it has made room (senders.py).
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(JOIN_WAIT + 2 * HEARTBEAT_SECONDS):
+                await self.sharing.ready.wait()
         while not self._stopping:
             self._pass_no += 1
             this_pass = self._pass_no

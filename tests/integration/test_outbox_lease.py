@@ -143,6 +143,7 @@ async def death(
         dying._task.cancel()  # the process is gone: no more passes, nothing recorded
         with contextlib.suppress(asyncio.CancelledError):
             await dying._task
+        await dying.sharing.die()  # nor does it say it runs (its last word stays behind)
         left = {row.chat_id: row.status for row in await rows(sessionmaker)}
         reader = Reader(sessionmaker.kw["bind"])
         try:

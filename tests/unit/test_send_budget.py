@@ -297,3 +297,21 @@ async def test_a_send_left_unanswered_holds_the_budget_up_for_a_limited_time() -
     # SEND_LIMIT (3.0 s) or of waiting for the hung send's own timeout (5 s above).
     assert SEND_LIMIT + 1.0 <= waited < SEND_LIMIT + 1.0 + 0.7, waited
     assert granted[11] - granted[10] < 0.6  # and then the pace goes on (not another second)
+
+
+async def test_a_budget_given_a_smaller_share_keeps_to_it_from_then_on() -> None:
+    # A second instance's lane starts: this one's share falls from 20 to 10 a second while it
+    # sends; a second later it is alone again.
+    budget = RecordedBudget(20.0)
+    before = await take_for(budget, 1.0)
+    budget.set_rate(10.0)
+    changed = time.monotonic()
+    shared = await take_for(budget, 2.0)
+    budget.set_rate(20.0)
+    alone = await take_for(budget, 1.5)
+    assert budget.rate == 20.0
+    assert busiest_second(before) <= 20
+    # The new cap binds within a second of the change: the grants kept are the newest.
+    assert busiest_second([m for m in shared if m >= changed + 1.0]) <= 10
+    assert 9 <= len([m for m in shared if m >= changed + 1.0]) <= 11
+    assert len(alone) >= 25  # the whole rate again
