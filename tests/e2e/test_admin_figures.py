@@ -6,7 +6,12 @@ The real Bot and SDK against the local Telegram and YooKassa.
 from __future__ import annotations
 
 import io
+import threading
+from typing import Any
 
+import pytest
+import qrcode
+from matplotlib.figure import Figure
 from PIL import Image
 
 from db.models import (
@@ -22,9 +27,27 @@ from tests.e2e.admin_chat import (
 from tests.e2e.conftest import ADMIN_ID, ShopFactory
 
 
+def drawn_in(monkeypatch: pytest.MonkeyPatch, owner: type[Any], name: str) -> list[int]:
+    """Note the thread of every call of a drawing library's `owner.name` (it still draws)."""
+    threads: list[int] = []
+    draw = getattr(owner, name)
+
+    def noted(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.get_ident())
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, noted)
+    return threads
+
+
 async def test_stats_sends_a_png_chart_and_the_figures_of_this_test(
-    make_shop: ShopFactory,
+    make_shop: ShopFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Drawing is CPU work: the chart and the tickets' QR codes are drawn in worker threads,
+    # never on the event loop's, which every customer's update waits for.
+    loop_thread = threading.get_ident()
+    charts = drawn_in(monkeypatch, Figure, "savefig")
+    codes = drawn_in(monkeypatch, qrcode.QRCode, "make")
     shop = await make_shop(TEST_USER_IDS="5103")
     await buy_tickets(shop, 5101, adults=2)
     await buy_plan(shop, 5102)
@@ -45,6 +68,8 @@ async def test_stats_sends_a_png_chart_and_the_figures_of_this_test(
         assert f"{period}: {line}" in text, text
     assert "Активных подписок сейчас: 1" in text
     assert "10 ₽" not in text
+    assert charts and codes  # the chart, and the QR codes of the tickets bought above
+    assert loop_thread not in charts + codes
 
     await admin.send("/admin")
     menu = await admin.wait_reply()
