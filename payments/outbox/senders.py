@@ -20,7 +20,6 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, select
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.base import UTCDateTime
@@ -42,7 +41,12 @@ SENDERS = cast(Table, OutboxSender.__table__)
 @cache
 def _beat() -> Any:
     """One statement: write this lane's moment, forget long-gone lanes, count the others seen
-    lately (the count reads the snapshot before the write: this lane is added by the caller)."""
+    lately (the count reads the snapshot before the write: this lane is added by the caller).
+
+    The PostgreSQL dialect is imported here, by a lane on PostgreSQL only (a service on SQLite
+    starts without it: tests/unit/test_lazy_imports.py)."""
+    from sqlalchemy.dialects import postgresql
+
     now = bindparam("now", type_=UTCDateTime)
     me = bindparam("me", type_=SENDERS.c.instance_id.type)
     upsert = postgresql.insert(SENDERS).values(instance_id=me, seen_at=now)
