@@ -279,7 +279,7 @@ class Broadcaster:
         rows, states = await self._reader.report(
             lambda: (query, select(AuditLog.result).where(AuditLog.id == draft_id))
         )
-        result = str(states[0][0]) if states else None
+        result = states[0][0] if states else None
         counts: dict[str, int] = {}
         total = retried = 0
         for status, reason, count in rows:

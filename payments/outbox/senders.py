@@ -15,14 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select
+from sqlalchemy import Interval, Table, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.base import UTCDateTime
 from db.models_outbox import OutboxSender
 
 log = logging.getLogger(__name__)
@@ -47,7 +46,8 @@ def _beat() -> Any:
     starts without it: tests/unit/test_lazy_imports.py)."""
     from sqlalchemy.dialects import postgresql
 
-    now = bindparam("now", type_=UTCDateTime)
+    # The database's clock, not the instances': theirs may differ by more than GONE_AFTER.
+    now = func.now()
     me = bindparam("me", type_=SENDERS.c.instance_id.type)
     upsert = postgresql.insert(SENDERS).values(instance_id=me, seen_at=now)
     written = (
@@ -59,7 +59,10 @@ def _beat() -> Any:
     )
     forgotten = (
         delete(SENDERS)
-        .where(SENDERS.c.seen_at < bindparam("forgotten", type_=UTCDateTime))
+        .where(
+            SENDERS.c.seen_at < now - bindparam("forgotten", type_=Interval),
+            SENDERS.c.instance_id != me,  # its own row is the upsert's: one change a row
+        )
         .returning(SENDERS.c.instance_id)
         .cte("forgotten")
     )
@@ -67,7 +70,8 @@ def _beat() -> Any:
         select(func.count())
         .select_from(SENDERS)
         .where(
-            SENDERS.c.seen_at >= bindparam("since", type_=UTCDateTime), SENDERS.c.instance_id != me
+            SENDERS.c.seen_at >= now - bindparam("gone", type_=Interval),
+            SENDERS.c.instance_id != me,
         )
         .add_cte(written)
         .add_cte(forgotten)
@@ -128,16 +132,14 @@ class SharedRate:
     async def beat(self) -> int:
         """Say this lane runs; set its share of the rate; return how many lanes run."""
         assert self._engine is not None  # noqa: S101 - started on PostgreSQL only
-        now = datetime.now(UTC)
         async with self._engine.connect() as connection:
             others = (
                 await connection.execute(
                     _beat(),
                     {
                         "me": self._me,
-                        "now": now,
-                        "since": now - timedelta(seconds=GONE_AFTER),
-                        "forgotten": now - FORGOTTEN_AFTER,
+                        "gone": timedelta(seconds=GONE_AFTER),
+                        "forgotten": FORGOTTEN_AFTER,
                     },
                 )
             ).scalar_one()

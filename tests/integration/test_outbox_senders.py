@@ -6,6 +6,8 @@ each must not send 40. Several instances run on PostgreSQL only (README "Several
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from aiogram import Bot
 from sqlalchemy import func, select
@@ -83,3 +85,23 @@ async def test_a_lane_that_died_is_left_out_once_it_has_been_silent_a_while(
         await first.stop()
         await dying.stop()
         await other_engine.dispose()
+
+
+async def test_a_beat_forgets_lanes_gone_for_an_hour_and_counts_only_those_heard_lately(
+    sessionmaker: async_sessionmaker[AsyncSession], bot: Bot
+) -> None:
+    now = datetime.now(UTC)
+    async with sessionmaker.begin() as session:
+        session.add_all(
+            [
+                OutboxSender(instance_id="killed-yesterday", seen_at=now - timedelta(days=1)),
+                OutboxSender(instance_id="killed-just-now", seen_at=now - timedelta(seconds=10)),
+                OutboxSender(instance_id="running", seen_at=now),
+            ]
+        )
+    lane = make_lane(sessionmaker, bot, rate=RATE)
+    assert await lane.sharing.beat() == 2  # this lane and "running"
+    assert lane.budget.rate == RATE / 2
+    async with sessionmaker() as session:
+        kept = set((await session.execute(select(OutboxSender.instance_id))).scalars())
+    assert kept == {"killed-just-now", "running", lane.instance_id}
