@@ -1,7 +1,8 @@
 """The subscription sweeps: reminders before expiry (or the notice of an auto-renewal's charge)
 and the lapse of subscriptions whose time is up. Scheduled with the payment sweeps
 (payments/jobs.py); like them, set-based and safe to run twice: each reminder is claimed by a
-conditional UPDATE on the expiry it is for, and a lapse is one conditional UPDATE.
+conditional UPDATE on the expiry it is for, and a lapse ends them 200 at a time, each chunk one
+conditional UPDATE.
 """
 
 from __future__ import annotations
