@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 1.0
 # A lane not heard from for this long is taken to have stopped (three missed beats and a half).
 GONE_AFTER = 3.5
-# How long a lane that finds others running waits before sending: their next beats come first.
-JOIN_WAIT = 1.5 * HEARTBEAT_SECONDS
+# How long a lane that finds others running waits before sending: their next beats come first,
+# with room for a beat that a busy loop or database held up.
+JOIN_WAIT = 2.5 * HEARTBEAT_SECONDS
 # Rows of lanes gone for this long are deleted (a killed instance never deletes its own).
 FORGOTTEN_AFTER = timedelta(hours=1)
 
