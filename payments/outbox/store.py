@@ -7,7 +7,6 @@ database itself (INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL alik
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -15,7 +14,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models_outbox import OutboxMessage
-from db.repositories.dialect import insert_for, insert_for_dialect
+from db.repositories.dialect import insert_for_dialect
 from db.writes import write
 
 PRIORITY_TRANSACTIONAL = 0
@@ -23,9 +22,6 @@ PRIORITY_BROADCAST = 1
 
 CHANNEL_TELEGRAM = "telegram"
 CHANNEL_EMAIL = "email"
-
-# Rows per INSERT of enqueue_many: well under SQLite's 32 766 bound parameters (16 columns).
-CHUNK = 500
 
 # The columns a written row fills, in the order an INSERT … SELECT gives them (`_row`'s keys).
 COLUMNS = (
@@ -107,22 +103,3 @@ def _insert_one(dialect: str) -> Any:
     return insert_for_dialect(
         dialect, cast(Table, OutboxMessage.__table__)
     ).on_conflict_do_nothing()
-
-
-async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
-    """Write many messages (a broadcast) in chunks; return how many rows were inserted.
-
-    Each row takes enqueue's keyword arguments (`kind`, `payload`, `chat_id` required).
-    Rows whose `dedupe_key` exists already are skipped and not counted.
-    """
-    inserted = 0
-    # One statement compiled once (cached); SQLAlchemy sends each chunk as multi-row INSERTs
-    # ("insertmanyvalues"), and RETURNING counts what was inserted on every database.
-    statement = (
-        insert_for(session, OutboxMessage).on_conflict_do_nothing().returning(OutboxMessage.id)
-    )
-    for start in range(0, len(rows), CHUNK):
-        chunk = [_row(**row) for row in rows[start : start + CHUNK]]
-        result = await session.execute(statement, chunk)
-        inserted += len(result.all())
-    return inserted

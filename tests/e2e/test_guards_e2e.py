@@ -28,7 +28,7 @@ from db.models import Payment, SlotInventory
 from payments.catalog import load_catalog
 from payments.outbox.lane import SendingLane
 from payments.outbox.outcomes import Envelope, Outcome
-from payments.outbox.store import PRIORITY_BROADCAST, enqueue_many
+from payments.outbox.store import PRIORITY_BROADCAST
 from payments.ports import Recipient, SubscriptionEnded
 from tests.conftest import MovableClock
 from tests.e2e.admin_chat import add_users
@@ -37,6 +37,7 @@ from tests.e2e.test_api import ALICE, SEED_SESSION, _auth, _invalid, _login
 from tests.e2e.test_subscriptions import _choose_plan, _pay_url, _provider_id, _stored
 from tests.e2e.test_tickets import _choose
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.outbox_kit import enqueue_many
 
 WEBHOOK = "/api/v2/payments/webhook/yookassa"
 RETRY_AFTER = 1

@@ -35,9 +35,10 @@ from payments.outbox.budget import Budget
 from payments.outbox.lane import SendingLane
 from payments.outbox.notes import enqueue_note, enqueue_tickets
 from payments.outbox.outcomes import Deliver, Envelope, Outcome, Sent
-from payments.outbox.store import PRIORITY_BROADCAST, enqueue, enqueue_many
+from payments.outbox.store import PRIORITY_BROADCAST, enqueue
 from payments.ports import IssuedTicket, Recipient, SubscriptionEnded, TicketsIssued
 from tests.fakes.telegram_api import FakeTelegramAPI, busiest_second
+from tests.outbox_kit import enqueue_many
 
 SHOP_TZ = ZoneInfo("Europe/Moscow")
 ENDED_RU = "подписка"  # a word of the "subscription ended" text, to tell it from broadcasts

@@ -26,10 +26,11 @@ from db.writes import read, write, write_alone
 from payments.checkout.errors import SoldOut
 from payments.outbox.lane import SendingLane
 from payments.outbox.outcomes import Envelope, Outcome, Sent
-from payments.outbox.store import PRIORITY_BROADCAST, enqueue_many
+from payments.outbox.store import PRIORITY_BROADCAST
 from payments.tickets.checkout import number_order
 from payments.tickets.rules import OrderLine, ValidOrder
 from tests.conftest import MovableClock
+from tests.outbox_kit import enqueue_many
 
 # PostgreSQL's own round trips: run by the services run (scripts/with-services.sh), which gives
 # every test a PostgreSQL database; the SQLite run deselects them.
