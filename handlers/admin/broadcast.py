@@ -39,7 +39,7 @@ async def cmd_broadcast(message: Message, bot: Bot, user: UserInfo, admin: Admin
     if len(text) > MAX_BROADCAST_LENGTH:
         await say(bot, message.chat.id, t(lang, "adm_bc_too_long", max=MAX_BROADCAST_LENGTH))
         return
-    if not await admin.broadcaster.audience(exclude=int(user.id)):
+    if not await admin.broadcaster.audience_size(exclude=int(user.id)):
         await say(bot, message.chat.id, t(lang, "adm_bc_nobody"))
         return
     draft = await admin.broadcaster.draft_broadcast(int(user.id), text)

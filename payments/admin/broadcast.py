@@ -130,7 +130,7 @@ class Broadcaster:
         self._reader = reader
         self._clock = clock
 
-    async def audience(self, exclude: int | None = None) -> int:
+    async def audience_size(self, exclude: int | None = None) -> int:
         """Return how many chats a broadcast goes to: users with a Telegram id who did not
         block us, but `exclude`."""
         async with self._sessionmaker() as session:
@@ -138,7 +138,7 @@ class Broadcaster:
 
     async def draft_broadcast(self, admin_id: int, text: str) -> BroadcastDraft:
         """Record a broadcast awaiting confirmation; the sender is not among its recipients."""
-        recipients = await self.audience(exclude=admin_id)
+        recipients = await self.audience_size(exclude=admin_id)
         draft_id = await audit.record(
             self._sessionmaker,
             self._clock,

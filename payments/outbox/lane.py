@@ -27,7 +27,7 @@ from db.reader import Reader
 from payments.outbox.budget import CHARGE, Budget, Charge
 from payments.outbox.outcomes import Deliver, Envelope, GiveUp, Outcome, RetryLater
 from payments.outbox.rows import FLUSH_SECONDS, STOPPED, LaneRows, _Held, _State
-from payments.outbox.senders import HEARTBEAT_SECONDS, JOIN_WAIT, SharedRate
+from payments.outbox.senders import SharedRate
 from payments.outbox.store import CHANNEL_TELEGRAM, PRIORITY_BROADCAST, PRIORITY_TRANSACTIONAL
 
 log = logging.getLogger(__name__)
@@ -188,9 +188,7 @@ class SendingLane(LaneRows):
 
     async def _run(self) -> None:
         # Another instance's lane is sending: not before it has made room (senders.py).
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(JOIN_WAIT + 2 * HEARTBEAT_SECONDS):
-                await self.sharing.ready.wait()
+        await self.sharing.joined()
         while not self._stopping:
             self._pass_no += 1
             this_pass = self._pass_no

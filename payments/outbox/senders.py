@@ -13,6 +13,7 @@ keeps the whole rate and writes nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -103,9 +104,18 @@ class SharedRate:
         self.lanes = 1
         # Set once this lane may send: at once on SQLite, after its first beat (and JOIN_WAIT
         # when other lanes run) on PostgreSQL.
-        self.ready = asyncio.Event()
+        self._ready = asyncio.Event()
         if self._engine is None:
-            self.ready.set()
+            self._ready.set()
+
+    async def joined(self) -> None:
+        """Wait until this lane may send: at once on SQLite; on PostgreSQL after its first beat
+        and, when others run, JOIN_WAIT more. A first beat that cannot be written holds the lane
+        no longer than that wait and two beats: it then sends at the whole rate until a beat
+        counts the others."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(JOIN_WAIT + 2 * HEARTBEAT_SECONDS):
+                await self._ready.wait()
 
     def start(self) -> None:
         """Start saying this lane runs, every HEARTBEAT_SECONDS."""
@@ -158,8 +168,8 @@ class SharedRate:
             except Exception as exc:  # noqa: BLE001 - the last share stands until the next beat
                 log.warning("outbox: could not count the sending lanes (%s)", type(exc).__name__)
                 lanes = self.lanes
-            if not self.ready.is_set():
+            if not self._ready.is_set():
                 if lanes > 1:
                     await asyncio.sleep(JOIN_WAIT)
-                self.ready.set()
+                self._ready.set()
             await asyncio.sleep(HEARTBEAT_SECONDS)

@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,6 +24,7 @@ from payments.admin.broadcast import (
 from payments.outbox.lane import SendingLane
 from payments.outbox.outcomes import Blocked, Envelope, Outcome, Sent
 from tests.conftest import MovableClock
+from tests.loop_probe import LoopProbe
 from tests.outbox_kit import broadcaster as make_broadcaster
 from tests.outbox_kit import settle
 
@@ -134,6 +136,31 @@ async def test_confirming_queues_20000_messages_at_once_and_only_once(
     assert entry.args["recipients"] == 20_000
     assert ProgressSpot.from_args(entry.args) == SPOT
     assert [r.id for r in await broadcaster.running()] == [draft.id]
+
+
+@pytest.mark.sqlite_only
+async def test_watching_a_large_broadcast_leaves_the_loop_free(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: MovableClock
+) -> None:
+    # The watcher counts the broadcast's rows every two seconds, reading every one of them. On
+    # SQLite, where statements run on the loop, that read must run in the reader's worker
+    # thread (Reader.report), never through the sessionmaker: customers' updates wait
+    # meanwhile.
+    await _users(sessionmaker, range(2_000_001, 2_100_001))
+    broadcaster = make_broadcaster(sessionmaker, clock)
+    draft = await broadcaster.draft_broadcast(ADMIN, "Sale")
+    assert await broadcaster.confirm_broadcast(ADMIN, draft.id, SPOT) is not None
+    loop = asyncio.get_running_loop()
+
+    async with LoopProbe(tick=0.002) as probe:
+        started = loop.time()
+        progress = await broadcaster.progress(draft.id)
+        took = loop.time() - started
+
+    assert (progress.total, progress.pending, progress.sent) == (100_000, 100_000, 0)
+    assert took > 10 * probe.tick, "the count was too quick to tell anything"
+    # Run on the loop, the probe would wake up late by about the count's whole time.
+    assert probe.worst < took / 3, (probe.worst, took)
 
 
 async def test_stop_from_another_instance_cancels_what_is_not_sent(
