@@ -6,17 +6,18 @@ each must not send 40. Several instances run on PostgreSQL only (README "Several
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiogram import Bot
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
 from db.engine import create_engine, create_sessionmaker
 from db.models_outbox import OutboxSender
-from payments.outbox.senders import GONE_AFTER, HEARTBEAT_SECONDS
+from payments.outbox.senders import GONE_AFTER, HEARTBEAT_SECONDS, JOIN_WAIT
 from tests.fakes.telegram_api import FakeTelegramAPI, busiest_second
 from tests.integration.test_outbox_lane import add_users, broadcast, make_lane, sends, until
 
@@ -105,3 +106,34 @@ async def test_a_beat_forgets_lanes_gone_for_an_hour_and_counts_only_those_heard
     async with sessionmaker() as session:
         kept = set((await session.execute(select(OutboxSender.instance_id))).scalars())
     assert kept == {"killed-just-now", "running", lane.instance_id}
+
+
+async def test_a_lane_whose_first_beat_is_held_up_still_sends_after_the_longest_join_wait(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    telegram: FakeTelegramAPI,
+    bot: Bot,
+    database_url: str,
+) -> None:
+    # Something holds the senders' table (a migration, a stuck session): the lane cannot say it
+    # runs, nor count the others. Its customers' messages wait no longer than a lane joining
+    # others would, and then go at the whole rate.
+    audience = list(range(13001, 13004))
+    await add_users(sessionmaker, audience)
+    await broadcast(sessionmaker, audience)
+    longest = JOIN_WAIT + 2 * HEARTBEAT_SECONDS
+    holder_engine = create_engine(database_url)
+    lane = make_lane(sessionmaker, bot, rate=RATE)
+    try:
+        async with holder_engine.connect() as holder:
+            await holder.execute(text("LOCK TABLE outbox_senders IN ACCESS EXCLUSIVE MODE"))
+            started = time.monotonic()
+            lane.start()
+            await until(lambda: len(sends(telegram)) == len(audience), timeout=longest + 3)
+            took = time.monotonic() - started
+            await holder.rollback()
+    finally:
+        await lane.stop()
+        await holder_engine.dispose()
+    assert took >= longest - 0.2, took  # not before: it could not tell whether others ran
+    assert lane.budget.rate == RATE
+    assert await senders(sessionmaker) == 0  # it stopped: no row says it runs
